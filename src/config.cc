@@ -1,0 +1,273 @@
+// The configuration schema: which tables and keys exist, their defaults, and
+// the checks across sections (unique names, references, backend ownership).
+// Typed reading of single values lives in config_reader.cc.
+#include "src/config.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+#include "haproxy/endpoint.h"
+#include "src/config_reader.h"
+
+namespace caretaker {
+namespace {
+
+using config_detail::ErrorSink;
+using config_detail::Index;
+using config_detail::NameChars;
+using config_detail::Quote;
+using config_detail::TableReader;
+
+// Built-in defaults, documented in conf/caretaker.example.toml.
+constexpr Millis kHaproxyConnectTimeout{1000};
+constexpr Millis kHaproxyReplyTimeout{5000};
+constexpr uint16_t kMysqlPort = 3306;
+
+struct HaproxyDefaults {
+  Millis connect_timeout = kHaproxyConnectTimeout;
+  Millis reply_timeout = kHaproxyReplyTimeout;
+};
+
+// Where a name was first seen, for "duplicate" messages that point back to it.
+struct FirstUse {
+  std::string path;
+  unsigned line;
+};
+
+// Records an error for a name already in `seen`, else remembers it.
+void CheckUnique(TableReader& t, std::string_view key, const std::string& name,
+                 std::map<std::string, FirstUse>& seen) {
+  const toml::node* node = t.table().get(key);
+  if (name.empty() || !node) return;
+  auto [it, inserted] = seen.try_emplace(name, FirstUse{t.path(), node->source().begin.line});
+  if (inserted) return;
+  t.Fail(node, key, "duplicate " + std::string(key) + " " + Quote(name) + " (first used by " +
+                        it->second.path + " at line " + std::to_string(it->second.line) + ")");
+}
+
+HaproxyDefaults ReadDefaults(TableReader& root) {
+  HaproxyDefaults d;
+  const toml::table* table = root.SubTable("defaults");
+  if (!table) return d;
+  TableReader t(root.sink(), *table, "defaults");
+  t.CheckKeys({"haproxy_connect_timeout", "haproxy_reply_timeout"});
+  d.connect_timeout = t.Timeout("haproxy_connect_timeout", d.connect_timeout);
+  d.reply_timeout = t.Timeout("haproxy_reply_timeout", d.reply_timeout);
+  return d;
+}
+
+// Connector/C takes its timeouts as whole seconds: "1500ms" would silently
+// become 1s, and anything under 1s would become 0, which means "no timeout".
+Millis WholeSecondsTimeout(TableReader& t, std::string_view key, Millis fallback) {
+  Millis d = t.Timeout(key, fallback);
+  if (d.count() % 1000 != 0) {
+    t.Fail(t.table().get(key), key,
+           "MySQL timeouts are whole seconds (Connector/C counts seconds), got " +
+               Quote(FormatDuration(d)));
+  }
+  return d;
+}
+
+// An environment variable name as a POSIX shell accepts it.
+bool IsEnvName(std::string_view name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+  for (char c : name) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+MysqlConfig ReadMysql(TableReader& root) {
+  MysqlConfig m;
+  const toml::table* table = root.SubTable("mysql");
+  if (!table) return m;
+  TableReader t(root.sink(), *table, "mysql");
+  t.CheckKeys({"user", "password_file", "password_env", "connect_timeout", "read_timeout"});
+  m.user = t.String("user", m.user);
+  m.password_file = t.String("password_file", "");
+  if (!m.password_file.empty() && m.password_file.front() != '/') {
+    t.Fail(table->get("password_file"), "password_file",
+           "expected an absolute path, got " + Quote(m.password_file));
+  }
+  m.password_env = t.String("password_env", "");
+  if (!m.password_env.empty() && !IsEnvName(m.password_env)) {
+    t.Fail(table->get("password_env"), "password_env",
+           "expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*), got " +
+               Quote(m.password_env));
+  }
+  m.connect_timeout = WholeSecondsTimeout(t, "connect_timeout", m.connect_timeout);
+  m.read_timeout = WholeSecondsTimeout(t, "read_timeout", m.read_timeout);
+  return m;
+}
+
+HaproxyConfig ReadHaproxy(TableReader& t, const HaproxyDefaults& defaults,
+                          std::map<std::string, FirstUse>& names) {
+  HaproxyConfig h;
+  t.CheckKeys({"name", "socket", "connect_timeout", "reply_timeout"});
+  h.name = t.Name("name", NameChars::kPlain, std::nullopt);
+  CheckUnique(t, "name", h.name, names);
+  h.socket = t.String("socket", std::nullopt);
+  if (!h.socket.empty()) {
+    // One definition of a valid socket: the one the HAProxy client uses.
+    auto endpoint = haproxy::Endpoint::Parse(h.socket);
+    if (!endpoint) t.Fail(t.table().get("socket"), "socket", endpoint.error().message);
+  }
+  h.connect_timeout = t.Timeout("connect_timeout", defaults.connect_timeout);
+  h.reply_timeout = t.Timeout("reply_timeout", defaults.reply_timeout);
+  return h;
+}
+
+std::vector<HaproxyConfig> ReadHaproxies(TableReader& root, const HaproxyDefaults& defaults) {
+  std::vector<HaproxyConfig> out;
+  std::map<std::string, FirstUse> names;
+  auto tables = root.Tables("haproxy", "[[haproxy]]");
+  for (size_t i = 0; i < tables.size() && root.sink().ok(); ++i) {
+    TableReader t(root.sink(), *tables[i], Index("haproxy", i));
+    out.push_back(ReadHaproxy(t, defaults, names));
+  }
+  return out;
+}
+
+std::string KnownHaproxyNames(const std::vector<HaproxyConfig>& haproxies) {
+  std::string out;
+  for (const auto& h : haproxies) out += (out.empty() ? "" : ", ") + h.name;
+  return out;
+}
+
+// The pool's `haproxy` list: each must name a [[haproxy]], none twice;
+// absent means every instance, in file order.
+std::vector<std::string> ReadPoolHaproxy(TableReader& t, const std::vector<HaproxyConfig>& all) {
+  std::vector<std::string> out;
+  auto items = t.Strings("haproxy");
+  if (!items) {
+    if (!t.table().get("haproxy")) {
+      for (const auto& h : all) out.push_back(h.name);
+    }
+    return out;
+  }
+  for (size_t i = 0; i < items->size(); ++i) {
+    const auto& [name, node] = (*items)[i];
+    std::string path = Index(t.PathOf("haproxy"), i);
+    bool known = false;
+    for (const auto& h : all) known = known || h.name == name;
+    if (!known) {
+      t.sink().Fail(node->source(), path, "no [[haproxy]] named " + Quote(name) +
+                                              " (known: " + KnownHaproxyNames(all) + ")");
+    } else if (std::find(out.begin(), out.end(), name) != out.end()) {
+      t.sink().Fail(node->source(), path, Quote(name) + " is listed twice");
+    }
+    out.push_back(name);
+  }
+  return out;
+}
+
+std::vector<MemberConfig> ReadMembers(TableReader& pool) {
+  std::vector<MemberConfig> out;
+  std::map<std::string, FirstUse> servers;
+  auto tables = pool.Tables("members", "[[pools.members]]");
+  for (size_t i = 0; i < tables.size() && pool.sink().ok(); ++i) {
+    TableReader t(pool.sink(), *tables[i], Index(pool.PathOf("members"), i));
+    t.CheckKeys({"server", "host", "port"});
+    MemberConfig m;
+    m.server = t.Name("server", NameChars::kHaproxy, std::nullopt);
+    CheckUnique(t, "server", m.server, servers);
+    m.host = t.String("host", std::nullopt);
+    m.port = t.Port("port", kMysqlPort);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+PoolConfig ReadPool(TableReader& t, const std::vector<HaproxyConfig>& haproxies,
+                    std::map<std::string, FirstUse>& names) {
+  PoolConfig p;
+  t.CheckKeys({"name", "backend", "haproxy", "members"});
+  p.name = t.Name("name", NameChars::kPlain, std::nullopt);
+  CheckUnique(t, "name", p.name, names);
+  p.backend = t.Name("backend", NameChars::kHaproxy, p.name);
+  p.haproxy = ReadPoolHaproxy(t, haproxies);
+  p.members = ReadMembers(t);
+  return p;
+}
+
+// Two pools managing one backend on one HAProxy instance would each spend
+// their own capacity budget on the same servers: refuse it.
+void CheckBackendOwner(TableReader& t, const PoolConfig& pool,
+                       std::map<std::pair<std::string, std::string>, std::string>& owners) {
+  for (const std::string& lb : pool.haproxy) {
+    auto [it, inserted] = owners.try_emplace({lb, pool.backend}, pool.name);
+    if (inserted) continue;
+    t.Fail(t.table().get("backend"), "backend",
+           "backend " + Quote(pool.backend) + " on " + lb + " already belongs to pool " +
+               Quote(it->second) + "; one backend is managed by one pool");
+    return;
+  }
+}
+
+std::vector<PoolConfig> ReadPools(TableReader& root, const std::vector<HaproxyConfig>& haproxies) {
+  std::vector<PoolConfig> out;
+  std::map<std::string, FirstUse> names;
+  std::map<std::pair<std::string, std::string>, std::string> backend_owners;
+  auto tables = root.Tables("pools", "[[pools]]");
+  for (size_t i = 0; i < tables.size() && root.sink().ok(); ++i) {
+    TableReader t(root.sink(), *tables[i], Index("pools", i));
+    out.push_back(ReadPool(t, haproxies, names));
+    if (root.sink().ok()) CheckBackendOwner(t, out.back(), backend_owners);
+  }
+  return out;
+}
+
+}  // namespace
+
+const HaproxyConfig* Config::FindHaproxy(std::string_view name) const {
+  for (const auto& h : haproxy) {
+    if (h.name == name) return &h;
+  }
+  return nullptr;
+}
+
+const PoolConfig* Config::FindPool(std::string_view name) const {
+  for (const auto& p : pools) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+Result<Config> ParseConfig(std::string_view toml_text, const std::string& path) {
+  toml::table doc;
+  try {
+    doc = toml::parse(toml_text, std::string_view(path));
+  } catch (const toml::parse_error& e) {
+    // A syntax error has a position but no key path.
+    ErrorSink sink(path);
+    sink.Fail(e.source(), "", e.description());
+    return sink.error();
+  }
+  ErrorSink sink(path);
+  TableReader root(sink, doc, "");
+  root.CheckKeys({"defaults", "mysql", "haproxy", "pools"});
+  Config config;
+  config.path = path;
+  HaproxyDefaults defaults = ReadDefaults(root);
+  config.mysql = ReadMysql(root);
+  if (sink.ok()) config.haproxy = ReadHaproxies(root, defaults);
+  if (sink.ok()) config.pools = ReadPools(root, config.haproxy);
+  if (!sink.ok()) return sink.error();
+  return config;
+}
+
+Result<Config> LoadConfig(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  std::string text;
+  int err = fd < 0 ? errno : config_detail::ReadAll(fd, text);
+  if (fd >= 0) ::close(fd);
+  if (err != 0) return Error{path + ": cannot read: " + std::strerror(err)};
+  return ParseConfig(text, path);
+}
+
+}  // namespace caretaker

@@ -1,0 +1,79 @@
+// caretaker's configuration: parsed once from TOML into plain structs.
+//
+// Contract: LoadConfig either returns a complete, validated Config (every field
+// set, defaults applied, references between sections resolved) or one error
+// whose message names file:line:column and the key path, e.g.
+//   caretaker.toml:14:8: pools[0].members[2].port: expected an integer 1-65535, got "abc"
+// Unknown keys are errors. toml++ is included nowhere but config.cc.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "src/result.h"
+
+namespace caretaker {
+
+using Millis = std::chrono::milliseconds;
+
+struct HaproxyConfig {
+  std::string name;                // "lb1", unique
+  std::string socket;              // "unix:/run/haproxy/admin.sock" or "tcp:10.0.0.1:9999"
+  Millis connect_timeout{1000};
+  Millis reply_timeout{5000};
+};
+
+struct MemberConfig {
+  std::string server;  // the HAProxy server name in the pool's backend, unique per pool
+  std::string host;    // MySQL host (name or address)
+  uint16_t port = 3306;
+};
+
+struct PoolConfig {
+  std::string name;                   // unique
+  std::string backend;                // HAProxy backend; default: the pool's name
+  std::vector<std::string> haproxy;   // names of the instances serving it; default: all
+  std::vector<MemberConfig> members;  // at least one
+};
+
+struct MysqlConfig {
+  std::string user = "caretaker";
+  std::string password_file;  // path; mode must not allow group/other access
+  std::string password_env;   // name of an environment variable
+  Millis connect_timeout{3000};
+  Millis read_timeout{10000};
+};
+
+struct Config {
+  std::string path;  // the file it was read from
+  std::vector<HaproxyConfig> haproxy;
+  MysqlConfig mysql;
+  std::vector<PoolConfig> pools;
+
+  const HaproxyConfig* FindHaproxy(std::string_view name) const;
+  const PoolConfig* FindPool(std::string_view name) const;
+};
+
+// Reads and validates the file at `path`. The error's message is
+// "file:line:col: key.path: what is wrong" (a missing file: "file: reason").
+Result<Config> LoadConfig(const std::string& path);
+// The same for a document already in memory; `path` is used in messages only.
+Result<Config> ParseConfig(std::string_view toml_text, const std::string& path);
+
+// Parses "250ms", "5s", "10m", "3h", "1d" (one integer and one unit).
+std::optional<Millis> ParseDuration(std::string_view text);
+std::string FormatDuration(Millis d);  // the inverse, shortest exact unit
+
+// Reads the MySQL password: from password_file (refused, as ssh refuses a
+// private key, when group or others may read it), else from the environment
+// variable password_env, else empty. The error says what to fix and never
+// contains the password. One trailing newline ("\n" or "\r\n") of the file is
+// not part of the password. A file or variable that is named but empty is an
+// error: it is a secret that was not provisioned, not an empty password.
+Result<std::string> ReadMysqlPassword(const MysqlConfig& mysql);
+
+}  // namespace caretaker

@@ -1,0 +1,424 @@
+// The configuration loader: exact error messages for bad documents, every
+// field of a good one, defaults, the shipped example, durations, passwords.
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "src/config.h"
+
+namespace caretaker {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Building blocks: a valid document is kLb + kPool + kMember (lines 1-8).
+const std::string kLb = "[[haproxy]]\nname = \"lb1\"\nsocket = \"unix:/run/a.sock\"\n";  // 1-3
+const std::string kLb2 = "[[haproxy]]\nname = \"lb2\"\nsocket = \"tcp:10.0.0.2:9999\"\n";
+const std::string kPool = "[[pools]]\nname = \"p\"\n";                                    // 4-5
+const std::string kMember = "[[pools.members]]\nserver = \"db1\"\nhost = \"h1\"\n";       // 6-8
+const std::string kValid = kLb + kPool + kMember;
+
+// The message of a document that must be refused ("" when it loads).
+std::string ErrorOf(const std::string& toml) {
+  auto config = ParseConfig(toml, "bad.toml");
+  return config ? std::string() : config.error().message;
+}
+
+// A directory under /tmp removed with everything in it at the end of a test.
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/caretaker-config-test-XXXXXX";
+    path_ = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string Write(const std::string& name, const std::string& content, mode_t mode) {
+    std::string file = path_ + "/" + name;
+    std::ofstream(file, std::ios::binary) << content;
+    ::chmod(file.c_str(), mode);
+    return file;
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+struct BadConfig {
+  std::string toml;
+  std::string message;
+};
+
+}  // namespace
+
+TEST_CASE("a valid minimal document loads", "[config]") {
+  CHECK(ErrorOf(kValid) == "");
+}
+
+TEST_CASE("each bad document gets one exact message", "[config]") {
+  // given: a document with one mistake; expect: file:line:column: key.path: what.
+  const std::vector<BadConfig> cases = {
+      // Ports: integers 1-65535, nothing converted.
+      {kValid + "port = \"abc\"\n",
+       "bad.toml:9:8: pools[0].members[0].port: expected an integer 1-65535, got \"abc\""},
+      {kValid + "port = 70000\n",
+       "bad.toml:9:8: pools[0].members[0].port: expected an integer 1-65535, got 70000"},
+      {kValid + "port = 3306.5\n",
+       "bad.toml:9:8: pools[0].members[0].port: expected an integer 1-65535, got 3306.5"},
+      {kValid + "port = 3306.0\n",
+       "bad.toml:9:8: pools[0].members[0].port: expected an integer 1-65535, got 3306.0"},
+      {kValid + "port = 0\n",
+       "bad.toml:9:8: pools[0].members[0].port: expected an integer 1-65535, got 0"},
+      {kValid + "port = true\n",
+       "bad.toml:9:8: pools[0].members[0].port: expected an integer 1-65535, got true"},
+      // Unknown keys: the nearest known key, or the list of allowed ones.
+      {kLb + kPool + "backnd = \"x\"\n" + kMember,
+       "bad.toml:6:1: pools[0].backnd: unknown key (did you mean \"backend\"?)"},
+      {kLb + kPool + kMember + "prot = 3306\n",
+       "bad.toml:9:1: pools[0].members[0].prot: unknown key (did you mean \"port\"?)"},
+      {kLb + kPool + "weight = 3\n" + kMember,
+       "bad.toml:6:1: pools[0].weight: unknown key (allowed: name, backend, haproxy, members)"},
+      {"[pool]\nname = \"x\"\n" + kValid,
+       "bad.toml:1:2: pool: unknown key (did you mean \"pools\"?)"},
+      {"[defaults]\nhaproxy_timeout = \"1s\"\n" + kValid,
+       "bad.toml:2:1: defaults.haproxy_timeout: unknown key (allowed: haproxy_connect_timeout, "
+       "haproxy_reply_timeout)"},
+      {kLb + kPool + "[[pools.member]]\nserver = \"db1\"\nhost = \"h1\"\n",
+       "bad.toml:6:9: pools[0].member: unknown key (did you mean \"members\"?)"},
+      {"\"max out\" = 1\n" + kValid,
+       "bad.toml:1:1: \"max out\": unknown key (allowed: defaults, mysql, haproxy, pools)"},
+      // Passwords are never in the file.
+      {"password = \"hunter2\"\n" + kValid,
+       "bad.toml:1:1: password: passwords are never read from the config file; use "
+       "password_file or password_env in [mysql]"},
+      {"[mysql]\npassword = \"hunter2\"\n" + kValid,
+       "bad.toml:2:1: mysql.password: passwords are never read from the config file; use "
+       "password_file or password_env"},
+      {kValid + "password = \"hunter2\"\n",
+       "bad.toml:9:1: pools[0].members[0].password: passwords are never read from the config "
+       "file; use password_file or password_env in [mysql]"},
+      // Durations.
+      {"[[haproxy]]\nname = \"lb1\"\nsocket = \"unix:/a\"\nreply_timeout = \"5 seconds\"\n" +
+           kPool + kMember,
+       "bad.toml:4:17: haproxy[0].reply_timeout: expected a duration like \"500ms\", \"5s\" or "
+       "\"2m\", got \"5 seconds\""},
+      {"[[haproxy]]\nname = \"lb1\"\nsocket = \"unix:/a\"\nreply_timeout = 5\n" + kPool + kMember,
+       "bad.toml:4:17: haproxy[0].reply_timeout: expected a duration like \"500ms\", \"5s\" or "
+       "\"2m\", got 5"},
+      {"[[haproxy]]\nname = \"lb1\"\nsocket = \"unix:/a\"\nconnect_timeout = \"0s\"\n" + kPool +
+           kMember,
+       "bad.toml:4:19: haproxy[0].connect_timeout: a timeout must be greater than zero, got "
+       "\"0s\""},
+      {"[defaults]\nhaproxy_reply_timeout = \"-5s\"\n" + kValid,
+       "bad.toml:2:25: defaults.haproxy_reply_timeout: a timeout must be greater than zero, got "
+       "\"-5s\""},
+      {"[mysql]\nread_timeout = \"1500ms\"\n" + kValid,
+       "bad.toml:2:16: mysql.read_timeout: MySQL timeouts are whole seconds (Connector/C counts "
+       "seconds), got \"1500ms\""},
+      // Names: unique, safe characters.
+      {kLb + kLb + kPool + kMember,
+       "bad.toml:5:8: haproxy[1].name: duplicate name \"lb1\" (first used by haproxy[0] at line 2)"},
+      {kLb + kPool + kMember + kPool + kMember,
+       "bad.toml:10:8: pools[1].name: duplicate name \"p\" (first used by pools[0] at line 5)"},
+      {kValid + kMember,
+       "bad.toml:10:10: pools[0].members[1].server: duplicate server \"db1\" (first used by "
+       "pools[0].members[0] at line 7)"},
+      {"[[haproxy]]\nname = \"lb 1\"\nsocket = \"unix:/a\"\n" + kPool + kMember,
+       "bad.toml:2:8: haproxy[0].name: expected a name of letters, digits and _ . -, got \"lb 1\""},
+      {kLb + kPool + kMember.substr(0, 18) + "server = \"db1;shutdown\"\nhost = \"h\"\n",
+       "bad.toml:7:10: pools[0].members[0].server: expected a name of letters, digits and _ . - "
+       ":, got \"db1;shutdown\""},
+      // References from pools to [[haproxy]].
+      {kLb + kLb2 + kPool + kMember + "[[pools]]\nname = \"q\"\nhaproxy = [\"lb1\", \"lb3\"]\n" +
+           kMember,
+       "bad.toml:14:19: pools[1].haproxy[1]: no [[haproxy]] named \"lb3\" (known: lb1, lb2)"},
+      {kLb + kPool + "haproxy = [\"lb1\", \"lb1\"]\n" + kMember,
+       "bad.toml:6:19: pools[0].haproxy[1]: \"lb1\" is listed twice"},
+      {kLb + kPool + "haproxy = []\n" + kMember,
+       "bad.toml:6:11: pools[0].haproxy: must not be an empty array (leave the key out for the "
+       "default)"},
+      {kLb + kPool + "haproxy = [\"lb1\", 2]\n" + kMember,
+       "bad.toml:6:19: pools[0].haproxy[1]: expected a string, got an integer"},
+      {kLb + kPool + "haproxy = \"lb1\"\n" + kMember,
+       "bad.toml:6:11: pools[0].haproxy: expected an array of strings, got a string"},
+      {kLb + kPool + kMember + "[[pools]]\nname = \"q\"\nbackend = \"p\"\n" + kMember,
+       "bad.toml:11:11: pools[1].backend: backend \"p\" on lb1 already belongs to pool \"p\"; one "
+       "backend is managed by one pool"},
+      // Sockets.
+      {"[[haproxy]]\nname = \"lb1\"\nsocket = \"foo\"\n" + kPool + kMember,
+       "bad.toml:3:10: haproxy[0].socket: bad HAProxy socket \"foo\": unknown scheme (expected "
+       "unix:/path/to/admin.sock or tcp:host:port)"},
+      {"[[haproxy]]\nname = \"lb1\"\nsocket = \"tcp:lb1:0\"\n" + kPool + kMember,
+       "bad.toml:3:10: haproxy[0].socket: bad HAProxy socket \"tcp:lb1:0\": the port must be an "
+       "integer 1-65535 (expected unix:/path/to/admin.sock or tcp:host:port)"},
+      // Types.
+      {"[[haproxy]]\nname = 5\nsocket = \"unix:/a\"\n" + kPool + kMember,
+       "bad.toml:2:8: haproxy[0].name: expected a string, got an integer"},
+      {kLb + kPool + "[[pools.members]]\nserver = \"db1\"\nhost = \"\"\n",
+       "bad.toml:8:8: pools[0].members[0].host: must not be empty"},
+      {"mysql = \"root\"\n" + kValid,
+       "bad.toml:1:9: mysql: expected a table ([mysql]), got a string"},
+      {"[haproxy]\nname = \"lb1\"\nsocket = \"unix:/a\"\n" + kPool + kMember,
+       "bad.toml:1:1: haproxy: expected an array of tables ([[haproxy]]), got a table"},
+      {kLb + kPool + "members = [1]\n",
+       "bad.toml:6:12: pools[0].members[0]: expected a table, got an integer"},
+      {"[mysql]\npassword_file = \"mysql.pass\"\n" + kValid,
+       "bad.toml:2:17: mysql.password_file: expected an absolute path, got \"mysql.pass\""},
+      {"[mysql]\npassword_env = \"MY-PASS\"\n" + kValid,
+       "bad.toml:2:16: mysql.password_env: expected an environment variable name "
+       "([A-Za-z_][A-Za-z0-9_]*), got \"MY-PASS\""},
+      // Missing and empty sections and keys.
+      {kPool + kMember,
+       "bad.toml:1:1: haproxy: missing; at least one [[haproxy]] table is required"},
+      {"haproxy = []\n" + kPool + kMember,
+       "bad.toml:1:11: haproxy: expected at least one [[haproxy]] table, got an empty array"},
+      {kLb, "bad.toml:1:1: pools: missing; at least one [[pools]] table is required"},
+      {kLb + kPool,
+       "bad.toml:4:1: pools[0].members: missing; at least one [[pools.members]] table is "
+       "required"},
+      {kLb + kPool + "[[pools.members]]\nserver = \"db1\"\n",
+       "bad.toml:6:1: pools[0].members[0].host: missing (required)"},
+      {"[[haproxy]]\nname = \"lb1\"\n" + kPool + kMember,
+       "bad.toml:1:1: haproxy[0].socket: missing (required)"},
+      // TOML syntax: toml++'s position and description.
+      {kValid + "port = \n",
+       "bad.toml:9:8: Error while parsing key-value pair: expected value, saw '\\n'"},
+      {kValid + "host = \"h2\"\n",
+       "bad.toml:9:8: Error while parsing key-value pair: cannot redefine existing string "
+       "'host'"},
+  };
+  for (const BadConfig& c : cases) {
+    INFO(c.toml);
+    CHECK(ErrorOf(c.toml) == c.message);
+  }
+}
+
+TEST_CASE("a file that does not exist is one clear error", "[config]") {
+  auto config = LoadConfig("/nonexistent/caretaker.toml");
+  REQUIRE_FALSE(config);
+  CHECK(config.error().message == "/nonexistent/caretaker.toml: cannot read: No such file or directory");
+}
+
+TEST_CASE("LoadConfig names the file in messages", "[config]") {
+  TempDir dir;
+  std::string path = dir.Write("c.toml", kValid + "port = 0\n", 0600);
+  auto config = LoadConfig(path);
+  REQUIRE_FALSE(config);
+  CHECK(config.error().message ==
+        path + ":9:8: pools[0].members[0].port: expected an integer 1-65535, got 0");
+}
+
+TEST_CASE("a complete document sets every field", "[config]") {
+  const std::string toml = R"(
+[defaults]
+haproxy_connect_timeout = "2s"
+haproxy_reply_timeout = "7s"
+
+[mysql]
+user = "ct"
+password_file = "/etc/ct/pass"
+password_env = "CT_PASS"
+connect_timeout = "4s"
+read_timeout = "2m"
+
+[[haproxy]]
+name = "lb1"
+socket = "unix:/run/haproxy/admin.sock"
+connect_timeout = "250ms"
+reply_timeout = "1h"
+
+[[haproxy]]
+name = "lb2"
+socket = "tcp:[2001:db8::2]:9999"
+
+[[pools]]
+name = "replicas-eu"
+backend = "mysql:ro"
+haproxy = ["lb2", "lb1"]
+  [[pools.members]]
+  server = "db1"
+  host = "10.0.0.11"
+  port = 3307
+  [[pools.members]]
+  server = "db2"
+  host = "db2.example.net"
+)";
+  auto loaded = ParseConfig(toml, "full.toml");
+  REQUIRE(loaded);
+  const Config& c = loaded.value();
+  CHECK(c.path == "full.toml");
+  CHECK(c.mysql.user == "ct");
+  CHECK(c.mysql.password_file == "/etc/ct/pass");
+  CHECK(c.mysql.password_env == "CT_PASS");
+  CHECK(c.mysql.connect_timeout == 4s);
+  CHECK(c.mysql.read_timeout == 2min);
+  REQUIRE(c.haproxy.size() == 2);
+  CHECK(c.haproxy[0].name == "lb1");
+  CHECK(c.haproxy[0].socket == "unix:/run/haproxy/admin.sock");
+  CHECK(c.haproxy[0].connect_timeout == 250ms);
+  CHECK(c.haproxy[0].reply_timeout == 1h);
+  CHECK(c.haproxy[1].name == "lb2");
+  CHECK(c.haproxy[1].socket == "tcp:[2001:db8::2]:9999");
+  CHECK(c.haproxy[1].connect_timeout == 2s);  // from [defaults]
+  CHECK(c.haproxy[1].reply_timeout == 7s);
+  REQUIRE(c.pools.size() == 1);
+  const PoolConfig& p = c.pools[0];
+  CHECK(p.name == "replicas-eu");
+  CHECK(p.backend == "mysql:ro");
+  CHECK(p.haproxy == std::vector<std::string>{"lb2", "lb1"});  // as written
+  REQUIRE(p.members.size() == 2);
+  CHECK(p.members[0].server == "db1");
+  CHECK(p.members[0].host == "10.0.0.11");
+  CHECK(p.members[0].port == 3307);
+  CHECK(p.members[1].server == "db2");
+  CHECK(p.members[1].host == "db2.example.net");
+  CHECK(p.members[1].port == 3306);
+}
+
+TEST_CASE("defaults apply to every key left out", "[config]") {
+  auto loaded = ParseConfig(kLb2 + kLb + kPool + kMember, "min.toml");
+  REQUIRE(loaded);
+  const Config& c = loaded.value();
+  CHECK(c.mysql.user == "caretaker");
+  CHECK(c.mysql.password_file.empty());
+  CHECK(c.mysql.password_env.empty());
+  CHECK(c.mysql.connect_timeout == 3s);
+  CHECK(c.mysql.read_timeout == 10s);
+  for (const HaproxyConfig& h : c.haproxy) {
+    CHECK(h.connect_timeout == 1s);
+    CHECK(h.reply_timeout == 5s);
+  }
+  REQUIRE(c.pools.size() == 1);
+  CHECK(c.pools[0].backend == "p");  // the pool's name
+  CHECK(c.pools[0].haproxy == std::vector<std::string>{"lb2", "lb1"});  // all, in file order
+  CHECK(c.pools[0].members[0].port == 3306);
+}
+
+TEST_CASE("FindHaproxy and FindPool look names up", "[config]") {
+  auto loaded = ParseConfig(kLb + kLb2 + kPool + kMember, "x.toml");
+  REQUIRE(loaded);
+  const Config& c = loaded.value();
+  REQUIRE(c.FindHaproxy("lb2") != nullptr);
+  CHECK(c.FindHaproxy("lb2")->socket == "tcp:10.0.0.2:9999");
+  CHECK(c.FindHaproxy("lb3") == nullptr);
+  REQUIRE(c.FindPool("p") != nullptr);
+  CHECK(c.FindPool("p")->members.size() == 1);
+  CHECK(c.FindPool("q") == nullptr);
+}
+
+TEST_CASE("the shipped example configuration loads clean", "[config]") {
+  auto loaded = LoadConfig(std::string(CARETAKER_SOURCE_DIR) + "/conf/caretaker.example.toml");
+  INFO((loaded ? std::string() : loaded.error().message));
+  REQUIRE(loaded);
+  const Config& c = loaded.value();
+  CHECK(c.haproxy.size() == 2);
+  CHECK(c.pools.size() == 2);
+  REQUIRE(c.FindPool("replicas-eu") != nullptr);
+  CHECK(c.FindPool("replicas-eu")->members.size() == 3);
+}
+
+TEST_CASE("durations parse one integer and one unit", "[config]") {
+  const std::vector<std::pair<std::string, std::optional<Millis>>> cases = {
+      {"250ms", 250ms}, {"5s", 5s},         {"10m", 10min}, {"3h", 3h},
+      {"1d", 24h},      {"0s", 0ms},        {"-5s", -5s},   {"90s", 90s},
+      {"", std::nullopt}, {"5", std::nullopt}, {"s", std::nullopt}, {"5 s", std::nullopt},
+      {" 5s", std::nullopt}, {"+5s", std::nullopt}, {"1.5s", std::nullopt}, {"5S", std::nullopt},
+      {"5sec", std::nullopt}, {"5 seconds", std::nullopt}, {"5us", std::nullopt},
+      {"999999999999999999d", std::nullopt},  // overflows milliseconds
+  };
+  for (const auto& [text, expected] : cases) {
+    INFO(text);
+    CHECK(ParseDuration(text) == expected);
+  }
+}
+
+TEST_CASE("FormatDuration uses the largest exact unit and round-trips", "[config]") {
+  const std::vector<std::pair<Millis, std::string>> cases = {
+      {250ms, "250ms"}, {1500ms, "1500ms"}, {5s, "5s"}, {90s, "90s"},   {2min, "2m"},
+      {3h, "3h"},       {24h, "1d"},        {0ms, "0s"}, {-5s, "-5s"}, {25h, "25h"},
+  };
+  for (const auto& [d, text] : cases) {
+    INFO(text);
+    CHECK(FormatDuration(d) == text);
+    CHECK(ParseDuration(text) == d);
+  }
+}
+
+TEST_CASE("a password file readable by group or others is refused", "[config]") {
+  TempDir dir;
+  MysqlConfig mysql;
+  mysql.password_file = dir.Write("pass", "s3cret\n", 0644);
+  auto password = ReadMysqlPassword(mysql);
+  REQUIRE_FALSE(password);
+  CHECK(password.error().message ==
+        "MySQL password file " + mysql.password_file + " (mysql.password_file) has mode 0644, "
+        "which gives group or others access; fix it with: chmod 600 " + mysql.password_file);
+  CHECK(password.error().message.find("s3cret") == std::string::npos);
+
+  ::chmod(mysql.password_file.c_str(), 0640);
+  CHECK_FALSE(ReadMysqlPassword(mysql));
+  ::chmod(mysql.password_file.c_str(), 0601);
+  CHECK_FALSE(ReadMysqlPassword(mysql));
+}
+
+TEST_CASE("a password file of mode 0600 is read, minus one trailing newline", "[config]") {
+  TempDir dir;
+  MysqlConfig mysql;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"s3cret\n", "s3cret"},  {"s3cret", "s3cret"}, {"s3cret\n\n", "s3cret\n"},
+      {"s3cret\r\n", "s3cret"}, {" sp ace \n", " sp ace "},
+  };
+  for (const auto& [content, expected] : cases) {
+    INFO(content);
+    mysql.password_file = dir.Write("pass", content, 0600);
+    auto password = ReadMysqlPassword(mysql);
+    REQUIRE(password);
+    CHECK(password.value() == expected);
+  }
+  mysql.password_file = dir.Write("pass", "s3cret\n", 0400);
+  CHECK(ReadMysqlPassword(mysql).value() == "s3cret");
+}
+
+TEST_CASE("a missing, empty or unusable password file is a clear error", "[config]") {
+  TempDir dir;
+  MysqlConfig mysql;
+  mysql.password_file = dir.path() + "/absent";
+  mysql.password_env = "CARETAKER_TEST_UNUSED";  // the file wins even when it fails
+  auto missing = ReadMysqlPassword(mysql);
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().message == "MySQL password file " + mysql.password_file +
+                                       " (mysql.password_file): cannot read: No such file or "
+                                       "directory");
+  mysql.password_file = dir.Write("empty", "\n", 0600);
+  CHECK(ReadMysqlPassword(mysql).error().message ==
+        "MySQL password file " + mysql.password_file + " (mysql.password_file) is empty");
+  mysql.password_file = dir.path();
+  CHECK(ReadMysqlPassword(mysql).error().message ==
+        "MySQL password file " + dir.path() + " (mysql.password_file) is not a regular file");
+}
+
+TEST_CASE("the password comes from the environment variable when no file is set", "[config]") {
+  MysqlConfig mysql;
+  mysql.password_env = "CARETAKER_TEST_MYSQL_PASSWORD";
+  ::setenv("CARETAKER_TEST_MYSQL_PASSWORD", "from-env", 1);
+  CHECK(ReadMysqlPassword(mysql).value() == "from-env");
+
+  ::setenv("CARETAKER_TEST_MYSQL_PASSWORD", "", 1);
+  CHECK(ReadMysqlPassword(mysql).error().message ==
+        "environment variable CARETAKER_TEST_MYSQL_PASSWORD (mysql.password_env) is empty");
+
+  ::unsetenv("CARETAKER_TEST_MYSQL_PASSWORD");
+  CHECK(ReadMysqlPassword(mysql).error().message ==
+        "environment variable CARETAKER_TEST_MYSQL_PASSWORD (mysql.password_env) is not set");
+
+  // given neither a file nor a variable: the password is empty.
+  CHECK(ReadMysqlPassword(MysqlConfig{}).value() == "");
+}
+
+}  // namespace caretaker
