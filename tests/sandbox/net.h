@@ -1,0 +1,35 @@
+// Loopback networking of the sandbox: picking free ports and one-shot
+// request/reply exchanges with HAProxy's stats sockets (one command line per
+// connection; HAProxy closes after the reply). Failures throw
+// std::runtime_error naming the address.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace caretaker::sandbox {
+
+// `count` distinct ports that were free on 127.0.0.1 a moment ago (each bound
+// to 127.0.0.1:0 while the others are held, then released).
+std::vector<uint16_t> FreeLoopbackPorts(size_t count);
+
+// True if a unix stream socket at `path` accepts a connection now.
+bool UnixSocketAccepts(const std::string& path);
+
+// Connects to the unix socket `path`, sends `line` + "\n", and returns all
+// bytes until the peer closes. Throws on connect failure or when the whole
+// exchange takes longer than `timeout` (e.g. the peer is SIGSTOPped).
+std::string QueryUnixSocket(const std::string& path, std::string_view line,
+                            std::chrono::milliseconds timeout);
+
+// The same over TCP to 127.0.0.1:port.
+std::string QueryLoopbackTcp(uint16_t port, std::string_view line,
+                             std::chrono::milliseconds timeout);
+
+// The longest unix socket path the kernel takes (sizeof sun_path - 1).
+size_t MaxUnixSocketPath();
+
+}  // namespace caretaker::sandbox
