@@ -1,0 +1,105 @@
+// One backend as seen by every HAProxy instance that serves it.
+//
+// Reading: each instance is read concurrently (`show stat` for health and
+// sessions, `show servers state` for the admin state, which `show stat` hides
+// when a drained server is also down); the replies are merged per server, so a
+// caller sees each server's state on every instance, whether the instances
+// agree, and whether the server is out of traffic everywhere.
+//
+// Writing: an operation is sent to every instance concurrently and then
+// confirmed by re-reading each one. The report says per instance what failed;
+// a partial success is a failure (the caller decides whether to undo it).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "haproxy/client.h"
+
+namespace caretaker::haproxy {
+
+// What one instance returned, filtered to the backends asked for.
+struct InstanceDump {
+  std::string instance;
+  std::optional<Error> error;  // set when the instance could not be read
+  std::vector<ServerStat> stats;
+  std::vector<ServerState> states;
+};
+
+// Reads every client concurrently; `backend` empty means every backend.
+// Never fails as a whole: an instance that fails has its `error` set.
+Task<std::vector<InstanceDump>> ReadInstances(const std::vector<const Client*>& clients,
+                                              std::string_view backend = {});
+
+// The admin state HAProxy holds for a server on one instance.
+enum class Admin { kReady, kDrain, kMaint };
+const char* AdminName(Admin admin);  // "READY", "DRAIN", "MAINT"
+Admin AdminOf(const ServerState& state);  // maint wins over drain
+
+// One server as one instance sees it.
+struct ServerOnInstance {
+  std::string instance;
+  std::optional<Error> error;  // the instance could not be read
+  bool present = false;        // the server exists in the backend there
+  Admin admin = Admin::kReady;
+  ServerStat stat;             // health, sessions, check (valid when present)
+  ServerState state;           // admin bits, op state (valid when present)
+};
+
+struct MergedServer {
+  std::string server;
+  std::vector<ServerOnInstance> instances;  // in the order of the dumps
+  // kReady/kDrain/kMaint when every instance read holds the same admin state.
+  std::optional<Admin> admin;
+  bool agree = false;      // every instance read and present, same admin state
+  bool out_everywhere = false;  // drained or in maint on every instance (all read)
+  bool up_everywhere = false;   // health UP (or no check) and READY on every instance
+  int64_t sessions = 0;    // scur summed over instances
+};
+
+struct BackendView {
+  std::string backend;
+  std::vector<MergedServer> servers;  // in the order of `order`, then unknown ones by name
+  std::vector<std::string> unreachable;  // instances with an error
+};
+
+// Pure: merges the dumps for one backend. `order` lists server names to put
+// first (the config's members); servers present on an instance but not in
+// `order` follow, sorted by name. A name in `order` that no instance has is
+// still listed (present = false everywhere).
+BackendView MergeBackend(std::string_view backend, const std::vector<InstanceDump>& dumps,
+                         const std::vector<std::string>& order);
+
+// --- Apply-to-all operations ----------------------------------------------
+
+struct InstanceOutcome {
+  std::string instance;
+  std::optional<Error> error;
+};
+
+struct ApplyReport {
+  std::string operation;  // "set server replicas/db1 state drain"
+  std::vector<InstanceOutcome> outcomes;
+  bool ok() const;
+  // "" when ok, else one line per failed instance.
+  std::string FailureSummary() const;
+};
+
+// Sets the state on every client and confirms it from `show servers state`
+// (drain: bit 0x08 set and not in maint; maint: bit 0x01; ready: neither).
+Task<ApplyReport> SetStateEverywhere(const std::vector<const Client*>& clients, std::string_view backend,
+                                     std::string_view server, AdminState state);
+
+// Sets the weight on every client and confirms srv_uweight (a percentage is
+// of the initial weight, rounded down, as HAProxy computes it).
+Task<ApplyReport> SetWeightEverywhere(const std::vector<const Client*>& clients, std::string_view backend,
+                                      std::string_view server, Weight weight);
+
+// Ends the server's sessions on every client and confirms scur reached 0.
+Task<ApplyReport> ShutdownSessionsEverywhere(const std::vector<const Client*>& clients,
+                                             std::string_view backend, std::string_view server);
+
+}  // namespace caretaker::haproxy

@@ -1,0 +1,217 @@
+#include "haproxy/client.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <optional>
+#include <variant>
+
+#include "haproxy/reply.h"
+
+namespace caretaker::haproxy {
+namespace {
+
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+using std::chrono::milliseconds;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr size_t kReadChunk = 64 * 1024;
+
+std::string FormatTimeout(milliseconds d) {
+  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + "s";
+  return std::to_string(d.count()) + "ms";
+}
+
+std::string ConnectHint(const boost::system::error_code& ec) {
+  if (ec == asio::error::access_denied) return " — caretaker's user needs read and write access to the socket";
+  if (ec == asio::error::connection_refused || ec == asio::error::not_found ||
+      ec == boost::system::errc::no_such_file_or_directory) {
+    return " — is HAProxy running, with a `stats socket ... level admin` there?";
+  }
+  return "";
+}
+
+// Writes `line` and reads until HAProxy closes the connection.
+template <class Socket>
+Task<Result<std::string>> WriteAndRead(Socket& socket, const std::string& line) {
+  auto [wec, written] = co_await asio::async_write(socket, asio::buffer(line), kTuple);
+  (void)written;
+  if (wec) co_return Error{ErrorCode::kIo, "sending the command failed: " + wec.message()};
+  std::string reply;
+  std::vector<char> chunk(kReadChunk);
+  for (;;) {
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(chunk), kTuple);
+    reply.append(chunk.data(), n);
+    if (ec == asio::error::eof) break;
+    if (ec) co_return Error{ErrorCode::kIo, "reading the reply failed: " + ec.message()};
+  }
+  co_return reply;
+}
+
+template <class Socket, class Connect>
+Task<Result<std::string>> Exchange(Socket& socket, Connect connect, const Instance& in,
+                                   const std::string& line) {
+  asio::steady_timer timer(socket.get_executor(), in.connect_timeout);
+  auto connected = co_await (connect() || timer.async_wait(kTuple));
+  if (connected.index() == 1) {
+    co_return Error{ErrorCode::kTimeout, "no connection within " + FormatTimeout(in.connect_timeout) +
+                                             " — is the host reachable and HAProxy alive?"};
+  }
+  if (auto ec = std::get<0>(connected)) {
+    co_return Error{ErrorCode::kConnect, "cannot connect: " + ec.message() + ConnectHint(ec)};
+  }
+  timer.expires_after(in.reply_timeout);
+  auto replied = co_await (WriteAndRead(socket, line) || timer.async_wait(kTuple));
+  if (replied.index() == 1) {
+    co_return Error{ErrorCode::kTimeout, "no reply within " + FormatTimeout(in.reply_timeout) +
+                                             " — is the HAProxy process hung or overloaded?"};
+  }
+  co_return std::move(std::get<0>(replied));
+}
+
+Task<Result<std::string>> ExchangeUnix(const Instance& in, const std::string& line) {
+  auto ex = co_await asio::this_coro::executor;
+  asio::local::stream_protocol::socket socket(ex);
+  asio::local::stream_protocol::endpoint ep(in.endpoint.path);
+  auto connect = [&]() -> Task<boost::system::error_code> {
+    auto [ec] = co_await socket.async_connect(ep, kTuple);
+    co_return ec;
+  };
+  co_return co_await Exchange(socket, connect, in, line);
+}
+
+Task<Result<std::string>> ExchangeTcp(const Instance& in, const std::string& line) {
+  auto ex = co_await asio::this_coro::executor;
+  asio::ip::tcp::socket socket(ex);
+  asio::ip::tcp::resolver resolver(ex);
+  // Resolving is part of connecting: it shares the connect timeout.
+  auto connect = [&]() -> Task<boost::system::error_code> {
+    auto [rec, endpoints] =
+        co_await resolver.async_resolve(in.endpoint.host, std::to_string(in.endpoint.port), kTuple);
+    if (rec) co_return rec;
+    auto [ec, ep] = co_await asio::async_connect(socket, endpoints, kTuple);
+    (void)ep;
+    co_return ec;
+  };
+  co_return co_await Exchange(socket, connect, in, line);
+}
+
+}  // namespace
+
+const char* AdminStateName(AdminState state) {
+  switch (state) {
+    case AdminState::kReady: return "ready";
+    case AdminState::kDrain: return "drain";
+    case AdminState::kMaint: return "maint";
+  }
+  return "?";
+}
+
+std::string Weight::ToString() const { return std::to_string(value) + (percent ? "%" : ""); }
+
+bool IsValidName(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == ':' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Client::Client(Instance instance)
+    : instance_(std::move(instance)), where_(instance_.name + " (" + instance_.endpoint.ToString() + ")") {}
+
+Error Client::Prefixed(Error error) const {
+  error.message = "haproxy " + where_ + ": " + error.message;
+  return error;
+}
+
+Task<Result<std::string>> Client::Execute(std::string_view command) const {
+  std::string line = std::string(command) + "\n";
+  // No co_await inside ?: — g++ 12 mishandles the temporaries there.
+  std::optional<Result<std::string>> reply;
+  if (instance_.endpoint.kind == Endpoint::Kind::kUnix) {
+    reply.emplace(co_await ExchangeUnix(instance_, line));
+  } else {
+    reply.emplace(co_await ExchangeTcp(instance_, line));
+  }
+  if (!*reply) {
+    Error e = reply->error();
+    e.message.insert(0, "'" + std::string(command) + "': ");
+    co_return Prefixed(std::move(e));
+  }
+  co_return std::move(*reply);
+}
+
+Task<Result<std::vector<ServerStat>>> Client::ShowStat() const {
+  const std::string command = "show stat -1 4 -1";
+  auto reply = co_await Execute(command);
+  if (!reply) co_return reply.error();
+  // A table starts with its "# " header; anything else is an error sentence.
+  if (!reply.value().starts_with("#")) {
+    if (auto err = ClassifyReply(where_, command, reply.value())) co_return *err;
+  }
+  auto parsed = ParseShowStat(reply.value());
+  if (!parsed) co_return Prefixed(parsed.error());
+  co_return parsed;
+}
+
+Task<Result<std::vector<ServerState>>> Client::ShowServersState(std::string_view backend) const {
+  if (!backend.empty() && !IsValidName(backend)) {
+    co_return Prefixed(Error{ErrorCode::kRejected, "invalid backend name \"" + std::string(backend) + "\""});
+  }
+  std::string command = "show servers state";
+  if (!backend.empty()) command += " " + std::string(backend);
+  auto reply = co_await Execute(command);
+  if (!reply) co_return reply.error();
+  auto parsed = ParseServersState(reply.value());
+  if (!parsed) co_return Prefixed(parsed.error());
+  co_return parsed;
+}
+
+Task<Result<Info>> Client::ShowInfo() const {
+  auto reply = co_await Execute("show info");
+  if (!reply) co_return reply.error();
+  auto parsed = ParseShowInfo(reply.value());
+  if (!parsed) co_return Prefixed(parsed.error());
+  co_return parsed;
+}
+
+Task<Status> Client::Change(std::string_view backend, std::string_view server, const std::string& command) const {
+  for (std::string_view name : {backend, server}) {
+    if (!IsValidName(name)) {
+      co_return Prefixed(Error{ErrorCode::kRejected, "invalid name \"" + std::string(name) +
+                                                         "\" (HAProxy names use A-Z a-z 0-9 _ . : -)"});
+    }
+  }
+  auto reply = co_await Execute(command);
+  if (!reply) co_return reply.error();
+  if (auto err = ClassifyReply(where_, command, reply.value())) co_return *err;
+  co_return Ok();
+}
+
+Task<Status> Client::SetState(std::string_view backend, std::string_view server, AdminState state) const {
+  std::string command = "set server " + std::string(backend) + "/" + std::string(server) + " state " +
+                        AdminStateName(state);
+  co_return co_await Change(backend, server, command);
+}
+
+Task<Status> Client::SetWeight(std::string_view backend, std::string_view server, Weight weight) const {
+  std::string command =
+      "set server " + std::string(backend) + "/" + std::string(server) + " weight " + weight.ToString();
+  co_return co_await Change(backend, server, command);
+}
+
+Task<Status> Client::ShutdownSessions(std::string_view backend, std::string_view server) const {
+  std::string command = "shutdown sessions server " + std::string(backend) + "/" + std::string(server);
+  co_return co_await Change(backend, server, command);
+}
+
+}  // namespace caretaker::haproxy

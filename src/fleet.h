@@ -1,0 +1,28 @@
+// The HAProxy instances of a configuration, as runtime API clients.
+#pragma once
+
+#include <deque>
+#include <string_view>
+#include <vector>
+
+#include "haproxy/client.h"
+#include "src/config.h"
+#include "src/result.h"
+
+namespace caretaker {
+
+class Fleet {
+ public:
+  // Fails only on a socket address the config loader should have refused.
+  static Result<Fleet> FromConfig(const Config& config);
+
+  std::vector<const haproxy::Client*> All() const;
+  // The clients of the instances that serve `pool`, in the pool's order.
+  std::vector<const haproxy::Client*> For(const PoolConfig& pool) const;
+  const haproxy::Client* Find(std::string_view name) const;
+
+ private:
+  std::deque<haproxy::Client> clients_;  // stable addresses
+};
+
+}  // namespace caretaker

@@ -1,0 +1,113 @@
+// caretaker: rolling maintenance of MySQL/MariaDB replica pools behind HAProxy.
+//
+// The CLI is a table of subcommands. Exit codes are stable: 0 ok, 1 the
+// operation failed, 2 bad usage or config, 3 refused by a safety rule.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "src/config.h"
+#include "src/log.h"
+#include "src/status_cmd.h"
+
+namespace caretaker {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitUsage = 2;
+constexpr const char* kDefaultConfig = "/etc/caretaker/caretaker.toml";
+
+struct GlobalOptions {
+  std::string config_path;
+  std::string log_format = "human";
+  std::string log_level = "info";
+};
+
+// Loads the config or prints why not; nullopt means exit 2.
+std::optional<Config> Load(const GlobalOptions& g) {
+  auto config = LoadConfig(g.config_path);
+  if (!config) {
+    std::cerr << "caretaker: " << config.error().message << "\n";
+    return std::nullopt;
+  }
+  return std::move(config.value());
+}
+
+int RunCheck(const GlobalOptions& g) {
+  auto config = Load(g);
+  if (!config) return kExitUsage;
+  auto password = ReadMysqlPassword(config->mysql);
+  if (!password) {
+    std::cerr << "caretaker: " << password.error().message << "\n";
+    return kExitUsage;
+  }
+  size_t members = 0;
+  for (const PoolConfig& p : config->pools) members += p.members.size();
+  std::cout << config->path << ": OK (" << config->haproxy.size() << " HAProxy instances, " << config->pools.size()
+            << " pools, " << members << " members)\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{"caretaker: rolling maintenance of MySQL/MariaDB replica pools behind HAProxy"};
+  app.require_subcommand(1);
+  GlobalOptions g;
+  const char* env_config = std::getenv("CARETAKER_CONFIG");
+  g.config_path = env_config ? env_config : kDefaultConfig;
+  app.add_option("-c,--config", g.config_path, "configuration file (default: $CARETAKER_CONFIG or " +
+                                                   std::string(kDefaultConfig) + ")");
+  app.add_option("--log-format", g.log_format, "log lines on stderr: human or json")
+      ->check(CLI::IsMember({"human", "json"}));
+  app.add_option("--log-level", g.log_level, "debug, info, warn, error or off")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
+
+  int code = kExitOk;
+  auto* check = app.add_subcommand("check", "validate the configuration (exit 0 valid, 2 invalid)");
+  check->callback([&] { code = RunCheck(g); });
+
+  StatusOptions status_options;
+  auto* status = app.add_subcommand("status", "every pool and member, as each HAProxy instance sees it");
+  status->add_flag("--json", status_options.json, "one JSON object for scripts");
+  status->callback([&] {
+    auto config = Load(g);
+    if (!config) {
+      code = kExitUsage;
+      return;
+    }
+    status_options.color = !status_options.json && isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
+    code = RunStatus(*config, status_options, std::cout, std::cerr);
+  });
+
+  app.add_subcommand("version", "print the version")->callback([&] { std::cout << "caretaker 0.1.0\n"; });
+
+  app.parse_complete_callback([&] {
+    LogFormat format = LogFormat::kHuman;
+    LogLevel level = LogLevel::kInfo;
+    ParseLogFormat(g.log_format, &format);
+    ParseLogLevel(g.log_level, &level);
+    InitLogging(format, level);
+  });
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+  return code;
+}
+
+}  // namespace caretaker
+
+int main(int argc, char** argv) {
+  try {
+    return caretaker::Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "caretaker: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,184 @@
+// Renderings of a StatusReport: a table for people, JSON for scripts.
+#include <algorithm>
+#include <string>
+
+#include "src/json_writer.h"
+#include "src/status_cmd.h"
+
+namespace caretaker {
+namespace {
+
+using haproxy::Admin;
+using haproxy::MergedServer;
+using haproxy::ServerOnInstance;
+using Word = haproxy::StatusField::Word;
+
+// What one instance says of one server, in one cell: the admin state when it
+// is not READY (show stat hides DRAIN behind DOWN), else the health.
+std::string Cell(const ServerOnInstance& on) {
+  if (on.error) return "ERROR";
+  if (!on.present) return "missing";
+  const auto& status = on.stat.status;
+  if (on.admin == Admin::kMaint) return status.word == Word::kMaint ? status.raw : "MAINT";
+  if (on.admin == Admin::kDrain) {
+    if (status.word == Word::kDrain) return status.raw;
+    return status.word == Word::kDown ? "DRAIN (DOWN)" : "DRAIN (" + status.raw + ")";
+  }
+  return status.raw;
+}
+
+const char* CellColor(const std::string& cell) {
+  if (cell.starts_with("UP") || cell == "no check") return "\033[32m";  // green
+  if (cell.starts_with("DRAIN") || cell.starts_with("NOLB")) return "\033[33m";  // yellow
+  return "\033[31m";  // red: DOWN, MAINT, missing, ERROR
+}
+
+std::string CheckText(const MergedServer& s) {
+  std::string first;
+  bool same = true;
+  std::string all;
+  for (const ServerOnInstance& on : s.instances) {
+    if (!on.present) continue;
+    std::string c = on.stat.check_status.empty() ? "-" : on.stat.check_status;
+    if (on.stat.check_in_progress) c = "* " + c;
+    if (first.empty()) first = c;
+    same = same && c == first;
+    all += (all.empty() ? "" : " ") + on.instance + ":" + c;
+  }
+  if (first.empty()) return "-";
+  return same ? first : all;
+}
+
+std::string Pad(const std::string& s, size_t width) {
+  return s + std::string(width - std::min(width, s.size()) + 2, ' ');
+}
+
+std::string Address(const PoolConfig& pool, const std::string& server) {
+  for (const MemberConfig& m : pool.members) {
+    if (m.server == server) return m.host + ":" + std::to_string(m.port);
+  }
+  return "(not in config)";
+}
+
+std::string PoolHeader(const PoolStatus& p) {
+  size_t up = 0;
+  for (const MergedServer& s : p.view.servers) {
+    bool member = std::any_of(p.pool->members.begin(), p.pool->members.end(),
+                              [&](const MemberConfig& m) { return m.server == s.server; });
+    up += member && s.up_everywhere;
+  }
+  std::string lbs;
+  for (const std::string& name : p.pool->haproxy) lbs += (lbs.empty() ? "" : ", ") + name;
+  return "pool " + p.pool->name + "  (backend " + p.pool->backend + " on " + lbs + ")  " +
+         std::to_string(p.pool->members.size()) + " members, " + std::to_string(up) + " in service\n";
+}
+
+std::string PoolTable(const PoolStatus& p, bool color) {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> header = {"SERVER", "MYSQL"};
+  for (const std::string& name : p.pool->haproxy) header.push_back(name);
+  header.insert(header.end(), {"SESS", "CHECK", ""});
+  rows.push_back(header);
+  for (const MergedServer& s : p.view.servers) {
+    std::vector<std::string> row = {s.server, Address(*p.pool, s.server)};
+    for (const ServerOnInstance& on : s.instances) row.push_back(Cell(on));
+    std::string note = s.agree ? "" : "instances disagree";
+    row.insert(row.end(), {std::to_string(s.sessions), CheckText(s), note});
+    rows.push_back(row);
+  }
+  std::vector<size_t> width(header.size(), 0);
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  }
+  std::string out;
+  size_t first_lb = 2, end_lb = 2 + p.pool->haproxy.size();
+  for (size_t r = 0; r < rows.size(); ++r) {
+    std::string line = "  ";
+    for (size_t i = 0; i < rows[r].size(); ++i) {
+      std::string cell = Pad(rows[r][i], width[i]);
+      bool colored = color && r > 0 && i >= first_lb && i < end_lb;
+      line += colored ? std::string(CellColor(rows[r][i])) + cell + "\033[0m" : cell;
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  return out;
+}
+
+void WriteInstance(JsonWriter& w, const ServerOnInstance& on) {
+  w.BeginObject().Field("lb", on.instance);
+  if (on.error) {
+    w.Field("error", on.error->message).EndObject();
+    return;
+  }
+  w.Field("present", on.present);
+  if (on.present) {
+    w.Field("admin", haproxy::AdminName(on.admin))
+        .Field("admin_state", static_cast<int64_t>(on.state.admin_state))
+        .Field("op_state", static_cast<int>(on.state.op_state))
+        .Field("status", on.stat.status.raw)
+        .Field("sessions", on.stat.scur)
+        .Field("weight", on.stat.weight)
+        .Field("check", on.stat.check_status)
+        .Field("check_in_progress", on.stat.check_in_progress);
+  }
+  w.EndObject();
+}
+
+void WriteServer(JsonWriter& w, const PoolConfig& pool, const MergedServer& s) {
+  w.BeginObject().Field("server", s.server);
+  auto m = std::find_if(pool.members.begin(), pool.members.end(), [&](const auto& x) { return x.server == s.server; });
+  if (m != pool.members.end()) {
+    w.Field("host", m->host).Field("port", static_cast<int>(m->port)).Field("configured", true);
+  } else {
+    w.Field("configured", false);
+  }
+  w.Key("admin");
+  if (s.admin) w.String(haproxy::AdminName(*s.admin));
+  else w.Null();
+  w.Field("agree", s.agree).Field("in_service", s.up_everywhere).Field("out_everywhere", s.out_everywhere);
+  w.Field("sessions", s.sessions).Key("haproxy").BeginArray();
+  for (const ServerOnInstance& on : s.instances) WriteInstance(w, on);
+  w.EndArray().EndObject();
+}
+
+}  // namespace
+
+std::string RenderStatusTable(const Config& config, const StatusReport& report, bool color) {
+  (void)config;
+  std::string out;
+  for (const PoolStatus& p : report.pools) {
+    if (!out.empty()) out += "\n";
+    out += PoolHeader(p);
+    for (const std::string& lb : p.backend_missing_on) {
+      out += "  ! backend " + p.pool->backend + " does not exist on " + lb + "\n";
+    }
+    out += PoolTable(p, color);
+  }
+  for (const auto& e : report.instance_errors) out += "\n! " + e.error->message + "\n";
+  return out;
+}
+
+std::string RenderStatusJson(const StatusReport& report) {
+  JsonWriter w;
+  w.BeginObject().Key("pools").BeginArray();
+  for (const PoolStatus& p : report.pools) {
+    w.BeginObject().Field("name", p.pool->name).Field("backend", p.pool->backend);
+    w.Key("haproxy").BeginArray();
+    for (const std::string& lb : p.pool->haproxy) w.String(lb);
+    w.EndArray().Key("backend_missing_on").BeginArray();
+    for (const std::string& lb : p.backend_missing_on) w.String(lb);
+    w.EndArray().Key("members").BeginArray();
+    for (const MergedServer& s : p.view.servers) WriteServer(w, *p.pool, s);
+    w.EndArray().EndObject();
+  }
+  w.EndArray().Key("errors").BeginArray();
+  for (const auto& e : report.instance_errors) {
+    w.BeginObject().Field("lb", e.instance).Field("code", haproxy::ErrorCodeName(e.error->code));
+    w.Field("message", e.error->message).EndObject();
+  }
+  w.EndArray().EndObject();
+  return w.str();
+}
+
+}  // namespace caretaker

@@ -1,0 +1,103 @@
+// The caretaker binary, run as a user would, against the shared sandbox.
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "tests/sandbox/sandbox.h"
+
+namespace caretaker {
+namespace {
+
+struct Run {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs `caretaker ARGS` with the sandbox's config; captures stdout and stderr.
+Run Caretaker(const std::string& args) {
+  const auto& sb = sandbox::Shared();
+  std::string err_path = sb.dir() + "/cli-stderr.txt";
+  std::string cmd = std::string(CARETAKER_BIN) + " -c " + sb.config_path() + " " + args + " 2>" + err_path;
+  Run run;
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) run.out.append(buf, n);
+  int status = pclose(p);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream err(err_path);
+  std::stringstream ss;
+  ss << err.rdbuf();
+  run.err = ss.str();
+  return run;
+}
+
+TEST_CASE("caretaker check accepts the sandbox's config", "[cli]") {
+  Run r = Caretaker("check");
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("OK (2 HAProxy instances, 1 pools, 3 members)"));
+}
+
+TEST_CASE("caretaker status shows every member on both instances", "[cli]") {
+  Run r = Caretaker("status");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("pool replicas") && Catch::Contains("3 in service"));
+  for (const auto& replica : sandbox::Shared().replicas()) {
+    std::string address = "127.0.0.1:" + std::to_string(replica.port);
+    CHECK_THAT(r.out, Catch::Contains(replica.name) && Catch::Contains(address));
+  }
+  CHECK(r.out.find("\033[") == std::string::npos);  // no colours when not a terminal
+}
+
+TEST_CASE("caretaker status --json shows the real state of each instance", "[cli]") {
+  auto& sb = sandbox::Shared();
+  sb.HaproxyCommand(1, "set server replicas/db2 state drain");
+  Run r = Caretaker("status --json");
+  sb.HaproxyCommand(1, "set server replicas/db2 state ready");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("{\"pools\":[{\"name\":\"replicas\",\"backend\":\"replicas\""));
+  // db2 is drained on lb2 only: the instances disagree and both states show.
+  CHECK_THAT(r.out, Catch::Contains("{\"server\":\"db2\",") && Catch::Contains("\"agree\":false"));
+  CHECK_THAT(r.out, Catch::Contains("\"lb\":\"lb2\",\"present\":true,\"admin\":\"DRAIN\",\"admin_state\":8"));
+  CHECK_THAT(r.out, Catch::Contains("\"errors\":[]"));
+  CHECK(r.out.find(sb.mysql_password()) == std::string::npos);
+}
+
+TEST_CASE("caretaker status with a hung instance names it and exits 1", "[cli]") {
+  auto& sb = sandbox::Shared();
+  // The sandbox's config gives each instance the default timeouts; a hung one
+  // costs the connect (tcp accepts) plus the reply timeout at most.
+  sb.PauseHaproxy(1);
+  Run r = Caretaker("status --json");
+  sb.ResumeHaproxy(1);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.out, Catch::Contains("\"errors\":[{\"lb\":\"lb2\",\"code\":\"timeout\""));
+  CHECK_THAT(r.err, Catch::Contains("lb2"));
+  // lb1 was still read.
+  CHECK_THAT(r.out, Catch::Contains("\"lb\":\"lb1\",\"present\":true,\"admin\":\"READY\""));
+}
+
+TEST_CASE("a config error names file:line:column and exits 2", "[cli]") {
+  const auto& sb = sandbox::Shared();
+  std::string path = sb.dir() + "/bad.toml";
+  std::ofstream(path) << "[[haproxy]]\nname = \"lb1\"\nsocket = \"unix:/x\"\nsokcet = 1\n";
+  std::string cmd = std::string(CARETAKER_BIN) + " -c " + path + " check 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  int status = pclose(p);
+  CHECK(WEXITSTATUS(status) == 2);
+  CHECK_THAT(out, Catch::Contains(path + ":4:1: haproxy[0].sokcet: unknown key"));
+}
+
+}  // namespace
+}  // namespace caretaker

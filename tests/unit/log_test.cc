@@ -1,0 +1,51 @@
+#include <catch2/catch.hpp>
+
+#include "src/json_writer.h"
+#include "src/log.h"
+
+namespace caretaker {
+namespace {
+
+TEST_CASE("JSON log lines are escaped and carry ts, level, event and the fields", "[log]") {
+  std::string line = FormatEventJson("2026-11-25T04:50:00.123Z", "info", "drain.start",
+                                     {{"pool", "replicas"}, {"server", "db1"}, {"sessions", 3}, {"forced", false}});
+  CHECK(line ==
+        R"({"ts":"2026-11-25T04:50:00.123Z","level":"info","event":"drain.start","pool":"replicas",)"
+        R"("server":"db1","sessions":3,"forced":false})");
+  std::string evil = FormatEventJson("t", "error", "step.output", {{"line", "a\"b\\c\nd\te\x01"}});
+  CHECK(evil == R"({"ts":"t","level":"error","event":"step.output","line":"a\"b\\c\nd\te\u0001"})");
+}
+
+TEST_CASE("JSON escaping keeps UTF-8 and replaces invalid bytes", "[log]") {
+  CHECK(JsonEscape("café") == "café");
+  CHECK(JsonEscape("a\xff" "b") == "a\xEF\xBF\xBD" "b");
+  CHECK(JsonEscape("\xC3") == "\xEF\xBF\xBD");  // truncated sequence
+  CHECK(JsonEscape(std::string_view("\0x", 2)) == "\\u0000x");
+}
+
+TEST_CASE("human log lines are key=value, quoted when needed", "[log]") {
+  CHECK(FormatEventHuman("drain.start", {{"pool", "replicas"}, {"n", 2}}) == "drain.start pool=replicas n=2");
+  CHECK(FormatEventHuman("haproxy.unreachable", {{"error", "no reply within 5s"}, {"lb", ""}}) ==
+        R"(haproxy.unreachable error="no reply within 5s" lb="")");
+}
+
+TEST_CASE("log options parse", "[log]") {
+  LogFormat f;
+  LogLevel l;
+  CHECK(ParseLogFormat("json", &f));
+  CHECK(f == LogFormat::kJson);
+  CHECK_FALSE(ParseLogFormat("xml", &f));
+  CHECK(ParseLogLevel("warn", &l));
+  CHECK(l == LogLevel::kWarn);
+  CHECK_FALSE(ParseLogLevel("verbose", &l));
+}
+
+TEST_CASE("the JSON writer places commas and escapes", "[json]") {
+  JsonWriter w;
+  w.BeginObject().Field("a", 1).Key("b").BeginArray().String("x\"y").Int(2).Null().EndArray();
+  w.Key("c").BeginObject().EndObject().Field("d", true).EndObject();
+  CHECK(w.str() == R"({"a":1,"b":["x\"y",2,null],"c":{},"d":true})");
+}
+
+}  // namespace
+}  // namespace caretaker
