@@ -21,6 +21,13 @@ TEST_CASE("JSON escaping keeps UTF-8 and replaces invalid bytes", "[log]") {
   CHECK(JsonEscape("a\xff" "b") == "a\xEF\xBF\xBD" "b");
   CHECK(JsonEscape("\xC3") == "\xEF\xBF\xBD");  // truncated sequence
   CHECK(JsonEscape(std::string_view("\0x", 2)) == "\\u0000x");
+  const std::string bad = "\xEF\xBF\xBD";
+  CHECK(JsonEscape("\xC0\xAF") == bad + bad);          // overlong '/'
+  CHECK(JsonEscape("\xE0\x80\xAF") == bad + bad + bad);  // overlong 3-byte
+  CHECK(JsonEscape("\xED\xA0\x80") == bad + bad + bad);  // a surrogate
+  CHECK(JsonEscape("\xF5\x80\x80\x80") == bad + bad + bad + bad);  // above U+10FFFF
+  CHECK(JsonEscape("\xF0\x9F\x98\x80") == "\xF0\x9F\x98\x80");  // U+1F600 is fine
+  CHECK(JsonEscape("\xED\x9F\xBF") == "\xED\x9F\xBF");          // U+D7FF is fine
 }
 
 TEST_CASE("human log lines are key=value, quoted when needed", "[log]") {
