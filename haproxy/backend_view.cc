@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -14,6 +15,7 @@ namespace caretaker::haproxy {
 namespace {
 
 namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
 
 // Runs fn(client) for every client concurrently and returns the results in
 // the order of `clients`.
@@ -31,10 +33,11 @@ auto ForEachConcurrently(const std::vector<const Client*>& clients, const Fn& fn
   for (const Client* c : clients) ops.push_back(asio::co_spawn(ex, fn(*c), asio::deferred));
   std::vector<T> results;
   if (ops.empty()) co_return results;
-  auto [order, exceptions, values] = co_await asio::experimental::make_parallel_group(std::move(ops))
-                                         .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+  auto group = asio::experimental::make_parallel_group(std::move(ops));
+  auto [order, exceptions, values] =
+      co_await group.async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
   for (auto& e : exceptions) {
-    if (e) std::rethrow_exception(e);
+    if (e) std::rethrow_exception(e);  // a bug: expected failures are values
   }
   (void)order;
   co_return std::move(values);
@@ -43,14 +46,10 @@ auto ForEachConcurrently(const std::vector<const Client*>& clients, const Fn& fn
 Task<InstanceDump> ReadOne(const Client& client, std::string backend) {
   InstanceDump dump;
   dump.instance = client.name();
-  auto stats = co_await client.ShowStat();
-  if (!stats) {
-    dump.error = stats.error();
-    co_return dump;
-  }
-  auto states = co_await client.ShowServersState(backend);
-  if (!states) {
-    dump.error = states.error();
+  auto both = client.ShowStat() && client.ShowServersState(backend);  // concurrently
+  auto [stats, states] = co_await std::move(both);
+  if (!stats || !states) {
+    dump.error = !stats ? stats.error() : states.error();
     co_return dump;
   }
   dump.stats = std::move(stats.value());
@@ -61,35 +60,53 @@ Task<InstanceDump> ReadOne(const Client& client, std::string backend) {
   co_return dump;
 }
 
-bool IsHealthy(const ServerStat& stat) {
+// A server takes new traffic on an instance: READY, health UP (or not
+// checked), and a weight above 0 (weight 0 still shows "UP").
+bool TakesTraffic(const ServerOnInstance& on) {
   using W = StatusField::Word;
-  return stat.status.word == W::kUp || stat.status.word == W::kNoCheck;
+  bool healthy = on.stat.status.word == W::kUp || on.stat.status.word == W::kNoCheck;
+  return on.admin == Admin::kReady && healthy && on.stat.weight > 0;
 }
 
-ServerOnInstance Lookup(const InstanceDump& dump, std::string_view backend, std::string_view server) {
+// One instance's rows of one backend, by server name.
+struct BackendRows {
+  const InstanceDump* dump;
+  std::map<std::string_view, const ServerStat*> stats;
+  std::map<std::string_view, const ServerState*> states;
+};
+
+BackendRows IndexBackend(const InstanceDump& dump, std::string_view backend) {
+  BackendRows rows{&dump, {}, {}};
+  for (const ServerStat& s : dump.stats) {
+    if (s.backend == backend) rows.stats.emplace(s.server, &s);
+  }
+  for (const ServerState& s : dump.states) {
+    if (s.backend == backend) rows.states.emplace(s.server, &s);
+  }
+  return rows;
+}
+
+ServerOnInstance Lookup(const BackendRows& rows, const std::string& server) {
   ServerOnInstance on;
-  on.instance = dump.instance;
-  on.error = dump.error;
-  if (dump.error) return on;
-  auto st = std::find_if(dump.states.begin(), dump.states.end(),
-                         [&](const ServerState& s) { return s.backend == backend && s.server == server; });
-  auto ss = std::find_if(dump.stats.begin(), dump.stats.end(),
-                         [&](const ServerStat& s) { return s.backend == backend && s.server == server; });
-  if (st == dump.states.end() || ss == dump.stats.end()) return on;
+  on.instance = rows.dump->instance;
+  on.error = rows.dump->error;
+  auto st = rows.states.find(server);
+  auto ss = rows.stats.find(server);
+  if (on.error || st == rows.states.end() || ss == rows.stats.end()) return on;
   on.present = true;
-  on.state = *st;
-  on.stat = *ss;
-  on.admin = AdminOf(*st);
+  on.state = *st->second;
+  on.stat = *ss->second;
+  on.admin = AdminOf(on.state);
   return on;
 }
 
-MergedServer Merge(std::string_view backend, std::string server, const std::vector<InstanceDump>& dumps) {
+MergedServer Merge(std::string server, const std::vector<BackendRows>& instances) {
   MergedServer m;
   m.server = std::move(server);
-  bool all_read = !dumps.empty();
+  bool all_read = !instances.empty();
   bool same = true;
-  for (const InstanceDump& dump : dumps) {
-    ServerOnInstance on = Lookup(dump, backend, m.server);
+  for (const BackendRows& rows : instances) {
+    ServerOnInstance on = Lookup(rows, m.server);
     if (on.error || !on.present) {
       all_read = false;
     } else {
@@ -103,39 +120,29 @@ MergedServer Merge(std::string_view backend, std::string server, const std::vect
   m.agree = all_read && same;
   m.out_everywhere = all_read && std::all_of(m.instances.begin(), m.instances.end(),
                                              [](const ServerOnInstance& on) { return on.admin != Admin::kReady; });
-  m.up_everywhere = all_read && std::all_of(m.instances.begin(), m.instances.end(), [](const ServerOnInstance& on) {
-                      return on.admin == Admin::kReady && IsHealthy(on.stat);
-                    });
+  m.up_everywhere = all_read && std::all_of(m.instances.begin(), m.instances.end(), TakesTraffic);
   return m;
 }
 
-// Re-reads `show servers state` until `check` holds for the server or the
-// attempts run out; returns the last mismatch as an error.
+// Re-reads `show servers state` once and returns why the server is not as
+// `check` expects. HAProxy applies `set server` before it answers, so one
+// read suffices; an agent-check that undoes the change later is caught by the
+// callers that keep watching a host while it is out.
 template <class Check>
-Task<std::optional<Error>> Confirm(const Client& client, std::string_view backend, std::string_view server,
-                                   std::string_view what, Check check) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  std::optional<Error> last;
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    if (attempt > 0) {
-      timer.expires_after(std::chrono::milliseconds(50));
-      co_await timer.async_wait(asio::use_awaitable);
-    }
-    auto states = co_await client.ShowServersState(backend);
-    if (!states) co_return states.error();
-    auto it = std::find_if(states.value().begin(), states.value().end(),
-                           [&](const ServerState& s) { return s.server == server; });
-    if (it == states.value().end()) {
-      co_return Error{ErrorCode::kNotConfirmed, "haproxy " + client.where() + ": server " + std::string(backend) +
-                                                    "/" + std::string(server) + " vanished while confirming " +
-                                                    std::string(what)};
-    }
-    std::optional<std::string> mismatch = check(*it);
-    if (!mismatch) co_return std::nullopt;
-    last = Error{ErrorCode::kNotConfirmed, "haproxy " + client.where() + ": " + std::string(what) +
-                                               " was accepted but not confirmed: " + *mismatch};
+Task<std::optional<Error>> Confirm(const Client& client, const std::string& backend, const std::string& server,
+                                   const std::string& what, const Check& check) {
+  auto states = co_await client.ShowServersState(backend);
+  if (!states) co_return states.error();
+  auto it = std::find_if(states.value().begin(), states.value().end(),
+                         [&](const ServerState& s) { return s.server == server; });
+  if (it == states.value().end()) {
+    co_return Error{ErrorCode::kNotConfirmed, "haproxy " + client.where() + ": server " + backend + "/" + server +
+                                                  " vanished while confirming '" + what + "'"};
   }
-  co_return last;
+  std::optional<std::string> mismatch = check(*it);
+  if (!mismatch) co_return std::nullopt;
+  co_return Error{ErrorCode::kNotConfirmed,
+                  "haproxy " + client.where() + ": '" + what + "' was accepted but not confirmed: " + *mismatch};
 }
 
 std::string Hex(uint32_t v) {
@@ -167,25 +174,29 @@ Task<std::vector<InstanceDump>> ReadInstances(const std::vector<const Client*>& 
   co_return co_await ForEachConcurrently(clients, read);
 }
 
-BackendView MergeBackend(std::string_view backend, const std::vector<InstanceDump>& dumps,
+BackendView MergeBackend(std::string_view backend, const std::vector<const InstanceDump*>& dumps,
                          const std::vector<std::string>& order) {
   BackendView view;
   view.backend = std::string(backend);
+  std::vector<BackendRows> instances;
   std::set<std::string> extra;
-  for (const InstanceDump& dump : dumps) {
-    if (dump.error) {
-      view.unreachable.push_back(dump.instance);
-      continue;
-    }
-    for (const ServerState& s : dump.states) {
-      if (s.backend == backend && std::find(order.begin(), order.end(), s.server) == order.end()) {
-        extra.insert(s.server);
-      }
+  for (const InstanceDump* dump : dumps) {
+    if (dump->error) view.unreachable.push_back(dump->instance);
+    instances.push_back(IndexBackend(*dump, backend));
+    for (const auto& [name, state] : instances.back().states) {
+      if (std::find(order.begin(), order.end(), name) == order.end()) extra.emplace(name);
     }
   }
-  for (const std::string& name : order) view.servers.push_back(Merge(backend, name, dumps));
-  for (const std::string& name : extra) view.servers.push_back(Merge(backend, name, dumps));
+  for (const std::string& name : order) view.servers.push_back(Merge(name, instances));
+  for (const std::string& name : extra) view.servers.push_back(Merge(name, instances));
   return view;
+}
+
+BackendView MergeBackend(std::string_view backend, const std::vector<InstanceDump>& dumps,
+                         const std::vector<std::string>& order) {
+  std::vector<const InstanceDump*> pointers;
+  for (const InstanceDump& d : dumps) pointers.push_back(&d);
+  return MergeBackend(backend, pointers, order);
 }
 
 bool ApplyReport::ok() const {
@@ -215,14 +226,49 @@ Task<ApplyReport> Apply(const std::vector<const Client*>& clients, const std::st
   co_return report;
 }
 
+// Why `s` is not in the admin state `want`, or nothing. Inherited or
+// configured maint/drain bits count: a server still MAINT through the server
+// it tracks is not "ready", whatever the forced bits say.
 std::optional<std::string> CheckAdmin(const ServerState& s, AdminState want) {
-  bool maint = (s.admin_state & kAdminForcedMaint) != 0;
-  bool drain = (s.admin_state & kAdminForcedDrain) != 0;
-  bool ok = want == AdminState::kMaint   ? maint
-            : want == AdminState::kDrain ? drain && !maint
-                                         : !drain && !maint;
+  bool forced_maint = (s.admin_state & kAdminForcedMaint) != 0;
+  bool forced_drain = (s.admin_state & kAdminForcedDrain) != 0;
+  bool ok = want == AdminState::kMaint   ? forced_maint
+            : want == AdminState::kDrain ? forced_drain && !s.in_maint()
+                                         : !s.in_maint() && !s.in_drain();
   if (ok) return std::nullopt;
-  return "srv_admin_state is " + Hex(s.admin_state) + " (is an agent-check or another tool changing it?)";
+  std::string why = "srv_admin_state is " + Hex(s.admin_state);
+  if (s.admin_state & (kAdminInheritedMaint | kAdminInheritedDrain)) why += " (inherited from the tracked server)";
+  else if (s.admin_state & kAdminConfigMaint) why += " (`disabled` in haproxy.cfg)";
+  else if (s.admin_state & kAdminResolvMaint) why += " (its address does not resolve)";
+  else why += " (is an agent-check or another tool changing it?)";
+  return why;
+}
+
+// Polls `show stat` until the server has no session, for up to `limit`:
+// sessions end asynchronously inside HAProxy after `shutdown sessions`.
+Task<std::optional<Error>> WaitNoSessions(const Client& c, const std::string& b, const std::string& s,
+                                          const std::string& op, std::chrono::milliseconds limit) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  const auto step = std::chrono::milliseconds(50);
+  int64_t scur = -1;
+  for (auto waited = std::chrono::milliseconds(0);; waited += step) {
+    auto stats = co_await c.ShowStat();
+    if (!stats) co_return stats.error();
+    auto it = std::find_if(stats.value().begin(), stats.value().end(),
+                           [&](const ServerStat& st) { return st.backend == b && st.server == s; });
+    if (it == stats.value().end()) {
+      co_return Error{ErrorCode::kNotConfirmed, "haproxy " + c.where() + ": server " + b + "/" + s +
+                                                    " vanished while confirming '" + op + "'"};
+    }
+    scur = it->scur;
+    if (scur == 0) co_return std::nullopt;
+    if (waited >= limit) break;
+    timer.expires_after(step);
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+  co_return Error{ErrorCode::kNotConfirmed, "haproxy " + c.where() + ": '" + op + "' was accepted but " +
+                                                std::to_string(scur) + " sessions remain (new ones arrive while " +
+                                                "the server is READY: drain it first)"};
 }
 
 }  // namespace
@@ -230,11 +276,12 @@ std::optional<std::string> CheckAdmin(const ServerState& s, AdminState want) {
 Task<ApplyReport> SetStateEverywhere(const std::vector<const Client*>& clients, std::string_view backend,
                                      std::string_view server, AdminState state) {
   std::string b(backend), s(server);
-  std::string op = "set server " + b + "/" + s + " state " + AdminStateName(state);
+  std::string op = SetStateCommand(b, s, state);
   auto apply = [=](const Client& c) -> Task<std::optional<Error>> {
     auto set = co_await c.SetState(b, s, state);
     if (!set) co_return set.error();
-    co_return co_await Confirm(c, b, s, op, [state](const ServerState& st) { return CheckAdmin(st, state); });
+    auto check = [state](const ServerState& st) { return CheckAdmin(st, state); };
+    co_return co_await Confirm(c, b, s, op, check);
   };
   co_return co_await Apply(clients, op, apply);
 }
@@ -242,15 +289,17 @@ Task<ApplyReport> SetStateEverywhere(const std::vector<const Client*>& clients, 
 Task<ApplyReport> SetWeightEverywhere(const std::vector<const Client*>& clients, std::string_view backend,
                                       std::string_view server, Weight weight) {
   std::string b(backend), s(server);
-  std::string op = "set server " + b + "/" + s + " weight " + weight.ToString();
+  std::string op = SetWeightCommand(b, s, weight);
   auto apply = [=](const Client& c) -> Task<std::optional<Error>> {
     auto set = co_await c.SetWeight(b, s, weight);
     if (!set) co_return set.error();
-    co_return co_await Confirm(c, b, s, op, [weight](const ServerState& st) -> std::optional<std::string> {
-      int want = weight.percent ? st.iweight * weight.value / 100 : weight.value;
+    auto check = [weight](const ServerState& st) -> std::optional<std::string> {
+      // HAProxy: a percentage is of the initial weight, rounded down, capped at 256.
+      int want = weight.percent ? std::min(256, st.iweight * weight.value / 100) : weight.value;
       if (st.uweight == want) return std::nullopt;
       return "srv_uweight is " + std::to_string(st.uweight) + ", expected " + std::to_string(want);
-    });
+    };
+    co_return co_await Confirm(c, b, s, op, check);
   };
   co_return co_await Apply(clients, op, apply);
 }
@@ -258,25 +307,11 @@ Task<ApplyReport> SetWeightEverywhere(const std::vector<const Client*>& clients,
 Task<ApplyReport> ShutdownSessionsEverywhere(const std::vector<const Client*>& clients, std::string_view backend,
                                              std::string_view server) {
   std::string b(backend), s(server);
-  std::string op = "shutdown sessions server " + b + "/" + s;
+  std::string op = ShutdownSessionsCommand(b, s);
   auto apply = [=](const Client& c) -> Task<std::optional<Error>> {
     auto done = co_await c.ShutdownSessions(b, s);
     if (!done) co_return done.error();
-    // Sessions end asynchronously inside HAProxy: poll scur briefly.
-    asio::steady_timer timer(co_await asio::this_coro::executor);
-    int64_t scur = -1;
-    for (int attempt = 0; attempt < 20; ++attempt) {
-      auto stats = co_await c.ShowStat();
-      if (!stats) co_return stats.error();
-      auto it = std::find_if(stats.value().begin(), stats.value().end(),
-                             [&](const ServerStat& st) { return st.backend == b && st.server == s; });
-      scur = it == stats.value().end() ? 0 : it->scur;
-      if (scur == 0) co_return std::nullopt;
-      timer.expires_after(std::chrono::milliseconds(50));
-      co_await timer.async_wait(asio::use_awaitable);
-    }
-    co_return Error{ErrorCode::kNotConfirmed, "haproxy " + c.where() + ": " + op + " was accepted but " +
-                                                  std::to_string(scur) + " sessions remain after 1s"};
+    co_return co_await WaitNoSessions(c, b, s, op, std::chrono::seconds(1));
   };
   co_return co_await Apply(clients, op, apply);
 }

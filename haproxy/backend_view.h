@@ -56,7 +56,7 @@ struct MergedServer {
   std::optional<Admin> admin;
   bool agree = false;      // every instance read and present, same admin state
   bool out_everywhere = false;  // drained or in maint on every instance (all read)
-  bool up_everywhere = false;   // health UP (or no check) and READY on every instance
+  bool up_everywhere = false;   // READY, UP (or no check), weight > 0 on every instance
   int64_t sessions = 0;    // scur summed over instances
 };
 
@@ -70,6 +70,8 @@ struct BackendView {
 // first (the config's members); servers present on an instance but not in
 // `order` follow, sorted by name. A name in `order` that no instance has is
 // still listed (present = false everywhere).
+BackendView MergeBackend(std::string_view backend, const std::vector<const InstanceDump*>& dumps,
+                         const std::vector<std::string>& order);
 BackendView MergeBackend(std::string_view backend, const std::vector<InstanceDump>& dumps,
                          const std::vector<std::string>& order);
 
@@ -80,6 +82,9 @@ struct InstanceOutcome {
   std::optional<Error> error;
 };
 
+// An outcome that is a timeout means "unknown", not "not applied": the command
+// may have reached a hung instance that applies it when it wakes. Re-read
+// before deciding what to undo.
 struct ApplyReport {
   std::string operation;  // "set server replicas/db1 state drain"
   std::vector<InstanceOutcome> outcomes;
@@ -89,7 +94,8 @@ struct ApplyReport {
 };
 
 // Sets the state on every client and confirms it from `show servers state`
-// (drain: bit 0x08 set and not in maint; maint: bit 0x01; ready: neither).
+// (drain: bit 0x08 and no maint bit; maint: bit 0x01; ready: no maint or
+// drain bit at all, inherited ones included).
 Task<ApplyReport> SetStateEverywhere(const std::vector<const Client*>& clients, std::string_view backend,
                                      std::string_view server, AdminState state);
 
@@ -98,7 +104,8 @@ Task<ApplyReport> SetStateEverywhere(const std::vector<const Client*>& clients, 
 Task<ApplyReport> SetWeightEverywhere(const std::vector<const Client*>& clients, std::string_view backend,
                                       std::string_view server, Weight weight);
 
-// Ends the server's sessions on every client and confirms scur reached 0.
+// Ends the server's sessions on every client and confirms scur reached 0
+// within 1 s. Drain the server first: a READY one gets new sessions.
 Task<ApplyReport> ShutdownSessionsEverywhere(const std::vector<const Client*>& clients,
                                              std::string_view backend, std::string_view server);
 

@@ -22,6 +22,9 @@ using namespace asio::experimental::awaitable_operators;
 using std::chrono::milliseconds;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kReadChunk = 64 * 1024;
+// A reply past this is not HAProxy talking (10,000 servers of `show stat` are
+// about 5 MiB): stop reading rather than grow without bound.
+constexpr size_t kMaxReplyBytes = 64 * 1024 * 1024;
 
 std::string FormatTimeout(milliseconds d) {
   if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + "s";
@@ -49,6 +52,9 @@ Task<Result<std::string>> WriteAndRead(Socket& socket, const std::string& line) 
     auto [ec, n] = co_await socket.async_read_some(asio::buffer(chunk), kTuple);
     reply.append(chunk.data(), n);
     if (ec == asio::error::eof) break;
+    if (reply.size() > kMaxReplyBytes) {
+      co_return Error{ErrorCode::kIo, "the reply exceeds 64 MiB — is this socket really HAProxy's runtime API?"};
+    }
     if (ec) co_return Error{ErrorCode::kIo, "reading the reply failed: " + ec.message()};
   }
   co_return reply;
@@ -57,8 +63,10 @@ Task<Result<std::string>> WriteAndRead(Socket& socket, const std::string& line) 
 template <class Socket, class Connect>
 Task<Result<std::string>> Exchange(Socket& socket, Connect connect, const Instance& in,
                                    const std::string& line) {
+  // Operands of co_await are named: g++ 12 mishandles temporaries there.
   asio::steady_timer timer(socket.get_executor(), in.connect_timeout);
-  auto connected = co_await (connect() || timer.async_wait(kTuple));
+  auto connect_or_timeout = connect() || timer.async_wait(kTuple);
+  auto connected = co_await std::move(connect_or_timeout);
   if (connected.index() == 1) {
     co_return Error{ErrorCode::kTimeout, "no connection within " + FormatTimeout(in.connect_timeout) +
                                              " — is the host reachable and HAProxy alive?"};
@@ -67,16 +75,21 @@ Task<Result<std::string>> Exchange(Socket& socket, Connect connect, const Instan
     co_return Error{ErrorCode::kConnect, "cannot connect: " + ec.message() + ConnectHint(ec)};
   }
   timer.expires_after(in.reply_timeout);
-  auto replied = co_await (WriteAndRead(socket, line) || timer.async_wait(kTuple));
+  auto reply_or_timeout = WriteAndRead(socket, line) || timer.async_wait(kTuple);
+  auto replied = co_await std::move(reply_or_timeout);
   if (replied.index() == 1) {
     co_return Error{ErrorCode::kTimeout, "no reply within " + FormatTimeout(in.reply_timeout) +
-                                             " — is the HAProxy process hung or overloaded?"};
+                                             " — is the HAProxy process hung or overloaded? (a command already sent may "
+                                             "still take effect when it wakes)"};
   }
   co_return std::move(std::get<0>(replied));
 }
 
 Task<Result<std::string>> ExchangeUnix(const Instance& in, const std::string& line) {
   auto ex = co_await asio::this_coro::executor;
+  if (in.endpoint.path.size() > kMaxUnixPathBytes) {  // the endpoint would throw
+    co_return Error{ErrorCode::kBadEndpoint, "the socket path is too long for a unix socket address"};
+  }
   asio::local::stream_protocol::socket socket(ex);
   asio::local::stream_protocol::endpoint ep(in.endpoint.path);
   auto connect = [&]() -> Task<boost::system::error_code> {
@@ -90,10 +103,18 @@ Task<Result<std::string>> ExchangeTcp(const Instance& in, const std::string& lin
   auto ex = co_await asio::this_coro::executor;
   asio::ip::tcp::socket socket(ex);
   asio::ip::tcp::resolver resolver(ex);
-  // Resolving is part of connecting: it shares the connect timeout.
+  const std::string port = std::to_string(in.endpoint.port);
+  // An address needs no resolver. A host name is resolved as part of
+  // connecting and shares the connect timeout (but Asio's resolver cannot be
+  // interrupted: a hung DNS server delays the timeout error; prefer addresses).
   auto connect = [&]() -> Task<boost::system::error_code> {
-    auto [rec, endpoints] =
-        co_await resolver.async_resolve(in.endpoint.host, std::to_string(in.endpoint.port), kTuple);
+    boost::system::error_code bad_address;
+    auto address = asio::ip::make_address(in.endpoint.host, bad_address);
+    if (!bad_address) {
+      auto [ec] = co_await socket.async_connect(asio::ip::tcp::endpoint(address, in.endpoint.port), kTuple);
+      co_return ec;
+    }
+    auto [rec, endpoints] = co_await resolver.async_resolve(in.endpoint.host, port, kTuple);
     if (rec) co_return rec;
     auto [ec, ep] = co_await asio::async_connect(socket, endpoints, kTuple);
     (void)ep;
@@ -171,14 +192,22 @@ Task<Result<std::vector<ServerState>>> Client::ShowServersState(std::string_view
   if (!backend.empty()) command += " " + std::string(backend);
   auto reply = co_await Execute(command);
   if (!reply) co_return reply.error();
+  // The table starts with its format version; anything else is an error sentence.
+  if (!reply.value().starts_with("1\n")) {
+    if (auto err = ClassifyReply(where_, command, reply.value())) co_return *err;
+  }
   auto parsed = ParseServersState(reply.value());
   if (!parsed) co_return Prefixed(parsed.error());
   co_return parsed;
 }
 
 Task<Result<Info>> Client::ShowInfo() const {
-  auto reply = co_await Execute("show info");
+  const std::string command = "show info";
+  auto reply = co_await Execute(command);
   if (!reply) co_return reply.error();
+  if (!reply.value().starts_with("Name:")) {
+    if (auto err = ClassifyReply(where_, command, reply.value())) co_return *err;
+  }
   auto parsed = ParseShowInfo(reply.value());
   if (!parsed) co_return Prefixed(parsed.error());
   co_return parsed;
@@ -197,20 +226,30 @@ Task<Status> Client::Change(std::string_view backend, std::string_view server, c
   co_return Ok();
 }
 
+std::string SetStateCommand(std::string_view backend, std::string_view server, AdminState state) {
+  return "set server " + std::string(backend) + "/" + std::string(server) + " state " + AdminStateName(state);
+}
+
+std::string SetWeightCommand(std::string_view backend, std::string_view server, Weight weight) {
+  return "set server " + std::string(backend) + "/" + std::string(server) + " weight " + weight.ToString();
+}
+
+std::string ShutdownSessionsCommand(std::string_view backend, std::string_view server) {
+  return "shutdown sessions server " + std::string(backend) + "/" + std::string(server);
+}
+
 Task<Status> Client::SetState(std::string_view backend, std::string_view server, AdminState state) const {
-  std::string command = "set server " + std::string(backend) + "/" + std::string(server) + " state " +
-                        AdminStateName(state);
+  const std::string command = SetStateCommand(backend, server, state);
   co_return co_await Change(backend, server, command);
 }
 
 Task<Status> Client::SetWeight(std::string_view backend, std::string_view server, Weight weight) const {
-  std::string command =
-      "set server " + std::string(backend) + "/" + std::string(server) + " weight " + weight.ToString();
+  const std::string command = SetWeightCommand(backend, server, weight);
   co_return co_await Change(backend, server, command);
 }
 
 Task<Status> Client::ShutdownSessions(std::string_view backend, std::string_view server) const {
-  std::string command = "shutdown sessions server " + std::string(backend) + "/" + std::string(server);
+  const std::string command = ShutdownSessionsCommand(backend, server);
   co_return co_await Change(backend, server, command);
 }
 

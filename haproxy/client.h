@@ -77,6 +77,12 @@ class Client {
   std::string where_;
 };
 
+// The command lines the state changes send, e.g.
+// "set server replicas/db1 state drain"; also used to name operations in reports.
+std::string SetStateCommand(std::string_view backend, std::string_view server, AdminState state);
+std::string SetWeightCommand(std::string_view backend, std::string_view server, Weight weight);
+std::string ShutdownSessionsCommand(std::string_view backend, std::string_view server);
+
 // True for names HAProxy accepts for proxies and servers ([A-Za-z0-9_.:-]+);
 // anything else is refused before it is written into a command line.
 bool IsValidName(std::string_view name);

@@ -5,9 +5,9 @@
 namespace caretaker::haproxy {
 namespace {
 
-Error BadEndpoint(std::string_view text, std::string_view why) {
+Error BadEndpoint(std::string_view text, const std::string& why) {
   return Error{ErrorCode::kBadEndpoint,
-               "bad HAProxy socket \"" + std::string(text) + "\": " + std::string(why) +
+               "bad HAProxy socket \"" + std::string(text) + "\": " + why +
                    " (expected unix:/path/to/admin.sock or tcp:host:port)"};
 }
 
@@ -19,6 +19,10 @@ Result<Endpoint> Endpoint::Parse(std::string_view text) {
     e.kind = Kind::kUnix;
     e.path = std::string(text.substr(5));
     if (e.path.empty() || e.path.front() != '/') return BadEndpoint(text, "the path must be absolute");
+    if (e.path.size() > kMaxUnixPathBytes) {
+      return BadEndpoint(text, "the path is longer than the " + std::to_string(kMaxUnixPathBytes) +
+                                   " bytes a unix socket address can hold");
+    }
     return e;
   }
   if (!text.starts_with("tcp:")) return BadEndpoint(text, "unknown scheme");

@@ -9,6 +9,9 @@
 
 namespace caretaker::haproxy {
 
+// sockaddr_un.sun_path holds 108 bytes, the last one a NUL.
+inline constexpr size_t kMaxUnixPathBytes = 107;
+
 struct Endpoint {
   enum class Kind { kUnix, kTcp };
   Kind kind = Kind::kUnix;

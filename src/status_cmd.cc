@@ -16,13 +16,13 @@ StatusReport BuildStatusReport(const Config& config, const std::vector<haproxy::
     if (d.error) report.instance_errors.push_back({d.instance, d.error});
   }
   for (const PoolConfig& pool : config.pools) {
-    std::vector<haproxy::InstanceDump> mine;
+    std::vector<const haproxy::InstanceDump*> mine;
     PoolStatus status;
     status.pool = &pool;
     for (const std::string& name : pool.haproxy) {
       auto it = std::find_if(dumps.begin(), dumps.end(), [&](const auto& d) { return d.instance == name; });
       if (it == dumps.end()) continue;
-      mine.push_back(*it);
+      mine.push_back(&*it);
       bool has_backend = std::any_of(it->states.begin(), it->states.end(),
                                      [&](const haproxy::ServerState& s) { return s.backend == pool.backend; });
       if (!it->error && !has_backend) status.backend_missing_on.push_back(name);

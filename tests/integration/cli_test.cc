@@ -53,6 +53,16 @@ TEST_CASE("caretaker status shows every member on both instances", "[cli]") {
     CHECK_THAT(r.out, Catch::Contains(replica.name) && Catch::Contains(address));
   }
   CHECK(r.out.find("\033[") == std::string::npos);  // no colours when not a terminal
+  // Each member's row: its state on lb1 and on lb2, sessions, check.
+  std::string folded;
+  for (char c : r.out) {
+    if (!(c == ' ' && !folded.empty() && folded.back() == ' ')) folded += c;
+  }
+  CHECK_THAT(folded, Catch::Contains(" SERVER MYSQL lb1 lb2 SESS CHECK\n"));
+  for (const auto& replica : sandbox::Shared().replicas()) {
+    CHECK_THAT(folded, Catch::Contains(" " + replica.name + " 127.0.0.1:" + std::to_string(replica.port) +
+                                       " UP UP 0 L7OK\n"));
+  }
 }
 
 TEST_CASE("caretaker status --json shows the real state of each instance", "[cli]") {
@@ -83,6 +93,20 @@ TEST_CASE("caretaker status with a hung instance names it and exits 1", "[cli]")
   CHECK_THAT(r.err, Catch::Contains("lb2"));
   // lb1 was still read.
   CHECK_THAT(r.out, Catch::Contains("\"lb\":\"lb1\",\"present\":true,\"admin\":\"READY\""));
+}
+
+TEST_CASE("--log-format json writes one escaped JSON object per log line", "[cli]") {
+  auto& sb = sandbox::Shared();
+  sb.PauseHaproxy(1);
+  Run r = Caretaker("--log-format json status");
+  sb.ResumeHaproxy(1);
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  // The error message quotes the command ('show stat -1 4 -1'), so the line
+  // must stay one valid object: it starts and ends as one, on one line.
+  CHECK_THAT(r.err, Catch::Matches(R"(\{"ts":"[0-9T:.Z-]+","level":"error","event":"haproxy.unreachable",)"
+                                   R"("lb":"lb2","error":"haproxy lb2 \(tcp:127\.0\.0\.1:[0-9]+\): 'show stat -1 4 -1': )"
+                                   R"(no reply within 5s[^\n]*"\}\n)"));
 }
 
 TEST_CASE("a config error names file:line:column and exits 2", "[cli]") {

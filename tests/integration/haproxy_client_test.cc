@@ -1,10 +1,15 @@
 // The HAProxy client against real HAProxy instances of the shared sandbox.
 // Each test leaves every server READY again.
+#include <arpa/inet.h>
 #include <mysql.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <sstream>
+#include <thread>
 
 #include "haproxy/backend_view.h"
 #include "src/config.h"
@@ -46,31 +51,60 @@ std::string RawAdminState(size_t lb, const std::string& server) {
   return "not found";
 }
 
-// The `status` column of one server in a literal `show stat` reply.
+// The `status` column of one server in a literal `show stat` reply, found by
+// the header's names.
 std::string RawStatus(size_t lb, const std::string& server) {
   std::istringstream in(sandbox::Shared().HaproxyCommand(lb, "show stat"));
+  auto split = [](const std::string& line) {
+    std::vector<std::string> f;
+    std::istringstream cells(line);
+    for (std::string c; std::getline(cells, c, ',');) f.push_back(c);
+    return f;
+  };
   std::string line;
+  std::getline(in, line);
+  std::vector<std::string> header = split(line.substr(2));  // "# pxname,..."
+  size_t status = std::find(header.begin(), header.end(), "status") - header.begin();
   while (std::getline(in, line)) {
-    if (line.starts_with("replicas," + server + ",")) {
-      std::vector<std::string> f;
-      std::istringstream cells(line);
-      for (std::string c; std::getline(cells, c, ',');) f.push_back(c);
-      return f.size() > 17 ? f[17] : "short row";  // column 17 is `status` in 2.6
-    }
+    std::vector<std::string> f = split(line);
+    if (f.size() > status && f[0] == "replicas" && f[1] == server) return f[status];
   }
   return "not found";
 }
 
-void RestoreAll(const Fleet& fleet) {
-  for (const auto& r : sandbox::Shared().replicas()) {
-    RunSync(haproxy::SetStateEverywhere(fleet.All(), "replicas", r.name, AdminState::kReady));
-    RunSync(haproxy::SetWeightEverywhere(fleet.All(), "replicas", r.name, haproxy::Weight{100, true}));
+// Puts every server back READY at full weight when the test ends, however it
+// ends, so one failure does not cascade into the tests after it.
+struct RestoreOnExit {
+  const Fleet& fleet;
+  ~RestoreOnExit() {
+    try {
+      for (const auto& r : sandbox::Shared().replicas()) {
+        RunSync(haproxy::SetStateEverywhere(fleet.All(), "replicas", r.name, AdminState::kReady));
+        RunSync(haproxy::SetWeightEverywhere(fleet.All(), "replicas", r.name, haproxy::Weight{100, true}));
+      }
+      sandbox::Shared().WaitAllUp(std::chrono::seconds(10));
+    } catch (const std::exception& e) {
+      FAIL_CHECK("restoring the sandbox failed: " << e.what());
+    }
   }
-  sandbox::Shared().WaitAllUp(std::chrono::seconds(10));
+};
+
+// Resumes a paused HAProxy instance when the test ends.
+struct ResumeOnExit {
+  size_t lb;
+  ~ResumeOnExit() { sandbox::Shared().ResumeHaproxy(lb); }
+};
+
+// A client of sandbox instance `lb` over its tcp admin socket, with short timeouts.
+haproxy::Client ImpatientClient(size_t lb, std::chrono::milliseconds timeout) {
+  const auto& node = sandbox::Shared().haproxies()[lb];
+  return haproxy::Client(haproxy::Instance{
+      node.name, {haproxy::Endpoint::Kind::kTcp, "", "127.0.0.1", node.admin_tcp_port}, timeout, timeout});
 }
 
 TEST_CASE("drain on every instance shows DRAIN in show stat and bit 0x08 in show servers state", "[haproxy]") {
   Fleet fleet = SandboxFleet();
+  RestoreOnExit restore{fleet};
   auto report = RunSync(haproxy::SetStateEverywhere(fleet.All(), "replicas", "db1", AdminState::kDrain));
   INFO(report.FailureSummary());
   REQUIRE(report.ok());
@@ -98,11 +132,11 @@ TEST_CASE("drain on every instance shows DRAIN in show stat and bit 0x08 in show
   report = RunSync(haproxy::SetStateEverywhere(fleet.All(), "replicas", "db1", AdminState::kReady));
   REQUIRE(report.ok());
   for (size_t lb = 0; lb < 2; ++lb) CHECK(RawAdminState(lb, "db1") == "0");
-  RestoreAll(fleet);
 }
 
 TEST_CASE("a server drained on one instance only is visible as disagreement", "[haproxy]") {
   Fleet fleet = SandboxFleet();
+  RestoreOnExit restore{fleet};
   auto lb1 = std::vector<const haproxy::Client*>{fleet.Find("lb1")};
   REQUIRE(RunSync(haproxy::SetStateEverywhere(lb1, "replicas", "db2", AdminState::kDrain)).ok());
   auto view = haproxy::MergeBackend("replicas", RunSync(haproxy::ReadInstances(fleet.All(), "replicas")),
@@ -113,7 +147,6 @@ TEST_CASE("a server drained on one instance only is visible as disagreement", "[
   CHECK_FALSE(db2.out_everywhere);
   CHECK(db2.instances[0].admin == haproxy::Admin::kDrain);
   CHECK(db2.instances[1].admin == haproxy::Admin::kReady);
-  RestoreAll(fleet);
 }
 
 // Opens a MySQL session through lb1's frontend; returns the port of the
@@ -145,6 +178,7 @@ unsigned OpenThroughLb(ClientSession& s, uint16_t frontend_port) {
 
 TEST_CASE("an open client session is scur 1 on its server, and shutdown sessions ends it", "[haproxy]") {
   Fleet fleet = SandboxFleet();
+  RestoreOnExit restore{fleet};
   const auto& sb = sandbox::Shared();
   ClientSession session;
   unsigned port = OpenThroughLb(session, sb.haproxies()[0].frontend_port);
@@ -162,6 +196,14 @@ TEST_CASE("an open client session is scur 1 on its server, and shutdown sessions
     CHECK(s.instances[1].stat.scur == 0);                              // lb2 does not
     CHECK(s.sessions == (s.server == server ? 1 : 0));
   }
+
+  // A drain keeps established sessions (mode tcp): still scur 1, now DRAIN.
+  REQUIRE(RunSync(haproxy::SetStateEverywhere(fleet.All(), "replicas", server, AdminState::kDrain)).ok());
+  view = haproxy::MergeBackend("replicas", RunSync(haproxy::ReadInstances(fleet.All(), "replicas")), {server});
+  CHECK(view.servers[0].instances[0].stat.status.raw == "DRAIN");
+  CHECK(view.servers[0].sessions == 1);
+  CHECK(mysql_query(session.mysql, "SELECT 1") == 0);
+  mysql_free_result(mysql_store_result(session.mysql));
 
   auto report = RunSync(haproxy::ShutdownSessionsEverywhere(fleet.All(), "replicas", server));
   INFO(report.FailureSummary());
@@ -190,7 +232,10 @@ TEST_CASE("unknown backend and unknown server are typed errors", "[haproxy]") {
   auto report = RunSync(haproxy::SetStateEverywhere(fleet.All(), "replicas", "db99", AdminState::kDrain));
   CHECK_FALSE(report.ok());
   CHECK(report.outcomes.size() == 2);
-  for (const auto& o : report.outcomes) CHECK(o.error->code == ErrorCode::kNoSuchServer);
+  for (const auto& o : report.outcomes) {
+    REQUIRE(o.error);
+    CHECK(o.error->code == ErrorCode::kNoSuchServer);
+  }
 }
 
 TEST_CASE("the operator-level socket gives the permission error and changes nothing", "[haproxy]") {
@@ -208,19 +253,81 @@ TEST_CASE("the operator-level socket gives the permission error and changes noth
 
 TEST_CASE("a hung instance gives a timeout error naming it, quickly", "[haproxy]") {
   auto& sb = sandbox::Shared();
-  const auto& lb2 = sb.haproxies()[1];
-  haproxy::Client client(haproxy::Instance{
-      "lb2", {haproxy::Endpoint::Kind::kTcp, "", "127.0.0.1", lb2.admin_tcp_port},
-      std::chrono::milliseconds(300), std::chrono::milliseconds(300)});
+  haproxy::Client client = ImpatientClient(1, std::chrono::milliseconds(300));
   sb.PauseHaproxy(1);
+  ResumeOnExit resume{1};
   auto start = std::chrono::steady_clock::now();
   auto r = RunSync(client.ShowStat());
   auto elapsed = std::chrono::steady_clock::now() - start;
-  sb.ResumeHaproxy(1);
   REQUIRE_FALSE(r);
   CHECK(r.error().code == ErrorCode::kTimeout);
-  CHECK_THAT(r.error().message, Catch::Contains("lb2") && Catch::Contains("300ms"));
+  CHECK_THAT(r.error().message, Catch::Contains("lb2") && Catch::Contains("no reply within 300ms"));
   CHECK(elapsed < std::chrono::seconds(2));  // bounded by the 300 ms timeouts, with slack
+}
+
+TEST_CASE("a change that fails on one instance is reported for that instance only", "[haproxy]") {
+  // Given lb1 answering and lb2 hung, a drain of db3 succeeds and is confirmed
+  // on lb1, and lb2's outcome is its timeout: a partial success is a failure.
+  Fleet fleet = SandboxFleet();
+  RestoreOnExit restore{fleet};
+  haproxy::Client lb1 = ImpatientClient(0, std::chrono::milliseconds(500));
+  haproxy::Client lb2 = ImpatientClient(1, std::chrono::milliseconds(300));
+  auto& sb = sandbox::Shared();
+  {
+    sb.PauseHaproxy(1);
+    ResumeOnExit resume{1};
+    auto report = RunSync(haproxy::SetStateEverywhere({&lb1, &lb2}, "replicas", "db3", AdminState::kDrain));
+    CHECK_FALSE(report.ok());
+    REQUIRE(report.outcomes.size() == 2);
+    CHECK_FALSE(report.outcomes[0].error.has_value());
+    REQUIRE(report.outcomes[1].error.has_value());
+    CHECK(report.outcomes[1].error->code == ErrorCode::kTimeout);
+    CHECK_THAT(report.FailureSummary(), Catch::StartsWith("haproxy lb2 (tcp:127.0.0.1:") &&
+                                            !Catch::Contains("lb1"));
+  }
+  CHECK(RawAdminState(0, "db3") == "8");
+  // The command reached lb2's socket before it hung: once it wakes, lb2
+  // applies it. A timeout says "unknown", never "not applied".
+  CHECK(RawAdminState(1, "db3") == "8");
+}
+
+TEST_CASE("an instance that does not accept the connection gives a connect timeout", "[haproxy]") {
+  // A listener whose backlog is full: the kernel drops further SYNs, so
+  // connect() hangs, as it does for a firewalled or dead host.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(listen(fd, 0) == 0);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::vector<int> fillers;
+  for (int i = 0; i < 4; ++i) {
+    int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    fillers.push_back(c);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  haproxy::Client client(haproxy::Instance{"lb7", {haproxy::Endpoint::Kind::kTcp, "", "127.0.0.1", ntohs(addr.sin_port)},
+                                           std::chrono::milliseconds(300), std::chrono::milliseconds(300)});
+  auto start = std::chrono::steady_clock::now();
+  auto r = RunSync(client.ShowStat());
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  for (int c : fillers) close(c);
+  close(fd);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ErrorCode::kTimeout);
+  CHECK_THAT(r.error().message, Catch::Contains("lb7") && Catch::Contains("no connection within 300ms"));
+  CHECK(elapsed < std::chrono::seconds(2));
+}
+
+TEST_CASE("show info of a real instance", "[haproxy]") {
+  Fleet fleet = SandboxFleet();
+  auto info = RunSync(fleet.Find("lb1")->ShowInfo());
+  REQUIRE(info);
+  CHECK_THAT(info.value().version, Catch::StartsWith("2."));
+  CHECK(info.value().pid == sandbox::Shared().haproxies()[0].pid);
 }
 
 TEST_CASE("a socket nobody listens on gives a connect error naming it", "[haproxy]") {
@@ -234,19 +341,34 @@ TEST_CASE("a socket nobody listens on gives a connect error naming it", "[haprox
 
 TEST_CASE("weights are set and confirmed on every instance", "[haproxy]") {
   Fleet fleet = SandboxFleet();
+  RestoreOnExit restore{fleet};
+  auto uweights = [&] {
+    std::vector<int> out;
+    for (const auto& d : RunSync(haproxy::ReadInstances(fleet.All(), "replicas"))) {
+      for (const auto& s : d.states) {
+        if (s.server == "db3") out.push_back(s.uweight);
+      }
+    }
+    return out;
+  };
   auto report = RunSync(haproxy::SetWeightEverywhere(fleet.All(), "replicas", "db3", haproxy::Weight{20, false}));
   INFO(report.FailureSummary());
   REQUIRE(report.ok());
-  auto dumps = RunSync(haproxy::ReadInstances(fleet.All(), "replicas"));
-  for (const auto& d : dumps) {
-    for (const auto& s : d.states) {
-      if (s.server == "db3") CHECK(s.uweight == 20);
-    }
-  }
+  CHECK(uweights() == std::vector<int>{20, 20});
+  // A percentage is of the initial weight (1 in the sandbox), rounded down.
+  report = RunSync(haproxy::SetWeightEverywhere(fleet.All(), "replicas", "db3", haproxy::Weight{50, true}));
+  REQUIRE(report.ok());
+  CHECK(uweights() == std::vector<int>{0, 0});
+  // Weight 0 shows UP in show stat, but the server takes no traffic.
+  auto view = haproxy::MergeBackend("replicas", RunSync(haproxy::ReadInstances(fleet.All(), "replicas")),
+                                    {"db1", "db2", "db3"});
+  CHECK(view.servers[2].instances[0].stat.status.raw == "UP");
+  CHECK_FALSE(view.servers[2].up_everywhere);
+
   auto range = RunSync(fleet.Find("lb1")->SetWeight("replicas", "db3", haproxy::Weight{300, false}));
   REQUIRE_FALSE(range);
   CHECK(range.error().code == ErrorCode::kRejected);
-  RestoreAll(fleet);
+  CHECK_THAT(range.error().message, Catch::Contains("between 0 and 256"));
 }
 
 }  // namespace

@@ -52,6 +52,14 @@ TEST_CASE("bad socket addresses are refused with the reason", "[endpoint]") {
   }
 }
 
+TEST_CASE("a unix socket path too long for sockaddr_un is refused, not thrown", "[endpoint]") {
+  std::string path = "/" + std::string(kMaxUnixPathBytes - 1, 'a');
+  CHECK(Endpoint::Parse("unix:" + path));
+  auto e = Endpoint::Parse("unix:" + path + "a");
+  REQUIRE_FALSE(e);
+  CHECK_THAT(e.error().message, Catch::Contains("longer than the 107 bytes"));
+}
+
 TEST_CASE("only HAProxy's name characters reach a command line", "[endpoint]") {
   CHECK(IsValidName("replicas-eu_1.a:b"));
   CHECK_FALSE(IsValidName(""));
