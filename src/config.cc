@@ -116,6 +116,7 @@ HaproxyConfig ReadHaproxy(TableReader& t, const HaproxyDefaults& defaults,
     // One definition of a valid socket: the one the HAProxy client uses.
     auto endpoint = haproxy::Endpoint::Parse(h.socket);
     if (!endpoint) t.Fail(t.table().get("socket"), "socket", endpoint.error().message);
+    else h.endpoint = endpoint.value();
   }
   h.connect_timeout = t.Timeout("connect_timeout", defaults.connect_timeout);
   h.reply_timeout = t.Timeout("reply_timeout", defaults.reply_timeout);

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "haproxy/endpoint.h"
 #include "src/result.h"
 
 namespace caretaker {
@@ -23,6 +24,7 @@ using Millis = std::chrono::milliseconds;
 struct HaproxyConfig {
   std::string name;                // "lb1", unique
   std::string socket;              // "unix:/run/haproxy/admin.sock" or "tcp:10.0.0.1:9999"
+  haproxy::Endpoint endpoint;      // `socket`, parsed
   Millis connect_timeout{1000};
   Millis reply_timeout{5000};
 };

@@ -1,6 +1,8 @@
 // Strict typed reading of toml++ tables; see config_reader.h.
 #include "src/config_reader.h"
 
+#include "haproxy/client.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -139,10 +141,9 @@ std::optional<std::string_view> NearestKey(std::string_view key,
 }
 
 bool IsValidName(std::string_view name, NameChars chars) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [chars](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == '-' || (chars == NameChars::kHaproxy && c == ':');
-  });
+  // HAProxy's own rule is the client's; caretaker's names leave out ':'.
+  if (chars == NameChars::kHaproxy) return haproxy::IsValidName(name);
+  return haproxy::IsValidName(name) && name.find(':') == std::string_view::npos;
 }
 
 void TableReader::Fail(const toml::node* node, std::string_view key, std::string_view what) {

@@ -2,12 +2,10 @@
 
 namespace caretaker {
 
-Result<Fleet> Fleet::FromConfig(const Config& config) {
+Fleet Fleet::FromConfig(const Config& config) {
   Fleet fleet;
   for (const HaproxyConfig& h : config.haproxy) {
-    auto endpoint = haproxy::Endpoint::Parse(h.socket);
-    if (!endpoint) return Error{"haproxy " + h.name + ": " + endpoint.error().message};
-    fleet.clients_.emplace_back(haproxy::Instance{h.name, endpoint.value(), h.connect_timeout, h.reply_timeout});
+    fleet.clients_.emplace_back(haproxy::Instance{h.name, h.endpoint, h.connect_timeout, h.reply_timeout});
   }
   return fleet;
 }

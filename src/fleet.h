@@ -7,14 +7,12 @@
 
 #include "haproxy/client.h"
 #include "src/config.h"
-#include "src/result.h"
 
 namespace caretaker {
 
 class Fleet {
  public:
-  // Fails only on a socket address the config loader should have refused.
-  static Result<Fleet> FromConfig(const Config& config);
+  static Fleet FromConfig(const Config& config);
 
   std::vector<const haproxy::Client*> All() const;
   // The clients of the instances that serve `pool`, in the pool's order.

@@ -36,14 +36,10 @@ StatusReport BuildStatusReport(const Config& config, const std::vector<haproxy::
 }
 
 int RunStatus(const Config& config, const StatusOptions& options, std::ostream& out, std::ostream& err) {
-  auto fleet = Fleet::FromConfig(config);
-  if (!fleet) {
-    err << "caretaker: " << fleet.error().message << "\n";
-    return 2;
-  }
+  Fleet fleet = Fleet::FromConfig(config);
   boost::asio::io_context io;
   std::vector<haproxy::InstanceDump> dumps;
-  const std::vector<const haproxy::Client*> clients = fleet.value().All();
+  const std::vector<const haproxy::Client*> clients = fleet.All();
   auto read = [&]() -> haproxy::Task<void> { dumps = co_await haproxy::ReadInstances(clients); };
   boost::asio::co_spawn(io, read(), [](std::exception_ptr e) {
     if (e) std::rethrow_exception(e);
@@ -53,7 +49,7 @@ int RunStatus(const Config& config, const StatusOptions& options, std::ostream& 
   for (const auto& e : report.instance_errors) {
     LogEvent(LogLevel::kError, "haproxy.unreachable", {{"lb", e.instance}, {"error", e.error->message}});
   }
-  out << (options.json ? RenderStatusJson(report) + "\n" : RenderStatusTable(config, report, options.color));
+  out << (options.json ? RenderStatusJson(report) + "\n" : RenderStatusTable(report, options.color));
   out.flush();
   return report.instance_errors.empty() ? 0 : 1;
 }

@@ -27,7 +27,7 @@ StatusReport BuildStatusReport(const Config& config, const std::vector<haproxy::
 
 // Pure renderings. The table colours states when `color`; the JSON is one
 // object with a stable shape (documented in README.md).
-std::string RenderStatusTable(const Config& config, const StatusReport& report, bool color);
+std::string RenderStatusTable(const StatusReport& report, bool color);
 std::string RenderStatusJson(const StatusReport& report);
 
 struct StatusOptions {

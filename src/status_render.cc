@@ -144,8 +144,7 @@ void WriteServer(JsonWriter& w, const PoolConfig& pool, const MergedServer& s) {
 
 }  // namespace
 
-std::string RenderStatusTable(const Config& config, const StatusReport& report, bool color) {
-  (void)config;
+std::string RenderStatusTable(const StatusReport& report, bool color) {
   std::string out;
   for (const PoolStatus& p : report.pools) {
     if (!out.empty()) out += "\n";

@@ -27,9 +27,7 @@ using testing::RunSync;
 Fleet SandboxFleet() {
   auto config = LoadConfig(sandbox::Shared().config_path());
   REQUIRE(config);
-  auto fleet = Fleet::FromConfig(config.value());
-  REQUIRE(fleet);
-  return std::move(fleet.value());
+  return Fleet::FromConfig(config.value());
 }
 
 // A field of one server's row in a literal `show servers state` reply,

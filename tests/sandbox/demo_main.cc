@@ -79,16 +79,15 @@ int Demo() {
     std::cerr << config.error().message << "\n";
     return 1;
   }
-  auto fleet = Fleet::FromConfig(config.value());
-  if (!fleet) return 1;
+  Fleet fleet = Fleet::FromConfig(config.value());
   const std::string server = sb->replicas()[1].name;
 
   Step(3, kSteps, "draining " + server + " on every HAProxy instance");
-  if (!Apply(fleet.value(), server, haproxy::AdminState::kDrain)) return 1;
+  if (!Apply(fleet, server, haproxy::AdminState::kDrain)) return 1;
   RunCaretaker({"-c", config_path, "status"});
 
   Step(4, kSteps, "putting " + server + " back in service");
-  if (!Apply(fleet.value(), server, haproxy::AdminState::kReady)) return 1;
+  if (!Apply(fleet, server, haproxy::AdminState::kReady)) return 1;
   sb->WaitAllUp(std::chrono::seconds(10));
   RunCaretaker({"-c", config_path, "status"});
 

@@ -112,7 +112,7 @@ TEST_CASE("status table: one line per member, each instance's state in its colum
       {"lb2", std::nullopt, haproxy::ParseShowStat(ReadFixture("show-stat-down.csv")).value(),
        haproxy::ParseServersState(ReadFixture("show-servers-state-down.txt")).value()}};
   StatusReport report = BuildStatusReport(config, dumps);
-  std::string table = RenderStatusTable(config, report, false);
+  std::string table = RenderStatusTable(report, false);
   INFO(table);
   std::vector<std::string> lines;
   for (size_t at = 0, nl; (nl = table.find('\n', at)) != std::string::npos; at = nl + 1) {
@@ -150,7 +150,7 @@ TEST_CASE("status names a backend that an instance does not have", "[status]") {
   std::vector<haproxy::InstanceDump> dumps = {{"lb1", std::nullopt, {}, {}}, {"lb2", std::nullopt, {}, {}}};
   StatusReport report = BuildStatusReport(config, dumps);
   CHECK(report.pools[0].backend_missing_on == std::vector<std::string>{"lb1", "lb2"});
-  CHECK_THAT(RenderStatusTable(config, report, false), Catch::Contains("! backend nosuch does not exist on lb1"));
+  CHECK_THAT(RenderStatusTable(report, false), Catch::Contains("! backend nosuch does not exist on lb1"));
 }
 
 }  // namespace
