@@ -9,13 +9,6 @@ namespace {
 
 constexpr std::string_view kSpaces = " \t\r\n";
 
-std::string_view Trim(std::string_view text) {
-  const auto first = text.find_first_not_of(kSpaces);
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(kSpaces);
-  return text.substr(first, last - first + 1);
-}
-
 // A reply HAProxy is known to send, recognised by how its first line starts.
 struct KnownReply {
   std::string_view prefix;
@@ -41,7 +34,7 @@ constexpr std::array<KnownReply, 6> kKnownReplies{{
 
 std::string_view FirstLine(std::string_view trimmed) {
   const auto end = trimmed.find('\n');
-  return Trim(trimmed.substr(0, end));
+  return Trim(trimmed.substr(0, end), kSpaces);
 }
 
 std::string Sentence(std::string_view where, std::string_view what, std::string_view command,
@@ -49,7 +42,7 @@ std::string Sentence(std::string_view where, std::string_view what, std::string_
   std::string message = "haproxy ";
   message.append(where.empty() ? std::string_view("(unnamed instance)") : where);
   message.append(": ").append(what);
-  message.append(" for '").append(Trim(command)).append("' — ").append(advice);
+  message.append(" for '").append(Trim(command, kSpaces)).append("' — ").append(advice);
   return message;
 }
 
@@ -74,7 +67,7 @@ const char* ErrorCodeName(ErrorCode code) {
 
 std::optional<Error> ClassifyReply(std::string_view where, std::string_view command,
                                    std::string_view reply) {
-  const std::string_view trimmed = Trim(reply);
+  const std::string_view trimmed = Trim(reply, kSpaces);
   if (trimmed.empty()) return std::nullopt;
   const std::string_view first = FirstLine(trimmed);
   for (const KnownReply& known : kKnownReplies) {
@@ -87,6 +80,13 @@ std::optional<Error> ClassifyReply(std::string_view where, std::string_view comm
                Sentence(where, what, command, "HAProxy rejected the command; check its arguments")};
 }
 
+std::string_view Trim(std::string_view text, std::string_view blanks) {
+  const auto first = text.find_first_not_of(blanks);
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(blanks);
+  return text.substr(first, last - first + 1);
+}
+
 std::vector<std::string_view> ReplyLines(std::string_view reply) {
   std::vector<std::string_view> lines;
   while (!reply.empty()) {
@@ -97,7 +97,7 @@ std::vector<std::string_view> ReplyLines(std::string_view reply) {
     if (end == std::string_view::npos) break;
     reply.remove_prefix(end + 1);
   }
-  while (!lines.empty() && Trim(lines.back()).empty()) lines.pop_back();
+  while (!lines.empty() && Trim(lines.back(), kSpaces).empty()) lines.pop_back();
   return lines;
 }
 

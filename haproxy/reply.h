@@ -29,6 +29,11 @@ std::optional<Error> ClassifyReply(std::string_view where, std::string_view comm
 
 // Helpers shared by the reply parsers (stat.cc, servers_state.cc, info.cc).
 
+// `text` without the bytes of `blanks` at either end. Each caller passes what
+// its format treats as blank: " " in `show stat` and `show servers state`,
+// " \t" in `show info`, " \t\r\n" around a whole reply.
+std::string_view Trim(std::string_view text, std::string_view blanks);
+
 // The lines of `reply` without their ends ("\n" or "\r\n"); the trailing empty
 // lines (HAProxy ends every reply with one) are dropped. Element i is line i+1,
 // so parsers quote 1-based line numbers.

@@ -3,38 +3,21 @@
 // through std::from_chars, so no input can crash or throw.
 #include "haproxy/stat.h"
 
-#include <charconv>
-#include <map>
 #include <optional>
 
 #include "haproxy/reply.h"
+#include "haproxy/table.h"
 
 namespace caretaker::haproxy {
 namespace {
 
 using Word = StatusField::Word;
 
-std::string_view TrimSpaces(std::string_view text) {
-  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
-  return text;
-}
-
-template <class T>
-bool ParseNumber(std::string_view text, T& out) {
-  T value{};
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return false;
-  out = value;
-  return true;
-}
-
-Error ParseError(size_t line, std::string_view what) {
-  std::string message = "cannot parse the `show stat` reply: line ";
-  message.append(std::to_string(line)).append(": ").append(what);
-  message.append(" — the reply was cut short or comes from an unsupported HAProxy version");
-  return Error{ErrorCode::kParse, std::move(message)};
-}
+constexpr TableFormat kFormat{.command = "`show stat`",
+                              .header = "# pxname,svname,...",
+                              .group_column = "pxname",
+                              .name_column = "svname"};
+constexpr std::string_view kSpace = " ";
 
 // ---- the status column ---------------------------------------------------
 
@@ -98,70 +81,21 @@ std::optional<std::vector<std::string>> SplitCsv(std::string_view line) {
   return fields;
 }
 
-// The header's column names and the number of fields a row must have.
-struct Columns {
-  std::map<std::string, size_t, std::less<>> index;  // first column of a name wins
-  size_t count = 0;  // named columns, i.e. without the trailing comma's empty one
-
-  std::optional<size_t> Find(std::string_view name) const {
-    const auto it = index.find(name);
-    if (it == index.end()) return std::nullopt;
-    return it->second;
-  }
-};
-
-Result<Columns> ParseHeader(std::string_view line) {
-  if (!line.starts_with('#')) {
-    return ParseError(1, "expected the '# pxname,svname,...' header, got " + QuoteReplyText(line));
-  }
-  auto names = SplitCsv(TrimSpaces(line.substr(1)));
-  if (!names) return ParseError(1, "unterminated quote in the header");
+// The header's names, without the empty one after the trailing comma, so a row
+// needs as many fields as there are named columns.
+Result<TableHeader> ParseHeader(std::string_view line) {
+  const auto text = HeaderText(kFormat, 1, line);
+  if (!text) return text.error();
+  auto names = SplitCsv(Trim(text.value(), kSpace));
+  if (!names) return ParseError(kFormat.command, 1, "unterminated quote in the header");
   while (!names->empty() && names->back().empty()) names->pop_back();
-  Columns columns;
-  columns.count = names->size();
-  for (size_t i = 0; i < names->size(); ++i) columns.index.emplace((*names)[i], i);
-  for (const char* required : {"pxname", "svname", "status"}) {
-    if (!columns.Find(required)) {
-      return ParseError(1, std::string("the header has no '") + required + "' column");
-    }
-  }
-  return columns;
+  return TableHeader::Make(kFormat, 1, *names, {"pxname", "svname", "status"});
 }
-
-// One data row, read by column name; an absent column reads as "".
-class Row {
- public:
-  Row(const Columns& columns, std::vector<std::string> fields, size_t line)
-      : columns_(columns), fields_(std::move(fields)), line_(line) {}
-
-  std::string_view Text(std::string_view column) const {
-    const auto i = columns_.Find(column);
-    return i && *i < fields_.size() ? std::string_view(fields_[*i]) : std::string_view();
-  }
-
-  // An empty or absent field leaves `out` at its default.
-  template <class T>
-  Status Number(std::string_view column, T& out) const {
-    const std::string_view text = Text(column);
-    if (text.empty() || ParseNumber(text, out)) return Ok();
-    return ParseError(line_, "column '" + std::string(column) + "' of " + Name() + " is " +
-                                 QuoteReplyText(text) + ", not a number");
-  }
-
-  std::string Name() const {
-    return std::string(Text("pxname")) + "/" + std::string(Text("svname"));
-  }
-
- private:
-  const Columns& columns_;
-  std::vector<std::string> fields_;
-  size_t line_;
-};
 
 // Server rows only: `type` 2 when the column exists (0 frontend, 1 backend,
 // 2 server, 3 listener), else any svname but FRONTEND and BACKEND.
-Result<bool> IsServerRow(const Row& row, const Columns& columns) {
-  if (columns.Find("type")) {
+Result<bool> IsServerRow(const TableRow& row) {
+  if (row.Has("type")) {
     int type = -1;
     if (auto status = row.Number("type", type); !status) return status.error();
     return type == 2;
@@ -177,7 +111,7 @@ void ReadCheckStatus(std::string_view text, ServerStat& stat) {
   stat.check_status = std::string(text);
 }
 
-Result<ServerStat> ReadServer(const Row& row) {
+Result<ServerStat> ReadServer(const TableRow& row) {
   ServerStat stat;
   stat.backend = std::string(row.Text("pxname"));
   stat.server = std::string(row.Text("svname"));
@@ -197,22 +131,19 @@ Result<ServerStat> ReadServer(const Row& row) {
 }
 
 // Appends the server of line `line_no` (if it is one) to `out`.
-Status ReadLine(const Columns& columns, std::string_view line, size_t line_no,
+Status ReadLine(const TableHeader& header, std::string_view line, size_t line_no,
                 std::vector<ServerStat>& out) {
   auto fields = SplitCsv(line);
-  if (!fields) return ParseError(line_no, "unterminated quote");
-  if (fields->size() < columns.count) {
-    return ParseError(line_no, std::to_string(fields->size()) + " fields where the header has " +
-                                   std::to_string(columns.count) + ": the row is truncated");
-  }
-  const Row row(columns, std::move(*fields), line_no);
-  const auto is_server = IsServerRow(row, columns);
+  if (!fields) return ParseError(kFormat.command, line_no, "unterminated quote");
+  const auto row = TableRow::Make(header, std::move(*fields), line_no);
+  if (!row) return row.error();
+  const auto is_server = IsServerRow(row.value());
   if (!is_server) return is_server.error();
   if (!is_server.value()) return Ok();
-  if (row.Text("pxname").empty() || row.Text("svname").empty()) {
-    return ParseError(line_no, "a server row without pxname or svname");
+  if (row.value().Text("pxname").empty() || row.value().Text("svname").empty()) {
+    return ParseError(kFormat.command, line_no, "a server row without pxname or svname");
   }
-  auto stat = ReadServer(row);
+  auto stat = ReadServer(row.value());
   if (!stat) return stat.error();
   out.push_back(std::move(stat).value());
   return Ok();
@@ -223,7 +154,7 @@ Status ReadLine(const Columns& columns, std::string_view line, size_t line_no,
 StatusField ParseStatusField(std::string_view text) {
   StatusField field;
   field.raw = std::string(text);
-  const std::string_view trimmed = TrimSpaces(text);
+  const std::string_view trimmed = Trim(text, kSpace);
   if (trimmed == "no check") {
     field.word = Word::kNoCheck;
     return field;
@@ -256,13 +187,13 @@ const char* StatusWordName(StatusField::Word word) {
 
 Result<std::vector<ServerStat>> ParseShowStat(std::string_view reply) {
   const std::vector<std::string_view> lines = ReplyLines(reply);
-  if (lines.empty()) return ParseError(1, "the reply is empty");
-  auto columns = ParseHeader(lines[0]);
-  if (!columns) return columns.error();
+  if (lines.empty()) return ParseError(kFormat.command, 1, "the reply is empty");
+  const auto header = ParseHeader(lines[0]);
+  if (!header) return header.error();
   std::vector<ServerStat> servers;
   for (size_t i = 1; i < lines.size(); ++i) {
-    if (TrimSpaces(lines[i]).empty()) continue;
-    if (auto status = ReadLine(columns.value(), lines[i], i + 1, servers); !status) {
+    if (Trim(lines[i], kSpace).empty()) continue;
+    if (auto status = ReadLine(header.value(), lines[i], i + 1, servers); !status) {
       return status.error();
     }
   }
