@@ -171,17 +171,28 @@ Task<Result<std::string>> Client::Execute(std::string_view command) const {
   co_return std::move(*reply);
 }
 
+namespace {
+
+// Sends a read command and parses its reply. A reply that does not start as
+// the command's output does (`table_start`) is an error sentence from HAProxy.
+template <class T>
+Task<Result<T>> Query(const Client& client, const std::string& command, std::string_view table_start,
+                      Result<T> (*parse)(std::string_view)) {
+  auto reply = co_await client.Execute(command);
+  if (!reply) co_return reply.error();
+  if (!reply.value().starts_with(table_start)) {
+    if (auto err = ClassifyReply(client.where(), command, reply.value())) co_return *err;
+  }
+  auto parsed = parse(reply.value());
+  if (!parsed) co_return Error{parsed.error().code, "haproxy " + client.where() + ": " + parsed.error().message};
+  co_return parsed;
+}
+
+}  // namespace
+
 Task<Result<std::vector<ServerStat>>> Client::ShowStat() const {
   const std::string command = "show stat -1 4 -1";
-  auto reply = co_await Execute(command);
-  if (!reply) co_return reply.error();
-  // A table starts with its "# " header; anything else is an error sentence.
-  if (!reply.value().starts_with("#")) {
-    if (auto err = ClassifyReply(where_, command, reply.value())) co_return *err;
-  }
-  auto parsed = ParseShowStat(reply.value());
-  if (!parsed) co_return Prefixed(parsed.error());
-  co_return parsed;
+  co_return co_await Query(*this, command, "#", &ParseShowStat);
 }
 
 Task<Result<std::vector<ServerState>>> Client::ShowServersState(std::string_view backend) const {
@@ -190,27 +201,12 @@ Task<Result<std::vector<ServerState>>> Client::ShowServersState(std::string_view
   }
   std::string command = "show servers state";
   if (!backend.empty()) command += " " + std::string(backend);
-  auto reply = co_await Execute(command);
-  if (!reply) co_return reply.error();
-  // The table starts with its format version; anything else is an error sentence.
-  if (!reply.value().starts_with("1\n")) {
-    if (auto err = ClassifyReply(where_, command, reply.value())) co_return *err;
-  }
-  auto parsed = ParseServersState(reply.value());
-  if (!parsed) co_return Prefixed(parsed.error());
-  co_return parsed;
+  co_return co_await Query(*this, command, "1\n", &ParseServersState);
 }
 
 Task<Result<Info>> Client::ShowInfo() const {
   const std::string command = "show info";
-  auto reply = co_await Execute(command);
-  if (!reply) co_return reply.error();
-  if (!reply.value().starts_with("Name:")) {
-    if (auto err = ClassifyReply(where_, command, reply.value())) co_return *err;
-  }
-  auto parsed = ParseShowInfo(reply.value());
-  if (!parsed) co_return Prefixed(parsed.error());
-  co_return parsed;
+  co_return co_await Query(*this, command, "Name:", &ParseShowInfo);
 }
 
 Task<Status> Client::Change(std::string_view backend, std::string_view server, const std::string& command) const {
