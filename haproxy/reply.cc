@@ -2,6 +2,7 @@
 // text helpers every reply parser shares.
 #include "haproxy/reply.h"
 
+#include <algorithm>
 #include <array>
 
 namespace caretaker::haproxy {
@@ -74,6 +75,19 @@ std::optional<Error> ClassifyReply(std::string_view where, std::string_view comm
     if (first.starts_with(known.prefix)) {
       return Error{known.code, Sentence(where, known.what, command, known.advice)};
     }
+  }
+  if (first.starts_with("HTTP/")) {
+    return Error{ErrorCode::kIo, Sentence(where, "an HTTP reply " + QuoteReplyText(first), command,
+                                          "this is an HTTP port (the stats page?), not the runtime API: point "
+                                          "`socket` at a `stats socket ... level admin`")};
+  }
+  if (std::any_of(first.begin(), first.end(), [](char c) {
+        auto b = static_cast<unsigned char>(c);
+        return b < 0x09 || b >= 0x7f;
+      })) {
+    return Error{ErrorCode::kIo, Sentence(where, "a binary reply " + QuoteReplyText(first), command,
+                                          "this socket is not HAProxy's runtime API (a MySQL port?): point "
+                                          "`socket` at a `stats socket ... level admin`")};
   }
   const std::string what = "error " + QuoteReplyText(first);
   return Error{ErrorCode::kRejected,

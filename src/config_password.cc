@@ -24,7 +24,12 @@ std::string OctalMode(mode_t mode) {
 Result<std::string> ReadPasswordFile(const std::string& path) {
   const std::string what = "MySQL password file " + path + " (mysql.password_file)";
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return Error{what + ": cannot read: " + std::strerror(errno)};
+  if (fd < 0) {
+    int err = errno;
+    std::string fix = err == ENOENT ? " — create it (mode 600) with the password of MySQL user mysql.user"
+                                    : " — caretaker's user must be able to read it";
+    return Error{what + ": cannot read: " + std::strerror(err) + fix};
+  }
   // fstat on the open descriptor: the mode checked is the mode of the file read.
   struct stat st {};
   if (::fstat(fd, &st) != 0) {

@@ -31,6 +31,9 @@ std::optional<Config> Load(const GlobalOptions& g) {
   auto config = LoadConfig(g.config_path);
   if (!config) {
     std::cerr << "caretaker: " << config.error().message << "\n";
+    if (g.config_path == kDefaultConfig) {
+      std::cerr << "caretaker: (that is the default path: pass -c FILE or set CARETAKER_CONFIG)\n";
+    }
     return std::nullopt;
   }
   return std::move(config.value());
@@ -46,8 +49,10 @@ int RunCheck(const GlobalOptions& g) {
   }
   size_t members = 0;
   for (const PoolConfig& p : config->pools) members += p.members.size();
-  std::cout << config->path << ": OK (" << config->haproxy.size() << " HAProxy instances, " << config->pools.size()
-            << " pools, " << members << " members)\n";
+  auto count = [](size_t n, const char* one, const char* many) { return std::to_string(n) + " " + (n == 1 ? one : many); };
+  std::cout << config->path << ": OK (" << count(config->haproxy.size(), "HAProxy instance", "HAProxy instances")
+            << ", " << count(config->pools.size(), "pool", "pools") << ", " << count(members, "member", "members")
+            << ")\n";
   return kExitOk;
 }
 
@@ -55,10 +60,12 @@ int RunCheck(const GlobalOptions& g) {
 
 int Main(int argc, char** argv) {
   CLI::App app{"caretaker: rolling maintenance of MySQL/MariaDB replica pools behind HAProxy"};
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);
+  app.fallthrough();  // global options may also follow the subcommand
+  app.set_version_flag("--version", "caretaker 0.1.0");
   GlobalOptions g;
   const char* env_config = std::getenv("CARETAKER_CONFIG");
-  g.config_path = env_config ? env_config : kDefaultConfig;
+  g.config_path = env_config && *env_config ? env_config : kDefaultConfig;
   app.add_option("-c,--config", g.config_path, "configuration file (default: $CARETAKER_CONFIG or " +
                                                    std::string(kDefaultConfig) + ")");
   app.add_option("--log-format", g.log_format, "log lines on stderr: human or json")
@@ -80,7 +87,7 @@ int Main(int argc, char** argv) {
       return;
     }
     status_options.color = !status_options.json && isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
-    code = RunStatus(*config, status_options, std::cout, std::cerr);
+    code = RunStatus(*config, status_options, std::cout);
   });
 
   app.add_subcommand("version", "print the version")->callback([&] { std::cout << "caretaker 0.1.0\n"; });
@@ -97,6 +104,10 @@ int Main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
+  }
+  if (app.get_subcommands().empty()) {
+    std::cerr << app.help() << "\ncaretaker: a subcommand is required\n";
+    return kExitUsage;
   }
   return code;
 }

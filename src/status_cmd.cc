@@ -1,6 +1,7 @@
 #include "src/status_cmd.h"
 
 #include <algorithm>
+#include <chrono>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <ostream>
@@ -35,23 +36,50 @@ StatusReport BuildStatusReport(const Config& config, const std::vector<haproxy::
   return report;
 }
 
-int RunStatus(const Config& config, const StatusOptions& options, std::ostream& out, std::ostream& err) {
+bool IsComplete(const StatusReport& report) {
+  if (!report.instance_errors.empty()) return false;
+  for (const PoolStatus& p : report.pools) {
+    if (!p.backend_missing_on.empty()) return false;
+    for (const MemberConfig& m : p.pool->members) {
+      for (const haproxy::MergedServer& s : p.view.servers) {
+        if (s.server != m.server) continue;
+        for (const haproxy::ServerOnInstance& on : s.instances) {
+          if (!on.present) return false;
+        }
+      }
+    }
+  }
+  return true;
+}
+
+int RunStatus(const Config& config, const StatusOptions& options, std::ostream& out) {
   Fleet fleet = Fleet::FromConfig(config);
   boost::asio::io_context io;
   std::vector<haproxy::InstanceDump> dumps;
   const std::vector<const haproxy::Client*> clients = fleet.All();
+  auto start = std::chrono::steady_clock::now();
   auto read = [&]() -> haproxy::Task<void> { dumps = co_await haproxy::ReadInstances(clients); };
   boost::asio::co_spawn(io, read(), [](std::exception_ptr e) {
     if (e) std::rethrow_exception(e);
   });
   io.run();
-  StatusReport report = BuildStatusReport(config, dumps);
-  for (const auto& e : report.instance_errors) {
-    LogEvent(LogLevel::kError, "haproxy.unreachable", {{"lb", e.instance}, {"error", e.error->message}});
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  for (const haproxy::InstanceDump& d : dumps) {
+    // The report itself names unreadable instances (stdout); these lines are
+    // for --log-level debug, so a person does not read every error twice.
+    if (d.error) {
+      LogEvent(LogLevel::kDebug, "haproxy.unreachable", {{"lb", d.instance}, {"error", d.error->message}});
+    } else {
+      LogEvent(LogLevel::kDebug, "haproxy.read",
+               {{"lb", d.instance}, {"servers", static_cast<int64_t>(d.states.size())}});
+    }
   }
+  LogEvent(LogLevel::kDebug, "status.read", {{"instances", static_cast<int64_t>(dumps.size())},
+                                             {"ms", static_cast<int64_t>(ms.count())}});
+  StatusReport report = BuildStatusReport(config, dumps);
   out << (options.json ? RenderStatusJson(report) + "\n" : RenderStatusTable(report, options.color));
   out.flush();
-  return report.instance_errors.empty() ? 0 : 1;
+  return IsComplete(report) ? 0 : 1;
 }
 
 }  // namespace caretaker

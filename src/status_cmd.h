@@ -22,6 +22,11 @@ struct StatusReport {
   std::vector<haproxy::InstanceOutcome> instance_errors;  // instances that could not be read
 };
 
+// True when the report is complete and consistent: every instance answered,
+// every pool's backend exists on each of its instances, and every configured
+// member is a server of that backend there. `status` exits 1 otherwise.
+bool IsComplete(const StatusReport& report);
+
 // Pure: builds the report from the dumps of every instance.
 StatusReport BuildStatusReport(const Config& config, const std::vector<haproxy::InstanceDump>& dumps);
 
@@ -36,8 +41,8 @@ struct StatusOptions {
 };
 
 // Reads every instance once (concurrently), prints the report to `out`.
-// Returns the exit code: 0 when every instance answered, 1 otherwise (the
-// report still shows what could be read, and names what could not).
-int RunStatus(const Config& config, const StatusOptions& options, std::ostream& out, std::ostream& err);
+// Returns the exit code: 0 when IsComplete, 1 otherwise (the report still
+// shows what could be read, and names what could not).
+int RunStatus(const Config& config, const StatusOptions& options, std::ostream& out);
 
 }  // namespace caretaker

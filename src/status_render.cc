@@ -69,8 +69,9 @@ std::string PoolHeader(const PoolStatus& p) {
   }
   std::string lbs;
   for (const std::string& name : p.pool->haproxy) lbs += (lbs.empty() ? "" : ", ") + name;
-  return "pool " + p.pool->name + "  (backend " + p.pool->backend + " on " + lbs + ")  " +
-         std::to_string(p.pool->members.size()) + " members, " + std::to_string(up) + " in service\n";
+  size_t n = p.pool->members.size();
+  return "pool " + p.pool->name + "  (backend " + p.pool->backend + " on " + lbs + ")  " + std::to_string(n) +
+         (n == 1 ? " member, " : " members, ") + std::to_string(up) + " in service\n";
 }
 
 std::string PoolTable(const PoolStatus& p, bool color) {
@@ -82,8 +83,13 @@ std::string PoolTable(const PoolStatus& p, bool color) {
   for (const MergedServer& s : p.view.servers) {
     std::vector<std::string> row = {s.server, Address(*p.pool, s.server)};
     for (const ServerOnInstance& on : s.instances) row.push_back(Cell(on));
-    std::string note = s.agree ? "" : "instances disagree";
-    row.insert(row.end(), {std::to_string(s.sessions), CheckText(s), note});
+    // Cells already show "missing" / "ERROR"; the note is for two instances
+    // that answered and hold different admin states.
+    size_t read = std::count_if(s.instances.begin(), s.instances.end(),
+                                [](const ServerOnInstance& on) { return on.present; });
+    std::string note = read >= 2 && !s.admin ? "instances disagree" : "";
+    std::string sessions = read == 0 ? "-" : std::to_string(s.sessions);
+    row.insert(row.end(), {sessions, CheckText(s), note});
     rows.push_back(row);
   }
   std::vector<size_t> width(header.size(), 0);

@@ -394,7 +394,8 @@ TEST_CASE("a missing, empty or unusable password file is a clear error", "[confi
   REQUIRE_FALSE(missing);
   CHECK(missing.error().message == "MySQL password file " + mysql.password_file +
                                        " (mysql.password_file): cannot read: No such file or "
-                                       "directory");
+                                       "directory — create it (mode 600) with the password of MySQL user "
+                                       "mysql.user");
   mysql.password_file = dir.Write("empty", "\n", 0600);
   CHECK(ReadMysqlPassword(mysql).error().message ==
         "MySQL password file " + mysql.password_file + " (mysql.password_file) is empty");

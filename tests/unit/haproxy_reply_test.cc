@@ -78,7 +78,7 @@ TEST_CASE("the permission message is the one in reply.h", "[haproxy][reply][fixt
         "replicas/a state drain' — the stats socket needs 'level admin' in haproxy.cfg");
 }
 
-TEST_CASE("any other reply is kRejected quoting its first line, control bytes masked",
+TEST_CASE("any other text reply is kRejected quoting its first line",
           "[haproxy][reply]") {
   struct Row {
     std::string reply;
@@ -87,7 +87,6 @@ TEST_CASE("any other reply is kRejected quoting its first line, control bytes ma
   const std::vector<Row> rows = {
       {"Something new.\nsecond line\n\n", "\"Something new.\""},
       {"\r\n  padded \r\n", "\"padded\""},
-      {std::string("bin\x01\xff\n", 6), "\"bin??\""},
       {std::string(200, 'x'), "\"xxxxxxxx"},
   };
   for (const Row& row : rows) {
@@ -144,6 +143,20 @@ TEST_CASE("QuoteReplyText quotes, masks and cuts", "[haproxy][reply]") {
   CHECK(QuoteReplyText("No such server.") == "\"No such server.\"");
   CHECK(QuoteReplyText(std::string("a\tb\x80", 4)) == "\"a?b?\"");
   CHECK(QuoteReplyText(std::string(81, 'y')) == "\"" + std::string(80, 'y') + "...\"");
+}
+
+TEST_CASE("a socket that is not the runtime API is named as such", "[reply]") {
+  auto http = ClassifyReply("lb1 (tcp:10.0.0.2:8404)", "show stat -1 4 -1", "HTTP/1.1 400 Bad Request\r\n\r\n");
+  REQUIRE(http);
+  CHECK(http->code == ErrorCode::kIo);
+  CHECK_THAT(http->message, Catch::Contains("this is an HTTP port") && Catch::Contains("level admin"));
+  auto mysql = ClassifyReply("lb1 (tcp:10.0.0.2:3306)", "show stat -1 4 -1", std::string("h\0\0\0\x0a""5.5.5", 10));
+  REQUIRE(mysql);
+  CHECK(mysql->code == ErrorCode::kIo);
+  CHECK_THAT(mysql->message, Catch::Contains("not HAProxy's runtime API (a MySQL port?)"));
+  auto binary = ClassifyReply("lb1", "show info", std::string("bin\x01\xff\n", 6));
+  REQUIRE(binary);
+  CHECK_THAT(binary->message, Catch::Contains("a binary reply \"bin??\""));  // control bytes masked
 }
 
 }  // namespace
