@@ -26,10 +26,17 @@ using config_detail::TableReader;
 constexpr Millis kHaproxyConnectTimeout{1000};
 constexpr Millis kHaproxyReplyTimeout{5000};
 constexpr uint16_t kMysqlPort = 3306;
+// The built-in capacity policy: at least half of a pool (rounded up) serves,
+// and one member at a time is out, counting those already down or lagging. A
+// stricter floor would make every two-member pool unwalkable by default.
+const policies::Limit kMinInService = policies::Limit::Percent(50);
+const policies::Limit kMaxOut = policies::Limit::Count(1);
 
-struct HaproxyDefaults {
+// [defaults]: for every [[haproxy]] and [[pools]] that does not set its own.
+struct Defaults {
   Millis connect_timeout = kHaproxyConnectTimeout;
   Millis reply_timeout = kHaproxyReplyTimeout;
+  policies::CapacityPolicy capacity{kMinInService, kMaxOut, true};
 };
 
 // Where a name was first seen, for "duplicate" messages that point back to it.
@@ -49,14 +56,25 @@ void CheckUnique(TableReader& t, std::string_view key, const std::string& name,
                         it->second.path + " at line " + std::to_string(it->second.line) + ")");
 }
 
-HaproxyDefaults ReadDefaults(TableReader& root) {
-  HaproxyDefaults d;
+// min_in_service, max_out and count_unhealthy_as_out of [defaults] or a pool.
+policies::CapacityPolicy ReadCapacity(TableReader& t, const policies::CapacityPolicy& fallback) {
+  policies::CapacityPolicy c;
+  c.min_in_service = t.CapacityLimit("min_in_service", fallback.min_in_service);
+  c.max_out = t.CapacityLimit("max_out", fallback.max_out.value_or(kMaxOut));
+  c.count_unhealthy_as_out = t.Bool("count_unhealthy_as_out", fallback.count_unhealthy_as_out);
+  return c;
+}
+
+Defaults ReadDefaults(TableReader& root) {
+  Defaults d;
   const toml::table* table = root.SubTable("defaults");
   if (!table) return d;
   TableReader t(root.sink(), *table, "defaults");
-  t.CheckKeys({"haproxy_connect_timeout", "haproxy_reply_timeout"});
+  t.CheckKeys({"haproxy_connect_timeout", "haproxy_reply_timeout", "min_in_service", "max_out",
+               "count_unhealthy_as_out"});
   d.connect_timeout = t.Timeout("haproxy_connect_timeout", d.connect_timeout);
   d.reply_timeout = t.Timeout("haproxy_reply_timeout", d.reply_timeout);
+  d.capacity = ReadCapacity(t, d.capacity);
   return d;
 }
 
@@ -105,7 +123,7 @@ MysqlConfig ReadMysql(TableReader& root) {
   return m;
 }
 
-HaproxyConfig ReadHaproxy(TableReader& t, const HaproxyDefaults& defaults,
+HaproxyConfig ReadHaproxy(TableReader& t, const Defaults& defaults,
                           std::map<std::string, FirstUse>& names) {
   HaproxyConfig h;
   t.CheckKeys({"name", "socket", "connect_timeout", "reply_timeout"});
@@ -123,7 +141,7 @@ HaproxyConfig ReadHaproxy(TableReader& t, const HaproxyDefaults& defaults,
   return h;
 }
 
-std::vector<HaproxyConfig> ReadHaproxies(TableReader& root, const HaproxyDefaults& defaults) {
+std::vector<HaproxyConfig> ReadHaproxies(TableReader& root, const Defaults& defaults) {
   std::vector<HaproxyConfig> out;
   std::map<std::string, FirstUse> names;
   auto tables = root.Tables("haproxy", "[[haproxy]]");
@@ -185,14 +203,18 @@ std::vector<MemberConfig> ReadMembers(TableReader& pool) {
 }
 
 PoolConfig ReadPool(TableReader& t, const std::vector<HaproxyConfig>& haproxies,
-                    std::map<std::string, FirstUse>& names) {
+                    const Defaults& defaults, std::map<std::string, FirstUse>& names) {
   PoolConfig p;
-  t.CheckKeys({"name", "backend", "haproxy", "members"});
+  t.CheckKeys({"name", "backend", "haproxy", "min_in_service", "max_out", "count_unhealthy_as_out",
+               "members"});
   p.name = t.Name("name", NameChars::kPlain, std::nullopt);
   CheckUnique(t, "name", p.name, names);
   p.backend = t.Name("backend", NameChars::kHaproxy, p.name);
   p.haproxy = ReadPoolHaproxy(t, haproxies);
+  p.capacity = ReadCapacity(t, defaults.capacity);
   p.members = ReadMembers(t);
+  p.line = t.table().source().begin.line;
+  p.column = t.table().source().begin.column;
   return p;
 }
 
@@ -210,14 +232,15 @@ void CheckBackendOwner(TableReader& t, const PoolConfig& pool,
   }
 }
 
-std::vector<PoolConfig> ReadPools(TableReader& root, const std::vector<HaproxyConfig>& haproxies) {
+std::vector<PoolConfig> ReadPools(TableReader& root, const std::vector<HaproxyConfig>& haproxies,
+                                  const Defaults& defaults) {
   std::vector<PoolConfig> out;
   std::map<std::string, FirstUse> names;
   std::map<std::pair<std::string, std::string>, std::string> backend_owners;
   auto tables = root.Tables("pools", "[[pools]]");
   for (size_t i = 0; i < tables.size() && root.sink().ok(); ++i) {
     TableReader t(root.sink(), *tables[i], Index("pools", i));
-    out.push_back(ReadPool(t, haproxies, names));
+    out.push_back(ReadPool(t, haproxies, defaults, names));
     if (root.sink().ok()) CheckBackendOwner(t, out.back(), backend_owners);
   }
   return out;
@@ -239,6 +262,17 @@ const PoolConfig* Config::FindPool(std::string_view name) const {
   return nullptr;
 }
 
+Result<void> CheckPoolPolicy(const Config& config, const PoolConfig& pool) {
+  auto valid = policies::ValidatePolicy(pool.capacity, pool.members.size(), pool.name);
+  if (valid) return boost::outcome_v2::success();
+  std::string where = config.path + ":" + std::to_string(pool.line ? pool.line : 1) + ":" +
+                      std::to_string(pool.column ? pool.column : 1) + ": ";
+  for (size_t i = 0; i < config.pools.size(); ++i) {
+    if (config.pools[i].name == pool.name) where += Index("pools", i) + ": ";
+  }
+  return Error{where + valid.error().message};
+}
+
 Result<Config> ParseConfig(std::string_view toml_text, const std::string& path) {
   toml::table doc;
   try {
@@ -254,10 +288,10 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& path) 
   root.CheckKeys({"defaults", "mysql", "haproxy", "pools"});
   Config config;
   config.path = path;
-  HaproxyDefaults defaults = ReadDefaults(root);
+  Defaults defaults = ReadDefaults(root);
   config.mysql = ReadMysql(root);
   if (sink.ok()) config.haproxy = ReadHaproxies(root, defaults);
-  if (sink.ok()) config.pools = ReadPools(root, config.haproxy);
+  if (sink.ok()) config.pools = ReadPools(root, config.haproxy, defaults);
   if (!sink.ok()) return sink.error();
   return config;
 }

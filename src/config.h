@@ -5,6 +5,13 @@
 // whose message names file:line:column and the key path, e.g.
 //   caretaker.toml:14:8: pools[0].members[2].port: expected an integer 1-65535, got "abc"
 // Unknown keys are errors. toml++ is included nowhere but config.cc.
+//
+// Capacity policies: LoadConfig checks each value (min_in_service is "3" or
+// "75%", ...) but not whether a pool's policy can work for its size; that is
+// CheckPoolPolicy, run by `caretaker check` for every pool and by every command
+// that takes a member out, for its pool. `status` does not run it: a read-only
+// view must keep working on a pool that cannot be walked (say one that shrank
+// to a single member during an incident).
 #pragma once
 
 #include <chrono>
@@ -15,6 +22,7 @@
 #include <vector>
 
 #include "haproxy/endpoint.h"
+#include "policies/capacity.h"
 #include "src/result.h"
 
 namespace caretaker {
@@ -40,6 +48,12 @@ struct PoolConfig {
   std::string backend;                // HAProxy backend; default: the pool's name
   std::vector<std::string> haproxy;   // names of the instances serving it; default: all
   std::vector<MemberConfig> members;  // at least one
+  // min_in_service, max_out (always set), count_unhealthy_as_out; defaults
+  // from [defaults], else the built-in ones (50%, 1, true).
+  policies::CapacityPolicy capacity{};
+  // Where its [[pools]] table starts in Config::path, for messages.
+  unsigned line = 0;
+  unsigned column = 0;
 };
 
 struct MysqlConfig {
@@ -65,6 +79,12 @@ struct Config {
 Result<Config> LoadConfig(const std::string& path);
 // The same for a document already in memory; `path` is used in messages only.
 Result<Config> ParseConfig(std::string_view toml_text, const std::string& path);
+
+// Whether `pool`'s capacity policy can ever let a member out, and never the
+// whole pool at once (policies::ValidatePolicy on its configured size). The
+// error is "file:line:column: pools[i]: pool NAME: what is wrong; how to fix";
+// a pool of one member is always refused: it can only go out whole.
+Result<void> CheckPoolPolicy(const Config& config, const PoolConfig& pool);
 
 // Parses "250ms", "5s", "10m", "3h", "1d" (one integer and one unit).
 std::optional<Millis> ParseDuration(std::string_view text);

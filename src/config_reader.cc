@@ -14,6 +14,7 @@ namespace caretaker::config_detail {
 namespace {
 
 constexpr size_t kMaxQuoted = 80;  // longer values are shortened in messages
+constexpr std::string_view kLimitForm = "a count of members like 3 or a percent of the pool like \"75%\"";
 constexpr std::string_view kDurationHint = "expected a duration like \"500ms\", \"5s\" or \"2m\"";
 
 bool IsBareKey(std::string_view key) {
@@ -229,6 +230,39 @@ uint16_t TableReader::Port(std::string_view key, uint16_t fallback) {
     return fallback;
   }
   return static_cast<uint16_t>(*port);
+}
+
+policies::Limit TableReader::CapacityLimit(std::string_view key, policies::Limit fallback) {
+  const toml::node* node = Get(key);
+  if (!node) return fallback;
+  if (const auto* s = node->as_string()) {
+    auto limit = policies::ParseLimit(s->get());
+    if (!limit) {
+      Fail(node, key, limit.error().message);
+      return fallback;
+    }
+    return limit.value();
+  }
+  if (const auto* i = node->as_integer()) {
+    if (i->get() < 0) {
+      Fail(node, key, std::to_string(i->get()) + " is negative: write " + std::string(kLimitForm));
+      return fallback;
+    }
+    return policies::Limit::Count(static_cast<size_t>(i->get()));
+  }
+  Fail(node, key, "expected " + std::string(kLimitForm) + ", got " + ShowValue(*node));
+  return fallback;
+}
+
+bool TableReader::Bool(std::string_view key, bool fallback) {
+  const toml::node* node = Get(key);
+  if (!node) return fallback;
+  const auto* b = node->as_boolean();
+  if (!b) {
+    Fail(node, key, "expected true or false, got " + ShowValue(*node));
+    return fallback;
+  }
+  return b->get();
 }
 
 std::optional<std::vector<StringItem>> TableReader::Strings(std::string_view key) {

@@ -92,6 +92,11 @@ class TableReader {
   Millis Timeout(std::string_view key, Millis fallback);
   // An integer 1-65535.
   uint16_t Port(std::string_view key, uint16_t fallback);
+  // A capacity limit: an integer count of members (0 or more) or a string
+  // policies::ParseLimit reads ("75%", or "3").
+  policies::Limit CapacityLimit(std::string_view key, policies::Limit fallback);
+  // true or false.
+  bool Bool(std::string_view key, bool fallback);
   // A non-empty array of strings; nullopt when the key is absent (or bad).
   std::optional<std::vector<StringItem>> Strings(std::string_view key);
   // A required, non-empty array of tables written as [[header]].

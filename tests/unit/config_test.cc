@@ -24,6 +24,27 @@ const std::string kPool = "[[pools]]\nname = \"p\"\n";                          
 const std::string kMember = "[[pools.members]]\nserver = \"db1\"\nhost = \"h1\"\n";       // 6-8
 const std::string kValid = kLb + kPool + kMember;
 
+// `n` members db1..dbN, for pools whose capacity policy must work.
+std::string Members(int n) {
+  std::string out;
+  for (int i = 1; i <= n; ++i) {
+    out += "[[pools.members]]\nserver = \"db" + std::to_string(i) + "\"\nhost = \"h" + std::to_string(i) + "\"\n";
+  }
+  return out;
+}
+
+// The first CheckPoolPolicy message of a document that loads ("" when every
+// pool's policy works).
+std::string PolicyErrorOf(const std::string& toml) {
+  auto config = ParseConfig(toml, "policy.toml");
+  if (!config) return "does not load: " + config.error().message;
+  for (const PoolConfig& p : config.value().pools) {
+    auto valid = CheckPoolPolicy(config.value(), p);
+    if (!valid) return valid.error().message;
+  }
+  return "";
+}
+
 // The message of a document that must be refused ("" when it loads).
 std::string ErrorOf(const std::string& toml) {
   auto config = ParseConfig(toml, "bad.toml");
@@ -83,16 +104,62 @@ TEST_CASE("each bad document gets one exact message", "[config]") {
       {kLb + kPool + kMember + "prot = 3306\n",
        "bad.toml:9:1: pools[0].members[0].prot: unknown key (did you mean \"port\"?)"},
       {kLb + kPool + "weight = 3\n" + kMember,
-       "bad.toml:6:1: pools[0].weight: unknown key (allowed: name, backend, haproxy, members)"},
+       "bad.toml:6:1: pools[0].weight: unknown key (allowed: name, backend, haproxy, min_in_service, "
+       "max_out, count_unhealthy_as_out, members)"},
       {"[pool]\nname = \"x\"\n" + kValid,
        "bad.toml:1:2: pool: unknown key (did you mean \"pools\"?)"},
       {"[defaults]\nhaproxy_timeout = \"1s\"\n" + kValid,
        "bad.toml:2:1: defaults.haproxy_timeout: unknown key (allowed: haproxy_connect_timeout, "
-       "haproxy_reply_timeout)"},
+       "haproxy_reply_timeout, min_in_service, max_out, count_unhealthy_as_out)"},
       {kLb + kPool + "[[pools.member]]\nserver = \"db1\"\nhost = \"h1\"\n",
        "bad.toml:6:9: pools[0].member: unknown key (did you mean \"members\"?)"},
       {"\"max out\" = 1\n" + kValid,
        "bad.toml:1:1: \"max out\": unknown key (allowed: defaults, mysql, haproxy, pools)"},
+      // Capacity limits: a count (integer) or a percent (string); ParseLimit's messages.
+      {kLb + kPool + "min_in_service = \"abc\"\n" + kMember,
+       "bad.toml:6:18: pools[0].min_in_service: \"abc\" is not a count or a percent: write a count "
+       "of members like 3 or a percent of the pool like 75%"},
+      {kLb + kPool + "min_in_service = \"150%\"\n" + kMember,
+       "bad.toml:6:18: pools[0].min_in_service: \"150%\" is more than 100%: a percent of the pool "
+       "must be 0% to 100%"},
+      {kLb + kPool + "min_in_service = \"75 %\"\n" + kMember,
+       "bad.toml:6:18: pools[0].min_in_service: \"75 %\" is not a count or a percent: write a count "
+       "of members like 3 or a percent of the pool like 75%"},
+      {kLb + kPool + "min_in_service = -1\n" + kMember,
+       "bad.toml:6:18: pools[0].min_in_service: -1 is negative: write a count of members like 3 or "
+       "a percent of the pool like \"75%\""},
+      {kLb + kPool + "min_in_service = 2.5\n" + kMember,
+       "bad.toml:6:18: pools[0].min_in_service: expected a count of members like 3 or a percent of "
+       "the pool like \"75%\", got 2.5"},
+      {kLb + kPool + "min_in_service = 0.75\n" + kMember,
+       "bad.toml:6:18: pools[0].min_in_service: expected a count of members like 3 or a percent of "
+       "the pool like \"75%\", got 0.75"},
+      {kLb + kPool + "max_out = \"1.5\"\n" + kMember,
+       "bad.toml:6:11: pools[0].max_out: \"1.5\" is not a whole number: write a count of members "
+       "like 3 or a percent of the pool like 75%"},
+      {kLb + kPool + "max_out = \"-25%\"\n" + kMember,
+       "bad.toml:6:11: pools[0].max_out: \"-25%\" is negative: write a count of members like 3 or "
+       "a percent of the pool like 75%"},
+      {kLb + kPool + "max_out = \"\"\n" + kMember,
+       "bad.toml:6:11: pools[0].max_out: an empty value is not a count or a percent: write a count "
+       "of members like 3 or a percent of the pool like 75%"},
+      {kLb + kPool + "max_out = true\n" + kMember,
+       "bad.toml:6:11: pools[0].max_out: expected a count of members like 3 or a percent of the "
+       "pool like \"75%\", got true"},
+      {kLb + kPool + "count_unhealthy_as_out = \"yes\"\n" + kMember,
+       "bad.toml:6:26: pools[0].count_unhealthy_as_out: expected true or false, got \"yes\""},
+      {kLb + kPool + "count_unhealthy_as_out = 1\n" + kMember,
+       "bad.toml:6:26: pools[0].count_unhealthy_as_out: expected true or false, got 1"},
+      {"[defaults]\nmax_out = \"x\"\n" + kValid,
+       "bad.toml:2:11: defaults.max_out: \"x\" is not a count or a percent: write a count of "
+       "members like 3 or a percent of the pool like 75%"},
+      {"[defaults]\nmin_in_service = \"101%\"\n" + kValid,
+       "bad.toml:2:18: defaults.min_in_service: \"101%\" is more than 100%: a percent of the pool "
+       "must be 0% to 100%"},
+      {kLb + kPool + "min_in_servce = 2\n" + kMember,
+       "bad.toml:6:1: pools[0].min_in_servce: unknown key (did you mean \"min_in_service\"?)"},
+      {kValid + "max_out = 1\n",
+       "bad.toml:9:1: pools[0].members[0].max_out: unknown key (allowed: server, host, port)"},
       // Passwords are never in the file.
       {"password = \"hunter2\"\n" + kValid,
        "bad.toml:1:1: password: passwords are never read from the config file; use "
@@ -241,6 +308,9 @@ socket = "tcp:[2001:db8::2]:9999"
 name = "replicas-eu"
 backend = "mysql:ro"
 haproxy = ["lb2", "lb1"]
+min_in_service = "75%"
+max_out = 2
+count_unhealthy_as_out = false
   [[pools.members]]
   server = "db1"
   host = "10.0.0.11"
@@ -279,6 +349,27 @@ haproxy = ["lb2", "lb1"]
   CHECK(p.members[1].server == "db2");
   CHECK(p.members[1].host == "db2.example.net");
   CHECK(p.members[1].port == 3306);
+  CHECK(p.capacity.min_in_service == policies::Limit::Percent(75));
+  CHECK(p.capacity.max_out == policies::Limit::Count(2));
+  CHECK_FALSE(p.capacity.count_unhealthy_as_out);
+  CHECK(p.line == 23);  // its [[pools]] header
+  CHECK(p.column == 1);
+}
+
+TEST_CASE("[defaults] sets the capacity policy of every pool that does not set its own", "[config]") {
+  const std::string toml = "[defaults]\nmin_in_service = 2\nmax_out = \"50%\"\ncount_unhealthy_as_out = false\n" +
+                           kLb + kPool + Members(4) + "[[pools]]\nname = \"q\"\nbackend = \"q\"\nmax_out = 0\n" +
+                           Members(4);
+  auto loaded = ParseConfig(toml, "d.toml");
+  REQUIRE(loaded);
+  const PoolConfig& p = loaded.value().pools[0];
+  CHECK(p.capacity.min_in_service == policies::Limit::Count(2));
+  CHECK(p.capacity.max_out == policies::Limit::Percent(50));
+  CHECK_FALSE(p.capacity.count_unhealthy_as_out);
+  const PoolConfig& q = loaded.value().pools[1];
+  CHECK(q.capacity.min_in_service == policies::Limit::Count(2));  // from [defaults]
+  CHECK(q.capacity.max_out == policies::Limit::Count(0));         // its own
+  CHECK_FALSE(q.capacity.count_unhealthy_as_out);
 }
 
 TEST_CASE("defaults apply to every key left out", "[config]") {
@@ -298,6 +389,57 @@ TEST_CASE("defaults apply to every key left out", "[config]") {
   CHECK(c.pools[0].backend == "p");  // the pool's name
   CHECK(c.pools[0].haproxy == std::vector<std::string>{"lb2", "lb1"});  // all, in file order
   CHECK(c.pools[0].members[0].port == 3306);
+  // The default capacity policy: half the pool serves, one member out at a time.
+  CHECK(c.pools[0].capacity.min_in_service == policies::Limit::Percent(50));
+  CHECK(c.pools[0].capacity.max_out == policies::Limit::Count(1));
+  CHECK(c.pools[0].capacity.count_unhealthy_as_out);
+}
+
+TEST_CASE("the default capacity policy lets pools of two or more members be walked", "[config]") {
+  for (int n = 2; n <= 20; ++n) {
+    INFO(n << " members");
+    CHECK(PolicyErrorOf(kLb + kPool + Members(n)) == "");
+  }
+}
+
+TEST_CASE("a policy that can never work is refused by CheckPoolPolicy, naming the pool", "[config]") {
+  // given: a document that loads; expect: file:line:column of the pool's [[pools]] header,
+  // its key path, and ValidatePolicy's sentence naming the pool.
+  const std::vector<BadConfig> cases = {
+      // One member: the default policy cannot walk it, nor can any other.
+      {kValid,
+       "policy.toml:4:1: pools[0]: pool p: a pool of one member can only go out whole, which no "
+       "capacity policy allows; add a member to the pool"},
+      {kLb + kPool + "min_in_service = 0\n" + kMember,
+       "policy.toml:4:1: pools[0]: pool p: a pool of one member can only go out whole, which no "
+       "capacity policy allows; add a member to the pool"},
+      // Floor at or above the size.
+      {kLb + kPool + "min_in_service = 2\n" + Members(2),
+       "policy.toml:4:1: pools[0]: pool p: min_in_service 2 requires 2 members in service and the "
+       "pool has 2, so none can ever go out; set it to at most 1"},
+      {"[defaults]\nmin_in_service = \"75%\"\n" + kLb + kPool + Members(3),
+       "policy.toml:6:1: pools[0]: pool p: min_in_service 75% requires 3 members in service "
+       "(rounded up) and the pool has 3, so none can ever go out; set it to at most 66%"},
+      // max_out that resolves to 0.
+      {kLb + kPool + "max_out = 0\n" + Members(3),
+       "policy.toml:4:1: pools[0]: pool p: max_out 0 lets 0 of 3 members out, so none can ever go "
+       "out; set it to at least 1"},
+      {kLb + kPool + "max_out = \"25%\"\n" + Members(3),
+       "policy.toml:4:1: pools[0]: pool p: max_out 25% lets 0 of 3 members out (rounded down), so "
+       "none can ever go out; set it to at least 34%"},
+      // The whole pool out at once.
+      {kLb + kPool + "min_in_service = 0\nmax_out = \"100%\"\n" + Members(3),
+       "policy.toml:4:1: pools[0]: pool p: min_in_service 0 with max_out 100% lets all 3 members "
+       "out at once; set min_in_service to at least 1, or max_out to at most 2"},
+      // The second pool is the bad one: its own position and index.
+      {kLb + kPool + Members(3) + "[[pools]]\nname = \"q\"\nbackend = \"q\"\n" + kMember,
+       "policy.toml:15:1: pools[1]: pool q: a pool of one member can only go out whole, which no "
+       "capacity policy allows; add a member to the pool"},
+  };
+  for (const BadConfig& c : cases) {
+    INFO(c.toml);
+    CHECK(PolicyErrorOf(c.toml) == c.message);
+  }
 }
 
 TEST_CASE("FindHaproxy and FindPool look names up", "[config]") {
@@ -321,6 +463,12 @@ TEST_CASE("the shipped example configuration loads clean", "[config]") {
   CHECK(c.pools.size() == 2);
   REQUIRE(c.FindPool("replicas-eu") != nullptr);
   CHECK(c.FindPool("replicas-eu")->members.size() == 3);
+  // ... and `caretaker check` accepts every pool's capacity policy.
+  for (const PoolConfig& p : c.pools) {
+    auto valid = CheckPoolPolicy(c, p);
+    INFO((valid ? std::string() : valid.error().message));
+    CHECK(valid);
+  }
 }
 
 TEST_CASE("durations parse one integer and one unit", "[config]") {
