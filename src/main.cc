@@ -39,6 +39,31 @@ std::optional<Config> Load(const GlobalOptions& g) {
   return std::move(config.value());
 }
 
+std::string Count(size_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+// "pool replicas: 3 members, min_in_service 2 (50%), max_out 1 — 1 may go out
+// at a time", for a pool whose policy CheckPoolPolicy accepted.
+std::string DescribePolicy(const PoolConfig& pool) {
+  const policies::CapacityPolicy& c = pool.capacity;
+  const size_t n = pool.members.size();
+  auto resolved = [](size_t members, const policies::Limit& limit) {
+    std::string text = std::to_string(members);
+    return limit.kind == policies::Limit::Kind::kPercent ? text + " (" + limit.ToString() + ")" : text;
+  };
+  policies::PoolSnapshot healthy{pool.name, {}};
+  for (const MemberConfig& m : pool.members) {
+    healthy.members.push_back({m.server, policies::Member::State::kInService});
+  }
+  std::string out = "pool " + pool.name + ": " + Count(n, "member", "members") + ", min_in_service " +
+                    resolved(policies::FloorCount(c.min_in_service, n), c.min_in_service);
+  if (c.max_out) out += ", max_out " + resolved(policies::MaxOutCount(*c.max_out, n), *c.max_out);
+  out += " — " + std::to_string(policies::Headroom(c, healthy)) + " may go out at a time";
+  if (!c.count_unhealthy_as_out) out += " (down or lagging members count as in service)";
+  return out;
+}
+
 int RunCheck(const GlobalOptions& g) {
   auto config = Load(g);
   if (!config) return kExitUsage;
@@ -47,12 +72,20 @@ int RunCheck(const GlobalOptions& g) {
     std::cerr << "caretaker: " << password.error().message << "\n";
     return kExitUsage;
   }
+  // Every pool whose policy can never work, not just the first.
+  bool policies_ok = true;
+  for (const PoolConfig& p : config->pools) {
+    auto valid = CheckPoolPolicy(*config, p);
+    if (!valid) std::cerr << "caretaker: " << valid.error().message << "\n";
+    policies_ok = policies_ok && valid;
+  }
+  if (!policies_ok) return kExitUsage;
   size_t members = 0;
   for (const PoolConfig& p : config->pools) members += p.members.size();
-  auto count = [](size_t n, const char* one, const char* many) { return std::to_string(n) + " " + (n == 1 ? one : many); };
-  std::cout << config->path << ": OK (" << count(config->haproxy.size(), "HAProxy instance", "HAProxy instances")
-            << ", " << count(config->pools.size(), "pool", "pools") << ", " << count(members, "member", "members")
+  std::cout << config->path << ": OK (" << Count(config->haproxy.size(), "HAProxy instance", "HAProxy instances")
+            << ", " << Count(config->pools.size(), "pool", "pools") << ", " << Count(members, "member", "members")
             << ")\n";
+  for (const PoolConfig& p : config->pools) std::cout << DescribePolicy(p) << "\n";
   return kExitOk;
 }
 
@@ -80,6 +113,7 @@ int Main(int argc, char** argv) {
   StatusOptions status_options;
   auto* status = app.add_subcommand("status", "every pool and member, as each HAProxy instance sees it");
   status->add_flag("--json", status_options.json, "one JSON object for scripts");
+  status->add_flag("--no-mysql", status_options.no_mysql, "HAProxy only: do not connect to the members' MySQL");
   status->callback([&] {
     auto config = Load(g);
     if (!config) {

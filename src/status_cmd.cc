@@ -4,12 +4,80 @@
 #include <chrono>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <exception>
+#include <map>
 #include <ostream>
+#include <string>
+#include <vector>
 
+#include "mysql/pool.h"
+#include "mysql/probe.h"
 #include "src/fleet.h"
 #include "src/log.h"
 
 namespace caretaker {
+namespace {
+
+// Connector/C takes whole seconds: round up, at least 1.
+std::chrono::seconds WholeSeconds(Millis d) {
+  return std::max(std::chrono::seconds(1), std::chrono::ceil<std::chrono::seconds>(d));
+}
+
+// One target per distinct member host:port, in config order.
+std::vector<mysql::Target> MemberTargets(const Config& config, const std::string& password) {
+  std::vector<mysql::Target> targets;
+  for (const PoolConfig& pool : config.pools) {
+    for (const MemberConfig& m : pool.members) {
+      mysql::Target t;
+      t.host = m.host;
+      t.port = m.port;
+      t.user = config.mysql.user;
+      t.password = password;
+      t.connect_timeout = WholeSeconds(config.mysql.connect_timeout);
+      t.read_timeout = WholeSeconds(config.mysql.read_timeout);
+      t.write_timeout = t.read_timeout;
+      bool seen = std::any_of(targets.begin(), targets.end(),
+                              [&](const mysql::Target& x) { return mysql::Where(x) == mysql::Where(t); });
+      if (!seen) targets.push_back(std::move(t));
+    }
+  }
+  return targets;
+}
+
+struct Readings {
+  std::vector<haproxy::InstanceDump> dumps;
+  std::map<std::string, mysql::Result<mysql::ReplicaStatus>> probes;  // by mysql::Where
+};
+
+// Reads every instance and probes every target, all at once on one event
+// loop; the blocking MySQL calls run on a small pool, never on the loop.
+Readings ReadAll(const std::vector<const haproxy::Client*>& clients, std::vector<mysql::Target> targets) {
+  Readings readings;
+  boost::asio::io_context io;
+  // Declared after the loop, so destroyed before it: the pool's destructor
+  // waits for queued work, which posts its result to the loop.
+  mysql::BlockingPool pool(std::clamp<size_t>(targets.size(), 1, mysql::BlockingPool::kDefaultThreads));
+  mysql::RealReplicaProbe probe(pool);
+  auto rethrow = [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  };
+  auto read = [&]() -> haproxy::Task<void> { readings.dumps = co_await haproxy::ReadInstances(clients); };
+  auto probe_one = [&](mysql::Target target) -> mysql::Task<void> {
+    std::string where = mysql::Where(target);
+    mysql::ProbeOptions probe_options;
+    auto op = probe.Probe(std::move(target), std::move(probe_options));  // named (g++ 12)
+    mysql::Result<mysql::ReplicaStatus> result = co_await std::move(op);
+    readings.probes.insert_or_assign(where, std::move(result));
+  };
+  boost::asio::co_spawn(io, read(), rethrow);
+  for (mysql::Target& t : targets) boost::asio::co_spawn(io, probe_one(std::move(t)), rethrow);
+  io.run();
+  return readings;
+}
+
+}  // namespace
+
+std::string MemberWhere(const MemberConfig& member) { return member.host + ":" + std::to_string(member.port); }
 
 StatusReport BuildStatusReport(const Config& config, const std::vector<haproxy::InstanceDump>& dumps) {
   StatusReport report;
@@ -47,22 +115,31 @@ bool IsComplete(const StatusReport& report) {
           if (!on.present) return false;
         }
       }
+      if (report.mysql_probed) {
+        auto it = report.mysql.find(MemberWhere(m));
+        if (it == report.mysql.end() || !it->second) return false;
+      }
     }
   }
-  return true;
+  return report.mysql_error.empty();
 }
 
 int RunStatus(const Config& config, const StatusOptions& options, std::ostream& out) {
   Fleet fleet = Fleet::FromConfig(config);
-  boost::asio::io_context io;
-  std::vector<haproxy::InstanceDump> dumps;
-  const std::vector<const haproxy::Client*> clients = fleet.All();
+  std::string mysql_error;
+  std::vector<mysql::Target> targets;
+  if (!options.no_mysql) {
+    auto password = ReadMysqlPassword(config.mysql);
+    if (password) {
+      targets = MemberTargets(config, password.value());
+    } else {
+      mysql_error = password.error().message;
+    }
+  }
   auto start = std::chrono::steady_clock::now();
-  auto read = [&]() -> haproxy::Task<void> { dumps = co_await haproxy::ReadInstances(clients); };
-  boost::asio::co_spawn(io, read(), [](std::exception_ptr e) {
-    if (e) std::rethrow_exception(e);
-  });
-  io.run();
+  Readings readings = ReadAll(fleet.All(), std::move(targets));
+  std::vector<haproxy::InstanceDump>& dumps = readings.dumps;
+  std::map<std::string, mysql::Result<mysql::ReplicaStatus>>& probes = readings.probes;
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   for (const haproxy::InstanceDump& d : dumps) {
     // The report itself names unreadable instances (stdout); these lines are
@@ -75,8 +152,12 @@ int RunStatus(const Config& config, const StatusOptions& options, std::ostream& 
     }
   }
   LogEvent(LogLevel::kDebug, "status.read", {{"instances", static_cast<int64_t>(dumps.size())},
+                                             {"mysql", static_cast<int64_t>(probes.size())},
                                              {"ms", static_cast<int64_t>(ms.count())}});
   StatusReport report = BuildStatusReport(config, dumps);
+  report.mysql_probed = !options.no_mysql && mysql_error.empty();
+  report.mysql = std::move(probes);
+  report.mysql_error = std::move(mysql_error);
   out << (options.json ? RenderStatusJson(report) + "\n" : RenderStatusTable(report, options.color));
   out.flush();
   return IsComplete(report) ? 0 : 1;

@@ -1,12 +1,16 @@
 // `caretaker status`: every pool, every member, its state on each HAProxy
-// instance, sessions and checks. Read-only.
+// instance, sessions and checks, and (unless --no-mysql) its replication
+// threads and lag as its MySQL reports them. Read-only.
 #pragma once
 
 #include <iosfwd>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "haproxy/backend_view.h"
+#include "mysql/error.h"
+#include "mysql/replica_status.h"
 #include "src/config.h"
 
 namespace caretaker {
@@ -20,11 +24,31 @@ struct PoolStatus {
 struct StatusReport {
   std::vector<PoolStatus> pools;
   std::vector<haproxy::InstanceOutcome> instance_errors;  // instances that could not be read
+
+  // MySQL of the members, by "host:port" (MemberWhere). Empty and
+  // mysql_probed false with --no-mysql, or when mysql_error says why nothing
+  // was probed (the password could not be read).
+  bool mysql_probed = false;
+  std::map<std::string, mysql::Result<mysql::ReplicaStatus>> mysql;
+  std::string mysql_error;
 };
 
+// "host:port" of a member, as mysql::Where names its target.
+std::string MemberWhere(const MemberConfig& member);
+
+// Short words for the table: "IO:Yes SQL:No"; "0s", "12s", "?" (unknown lag,
+// never 0); "unreachable", "timed out", "access denied", "no REPLICA MONITOR",
+// "not a replica", ...
+std::string ThreadsText(const mysql::ReplicaStatus& status);
+std::string LagText(const mysql::ReplicaStatus& status);
+std::string ShortError(const mysql::Error& error);
+
 // True when the report is complete and consistent: every instance answered,
-// every pool's backend exists on each of its instances, and every configured
-// member is a server of that backend there. `status` exits 1 otherwise.
+// every pool's backend exists on each of its instances, every configured
+// member is a server of that backend there, and, unless MySQL was skipped,
+// the password was read and every member's replica status was read (a
+// stopped thread or unknown lag is a state, not a failure; an error,
+// including "not a replica", is). `status` exits 1 otherwise.
 bool IsComplete(const StatusReport& report);
 
 // Pure: builds the report from the dumps of every instance.
@@ -38,9 +62,12 @@ std::string RenderStatusJson(const StatusReport& report);
 struct StatusOptions {
   bool json = false;
   bool color = false;
+  bool no_mysql = false;  // HAProxy only: do not connect to the members' MySQL
 };
 
-// Reads every instance once (concurrently), prints the report to `out`.
+// Reads every instance once and probes every member's MySQL once, all
+// concurrently (the probes on a small thread pool, never on the event loop),
+// prints the report to `out`.
 // Returns the exit code: 0 when IsComplete, 1 otherwise (the report still
 // shows what could be read, and names what could not).
 int RunStatus(const Config& config, const StatusOptions& options, std::ostream& out);

@@ -1,6 +1,8 @@
 // Renderings of a StatusReport: a table for people, JSON for scripts.
 #include <algorithm>
+#include <chrono>
 #include <string>
+#include <utility>
 
 #include "src/json_writer.h"
 #include "src/status_cmd.h"
@@ -49,6 +51,24 @@ std::string CheckText(const MergedServer& s) {
   return same ? first : all;
 }
 
+// The member's probe result, or null when not probed or not a configured member.
+const mysql::Result<mysql::ReplicaStatus>* MysqlOf(const StatusReport& report, const PoolConfig& pool,
+                                                   const std::string& server) {
+  for (const MemberConfig& m : pool.members) {
+    if (m.server != server) continue;
+    auto it = report.mysql.find(MemberWhere(m));
+    return it == report.mysql.end() ? nullptr : &it->second;
+  }
+  return nullptr;
+}
+
+// REPL and LAG cells.
+std::pair<std::string, std::string> MysqlCells(const mysql::Result<mysql::ReplicaStatus>* probe) {
+  if (probe == nullptr) return {"-", "-"};
+  if (!*probe) return {ShortError(probe->error()), "-"};
+  return {ThreadsText(probe->value()), LagText(probe->value())};
+}
+
 std::string Pad(const std::string& s, size_t width) {
   return s + std::string(width - std::min(width, s.size()) + 2, ' ');
 }
@@ -74,11 +94,13 @@ std::string PoolHeader(const PoolStatus& p) {
          (n == 1 ? " member, " : " members, ") + std::to_string(up) + " in service\n";
 }
 
-std::string PoolTable(const PoolStatus& p, bool color) {
+std::string PoolTable(const StatusReport& report, const PoolStatus& p, bool color) {
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> header = {"SERVER", "MYSQL"};
   for (const std::string& name : p.pool->haproxy) header.push_back(name);
-  header.insert(header.end(), {"SESS", "CHECK", ""});
+  header.insert(header.end(), {"SESS", "CHECK"});
+  if (report.mysql_probed) header.insert(header.end(), {"REPL", "LAG"});
+  header.push_back("");
   rows.push_back(header);
   for (const MergedServer& s : p.view.servers) {
     std::vector<std::string> row = {s.server, Address(*p.pool, s.server)};
@@ -89,7 +111,12 @@ std::string PoolTable(const PoolStatus& p, bool color) {
                                 [](const ServerOnInstance& on) { return on.present; });
     std::string note = read >= 2 && !s.admin ? "instances disagree" : "";
     std::string sessions = read == 0 ? "-" : std::to_string(s.sessions);
-    row.insert(row.end(), {sessions, CheckText(s), note});
+    row.insert(row.end(), {sessions, CheckText(s)});
+    if (report.mysql_probed) {
+      auto [repl, lag] = MysqlCells(MysqlOf(report, *p.pool, s.server));
+      row.insert(row.end(), {repl, lag});
+    }
+    row.push_back(note);
     rows.push_back(row);
   }
   std::vector<size_t> width(header.size(), 0);
@@ -98,12 +125,17 @@ std::string PoolTable(const PoolStatus& p, bool color) {
   }
   std::string out;
   size_t first_lb = 2, end_lb = 2 + p.pool->haproxy.size();
+  size_t repl = report.mysql_probed ? end_lb + 2 : header.size();
   for (size_t r = 0; r < rows.size(); ++r) {
     std::string line = "  ";
     for (size_t i = 0; i < rows[r].size(); ++i) {
       std::string cell = Pad(rows[r][i], width[i]);
-      bool colored = color && r > 0 && i >= first_lb && i < end_lb;
-      line += colored ? std::string(CellColor(rows[r][i])) + cell + "\033[0m" : cell;
+      const char* tint = nullptr;
+      if (color && r > 0 && i >= first_lb && i < end_lb) tint = CellColor(rows[r][i]);
+      if (color && r > 0 && i == repl && rows[r][i] != "-") {
+        tint = rows[r][i] == "IO:Yes SQL:Yes" ? "\033[32m" : "\033[31m";
+      }
+      line += tint ? std::string(tint) + cell + "\033[0m" : cell;
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line + "\n";
@@ -131,7 +163,30 @@ void WriteInstance(JsonWriter& w, const ServerOnInstance& on) {
   w.EndObject();
 }
 
-void WriteServer(JsonWriter& w, const PoolConfig& pool, const MergedServer& s) {
+void WriteMysql(JsonWriter& w, const mysql::Result<mysql::ReplicaStatus>* probe) {
+  w.Key("mysql");
+  if (probe == nullptr) {
+    w.Null();
+    return;
+  }
+  w.BeginObject();
+  if (!*probe) {
+    w.Key("io_running").Null().Key("sql_running").Null().Key("lag_s").Null().Key("error").BeginObject();
+    w.Field("code", mysql::ErrorCodeName(probe->error().code)).Field("message", probe->error().message);
+    w.EndObject().EndObject();
+    return;
+  }
+  const mysql::ReplicaStatus& r = probe->value();
+  w.Field("io_running", mysql::ThreadStateName(r.io_thread))
+      .Field("sql_running", mysql::ThreadStateName(r.sql_thread))
+      .Key("lag_s");
+  if (r.lag) w.Int(std::chrono::duration_cast<std::chrono::seconds>(*r.lag).count());
+  else w.Null();
+  w.Field("last_io_error", r.last_io_error).Field("last_sql_error", r.last_sql_error);
+  w.Key("error").Null().EndObject();
+}
+
+void WriteServer(JsonWriter& w, const StatusReport& report, const PoolConfig& pool, const MergedServer& s) {
   w.BeginObject().Field("server", s.server);
   auto m = std::find_if(pool.members.begin(), pool.members.end(), [&](const auto& x) { return x.server == s.server; });
   if (m != pool.members.end()) {
@@ -145,10 +200,38 @@ void WriteServer(JsonWriter& w, const PoolConfig& pool, const MergedServer& s) {
   w.Field("agree", s.agree).Field("in_service", s.up_everywhere).Field("out_everywhere", s.out_everywhere);
   w.Field("sessions", s.sessions).Key("haproxy").BeginArray();
   for (const ServerOnInstance& on : s.instances) WriteInstance(w, on);
-  w.EndArray().EndObject();
+  w.EndArray();
+  WriteMysql(w, MysqlOf(report, pool, s.server));
+  w.EndObject();
 }
 
 }  // namespace
+
+std::string ThreadsText(const mysql::ReplicaStatus& status) {
+  return std::string("IO:") + mysql::ThreadStateName(status.io_thread) + " SQL:" +
+         mysql::ThreadStateName(status.sql_thread);
+}
+
+std::string LagText(const mysql::ReplicaStatus& status) {
+  if (!status.lag) return "?";
+  return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*status.lag).count()) + "s";
+}
+
+std::string ShortError(const mysql::Error& error) {
+  using mysql::ErrorCode;
+  switch (error.code) {
+    case ErrorCode::kConnect: return "unreachable";
+    case ErrorCode::kTimeout: return "timed out";
+    case ErrorCode::kAccessDenied: return "access denied";
+    case ErrorCode::kMissingPrivilege:
+      return error.message.find("REPLICA MONITOR") != std::string::npos ? "no REPLICA MONITOR" : "missing privilege";
+    case ErrorCode::kTls: return "TLS error";
+    case ErrorCode::kQuery: return "query failed";
+    case ErrorCode::kNotAReplica: return "not a replica";
+    case ErrorCode::kBadOption: return "bad option";
+  }
+  return "error";
+}
 
 std::string RenderStatusTable(const StatusReport& report, bool color) {
   std::string out;
@@ -158,9 +241,15 @@ std::string RenderStatusTable(const StatusReport& report, bool color) {
     for (const std::string& lb : p.backend_missing_on) {
       out += "  ! backend " + p.pool->backend + " does not exist on " + lb + "\n";
     }
-    out += PoolTable(p, color);
+    out += PoolTable(report, p, color);
+    // The full sentence of each MySQL error, once per member.
+    for (const MemberConfig& m : p.pool->members) {
+      auto it = report.mysql.find(MemberWhere(m));
+      if (it != report.mysql.end() && !it->second) out += "  ! " + m.server + ": " + it->second.error().message + "\n";
+    }
   }
   for (const auto& e : report.instance_errors) out += "\n! " + e.error->message + "\n";
+  if (!report.mysql_error.empty()) out += "\n! MySQL not probed: " + report.mysql_error + "\n";
   return out;
 }
 
@@ -174,10 +263,13 @@ std::string RenderStatusJson(const StatusReport& report) {
     w.EndArray().Key("backend_missing_on").BeginArray();
     for (const std::string& lb : p.backend_missing_on) w.String(lb);
     w.EndArray().Key("members").BeginArray();
-    for (const MergedServer& s : p.view.servers) WriteServer(w, *p.pool, s);
+    for (const MergedServer& s : p.view.servers) WriteServer(w, report, *p.pool, s);
     w.EndArray().EndObject();
   }
-  w.EndArray().Key("errors").BeginArray();
+  w.EndArray().Key("mysql_error");
+  if (report.mysql_error.empty()) w.Null();
+  else w.String(report.mysql_error);
+  w.Key("errors").BeginArray();
   for (const auto& e : report.instance_errors) {
     w.BeginObject().Field("lb", e.instance).Field("code", haproxy::ErrorCodeName(e.error->code));
     w.Field("message", e.error->message).EndObject();

@@ -1,4 +1,5 @@
 // The caretaker binary, run as a user would, against the shared sandbox.
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
@@ -42,7 +43,9 @@ TEST_CASE("caretaker check accepts the sandbox's config", "[cli]") {
   Run r = Caretaker("check");
   INFO(r.err);
   CHECK(r.exit_code == 0);
-  CHECK_THAT(r.out, Catch::Contains("OK (2 HAProxy instances, 1 pool, 3 members)"));
+  CHECK_THAT(r.out, Catch::Contains("OK (2 HAProxy instances, 1 pool, 3 members)\n"
+                                    "pool replicas: 3 members, min_in_service 2 (50%), max_out 1 — "
+                                    "1 may go out at a time\n"));
 }
 
 TEST_CASE("caretaker status shows every member on both instances", "[cli]") {
@@ -60,10 +63,12 @@ TEST_CASE("caretaker status shows every member on both instances", "[cli]") {
   for (char c : r.out) {
     if (!(c == ' ' && !folded.empty() && folded.back() == ' ')) folded += c;
   }
-  CHECK_THAT(folded, Catch::Contains(" SERVER MYSQL lb1 lb2 SESS CHECK\n"));
+  CHECK_THAT(folded, Catch::Contains(" SERVER MYSQL lb1 lb2 SESS CHECK REPL LAG\n"));
   for (const auto& replica : sandbox::Shared().replicas()) {
+    // Both threads running and a small lag (the sandbox is idle).
     CHECK_THAT(folded, Catch::Contains(" " + replica.name + " 127.0.0.1:" + std::to_string(replica.port) +
-                                       " UP UP 0 L7OK\n"));
+                                       " UP UP 0 L7OK IO:Yes SQL:Yes ") &&
+                           Catch::Matches("[\\s\\S]* " + replica.name + " [^\\n]* IO:Yes SQL:Yes [0-5]s\n[\\s\\S]*"));
   }
 }
 
@@ -79,6 +84,98 @@ TEST_CASE("caretaker status --json shows the real state of each instance", "[cli
   CHECK_THAT(r.out, Catch::Contains("{\"server\":\"db2\",") && Catch::Contains("\"agree\":false"));
   CHECK_THAT(r.out, Catch::Contains("\"lb\":\"lb2\",\"present\":true,\"admin\":\"DRAIN\",\"admin_state\":8"));
   CHECK_THAT(r.out, Catch::Contains("\"errors\":[]"));
+  CHECK_THAT(r.out, Catch::Contains("\"mysql\":{\"io_running\":\"Yes\",\"sql_running\":\"Yes\",\"lag_s\":") &&
+                        Catch::Contains("\"mysql_error\":null"));
+  CHECK(r.out.find(sb.mysql_password()) == std::string::npos);
+}
+
+// Restarts a replica's SQL thread when the test leaves, even on failure.
+struct SqlThreadStopped {
+  const sandbox::MysqlNode& node;
+  explicit SqlThreadStopped(const sandbox::MysqlNode& n) : node(n) {
+    sandbox::Shared().Sql(node, "STOP SLAVE SQL_THREAD");
+  }
+  ~SqlThreadStopped() { sandbox::Shared().Sql(node, "START SLAVE SQL_THREAD"); }
+};
+
+TEST_CASE("status shows a replica whose SQL thread is stopped, with unknown lag, and exits 0", "[cli]") {
+  auto& sb = sandbox::Shared();
+  const sandbox::MysqlNode& db2 = sb.replicas()[1];
+  Run table, json;
+  {
+    SqlThreadStopped stopped(db2);
+    table = Caretaker("status");
+    json = Caretaker("status --json");
+  }
+  INFO(table.out << table.err << json.out);
+  // A stopped thread is a state that status reports, not a failure to read.
+  CHECK(table.exit_code == 0);
+  CHECK(json.exit_code == 0);
+  std::string folded;
+  for (char c : table.out) {
+    if (!(c == ' ' && !folded.empty() && folded.back() == ' ')) folded += c;
+  }
+  CHECK_THAT(folded, Catch::Contains(" " + db2.name + " 127.0.0.1:" + std::to_string(db2.port) +
+                                     " UP UP 0 L7OK IO:Yes SQL:No ?\n"));
+  CHECK_THAT(json.out, Catch::Contains("\"mysql\":{\"io_running\":\"Yes\",\"sql_running\":\"No\",\"lag_s\":null,"));
+  CHECK(json.out.find(sb.mysql_password()) == std::string::npos);
+}
+
+TEST_CASE("status with an unreadable MySQL password shows HAProxy, says why once, exits 1", "[cli]") {
+  auto& sb = sandbox::Shared();
+  std::ifstream in(sb.config_path());
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string config = text.str();
+  size_t at = config.find(sb.password_file());
+  REQUIRE(at != std::string::npos);
+  std::string missing = sb.dir() + "/no-such.pass";
+  config.replace(at, sb.password_file().size(), missing);
+  std::string path = sb.dir() + "/nopass.toml";
+  std::ofstream(path) << config;
+  Run r = Caretaker("status", path);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.out, Catch::Contains("3 in service") && !Catch::Contains("REPL"));
+  size_t first = r.out.find(missing);
+  REQUIRE(first != std::string::npos);
+  CHECK(r.out.find(missing, first + 1) == std::string::npos);  // said once
+  CHECK(r.err.find(missing) == std::string::npos);
+
+  r = Caretaker("status --json", path);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.out, Catch::Contains("\"mysql\":null}") && Catch::Contains("\"mysql_error\":\""));
+}
+
+TEST_CASE("status names a member whose MySQL refuses the password, and exits 1", "[cli]") {
+  auto& sb = sandbox::Shared();
+  std::ifstream in(sb.config_path());
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string config = text.str();
+  size_t at = config.find(sb.password_file());
+  REQUIRE(at != std::string::npos);
+  std::string wrong = sb.dir() + "/wrong.pass";
+  {
+    std::ofstream(wrong) << "not-the-password\n";
+  }
+  REQUIRE(chmod(wrong.c_str(), 0600) == 0);
+  config.replace(at, sb.password_file().size(), wrong);
+  std::string path = sb.dir() + "/wrongpass.toml";
+  std::ofstream(path) << config;
+  Run r = Caretaker("status", path);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 1);
+  std::string folded;
+  for (char c : r.out) {
+    if (!(c == ' ' && !folded.empty() && folded.back() == ' ')) folded += c;
+  }
+  for (const auto& replica : sb.replicas()) {
+    CHECK_THAT(folded, Catch::Contains(" " + replica.name + " 127.0.0.1:" + std::to_string(replica.port) +
+                                       " UP UP 0 L7OK access denied -\n") &&
+                           Catch::Contains("! " + replica.name + ": "));
+  }
+  CHECK(r.out.find("not-the-password") == std::string::npos);
   CHECK(r.out.find(sb.mysql_password()) == std::string::npos);
 }
 
@@ -143,7 +240,37 @@ TEST_CASE("status exits 1 when a pool's backend or a member is missing on an ins
   for (char c : r.out) {
     if (!(c == ' ' && !folded.empty() && folded.back() == ' ')) folded += c;
   }
-  CHECK_THAT(folded, Catch::Contains(" db9 127.0.0.1:3306 missing missing - -\n"));
+  // Nothing listens on 127.0.0.1:3306 in the sandbox: its MySQL is unreachable too.
+  CHECK_THAT(folded, Catch::Contains(" db9 127.0.0.1:3306 missing missing - - unreachable -\n"));
+}
+
+TEST_CASE("status names the missing REPLICA MONITOR privilege, and exits 1", "[cli]") {
+  auto& sb = sandbox::Shared();
+  std::ifstream in(sb.config_path());
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string config = text.str();
+  size_t at = config.find("user = \"caretaker\"");
+  REQUIRE(at != std::string::npos);
+  config.replace(at, 18, "user = \"caretaker_nopriv\"");  // same password, USAGE only
+  std::string path = sb.dir() + "/nopriv.toml";
+  std::ofstream(path) << config;
+  Run r = Caretaker("status --json", path);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.out, Catch::Contains("\"error\":{\"code\":\"missing_privilege\",\"message\":\"") &&
+                        Catch::Contains("REPLICA MONITOR"));
+  r = Caretaker("status", path);
+  CHECK_THAT(r.out, Catch::Contains("no REPLICA MONITOR"));
+  CHECK(r.out.find(sb.mysql_password()) == std::string::npos);
+}
+
+TEST_CASE("status --no-mysql reads HAProxy only", "[cli]") {
+  Run r = Caretaker("status --no-mysql");
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("3 in service"));
+  CHECK(r.out.find("REPL") == std::string::npos);
 }
 
 TEST_CASE("a config error names file:line:column and exits 2", "[cli]") {

@@ -1,0 +1,146 @@
+// The MySQL part of `caretaker status`: replication threads, lag and probe
+// errors per member, rendered as table columns and a JSON object.
+#include <catch2/catch.hpp>
+#include <sstream>
+
+#include "src/config.h"
+#include "src/status_cmd.h"
+#include "tests/unit/haproxy_fixture.h"
+
+namespace caretaker {
+namespace {
+
+using mysql::Error;
+using mysql::ErrorCode;
+using mysql::ReplicaStatus;
+using mysql::ThreadState;
+using std::chrono::milliseconds;
+
+Config TwoMembers() {
+  Config c;
+  c.path = "t.toml";
+  c.haproxy = {{"lb1", "unix:/a", {}, {}}};
+  PoolConfig pool;
+  pool.name = "main";
+  pool.backend = "replicas";
+  pool.haproxy = {"lb1"};
+  pool.members = {{"a", "10.0.0.1", 3306}, {"f", "10.0.0.6", 3307}};
+  c.pools = {pool};
+  return c;
+}
+
+// Given lb1 in the "mixed" capture (servers a..f of backend replicas).
+StatusReport Report(const Config& config) {
+  using haproxy::testing::ReadFixture;
+  std::vector<haproxy::InstanceDump> dumps = {
+      {"lb1", std::nullopt, haproxy::ParseShowStat(ReadFixture("show-stat-mixed.csv")).value(),
+       haproxy::ParseServersState(ReadFixture("show-servers-state-mixed.txt")).value()}};
+  return BuildStatusReport(config, dumps);
+}
+
+ReplicaStatus Replica(ThreadState io, ThreadState sql, std::optional<milliseconds> lag) {
+  ReplicaStatus r;
+  r.io_thread = io;
+  r.sql_thread = sql;
+  r.lag = lag;
+  return r;
+}
+
+std::string Fold(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (!(c == ' ' && !out.empty() && out.back() == ' ')) out += c;
+  }
+  return out;
+}
+
+TEST_CASE("status words for threads, lag and errors", "[status]") {
+  using T = ThreadState;
+  // given a replica status / expect the table's words
+  CHECK(ThreadsText(Replica(T::kYes, T::kYes, milliseconds(0))) == "IO:Yes SQL:Yes");
+  CHECK(ThreadsText(Replica(T::kConnecting, T::kNo, std::nullopt)) == "IO:Connecting SQL:No");
+  CHECK(ThreadsText(Replica(T::kUnknown, T::kYes, std::nullopt)) == "IO:unknown SQL:Yes");
+  CHECK(LagText(Replica(T::kYes, T::kYes, milliseconds(0))) == "0s");
+  CHECK(LagText(Replica(T::kYes, T::kYes, milliseconds(12'400))) == "12s");
+  CHECK(LagText(Replica(T::kYes, T::kNo, std::nullopt)) == "?");  // unknown is never 0
+  CHECK(ShortError({ErrorCode::kConnect, 2003, "MySQL h:1: refused"}) == "unreachable");
+  CHECK(ShortError({ErrorCode::kTimeout, 2013, "MySQL h:1: no reply"}) == "timed out");
+  CHECK(ShortError({ErrorCode::kAccessDenied, 1045, "MySQL h:1: denied"}) == "access denied");
+  CHECK(ShortError({ErrorCode::kMissingPrivilege, 1227, "MySQL h:1: REPLICA MONITOR (SLAVE MONITOR) is needed"}) ==
+        "no REPLICA MONITOR");
+  CHECK(ShortError({ErrorCode::kMissingPrivilege, 1142, "MySQL h:1: SELECT denied"}) == "missing privilege");
+  CHECK(ShortError({ErrorCode::kNotAReplica, 0, "MySQL h:1: not a replica"}) == "not a replica");
+}
+
+TEST_CASE("status table: REPL and LAG columns per member, errors spelled out below", "[status]") {
+  Config config = TwoMembers();
+  StatusReport report = Report(config);
+  report.mysql_probed = true;
+  report.mysql.emplace("10.0.0.1:3306", Replica(ThreadState::kYes, ThreadState::kNo, std::nullopt));
+  report.mysql.emplace("10.0.0.6:3307", Error{ErrorCode::kAccessDenied, 1045,
+                                              "MySQL 10.0.0.6:3307: access denied for caretaker — check the password"});
+  std::string table = RenderStatusTable(report, false);
+  INFO(table);
+  std::string folded = Fold(table);
+  CHECK_THAT(folded, Catch::Contains(" SERVER MYSQL lb1 SESS CHECK REPL LAG\n"));
+  CHECK_THAT(folded, Catch::Contains(" a 10.0.0.1:3306 MAINT 0 - IO:Yes SQL:No ?\n"));
+  CHECK_THAT(folded, Catch::Contains(" f 10.0.0.6:3307 DRAIN 0 L4OK access denied -\n"));
+  CHECK_THAT(folded, Catch::Contains(" b (not in config) no check 0 - - -\n"));  // not a member: not probed
+  CHECK_THAT(table, Catch::Contains("  ! f: MySQL 10.0.0.6:3307: access denied for caretaker — check the password\n"));
+  // An error is a failure to read: exit 1. A stopped thread alone is a state.
+  CHECK_FALSE(IsComplete(report));
+  report.mysql.erase("10.0.0.6:3307");
+  report.mysql.emplace("10.0.0.6:3307", Replica(ThreadState::kYes, ThreadState::kYes, milliseconds(3000)));
+  CHECK_THAT(Fold(RenderStatusTable(report, false)),
+             Catch::Contains(" f 10.0.0.6:3307 DRAIN 0 L4OK IO:Yes SQL:Yes 3s\n"));
+  CHECK(IsComplete(report));
+}
+
+TEST_CASE("status JSON: a mysql object per member, null when not probed", "[status]") {
+  Config config = TwoMembers();
+  StatusReport report = Report(config);
+  report.mysql_probed = true;
+  report.mysql.emplace("10.0.0.1:3306", Replica(ThreadState::kYes, ThreadState::kYes, milliseconds(12'000)));
+  report.mysql.emplace("10.0.0.6:3307", Error{ErrorCode::kNotAReplica, 0, "MySQL 10.0.0.6:3307: not a replica"});
+  std::string json = RenderStatusJson(report);
+  CHECK_THAT(json, Catch::Contains(R"("mysql":{"io_running":"Yes","sql_running":"Yes","lag_s":12,)"
+                                   R"("last_io_error":"","last_sql_error":"","error":null}})"));
+  CHECK_THAT(json, Catch::Contains(R"("mysql":{"io_running":null,"sql_running":null,"lag_s":null,)"
+                                   R"("error":{"code":"not_a_replica",)"
+                                   R"("message":"MySQL 10.0.0.6:3307: not a replica"}}})"));
+  CHECK_THAT(json, Catch::Contains(R"({"server":"b","configured":false,)") &&
+                       Catch::Contains(R"(],"mysql":null})"));
+  CHECK_THAT(json, Catch::EndsWith(R"("mysql_error":null,"errors":[]})"));
+}
+
+TEST_CASE("status without MySQL: no REPL column; a password that cannot be read is said once", "[status]") {
+  Config config = TwoMembers();
+  StatusReport report = Report(config);  // --no-mysql: nothing probed, no error
+  CHECK_THAT(Fold(RenderStatusTable(report, false)), Catch::Contains(" SERVER MYSQL lb1 SESS CHECK\n"));
+  CHECK_THAT(RenderStatusJson(report), Catch::Contains(R"(,"mysql":null})"));
+
+  report.mysql_error = "mysql.password_file /x: No such file or directory";
+  std::string table = RenderStatusTable(report, false);
+  CHECK_THAT(table, Catch::EndsWith("\n! MySQL not probed: mysql.password_file /x: No such file or directory\n"));
+  CHECK_FALSE(IsComplete(report));
+  CHECK_THAT(RenderStatusJson(report),
+             Catch::EndsWith(R"("mysql_error":"mysql.password_file /x: No such file or directory","errors":[]})"));
+}
+
+TEST_CASE("status --no-mysql neither reads the password nor connects", "[status]") {
+  // Given no HAProxy instance to read and a password file that does not
+  // exist, expect a complete report of the configured members and exit 0.
+  Config config = TwoMembers();
+  config.haproxy.clear();
+  config.pools[0].haproxy.clear();
+  config.mysql.password_file = "/nonexistent/caretaker.pass";
+  std::ostringstream out;
+  StatusOptions options;
+  options.no_mysql = true;
+  CHECK(RunStatus(config, options, out) == 0);
+  CHECK_THAT(Fold(out.str()), Catch::Contains(" a 10.0.0.1:3306 - -\n") && !Catch::Contains("REPL") &&
+                                  !Catch::Contains("nonexistent"));
+}
+
+}  // namespace
+}  // namespace caretaker
