@@ -39,6 +39,38 @@ Run Caretaker(const std::string& args, std::string config = "") {
   return run;
 }
 
+// `text` with every run of spaces folded to one: table rows compared by
+// content, whatever the column widths.
+std::string FoldSpaces(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (!(c == ' ' && !out.empty() && out.back() == ' ')) out += c;
+  }
+  return out;
+}
+
+// The TOML the sandbox wrote, for tests that write a variant of it.
+std::string SandboxConfigText() {
+  std::ifstream in(sandbox::Shared().config_path());
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// `text` with its first `from` replaced by `to`; fails the test if absent.
+std::string Replaced(std::string text, const std::string& from, const std::string& to) {
+  size_t at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  return text.replace(at, from.size(), to);
+}
+
+// Writes `text` as <sandbox dir>/<name> and returns its path.
+std::string WriteSandboxFile(const std::string& name, const std::string& text) {
+  std::string path = sandbox::Shared().dir() + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
 TEST_CASE("caretaker check accepts the sandbox's config", "[cli]") {
   Run r = Caretaker("check");
   INFO(r.err);
@@ -59,10 +91,7 @@ TEST_CASE("caretaker status shows every member on both instances", "[cli]") {
   }
   CHECK(r.out.find("\033[") == std::string::npos);  // no colours when not a terminal
   // Each member's row: its state on lb1 and on lb2, sessions, check.
-  std::string folded;
-  for (char c : r.out) {
-    if (!(c == ' ' && !folded.empty() && folded.back() == ' ')) folded += c;
-  }
+  std::string folded = FoldSpaces(r.out);
   CHECK_THAT(folded, Catch::Contains(" SERVER MYSQL lb1 lb2 SESS CHECK REPL LAG\n"));
   for (const auto& replica : sandbox::Shared().replicas()) {
     // Both threads running and a small lag (the sandbox is idle).
@@ -111,10 +140,7 @@ TEST_CASE("status shows a replica whose SQL thread is stopped, with unknown lag,
   // A stopped thread is a state that status reports, not a failure to read.
   CHECK(table.exit_code == 0);
   CHECK(json.exit_code == 0);
-  std::string folded;
-  for (char c : table.out) {
-    if (!(c == ' ' && !folded.empty() && folded.back() == ' ')) folded += c;
-  }
+  std::string folded = FoldSpaces(table.out);
   CHECK_THAT(folded, Catch::Contains(" " + db2.name + " 127.0.0.1:" + std::to_string(db2.port) +
                                      " UP UP 0 L7OK IO:Yes SQL:No ?\n"));
   CHECK_THAT(json.out, Catch::Contains("\"mysql\":{\"io_running\":\"Yes\",\"sql_running\":\"No\",\"lag_s\":null,"));
@@ -123,16 +149,8 @@ TEST_CASE("status shows a replica whose SQL thread is stopped, with unknown lag,
 
 TEST_CASE("status with an unreadable MySQL password shows HAProxy, says why once, exits 1", "[cli]") {
   auto& sb = sandbox::Shared();
-  std::ifstream in(sb.config_path());
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string config = text.str();
-  size_t at = config.find(sb.password_file());
-  REQUIRE(at != std::string::npos);
   std::string missing = sb.dir() + "/no-such.pass";
-  config.replace(at, sb.password_file().size(), missing);
-  std::string path = sb.dir() + "/nopass.toml";
-  std::ofstream(path) << config;
+  std::string path = WriteSandboxFile("nopass.toml", Replaced(SandboxConfigText(), sb.password_file(), missing));
   Run r = Caretaker("status", path);
   INFO(r.out << r.err);
   CHECK(r.exit_code == 1);
@@ -149,27 +167,13 @@ TEST_CASE("status with an unreadable MySQL password shows HAProxy, says why once
 
 TEST_CASE("status names a member whose MySQL refuses the password, and exits 1", "[cli]") {
   auto& sb = sandbox::Shared();
-  std::ifstream in(sb.config_path());
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string config = text.str();
-  size_t at = config.find(sb.password_file());
-  REQUIRE(at != std::string::npos);
-  std::string wrong = sb.dir() + "/wrong.pass";
-  {
-    std::ofstream(wrong) << "not-the-password\n";
-  }
+  std::string wrong = WriteSandboxFile("wrong.pass", "not-the-password\n");
   REQUIRE(chmod(wrong.c_str(), 0600) == 0);
-  config.replace(at, sb.password_file().size(), wrong);
-  std::string path = sb.dir() + "/wrongpass.toml";
-  std::ofstream(path) << config;
+  std::string path = WriteSandboxFile("wrongpass.toml", Replaced(SandboxConfigText(), sb.password_file(), wrong));
   Run r = Caretaker("status", path);
   INFO(r.out << r.err);
   CHECK(r.exit_code == 1);
-  std::string folded;
-  for (char c : r.out) {
-    if (!(c == ' ' && !folded.empty() && folded.back() == ' ')) folded += c;
-  }
+  std::string folded = FoldSpaces(r.out);
   for (const auto& replica : sb.replicas()) {
     CHECK_THAT(folded, Catch::Contains(" " + replica.name + " 127.0.0.1:" + std::to_string(replica.port) +
                                        " UP UP 0 L7OK access denied -\n") &&
@@ -217,44 +221,27 @@ TEST_CASE("--log-format json writes one escaped JSON object per log line", "[cli
 }
 
 TEST_CASE("status exits 1 when a pool's backend or a member is missing on an instance", "[cli]") {
-  auto& sb = sandbox::Shared();
-  std::ifstream in(sb.config_path());
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string config = text.str();
-  std::string typo = config;
-  typo.replace(typo.find("backend = \"replicas\""), 20, "backend = \"replicaz\"");
-  std::string path = sb.dir() + "/typo.toml";
-  std::ofstream(path) << typo;
+  std::string config = SandboxConfigText();
+  std::string path =
+      WriteSandboxFile("typo.toml", Replaced(config, "backend = \"replicas\"", "backend = \"replicaz\""));
   Run r = Caretaker("status", path);
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.out, Catch::Contains("! backend replicaz does not exist on lb1"));
   CHECK(r.out.find("instances disagree") == std::string::npos);  // both say "missing": they agree
 
-  std::string extra = config + "\n[[pools.members]]\nserver = \"db9\"\nhost = \"127.0.0.1\"\n";
-  path = sb.dir() + "/extra.toml";
-  std::ofstream(path) << extra;
+  path = WriteSandboxFile("extra.toml", config + "\n[[pools.members]]\nserver = \"db9\"\nhost = \"127.0.0.1\"\n");
   r = Caretaker("status", path);
   CHECK(r.exit_code == 1);
-  std::string folded;
-  for (char c : r.out) {
-    if (!(c == ' ' && !folded.empty() && folded.back() == ' ')) folded += c;
-  }
+  std::string folded = FoldSpaces(r.out);
   // Nothing listens on 127.0.0.1:3306 in the sandbox: its MySQL is unreachable too.
   CHECK_THAT(folded, Catch::Contains(" db9 127.0.0.1:3306 missing missing - - unreachable -\n"));
 }
 
 TEST_CASE("status names the missing REPLICA MONITOR privilege, and exits 1", "[cli]") {
   auto& sb = sandbox::Shared();
-  std::ifstream in(sb.config_path());
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string config = text.str();
-  size_t at = config.find("user = \"caretaker\"");
-  REQUIRE(at != std::string::npos);
-  config.replace(at, 18, "user = \"caretaker_nopriv\"");  // same password, USAGE only
-  std::string path = sb.dir() + "/nopriv.toml";
-  std::ofstream(path) << config;
+  // caretaker_nopriv has the same password and USAGE only.
+  std::string path = WriteSandboxFile(
+      "nopriv.toml", Replaced(SandboxConfigText(), "user = \"caretaker\"", "user = \"caretaker_nopriv\""));
   Run r = Caretaker("status --json", path);
   INFO(r.out << r.err);
   CHECK(r.exit_code == 1);
@@ -274,17 +261,12 @@ TEST_CASE("status --no-mysql reads HAProxy only", "[cli]") {
 }
 
 TEST_CASE("a config error names file:line:column and exits 2", "[cli]") {
-  const auto& sb = sandbox::Shared();
-  std::string path = sb.dir() + "/bad.toml";
-  std::ofstream(path) << "[[haproxy]]\nname = \"lb1\"\nsocket = \"unix:/x\"\nsokcet = 1\n";
-  std::string cmd = std::string(CARETAKER_BIN) + " -c " + path + " check 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  int status = pclose(p);
-  CHECK(WEXITSTATUS(status) == 2);
-  CHECK_THAT(out, Catch::Contains(path + ":4:1: haproxy[0].sokcet: unknown key"));
+  std::string path =
+      WriteSandboxFile("bad.toml", "[[haproxy]]\nname = \"lb1\"\nsocket = \"unix:/x\"\nsokcet = 1\n");
+  Run r = Caretaker("check", path);
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Catch::Contains(path + ":4:1: haproxy[0].sokcet: unknown key"));
 }
 
 }  // namespace

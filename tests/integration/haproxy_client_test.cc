@@ -1,9 +1,6 @@
 // The HAProxy client against real HAProxy instances of the shared sandbox.
 // Each test leaves every server READY again.
-#include <arpa/inet.h>
 #include <mysql.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -14,6 +11,7 @@
 #include "haproxy/backend_view.h"
 #include "src/config.h"
 #include "src/fleet.h"
+#include "tests/integration/loopback.h"
 #include "tests/integration/run_sync.h"
 #include "tests/sandbox/sandbox.h"
 
@@ -292,28 +290,14 @@ TEST_CASE("a change that fails on one instance is reported for that instance onl
 TEST_CASE("an instance that does not accept the connection gives a connect timeout", "[haproxy]") {
   // A listener whose backlog is full: the kernel drops further SYNs, so
   // connect() hangs, as it does for a firewalled or dead host.
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  REQUIRE(listen(fd, 0) == 0);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  std::vector<int> fillers;
-  for (int i = 0; i < 4; ++i) {
-    int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    fillers.push_back(c);
-  }
+  testing::SilentListener full(0);
+  full.FillBacklog(4);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  haproxy::Client client(haproxy::Instance{"lb7", {haproxy::Endpoint::Kind::kTcp, "", "127.0.0.1", ntohs(addr.sin_port)},
+  haproxy::Client client(haproxy::Instance{"lb7", {haproxy::Endpoint::Kind::kTcp, "", "127.0.0.1", full.port()},
                                            std::chrono::milliseconds(300), std::chrono::milliseconds(300)});
   auto start = std::chrono::steady_clock::now();
   auto r = RunSync(client.ShowStat());
   auto elapsed = std::chrono::steady_clock::now() - start;
-  for (int c : fillers) close(c);
-  close(fd);
   REQUIRE_FALSE(r);
   CHECK(r.error().code == ErrorCode::kTimeout);
   CHECK_THAT(r.error().message, Catch::Contains("lb7") && Catch::Contains("no connection within 300ms"));

@@ -1,10 +1,7 @@
 // The replica probe against the real MariaDB primary and replicas of the
 // shared sandbox. A test that stops a replication thread or creates a table
 // undoes it when it ends, however it ends.
-#include <arpa/inet.h>
 #include <dirent.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -15,7 +12,9 @@
 #include <thread>
 
 #include "mysql/probe.h"
+#include "tests/integration/loopback.h"
 #include "tests/integration/run_sync.h"
+#include "tests/sandbox/net.h"
 #include "tests/sandbox/sandbox.h"
 
 namespace caretaker::mysql {
@@ -50,37 +49,6 @@ std::string Describe(const Result<ReplicaStatus>& r) {
          " lag=" + (s.lag ? std::to_string(s.lag->count()) + "ms" : "unknown") + " io_error=" + s.last_io_error +
          " sql_error=" + s.last_sql_error;
 }
-
-// A loopback port nobody listens on (bound, then closed).
-uint16_t ClosedPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
-// A listener that the kernel completes handshakes for but that never sends
-// MySQL's greeting: a hung server.
-struct SilentListener {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  uint16_t port = 0;
-  SilentListener() {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(listen(fd, 8) == 0);
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
-  }
-  ~SilentListener() { close(fd); }
-};
 
 size_t ThreadCount() {
   size_t n = 0;
@@ -148,7 +116,7 @@ TEST_CASE("an account without REPLICA MONITOR is told which privilege it needs",
 }
 
 TEST_CASE("a closed port is a connect error, at once", "[mysql]") {
-  Target t = TargetFor(ClosedPort());
+  Target t = TargetFor(sandbox::FreeLoopbackPorts(1)[0]);  // nobody listens there
   t.connect_timeout = seconds(10);
   const auto start = std::chrono::steady_clock::now();
   auto r = ProbeSync(t);
@@ -160,8 +128,8 @@ TEST_CASE("a closed port is a connect error, at once", "[mysql]") {
 }
 
 TEST_CASE("a server that never greets is a timeout", "[mysql]") {
-  SilentListener hung;
-  Target t = TargetFor(hung.port);
+  testing::SilentListener hung(8);
+  Target t = TargetFor(hung.port());
   t.connect_timeout = seconds(1);
   t.read_timeout = seconds(1);
   auto r = ProbeSync(t);
