@@ -80,14 +80,14 @@ Defaults ReadDefaults(TableReader& root) {
 
 // Connector/C takes its timeouts as whole seconds: "1500ms" would silently
 // become 1s, and anything under 1s would become 0, which means "no timeout".
-Millis WholeSecondsTimeout(TableReader& t, std::string_view key, Millis fallback) {
+std::chrono::seconds WholeSecondsTimeout(TableReader& t, std::string_view key, std::chrono::seconds fallback) {
   Millis d = t.Timeout(key, fallback);
   if (d.count() % 1000 != 0) {
     t.Fail(t.table().get(key), key,
            "MySQL timeouts are whole seconds (Connector/C counts seconds), got " +
                Quote(FormatDuration(d)));
   }
-  return d;
+  return std::chrono::duration_cast<std::chrono::seconds>(d);
 }
 
 // An environment variable name as a POSIX shell accepts it.

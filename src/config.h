@@ -60,8 +60,9 @@ struct MysqlConfig {
   std::string user = "caretaker";
   std::string password_file;  // path; mode must not allow group/other access
   std::string password_env;   // name of an environment variable
-  Millis connect_timeout{3000};
-  Millis read_timeout{10000};
+  // Whole seconds, as Connector/C takes them (the loader refuses "1500ms").
+  std::chrono::seconds connect_timeout{3};
+  std::chrono::seconds read_timeout{10};
 };
 
 struct Config {

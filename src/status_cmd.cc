@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <exception>
@@ -18,14 +19,10 @@
 namespace caretaker {
 namespace {
 
-// Connector/C takes whole seconds: round up, at least 1.
-std::chrono::seconds WholeSeconds(Millis d) {
-  return std::max(std::chrono::seconds(1), std::chrono::ceil<std::chrono::seconds>(d));
-}
-
 // One target per distinct member host:port, in config order.
 std::vector<mysql::Target> MemberTargets(const Config& config, const std::string& password) {
   std::vector<mysql::Target> targets;
+  std::set<std::string> seen;  // host:port probed once, however many pools list it
   for (const PoolConfig& pool : config.pools) {
     for (const MemberConfig& m : pool.members) {
       mysql::Target t;
@@ -33,12 +30,10 @@ std::vector<mysql::Target> MemberTargets(const Config& config, const std::string
       t.port = m.port;
       t.user = config.mysql.user;
       t.password = password;
-      t.connect_timeout = WholeSeconds(config.mysql.connect_timeout);
-      t.read_timeout = WholeSeconds(config.mysql.read_timeout);
+      t.connect_timeout = config.mysql.connect_timeout;
+      t.read_timeout = config.mysql.read_timeout;
       t.write_timeout = t.read_timeout;
-      bool seen = std::any_of(targets.begin(), targets.end(),
-                              [&](const mysql::Target& x) { return mysql::Where(x) == mysql::Where(t); });
-      if (!seen) targets.push_back(std::move(t));
+      if (seen.insert(mysql::Where(t)).second) targets.push_back(std::move(t));
     }
   }
   return targets;
