@@ -7,15 +7,6 @@ Error Unexpected(const Connection& c, const std::string& what) {
   return Error{ErrorCode::kQuery, 0, "MySQL " + c.where() + ": " + what + " — is this a MySQL or MariaDB server?"};
 }
 
-Result<ServerVersion> ReadVersion(Connection& c) {
-  auto rows = c.Query("SELECT VERSION()");
-  if (!rows) return rows.error();
-  if (rows.value().rows.size() != 1 || rows.value().rows[0].empty() || !rows.value().rows[0][0]) {
-    return Unexpected(c, "SELECT VERSION() returned no version");
-  }
-  return ParseVersion(*rows.value().rows[0][0]);
-}
-
 // Replaces the status's lag with the heartbeat's: unknown without a row.
 Status ReadHeartbeatLag(Connection& c, const Heartbeat& heartbeat, ReplicaStatus& status) {
   auto query = HeartbeatQuery(c.where(), heartbeat);
@@ -31,7 +22,23 @@ Status ReadHeartbeatLag(Connection& c, const Heartbeat& heartbeat, ReplicaStatus
   return Ok();
 }
 
+// The buffer-pool load status; nullopt when the statement fails or has no row.
+std::optional<BufferPoolLoad> ReadWarmup(Connection& c) {
+  auto rows = c.Query(kBufferPoolLoadStatement);
+  if (!rows) return std::nullopt;
+  return BufferPoolLoadFromRows(rows.value());
+}
+
 }  // namespace
+
+Result<ServerVersion> ReadVersion(Connection& c) {
+  auto rows = c.Query("SELECT VERSION()");
+  if (!rows) return rows.error();
+  if (rows.value().rows.size() != 1 || rows.value().rows[0].empty() || !rows.value().rows[0][0]) {
+    return Unexpected(c, "SELECT VERSION() returned no version");
+  }
+  return ParseVersion(*rows.value().rows[0][0]);
+}
 
 Result<ReplicaStatus> ProbeReplica(Connection& c, const ProbeOptions& options) {
   auto version = ReadVersion(c);
@@ -40,6 +47,7 @@ Result<ReplicaStatus> ProbeReplica(Connection& c, const ProbeOptions& options) {
   if (!rows) return rows.error();
   auto status = ParseReplicaStatus(c.where(), version.value(), rows.value());
   if (!status) return status.error();
+  status.value().warmup = ReadWarmup(c);
   if (options.heartbeat) {
     if (auto lag = ReadHeartbeatLag(c, *options.heartbeat, status.value()); !lag) return lag.error();
   }

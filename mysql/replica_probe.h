@@ -17,8 +17,13 @@ struct ProbeOptions {
   std::optional<Heartbeat> heartbeat;
 };
 
-// SELECT VERSION(), then SHOW SLAVE/REPLICA STATUS, then the heartbeat row
-// when configured. A missing heartbeat row leaves the lag unknown.
+// SELECT VERSION(), parsed (ParseVersion).
+Result<ServerVersion> ReadVersion(Connection& connection);
+
+// SELECT VERSION(), then SHOW SLAVE/REPLICA STATUS, then the buffer-pool load
+// status (warm-up), then the heartbeat row when configured. A missing
+// heartbeat row leaves the lag unknown; a warm-up that cannot be read (the
+// statement failed, no such status) leaves `warmup` nullopt and is no error.
 Result<ReplicaStatus> ProbeReplica(Connection& connection, const ProbeOptions& options);
 
 // Connects to `target`, probes, disconnects.

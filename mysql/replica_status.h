@@ -16,6 +16,7 @@
 
 #include "mysql/connection.h"
 #include "mysql/error.h"
+#include "mysql/warmup.h"
 
 namespace caretaker::mysql {
 
@@ -51,6 +52,7 @@ struct ReplicaStatus {
   std::string last_sql_error;                    // empty when none
   std::optional<std::chrono::milliseconds> lag;  // nullopt = unknown, never 0 for unknown
   LagSource lag_source = LagSource::kSecondsBehind;
+  std::optional<BufferPoolLoad> warmup;          // buffer-pool load; nullopt = could not be read
 
   bool ThreadsRunning() const { return io_thread == ThreadState::kYes && sql_thread == ThreadState::kYes; }
 };

@@ -9,8 +9,11 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <ctime>
+#include <filesystem>
+#include <stdexcept>
 #include <thread>
 
+#include "mysql/gtid.h"
 #include "mysql/probe.h"
 #include "tests/integration/loopback.h"
 #include "tests/integration/run_sync.h"
@@ -311,6 +314,169 @@ TEST_CASE("blocking work runs on a pool thread and the caller resumes on its own
   auto [worker, resumed] = RunSync(task()).value();
   CHECK(worker != loop);
   CHECK(resumed == loop);
+}
+
+// ---- Warm-up (Innodb_buffer_pool_load_status) and GTID catch-up ----------
+
+std::string Trimmed(std::string s) {
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
+std::string LoadStatus(const sandbox::MysqlNode& node) {
+  return Trimmed(sandbox::Shared().Sql(node, "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                                             "WHERE VARIABLE_NAME = 'INNODB_BUFFER_POOL_LOAD_STATUS'"));
+}
+
+// Waits (10 s at most) until the node's load status starts with `prefix`.
+void AwaitLoadStatus(const sandbox::MysqlNode& node, const std::string& prefix) {
+  const auto deadline = std::chrono::steady_clock::now() + seconds(10);
+  while (!LoadStatus(node).starts_with(prefix)) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw std::runtime_error(node.name + ": load status is still '" + LoadStatus(node) + "', not '" + prefix +
+                               "...'");
+    }
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+}
+
+TEST_CASE("each sandbox replica's buffer-pool load is completed: warm-up done", "[mysql][warmup]") {
+  // mariadb-install-db dumps the pool when it shuts down, so the datadir the
+  // sandbox copies has an ib_buffer_pool: a fresh replica loads it at start.
+  for (const auto& replica : sandbox::Shared().replicas()) {
+    auto r = ProbeSync(TargetFor(replica.port));
+    INFO(replica.name << ": " << Describe(r));
+    REQUIRE(r);
+    REQUIRE(r.value().warmup.has_value());
+    INFO("load status: " << r.value().warmup->text);
+    CHECK(r.value().warmup->state == BufferPoolLoad::State::kCompleted);
+    CHECK(r.value().warmup->Done());
+    CHECK(r.value().warmup->text.starts_with("Buffer pool(s) load completed at "));
+  }
+}
+
+// Moves a replica's buffer-pool dump (ib_buffer_pool) aside, and at exit
+// moves it back and reloads it. (innodb_buffer_pool_filename is read-only on
+// MariaDB 10.11.)
+struct DumpFileAside {
+  const sandbox::MysqlNode& replica;
+  std::filesystem::path file = std::filesystem::path(replica.datadir) / "ib_buffer_pool";
+  std::filesystem::path aside = file.string() + ".caretaker-test";
+  explicit DumpFileAside(const sandbox::MysqlNode& r) : replica(r) { std::filesystem::rename(file, aside); }
+  ~DumpFileAside() {
+    try {
+      std::filesystem::rename(aside, file);
+      sandbox::Shared().Sql(replica, "SET GLOBAL innodb_buffer_pool_load_now = ON");
+      AwaitLoadStatus(replica, "Buffer pool(s) load completed at ");
+    } catch (const std::exception& e) {
+      FAIL_CHECK("restoring the buffer pool dump of " << replica.name << " failed: " << e.what());
+    }
+  }
+};
+
+TEST_CASE("a load with no dump file says 'Cannot open': nothing to load, done", "[mysql][warmup]") {
+  const auto& replica = sandbox::Shared().replicas()[2];
+  DumpFileAside aside(replica);
+  sandbox::Shared().Sql(replica, "SET GLOBAL innodb_buffer_pool_load_now = ON");
+  AwaitLoadStatus(replica, "Cannot open '");
+  auto r = ProbeSync(TargetFor(replica.port));
+  INFO(Describe(r));
+  REQUIRE(r);
+  REQUIRE(r.value().warmup.has_value());
+  INFO("load status: " << r.value().warmup->text);
+  CHECK_THAT(r.value().warmup->text, Catch::EndsWith("/ib_buffer_pool' for reading: No such file or directory"));
+  CHECK(r.value().warmup->state == BufferPoolLoad::State::kNothingToLoad);
+  CHECK(r.value().warmup->Done());
+}
+
+// A database on the primary for rows that make GTIDs; dropped at exit.
+struct GtidTestTable {
+  GtidTestTable() {
+    sandbox::Shared().Sql(sandbox::Shared().primary(),
+                          "CREATE DATABASE IF NOT EXISTS caretaker_gtid_test; "
+                          "CREATE TABLE IF NOT EXISTS caretaker_gtid_test.t(id int PRIMARY KEY AUTO_INCREMENT)");
+  }
+  ~GtidTestTable() {
+    try {
+      sandbox::Shared().Sql(sandbox::Shared().primary(), "DROP DATABASE IF EXISTS caretaker_gtid_test");
+    } catch (const std::exception& e) {
+      FAIL_CHECK("dropping caretaker_gtid_test failed: " << e.what());
+    }
+  }
+  void Write() const {
+    sandbox::Shared().Sql(sandbox::Shared().primary(), "INSERT INTO caretaker_gtid_test.t VALUES ()");
+  }
+};
+
+// An open connection and the server's version.
+struct OpenServer {
+  Connection connection;
+  ServerVersion version;
+};
+
+OpenServer OpenAt(const Target& target) {
+  auto c = Connection::Open(target);
+  REQUIRE(c);
+  auto v = ReadVersion(c.value());
+  REQUIRE(v);
+  return {std::move(c).value(), v.value()};
+}
+
+TEST_CASE("WaitForGtid: reached on a running replica, timed out with its SQL thread stopped", "[mysql][gtid]") {
+  const auto& primary = sandbox::Shared().primary();
+  const auto& replica = sandbox::Shared().replicas()[1];
+  GtidTestTable table;
+  table.Write();
+  OpenServer p = OpenAt(TargetFor(primary.port));
+  auto position = ReadGtidPosition(p.connection, p.version);
+  REQUIRE(position);
+  CHECK(position.value() == Trimmed(sandbox::Shared().Sql(primary, "SELECT @@GLOBAL.gtid_binlog_pos")));
+  Target rt = TargetFor(replica.port);
+  rt.read_timeout = seconds(2);  // waits go in slices of 1 s
+  OpenServer r = OpenAt(rt);
+  auto reached = WaitForGtid(r.connection, r.version, position.value(), seconds(10), rt.read_timeout);
+  REQUIRE(reached);
+  CHECK(reached.value());
+
+  std::string later;
+  {
+    StartSqlThreadOnExit restore{replica};
+    sandbox::Shared().Sql(replica, "STOP SLAVE SQL_THREAD");
+    table.Write();
+    auto read = ReadGtidPosition(p.connection, p.version);
+    REQUIRE(read);
+    later = read.value();
+    CHECK(later != position.value());
+    const auto start = std::chrono::steady_clock::now();
+    // Longer than the read timeout: sliced, so a timeout and not a lost connection.
+    auto timed_out = WaitForGtid(r.connection, r.version, later, milliseconds(3000), rt.read_timeout);
+    const auto waited = std::chrono::steady_clock::now() - start;
+    INFO((timed_out ? "" : timed_out.error().message));
+    REQUIRE(timed_out);
+    CHECK_FALSE(timed_out.value());
+    CHECK(waited >= milliseconds(2900));
+    CHECK(waited < seconds(5));
+    auto short_wait = WaitForGtid(r.connection, r.version, later, milliseconds(1000), rt.read_timeout);
+    REQUIRE(short_wait);
+    CHECK_FALSE(short_wait.value());
+  }
+  // SQL thread restarted: the same position is reached.
+  auto again = WaitForGtid(r.connection, r.version, later, seconds(10), rt.read_timeout);
+  REQUIRE(again);
+  CHECK(again.value());
+}
+
+TEST_CASE("WaitForPrimaryPosition needs no privilege: an account with USAGE only", "[mysql][gtid]") {
+  GtidTestTable table;
+  table.Write();
+  for (const char* user : {"caretaker", "caretaker_nopriv"}) {
+    INFO(user);
+    auto r = WaitForPrimaryPosition(TargetFor(sandbox::Shared().primary().port, user),
+                                    TargetFor(sandbox::Shared().replicas()[0].port, user), seconds(10));
+    INFO((r ? "" : r.error().message));
+    REQUIRE(r);
+    CHECK(r.value());
+  }
 }
 
 }  // namespace

@@ -25,12 +25,14 @@ TEST_CASE("the fake probe plays its script per server and repeats the last answe
   // Given db1 lagging then caught up, and nothing scripted for db2.
   FakeReplicaProbe fake;
   fake.Script("127.0.0.1:3301", Running(std::chrono::seconds(30)));
-  fake.Script("127.0.0.1:3301", Running(std::chrono::seconds(0)));
+  ReplicaStatus warm = Running(std::chrono::seconds(0));
+  warm.warmup = ParseBufferPoolLoad("Loaded 41/100 pages");
+  fake.Script("127.0.0.1:3301", warm);
   auto probe = [&](uint16_t port) { return testing::RunSync(fake.Probe(At(port), ProbeOptions{})); };
 
   CHECK(probe(3301).value().lag == std::chrono::seconds(30));
   CHECK(probe(3301).value().lag == std::chrono::seconds(0));
-  CHECK(probe(3301).value().lag == std::chrono::seconds(0));
+  CHECK(probe(3301).value().warmup->loaded == 41);  // the scripted status, whole
   auto none = probe(3302);
   REQUIRE_FALSE(none);
   CHECK(none.error().code == ErrorCode::kConnect);
