@@ -37,6 +37,8 @@ struct Defaults {
   Millis connect_timeout = kHaproxyConnectTimeout;
   Millis reply_timeout = kHaproxyReplyTimeout;
   policies::CapacityPolicy capacity{kMinInService, kMaxOut, true};
+  DrainConfig drain;
+  GatesConfig gates;
 };
 
 // Where a name was first seen, for "duplicate" messages that point back to it.
@@ -71,10 +73,17 @@ Defaults ReadDefaults(TableReader& root) {
   if (!table) return d;
   TableReader t(root.sink(), *table, "defaults");
   t.CheckKeys({"haproxy_connect_timeout", "haproxy_reply_timeout", "min_in_service", "max_out",
-               "count_unhealthy_as_out"});
+               "count_unhealthy_as_out", "drain", "gates"});
   d.connect_timeout = t.Timeout("haproxy_connect_timeout", d.connect_timeout);
   d.reply_timeout = t.Timeout("haproxy_reply_timeout", d.reply_timeout);
   d.capacity = ReadCapacity(t, d.capacity);
+  d.drain = config_detail::ReadDrain(t, d.drain);
+  d.gates = config_detail::ReadGates(t, d.gates);
+  if (d.gates.gtid_wait) {
+    const toml::node* key = table->get("gates")->as_table()->get("gtid_wait");
+    t.sink().Fail(key->source(), t.PathOf("gates") + ".gtid_wait",
+                  "gtid_wait needs a pool's primary: set it in the [pools.gates] of pools that have [pools.primary]");
+  }
   return d;
 }
 
@@ -98,6 +107,19 @@ bool IsEnvName(std::string_view name) {
     if (!ok) return false;
   }
   return true;
+}
+
+// [state] dir: an absolute path.
+std::string ReadStateDir(TableReader& root, const std::string& fallback) {
+  const toml::table* table = root.SubTable("state");
+  if (!table) return fallback;
+  TableReader t(root.sink(), *table, "state");
+  t.CheckKeys({"dir"});
+  std::string dir = t.String("dir", fallback);
+  if (!dir.empty() && dir.front() != '/') {
+    t.Fail(table->get("dir"), "dir", "expected an absolute path, got " + Quote(dir));
+  }
+  return dir;
 }
 
 MysqlConfig ReadMysql(TableReader& root) {
@@ -202,16 +224,37 @@ std::vector<MemberConfig> ReadMembers(TableReader& pool) {
   return out;
 }
 
+// [pools.primary]: where the pool's replicas replicate from.
+std::optional<PrimaryConfig> ReadPrimary(TableReader& pool) {
+  const toml::table* table = pool.SubTable("primary");
+  if (!table) return std::nullopt;
+  TableReader t(pool.sink(), *table, pool.PathOf("primary"));
+  t.CheckKeys({"host", "port"});
+  PrimaryConfig p;
+  p.host = t.String("host", std::nullopt);
+  p.port = t.Port("port", kMysqlPort);
+  return p;
+}
+
 PoolConfig ReadPool(TableReader& t, const std::vector<HaproxyConfig>& haproxies,
                     const Defaults& defaults, std::map<std::string, FirstUse>& names) {
   PoolConfig p;
   t.CheckKeys({"name", "backend", "haproxy", "min_in_service", "max_out", "count_unhealthy_as_out",
-               "members"});
+               "members", "drain", "gates", "primary"});
   p.name = t.Name("name", NameChars::kPlain, std::nullopt);
   CheckUnique(t, "name", p.name, names);
   p.backend = t.Name("backend", NameChars::kHaproxy, p.name);
   p.haproxy = ReadPoolHaproxy(t, haproxies);
   p.capacity = ReadCapacity(t, defaults.capacity);
+  p.drain = config_detail::ReadDrain(t, defaults.drain);
+  p.gates = config_detail::ReadGates(t, defaults.gates);
+  p.primary = ReadPrimary(t);
+  if (p.gates.gtid_wait && !p.primary && t.sink().ok()) {
+    // Only a pool's own [pools.gates] can set it ([defaults.gates] may not).
+    const toml::node* key = t.table().get("gates")->as_table()->get("gtid_wait");
+    t.sink().Fail(key->source(), t.PathOf("gates") + ".gtid_wait",
+                  "gtid_wait needs the pool's primary: add [pools.primary] with its host and port");
+  }
   p.members = ReadMembers(t);
   p.line = t.table().source().begin.line;
   p.column = t.table().source().begin.column;
@@ -285,9 +328,10 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& path) 
   }
   ErrorSink sink(path);
   TableReader root(sink, doc, "");
-  root.CheckKeys({"defaults", "mysql", "haproxy", "pools"});
+  root.CheckKeys({"state", "defaults", "mysql", "haproxy", "pools"});
   Config config;
   config.path = path;
+  config.state_dir = ReadStateDir(root, config.state_dir);
   Defaults defaults = ReadDefaults(root);
   config.mysql = ReadMysql(root);
   if (sink.ok()) config.haproxy = ReadHaproxies(root, defaults);

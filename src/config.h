@@ -43,6 +43,44 @@ struct MemberConfig {
   uint16_t port = 3306;
 };
 
+// What happens to a server while it is drained: how long sessions may take to
+// end, and what to do with those that have not when the deadline passes.
+enum class DrainTimeoutAction { kRestore, kShutdownSessions };
+const char* DrainTimeoutActionName(DrainTimeoutAction action);  // "restore", "shutdown"
+
+struct DrainConfig {
+  Millis deadline{std::chrono::minutes(2)};
+  // restore: put the server back READY and fail; shutdown: `shutdown
+  // sessions server` (also what `maint start --force-sessions` asks for).
+  DrainTimeoutAction on_timeout = DrainTimeoutAction::kRestore;
+  Millis poll_interval{100};  // how often sessions are counted
+};
+
+// The gates a server passes before it is put back in traffic, in order:
+// mysqld answers with both replication threads running, replication caught
+// up, warm. Each has its own deadline; a gate that times out leaves the server
+// out of traffic.
+struct GatesConfig {
+  Millis probe_interval{1000};
+  Millis mysql_timeout{std::chrono::minutes(10)};  // mysqld answering, threads running
+  Millis max_lag{5000};
+  int catch_up_reads = 3;                          // consecutive reads at or below max_lag
+  Millis catch_up_timeout{std::chrono::minutes(30)};
+  bool gtid_wait = false;                          // MASTER_GTID_WAIT for the primary's position first
+  std::string heartbeat_table;                     // "db.table" (pt-heartbeat); empty: Seconds_Behind_Master
+  uint32_t heartbeat_server_id = 0;                // the primary's server_id in that table
+  Millis warmup_timeout{std::chrono::minutes(30)};
+  std::vector<std::string> warmup_queries;         // run once each, in order, before enabling
+  std::vector<int> weight_ramp;                    // percents, rising, last is 100; empty: no ramp
+  Millis ramp_hold{30000};                         // time at each ramp step but the last
+  Millis enable_timeout{30000};                    // READY confirmed and UP on every instance
+};
+
+struct PrimaryConfig {
+  std::string host;
+  uint16_t port = 3306;
+};
+
 struct PoolConfig {
   std::string name;                   // unique
   std::string backend;                // HAProxy backend; default: the pool's name
@@ -51,6 +89,9 @@ struct PoolConfig {
   // min_in_service, max_out (always set), count_unhealthy_as_out; defaults
   // from [defaults], else the built-in ones (50%, 1, true).
   policies::CapacityPolicy capacity{};
+  DrainConfig drain;
+  GatesConfig gates;
+  std::optional<PrimaryConfig> primary;  // needed by gates.gtid_wait
   // Where its [[pools]] table starts in Config::path, for messages.
   unsigned line = 0;
   unsigned column = 0;
@@ -67,6 +108,8 @@ struct MysqlConfig {
 
 struct Config {
   std::string path;  // the file it was read from
+  // Where caretaker keeps its own state ([state] dir): maintenance records.
+  std::string state_dir = "/var/lib/caretaker";
   std::vector<HaproxyConfig> haproxy;
   MysqlConfig mysql;
   std::vector<PoolConfig> pools;

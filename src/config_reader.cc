@@ -265,6 +265,18 @@ bool TableReader::Bool(std::string_view key, bool fallback) {
   return b->get();
 }
 
+int64_t TableReader::Int(std::string_view key, int64_t fallback, int64_t min, int64_t max) {
+  const toml::node* node = Get(key);
+  if (!node) return fallback;
+  std::optional<int64_t> value = node->value_exact<int64_t>();
+  if (!value || *value < min || *value > max) {
+    Fail(node, key, "expected an integer " + std::to_string(min) + "-" + std::to_string(max) + ", got " +
+                        ShowValue(*node));
+    return fallback;
+  }
+  return *value;
+}
+
 std::optional<std::vector<StringItem>> TableReader::Strings(std::string_view key) {
   const toml::node* node = Get(key);
   if (!node) return std::nullopt;

@@ -97,6 +97,8 @@ class TableReader {
   policies::Limit CapacityLimit(std::string_view key, policies::Limit fallback);
   // true or false.
   bool Bool(std::string_view key, bool fallback);
+  // An integer in [min, max].
+  int64_t Int(std::string_view key, int64_t fallback, int64_t min, int64_t max);
   // A non-empty array of strings; nullopt when the key is absent (or bad).
   std::optional<std::vector<StringItem>> Strings(std::string_view key);
   // A required, non-empty array of tables written as [[header]].
@@ -114,6 +116,11 @@ class TableReader {
   const toml::table& table_;
   std::string path_;
 };
+
+// The [drain] and [gates] tables of [defaults] or of one pool (config_gates.cc):
+// each key not set falls back to `fallback`'s value.
+DrainConfig ReadDrain(TableReader& parent, const DrainConfig& fallback);
+GatesConfig ReadGates(TableReader& parent, const GatesConfig& fallback);
 
 // Reads all of `fd` into `out`; returns 0 or the errno of the failed read.
 int ReadAll(int fd, std::string& out);

@@ -99,7 +99,12 @@ Config OnePool() {
   Config c;
   c.path = "t.toml";
   c.haproxy = {{"lb1", "unix:/a", {}, {}}, {"lb2", "tcp:h:1", {}, {}}};
-  c.pools = {{"main", "replicas", {"lb1", "lb2"}, {{"a", "10.0.0.1", 3306}, {"f", "10.0.0.6", 3307}}}};
+  PoolConfig pool;
+  pool.name = "main";
+  pool.backend = "replicas";
+  pool.haproxy = {"lb1", "lb2"};
+  pool.members = {{"a", "10.0.0.1", 3306}, {"f", "10.0.0.6", 3307}};
+  c.pools = {pool};
   return c;
 }
 

@@ -11,51 +11,13 @@
 #include <string>
 
 #include "src/config.h"
+#include "tests/unit/config_fixture.h"
 #include "tests/unit/temp_dir.h"
 
 namespace caretaker {
 namespace {
 
-using namespace std::chrono_literals;
-
-// Building blocks: a valid document is kLb + kPool + kMember (lines 1-8).
-const std::string kLb = "[[haproxy]]\nname = \"lb1\"\nsocket = \"unix:/run/a.sock\"\n";  // 1-3
-const std::string kLb2 = "[[haproxy]]\nname = \"lb2\"\nsocket = \"tcp:10.0.0.2:9999\"\n";
-const std::string kPool = "[[pools]]\nname = \"p\"\n";                                    // 4-5
-const std::string kMember = "[[pools.members]]\nserver = \"db1\"\nhost = \"h1\"\n";       // 6-8
-const std::string kValid = kLb + kPool + kMember;
-
-// `n` members db1..dbN, for pools whose capacity policy must work.
-std::string Members(int n) {
-  std::string out;
-  for (int i = 1; i <= n; ++i) {
-    out += "[[pools.members]]\nserver = \"db" + std::to_string(i) + "\"\nhost = \"h" + std::to_string(i) + "\"\n";
-  }
-  return out;
-}
-
-// The first CheckPoolPolicy message of a document that loads ("" when every
-// pool's policy works).
-std::string PolicyErrorOf(const std::string& toml) {
-  auto config = ParseConfig(toml, "policy.toml");
-  if (!config) return "does not load: " + config.error().message;
-  for (const PoolConfig& p : config.value().pools) {
-    auto valid = CheckPoolPolicy(config.value(), p);
-    if (!valid) return valid.error().message;
-  }
-  return "";
-}
-
-// The message of a document that must be refused ("" when it loads).
-std::string ErrorOf(const std::string& toml) {
-  auto config = ParseConfig(toml, "bad.toml");
-  return config ? std::string() : config.error().message;
-}
-
-struct BadConfig {
-  std::string toml;
-  std::string message;
-};
+using namespace config_testing;
 
 }  // namespace
 
@@ -86,16 +48,16 @@ TEST_CASE("each bad document gets one exact message", "[config]") {
        "bad.toml:9:1: pools[0].members[0].prot: unknown key (did you mean \"port\"?)"},
       {kLb + kPool + "weight = 3\n" + kMember,
        "bad.toml:6:1: pools[0].weight: unknown key (allowed: name, backend, haproxy, min_in_service, "
-       "max_out, count_unhealthy_as_out, members)"},
+       "max_out, count_unhealthy_as_out, members, drain, gates, primary)"},
       {"[pool]\nname = \"x\"\n" + kValid,
        "bad.toml:1:2: pool: unknown key (did you mean \"pools\"?)"},
       {"[defaults]\nhaproxy_timeout = \"1s\"\n" + kValid,
        "bad.toml:2:1: defaults.haproxy_timeout: unknown key (allowed: haproxy_connect_timeout, "
-       "haproxy_reply_timeout, min_in_service, max_out, count_unhealthy_as_out)"},
+       "haproxy_reply_timeout, min_in_service, max_out, count_unhealthy_as_out, drain, gates)"},
       {kLb + kPool + "[[pools.member]]\nserver = \"db1\"\nhost = \"h1\"\n",
        "bad.toml:6:9: pools[0].member: unknown key (did you mean \"members\"?)"},
       {"\"max out\" = 1\n" + kValid,
-       "bad.toml:1:1: \"max out\": unknown key (allowed: defaults, mysql, haproxy, pools)"},
+       "bad.toml:1:1: \"max out\": unknown key (allowed: state, defaults, mysql, haproxy, pools)"},
       // Capacity limits: a count (integer) or a percent (string); ParseLimit's messages.
       {kLb + kPool + "min_in_service = \"abc\"\n" + kMember,
        "bad.toml:6:18: pools[0].min_in_service: \"abc\" is not a count or a percent: write a count "
