@@ -1,6 +1,6 @@
 // `caretaker status`: every pool, every member, its state on each HAProxy
 // instance, sessions and checks, and (unless --no-mysql) its replication
-// threads and lag as its MySQL reports them. Read-only.
+// threads, lag and buffer-pool warm-up as its MySQL reports them. Read-only.
 #pragma once
 
 #include <iosfwd>
@@ -37,10 +37,13 @@ struct StatusReport {
 std::string MemberWhere(const MemberConfig& member);
 
 // Short words for the table: "IO:Yes SQL:No"; "0s", "12s", "?" (unknown lag,
-// never 0); "unreachable", "timed out", "access denied", "no REPLICA MONITOR",
-// "not a replica", ...
+// never 0); "done", "loading 41%" ("loading" when the server gives no page
+// counts, as MariaDB does), "nothing to load", "not started", "aborted", "?"
+// (unreadable or unknown warm-up); "unreachable", "timed out", "access
+// denied", "no REPLICA MONITOR", "not a replica", ...
 std::string ThreadsText(const mysql::ReplicaStatus& status);
 std::string LagText(const mysql::ReplicaStatus& status);
+std::string WarmupText(const mysql::ReplicaStatus& status);
 std::string ShortError(const mysql::Error& error);
 
 // True when the report is complete and consistent: every instance answered,

@@ -1,8 +1,10 @@
 // Renderings of a StatusReport: a table for people, JSON for scripts.
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
-#include <utility>
+#include <vector>
 
 #include "src/json_writer.h"
 #include "src/status_cmd.h"
@@ -62,11 +64,11 @@ const mysql::Result<mysql::ReplicaStatus>* MysqlOf(const StatusReport& report, c
   return nullptr;
 }
 
-// REPL and LAG cells.
-std::pair<std::string, std::string> MysqlCells(const mysql::Result<mysql::ReplicaStatus>* probe) {
-  if (probe == nullptr) return {"-", "-"};
-  if (!*probe) return {ShortError(probe->error()), "-"};
-  return {ThreadsText(probe->value()), LagText(probe->value())};
+// REPL, LAG and WARMUP cells.
+std::vector<std::string> MysqlCells(const mysql::Result<mysql::ReplicaStatus>* probe) {
+  if (probe == nullptr) return {"-", "-", "-"};
+  if (!*probe) return {ShortError(probe->error()), "-", "-"};
+  return {ThreadsText(probe->value()), LagText(probe->value()), WarmupText(probe->value())};
 }
 
 std::string Pad(const std::string& s, size_t width) {
@@ -99,7 +101,7 @@ std::string PoolTable(const StatusReport& report, const PoolStatus& p, bool colo
   std::vector<std::string> header = {"SERVER", "MYSQL"};
   for (const std::string& name : p.pool->haproxy) header.push_back(name);
   header.insert(header.end(), {"SESS", "CHECK"});
-  if (report.mysql_probed) header.insert(header.end(), {"REPL", "LAG"});
+  if (report.mysql_probed) header.insert(header.end(), {"REPL", "LAG", "WARMUP"});
   header.push_back("");
   rows.push_back(header);
   for (const MergedServer& s : p.view.servers) {
@@ -113,8 +115,8 @@ std::string PoolTable(const StatusReport& report, const PoolStatus& p, bool colo
     std::string sessions = read == 0 ? "-" : std::to_string(s.sessions);
     row.insert(row.end(), {sessions, CheckText(s)});
     if (report.mysql_probed) {
-      auto [repl, lag] = MysqlCells(MysqlOf(report, *p.pool, s.server));
-      row.insert(row.end(), {repl, lag});
+      std::vector<std::string> cells = MysqlCells(MysqlOf(report, *p.pool, s.server));
+      row.insert(row.end(), cells.begin(), cells.end());
     }
     row.push_back(note);
     rows.push_back(row);
@@ -163,6 +165,18 @@ void WriteInstance(JsonWriter& w, const ServerOnInstance& on) {
   w.EndObject();
 }
 
+// "warmup": {"state", "loaded", "total", "text"}, or null when unreadable.
+void WriteWarmup(JsonWriter& w, const std::optional<mysql::BufferPoolLoad>& load) {
+  w.Key("warmup");
+  if (!load) {
+    w.Null();
+    return;
+  }
+  w.BeginObject().Field("state", mysql::BufferPoolLoadStateName(load->state));
+  w.Field("loaded", static_cast<int64_t>(load->loaded)).Field("total", static_cast<int64_t>(load->total));
+  w.Field("text", load->text).EndObject();
+}
+
 void WriteMysql(JsonWriter& w, const mysql::Result<mysql::ReplicaStatus>* probe) {
   w.Key("mysql");
   if (probe == nullptr) {
@@ -171,7 +185,8 @@ void WriteMysql(JsonWriter& w, const mysql::Result<mysql::ReplicaStatus>* probe)
   }
   w.BeginObject();
   if (!*probe) {
-    w.Key("io_running").Null().Key("sql_running").Null().Key("lag_s").Null().Key("error").BeginObject();
+    w.Key("io_running").Null().Key("sql_running").Null().Key("lag_s").Null().Key("warmup").Null();
+    w.Key("error").BeginObject();
     w.Field("code", mysql::ErrorCodeName(probe->error().code)).Field("message", probe->error().message);
     w.EndObject().EndObject();
     return;
@@ -183,6 +198,7 @@ void WriteMysql(JsonWriter& w, const mysql::Result<mysql::ReplicaStatus>* probe)
   if (r.lag) w.Int(std::chrono::duration_cast<std::chrono::seconds>(*r.lag).count());
   else w.Null();
   w.Field("last_io_error", r.last_io_error).Field("last_sql_error", r.last_sql_error);
+  WriteWarmup(w, r.warmup);
   w.Key("error").Null().EndObject();
 }
 
@@ -215,6 +231,23 @@ std::string ThreadsText(const mysql::ReplicaStatus& status) {
 std::string LagText(const mysql::ReplicaStatus& status) {
   if (!status.lag) return "?";
   return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*status.lag).count()) + "s";
+}
+
+std::string WarmupText(const mysql::ReplicaStatus& status) {
+  using State = mysql::BufferPoolLoad::State;
+  if (!status.warmup) return "?";
+  const mysql::BufferPoolLoad& load = *status.warmup;
+  switch (load.state) {
+    case State::kCompleted: return "done";
+    case State::kLoading:
+      if (load.total == 0) return "loading";
+      return "loading " + std::to_string(load.loaded * 100 / load.total) + "%";
+    case State::kNothingToLoad: return "nothing to load";
+    case State::kNotStarted: return "not started";
+    case State::kAborted: return "aborted";
+    case State::kUnknown: return "?";
+  }
+  return "?";
 }
 
 std::string ShortError(const mysql::Error& error) {

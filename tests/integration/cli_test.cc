@@ -7,68 +7,22 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/integration/cli_run.h"
 #include "tests/sandbox/sandbox.h"
 
 namespace caretaker {
 namespace {
 
-struct Run {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs `caretaker -c CONFIG ARGS` (the sandbox's config by default);
-// captures stdout and stderr.
+// Runs `caretaker -c CONFIG ARGS` against the shared sandbox (its config by
+// default); captures stdout and stderr.
 Run Caretaker(const std::string& args, std::string config = "") {
-  const auto& sb = sandbox::Shared();
-  if (config.empty()) config = sb.config_path();
-  std::string err_path = sb.dir() + "/cli-stderr.txt";
-  std::string cmd = std::string(CARETAKER_BIN) + " -c " + config + " " + args + " 2>" + err_path;
-  Run run;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) run.out.append(buf, n);
-  int status = pclose(p);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream err(err_path);
-  std::stringstream ss;
-  ss << err.rdbuf();
-  run.err = ss.str();
-  return run;
+  return RunCaretaker(sandbox::Shared(), args, config);
 }
 
-// `text` with every run of spaces folded to one: table rows compared by
-// content, whatever the column widths.
-std::string FoldSpaces(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (!(c == ' ' && !out.empty() && out.back() == ' ')) out += c;
-  }
-  return out;
-}
+std::string SandboxConfigText() { return ConfigText(sandbox::Shared()); }
 
-// The TOML the sandbox wrote, for tests that write a variant of it.
-std::string SandboxConfigText() {
-  std::ifstream in(sandbox::Shared().config_path());
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// `text` with its first `from` replaced by `to`; fails the test if absent.
-std::string Replaced(std::string text, const std::string& from, const std::string& to) {
-  size_t at = text.find(from);
-  REQUIRE(at != std::string::npos);
-  return text.replace(at, from.size(), to);
-}
-
-// Writes `text` as <sandbox dir>/<name> and returns its path.
 std::string WriteSandboxFile(const std::string& name, const std::string& text) {
-  std::string path = sandbox::Shared().dir() + "/" + name;
-  std::ofstream(path) << text;
-  return path;
+  return WriteFileIn(sandbox::Shared(), name, text);
 }
 
 TEST_CASE("caretaker check accepts the sandbox's config", "[cli]") {
@@ -92,12 +46,12 @@ TEST_CASE("caretaker status shows every member on both instances", "[cli]") {
   CHECK(r.out.find("\033[") == std::string::npos);  // no colours when not a terminal
   // Each member's row: its state on lb1 and on lb2, sessions, check.
   std::string folded = FoldSpaces(r.out);
-  CHECK_THAT(folded, Catch::Contains(" SERVER MYSQL lb1 lb2 SESS CHECK REPL LAG\n"));
+  CHECK_THAT(folded, Catch::Contains(" SERVER MYSQL lb1 lb2 SESS CHECK REPL LAG WARMUP\n"));
   for (const auto& replica : sandbox::Shared().replicas()) {
     // Both threads running and a small lag (the sandbox is idle).
     CHECK_THAT(folded, Catch::Contains(" " + replica.name + " 127.0.0.1:" + std::to_string(replica.port) +
                                        " UP UP 0 L7OK IO:Yes SQL:Yes ") &&
-                           Catch::Matches("[\\s\\S]* " + replica.name + " [^\\n]* IO:Yes SQL:Yes [0-5]s\n[\\s\\S]*"));
+                           Catch::Matches("[\\s\\S]* " + replica.name + " [^\\n]* IO:Yes SQL:Yes [0-5]s done\n[\\s\\S]*"));
   }
 }
 
@@ -142,7 +96,7 @@ TEST_CASE("status shows a replica whose SQL thread is stopped, with unknown lag,
   CHECK(json.exit_code == 0);
   std::string folded = FoldSpaces(table.out);
   CHECK_THAT(folded, Catch::Contains(" " + db2.name + " 127.0.0.1:" + std::to_string(db2.port) +
-                                     " UP UP 0 L7OK IO:Yes SQL:No ?\n"));
+                                     " UP UP 0 L7OK IO:Yes SQL:No ? done\n"));
   CHECK_THAT(json.out, Catch::Contains("\"mysql\":{\"io_running\":\"Yes\",\"sql_running\":\"No\",\"lag_s\":null,"));
   CHECK(json.out.find(sb.mysql_password()) == std::string::npos);
 }
@@ -176,7 +130,7 @@ TEST_CASE("status names a member whose MySQL refuses the password, and exits 1",
   std::string folded = FoldSpaces(r.out);
   for (const auto& replica : sb.replicas()) {
     CHECK_THAT(folded, Catch::Contains(" " + replica.name + " 127.0.0.1:" + std::to_string(replica.port) +
-                                       " UP UP 0 L7OK access denied -\n") &&
+                                       " UP UP 0 L7OK access denied - -\n") &&
                            Catch::Contains("! " + replica.name + ": "));
   }
   CHECK(r.out.find("not-the-password") == std::string::npos);
@@ -234,7 +188,7 @@ TEST_CASE("status exits 1 when a pool's backend or a member is missing on an ins
   CHECK(r.exit_code == 1);
   std::string folded = FoldSpaces(r.out);
   // Nothing listens on 127.0.0.1:3306 in the sandbox: its MySQL is unreachable too.
-  CHECK_THAT(folded, Catch::Contains(" db9 127.0.0.1:3306 missing missing - - unreachable -\n"));
+  CHECK_THAT(folded, Catch::Contains(" db9 127.0.0.1:3306 missing missing - - unreachable - -\n"));
 }
 
 TEST_CASE("status names the missing REPLICA MONITOR privilege, and exits 1", "[cli]") {

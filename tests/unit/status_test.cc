@@ -1,5 +1,5 @@
-// The MySQL part of `caretaker status`: replication threads, lag and probe
-// errors per member, rendered as table columns and a JSON object.
+// The MySQL part of `caretaker status`: replication threads, lag, warm-up
+// and probe errors per member, rendered as table columns and a JSON object.
 #include <catch2/catch.hpp>
 #include <sstream>
 
@@ -46,6 +46,12 @@ ReplicaStatus Replica(ThreadState io, ThreadState sql, std::optional<millisecond
   return r;
 }
 
+ReplicaStatus Warming(std::string_view load_status) {
+  ReplicaStatus r = Replica(ThreadState::kYes, ThreadState::kYes, milliseconds(0));
+  r.warmup = mysql::ParseBufferPoolLoad(load_status);
+  return r;
+}
+
 std::string Fold(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -63,6 +69,16 @@ TEST_CASE("status words for threads, lag and errors", "[status]") {
   CHECK(LagText(Replica(T::kYes, T::kYes, milliseconds(0))) == "0s");
   CHECK(LagText(Replica(T::kYes, T::kYes, milliseconds(12'400))) == "12s");
   CHECK(LagText(Replica(T::kYes, T::kNo, std::nullopt)) == "?");  // unknown is never 0
+  CHECK(WarmupText(Warming("Buffer pool(s) load completed at 240102 13:45:01")) == "done");
+  CHECK(WarmupText(Warming("Loaded 41/100 pages")) == "loading 41%");
+  CHECK(WarmupText(Warming("Loaded 2/3 pages")) == "loading 66%");  // never rounded up to done
+  CHECK(WarmupText(Warming("Loading buffer pool(s) from /d/ib_buffer_pool")) == "loading");  // MariaDB: no counts
+  CHECK(WarmupText(Warming("Cannot open '/d/ib_buffer_pool' for reading: No such file or directory")) ==
+        "nothing to load");
+  CHECK(WarmupText(Warming("Loading of buffer pool not started")) == "not started");
+  CHECK(WarmupText(Warming("Buffer pool(s) load aborted on request")) == "aborted");
+  CHECK(WarmupText(Warming("who knows")) == "?");
+  CHECK(WarmupText(Replica(T::kYes, T::kYes, milliseconds(0))) == "?");  // could not be read
   CHECK(ShortError({ErrorCode::kConnect, 2003, "MySQL h:1: refused"}) == "unreachable");
   CHECK(ShortError({ErrorCode::kTimeout, 2013, "MySQL h:1: no reply"}) == "timed out");
   CHECK(ShortError({ErrorCode::kAccessDenied, 1045, "MySQL h:1: denied"}) == "access denied");
@@ -72,7 +88,7 @@ TEST_CASE("status words for threads, lag and errors", "[status]") {
   CHECK(ShortError({ErrorCode::kNotAReplica, 0, "MySQL h:1: not a replica"}) == "not a replica");
 }
 
-TEST_CASE("status table: REPL and LAG columns per member, errors spelled out below", "[status]") {
+TEST_CASE("status table: REPL, LAG and WARMUP columns per member, errors spelled out below", "[status]") {
   Config config = TwoMembers();
   StatusReport report = Report(config);
   report.mysql_probed = true;
@@ -82,17 +98,19 @@ TEST_CASE("status table: REPL and LAG columns per member, errors spelled out bel
   std::string table = RenderStatusTable(report, false);
   INFO(table);
   std::string folded = Fold(table);
-  CHECK_THAT(folded, Catch::Contains(" SERVER MYSQL lb1 SESS CHECK REPL LAG\n"));
-  CHECK_THAT(folded, Catch::Contains(" a 10.0.0.1:3306 MAINT 0 - IO:Yes SQL:No ?\n"));
-  CHECK_THAT(folded, Catch::Contains(" f 10.0.0.6:3307 DRAIN 0 L4OK access denied -\n"));
-  CHECK_THAT(folded, Catch::Contains(" b (not in config) no check 0 - - -\n"));  // not a member: not probed
+  CHECK_THAT(folded, Catch::Contains(" SERVER MYSQL lb1 SESS CHECK REPL LAG WARMUP\n"));
+  CHECK_THAT(folded, Catch::Contains(" a 10.0.0.1:3306 MAINT 0 - IO:Yes SQL:No ? ?\n"));
+  CHECK_THAT(folded, Catch::Contains(" f 10.0.0.6:3307 DRAIN 0 L4OK access denied - -\n"));
+  CHECK_THAT(folded, Catch::Contains(" b (not in config) no check 0 - - - -\n"));  // not a member: not probed
   CHECK_THAT(table, Catch::Contains("  ! f: MySQL 10.0.0.6:3307: access denied for caretaker — check the password\n"));
   // An error is a failure to read: exit 1. A stopped thread alone is a state.
   CHECK_FALSE(IsComplete(report));
   report.mysql.erase("10.0.0.6:3307");
-  report.mysql.emplace("10.0.0.6:3307", Replica(ThreadState::kYes, ThreadState::kYes, milliseconds(3000)));
+  ReplicaStatus loading = Replica(ThreadState::kYes, ThreadState::kYes, milliseconds(3000));
+  loading.warmup = mysql::ParseBufferPoolLoad("Loaded 41/100 pages");
+  report.mysql.emplace("10.0.0.6:3307", loading);
   CHECK_THAT(Fold(RenderStatusTable(report, false)),
-             Catch::Contains(" f 10.0.0.6:3307 DRAIN 0 L4OK IO:Yes SQL:Yes 3s\n"));
+             Catch::Contains(" f 10.0.0.6:3307 DRAIN 0 L4OK IO:Yes SQL:Yes 3s loading 41%\n"));
   CHECK(IsComplete(report));
 }
 
@@ -100,17 +118,32 @@ TEST_CASE("status JSON: a mysql object per member, null when not probed", "[stat
   Config config = TwoMembers();
   StatusReport report = Report(config);
   report.mysql_probed = true;
-  report.mysql.emplace("10.0.0.1:3306", Replica(ThreadState::kYes, ThreadState::kYes, milliseconds(12'000)));
+  ReplicaStatus warm = Replica(ThreadState::kYes, ThreadState::kYes, milliseconds(12'000));
+  warm.warmup = mysql::ParseBufferPoolLoad("Buffer pool(s) load completed at 240102 13:45:01");
+  report.mysql.emplace("10.0.0.1:3306", warm);
   report.mysql.emplace("10.0.0.6:3307", Error{ErrorCode::kNotAReplica, 0, "MySQL 10.0.0.6:3307: not a replica"});
   std::string json = RenderStatusJson(report);
   CHECK_THAT(json, Catch::Contains(R"("mysql":{"io_running":"Yes","sql_running":"Yes","lag_s":12,)"
-                                   R"("last_io_error":"","last_sql_error":"","error":null}})"));
-  CHECK_THAT(json, Catch::Contains(R"("mysql":{"io_running":null,"sql_running":null,"lag_s":null,)"
+                                   R"("last_io_error":"","last_sql_error":"",)"
+                                   R"("warmup":{"state":"completed","loaded":0,"total":0,)"
+                                   R"("text":"Buffer pool(s) load completed at 240102 13:45:01"},"error":null}})"));
+  CHECK_THAT(json, Catch::Contains(R"("mysql":{"io_running":null,"sql_running":null,"lag_s":null,"warmup":null,)"
                                    R"("error":{"code":"not_a_replica",)"
                                    R"("message":"MySQL 10.0.0.6:3307: not a replica"}}})"));
   CHECK_THAT(json, Catch::Contains(R"({"server":"b","configured":false,)") &&
                        Catch::Contains(R"(],"mysql":null})"));
   CHECK_THAT(json, Catch::EndsWith(R"("mysql_error":null,"errors":[]})"));
+
+  // Loading with page counts; a warm-up that could not be read is null.
+  report.mysql.erase("10.0.0.1:3306");
+  ReplicaStatus loading = Replica(ThreadState::kYes, ThreadState::kYes, milliseconds(0));
+  loading.warmup = mysql::ParseBufferPoolLoad("Loaded 41/100 pages");
+  report.mysql.emplace("10.0.0.1:3306", loading);
+  CHECK_THAT(RenderStatusJson(report),
+             Catch::Contains(R"("warmup":{"state":"loading","loaded":41,"total":100,"text":"Loaded 41/100 pages"})"));
+  report.mysql.erase("10.0.0.1:3306");
+  report.mysql.emplace("10.0.0.1:3306", Replica(ThreadState::kYes, ThreadState::kYes, milliseconds(0)));
+  CHECK_THAT(RenderStatusJson(report), Catch::Contains(R"("last_sql_error":"","warmup":null,"error":null})"));
 }
 
 TEST_CASE("status without MySQL: no REPL column; a password that cannot be read is said once", "[status]") {

@@ -1,0 +1,120 @@
+// Running the caretaker binary as a user would, against a sandbox: capture
+// its output and exit code, write config variants, read HAProxy's state.
+#pragma once
+
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "tests/sandbox/sandbox.h"
+
+namespace caretaker {
+
+struct Run {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs `caretaker -c CONFIG ARGS` (the sandbox's config when `config` is
+// empty), stdin from /dev/null; captures stdout and stderr.
+inline Run RunCaretaker(const sandbox::Sandbox& sb, const std::string& args, std::string config = "") {
+  if (config.empty()) config = sb.config_path();
+  static int runs = 0;
+  std::string err_path = sb.dir() + "/cli-stderr-" + std::to_string(++runs) + ".txt";
+  std::string cmd = std::string(CARETAKER_BIN) + " -c " + config + " " + args + " 2>" + err_path + " </dev/null";
+  Run run;
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) run.out.append(buf, n);
+  int status = pclose(p);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream err(err_path);
+  std::stringstream ss;
+  ss << err.rdbuf();
+  run.err = ss.str();
+  return run;
+}
+
+// `text` with every run of spaces folded to one: table rows compared by
+// content, whatever the column widths.
+inline std::string FoldSpaces(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (!(c == ' ' && !out.empty() && out.back() == ' ')) out += c;
+  }
+  return out;
+}
+
+// The TOML the sandbox wrote, for tests that write a variant of it.
+inline std::string ConfigText(const sandbox::Sandbox& sb) {
+  std::ifstream in(sb.config_path());
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// `text` with its first `from` replaced by `to`; fails the test if absent.
+inline std::string Replaced(std::string text, const std::string& from, const std::string& to) {
+  size_t at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  return text.replace(at, from.size(), to);
+}
+
+// Writes `text` as <sandbox dir>/<name> and returns its path.
+inline std::string WriteFileIn(const sandbox::Sandbox& sb, const std::string& name, const std::string& text) {
+  std::string path = sb.dir() + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+}  // namespace caretaker
+
+namespace caretaker {
+
+// A caretaker process running in the background (for signals, or to act on
+// the sandbox while it waits). Output goes to files read by Finish().
+struct Spawned {
+  pid_t pid = -1;
+  std::string out_path;
+  std::string err_path;
+};
+
+inline Spawned SpawnCaretaker(const sandbox::Sandbox& sb, const std::string& args, std::string config = "") {
+  if (config.empty()) config = sb.config_path();
+  static int spawns = 0;
+  Spawned s;
+  s.out_path = sb.dir() + "/bg-out-" + std::to_string(++spawns) + ".txt";
+  s.err_path = sb.dir() + "/bg-err-" + std::to_string(spawns) + ".txt";
+  std::string cmd = "exec " + std::string(CARETAKER_BIN) + " -c " + config + " " + args + " >" + s.out_path +
+                    " 2>" + s.err_path + " </dev/null";
+  s.pid = fork();
+  REQUIRE(s.pid >= 0);
+  if (s.pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return s;
+}
+
+inline Run Finish(const Spawned& s) {
+  int status = 0;
+  Run run;
+  if (waitpid(s.pid, &status, 0) == s.pid && WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
+  std::ifstream out(s.out_path), err(s.err_path);
+  std::stringstream o, e;
+  o << out.rdbuf();
+  e << err.rdbuf();
+  run.out = o.str();
+  run.err = e.str();
+  return run;
+}
+
+}  // namespace caretaker
