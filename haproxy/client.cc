@@ -209,6 +209,17 @@ Task<Result<Info>> Client::ShowInfo() const {
   co_return co_await Query(*this, command, "Name:", &ParseShowInfo);
 }
 
+Task<Result<std::string>> Client::CliLevel() const {
+  const std::string command = "show cli level";
+  auto reply = co_await Execute(command);
+  if (!reply) co_return reply.error();
+  std::string level(Trim(reply.value(), " \t\r\n"));
+  if (level == "admin" || level == "operator" || level == "user") co_return level;
+  if (auto err = ClassifyReply(where(), command, reply.value())) co_return *err;
+  co_return Prefixed(Error{ErrorCode::kParse, "unexpected reply to \"show cli level\": \"" +
+                                                            level.substr(0, 80) + "\""});
+}
+
 Task<Status> Client::Change(std::string_view backend, std::string_view server, const std::string& command) const {
   for (std::string_view name : {backend, server}) {
     if (!IsValidName(name)) {

@@ -61,6 +61,9 @@ class Client {
   // `show servers state [backend]`; an empty backend means all of them.
   Task<Result<std::vector<ServerState>>> ShowServersState(std::string_view backend) const;
   Task<Result<Info>> ShowInfo() const;
+  // `show cli level`: "admin", "operator" or "user" — the socket's level;
+  // state changes need "admin".
+  Task<Result<std::string>> CliLevel() const;
 
   // State changes: success is HAProxy's empty reply; its error sentences
   // become typed errors (ClassifyReply). They do not confirm the new state:

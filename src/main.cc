@@ -11,6 +11,7 @@
 
 #include "src/config.h"
 #include "src/log.h"
+#include "src/maint_cmd.h"
 #include "src/status_cmd.h"
 
 namespace caretaker {
@@ -89,6 +90,78 @@ int RunCheck(const GlobalOptions& g) {
   return kExitOk;
 }
 
+MaintIo StdIo() {
+  bool color = isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
+  return MaintIo{std::cout, std::cerr, isatty(STDERR_FILENO) != 0, color};
+}
+
+// maint start / stop / list.
+struct MaintArgs {
+  MaintStartOptions start;
+  std::string for_text;
+  MaintStopOptions stop;
+  bool list_json = false;
+};
+
+void AddMaint(CLI::App& app, const GlobalOptions& g, MaintArgs& args, int& code) {
+  auto* maint = app.add_subcommand("maint", "take one member out of traffic for maintenance, and put it back");
+  maint->require_subcommand(1);
+
+  MaintStartOptions& start_options = args.start;
+  std::string& for_text = args.for_text;
+  auto* start = maint->add_subcommand("start", "drain HOST on every instance and set MAINT (capacity permitting)");
+  start->add_option("HOST", start_options.host, "member: server name, POOL/SERVER, host or host:port")->required();
+  start->add_option("--reason", start_options.reason, "why (recorded, shown by maint list)")->required();
+  start->add_option("--for", for_text, "how long it is expected to be out, e.g. 4h (recorded as `until`)");
+  start->add_flag("--force-sessions", start_options.force_sessions,
+                  "at the drain deadline, shut down the sessions left instead of giving up");
+  start->callback([&] {
+    auto config = Load(g);
+    if (!config) {
+      code = kExitUsage;
+      return;
+    }
+    if (start_options.reason.find_first_not_of(" \t") == std::string::npos) {
+      std::cerr << "caretaker: --reason must say why (it is recorded and shown to others)\n";
+      code = kExitUsage;
+      return;
+    }
+    if (!for_text.empty()) {
+      start_options.for_duration = ParseDuration(for_text);
+      if (!start_options.for_duration || start_options.for_duration->count() <= 0) {
+        std::cerr << "caretaker: --for: expected a duration like \"30m\" or \"4h\", got \"" << for_text << "\"\n";
+        code = kExitUsage;
+        return;
+      }
+    }
+    code = RunMaintStart(*config, start_options, StdIo());
+  });
+
+  MaintStopOptions& stop_options = args.stop;
+  auto* stop = maint->add_subcommand("stop", "put HOST back once mysqld, replication, catch-up and warm-up pass");
+  stop->add_option("HOST", stop_options.host, "member: server name, POOL/SERVER, host or host:port")->required();
+  stop->callback([&] {
+    auto config = Load(g);
+    if (!config) {
+      code = kExitUsage;
+      return;
+    }
+    code = RunMaintStop(*config, stop_options, StdIo());
+  });
+
+  bool& list_json = args.list_json;
+  auto* list = maint->add_subcommand("list", "members in maintenance: who, why, since, until");
+  list->add_flag("--json", list_json, "one JSON object for scripts");
+  list->callback([&] {
+    auto config = Load(g);
+    if (!config) {
+      code = kExitUsage;
+      return;
+    }
+    code = RunMaintList(*config, list_json, StdIo());
+  });
+}
+
 }  // namespace
 
 int Main(int argc, char** argv) {
@@ -123,6 +196,9 @@ int Main(int argc, char** argv) {
     status_options.color = !status_options.json && isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
     code = RunStatus(*config, status_options, std::cout);
   });
+
+  MaintArgs maint_args;
+  AddMaint(app, g, maint_args, code);
 
   app.add_subcommand("version", "print the version")->callback([&] { std::cout << "caretaker 0.1.0\n"; });
 

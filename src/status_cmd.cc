@@ -15,25 +15,24 @@
 #include "mysql/probe.h"
 #include "src/fleet.h"
 #include "src/log.h"
+#include "src/maint_target.h"
 
 namespace caretaker {
 namespace {
 
+struct ProbeTarget {
+  mysql::Target target;
+  mysql::ProbeOptions options;  // the heartbeat table of the (first) pool listing it
+};
+
 // One target per distinct member host:port, in config order.
-std::vector<mysql::Target> MemberTargets(const Config& config, const std::string& password) {
-  std::vector<mysql::Target> targets;
+std::vector<ProbeTarget> MemberTargets(const Config& config, const std::string& password) {
+  std::vector<ProbeTarget> targets;
   std::set<std::string> seen;  // host:port probed once, however many pools list it
   for (const PoolConfig& pool : config.pools) {
     for (const MemberConfig& m : pool.members) {
-      mysql::Target t;
-      t.host = m.host;
-      t.port = m.port;
-      t.user = config.mysql.user;
-      t.password = password;
-      t.connect_timeout = config.mysql.connect_timeout;
-      t.read_timeout = config.mysql.read_timeout;
-      t.write_timeout = t.read_timeout;
-      if (seen.insert(mysql::Where(t)).second) targets.push_back(std::move(t));
+      mysql::Target t = MemberTarget(config, m, password);
+      if (seen.insert(mysql::Where(t)).second) targets.push_back({std::move(t), PoolProbeOptions(pool)});
     }
   }
   return targets;
@@ -46,7 +45,7 @@ struct Readings {
 
 // Reads every instance and probes every target, all at once on one event
 // loop; the blocking MySQL calls run on a small pool, never on the loop.
-Readings ReadAll(const std::vector<const haproxy::Client*>& clients, std::vector<mysql::Target> targets) {
+Readings ReadAll(const std::vector<const haproxy::Client*>& clients, std::vector<ProbeTarget> targets) {
   Readings readings;
   boost::asio::io_context io;
   // Declared after the loop, so destroyed before it: the pool's destructor
@@ -57,15 +56,14 @@ Readings ReadAll(const std::vector<const haproxy::Client*>& clients, std::vector
     if (e) std::rethrow_exception(e);
   };
   auto read = [&]() -> haproxy::Task<void> { readings.dumps = co_await haproxy::ReadInstances(clients); };
-  auto probe_one = [&](mysql::Target target) -> mysql::Task<void> {
-    std::string where = mysql::Where(target);
-    mysql::ProbeOptions probe_options;
-    auto op = probe.Probe(std::move(target), std::move(probe_options));  // named (g++ 12)
+  auto probe_one = [&](ProbeTarget target) -> mysql::Task<void> {
+    std::string where = mysql::Where(target.target);
+    auto op = probe.Probe(std::move(target.target), std::move(target.options));  // named (g++ 12)
     mysql::Result<mysql::ReplicaStatus> result = co_await std::move(op);
     readings.probes.insert_or_assign(where, std::move(result));
   };
   boost::asio::co_spawn(io, read(), rethrow);
-  for (mysql::Target& t : targets) boost::asio::co_spawn(io, probe_one(std::move(t)), rethrow);
+  for (ProbeTarget& t : targets) boost::asio::co_spawn(io, probe_one(std::move(t)), rethrow);
   io.run();
   return readings;
 }
@@ -122,7 +120,7 @@ bool IsComplete(const StatusReport& report) {
 int RunStatus(const Config& config, const StatusOptions& options, std::ostream& out) {
   Fleet fleet = Fleet::FromConfig(config);
   std::string mysql_error;
-  std::vector<mysql::Target> targets;
+  std::vector<ProbeTarget> targets;
   if (!options.no_mysql) {
     auto password = ReadMysqlPassword(config.mysql);
     if (password) {

@@ -1,6 +1,7 @@
 // `make demo`: a real sandbox (MariaDB primary + replicas behind two HAProxy
-// instances on loopback), `caretaker status` of it, then one replica drained
-// and restored on every instance through caretaker's HAProxy client.
+// instances on loopback), then a rolling maintenance of its pool done with
+// `caretaker maint start/stop`, one replica at a time: an application session
+// holding a drain, mysqld restarted while the replica is out, the gates.
 #include <mysql.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -8,14 +9,13 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <sstream>
+#include <thread>
 #include <string>
 #include <vector>
 
-#include "haproxy/backend_view.h"
-#include "src/config.h"
-#include "src/fleet.h"
-#include "tests/integration/run_sync.h"
 #include "tests/sandbox/sandbox.h"
 
 extern char** environ;
@@ -32,22 +32,33 @@ void Step(int n, int of, const std::string& what) {
             << "\n" << std::flush;
 }
 
-// Runs the real caretaker binary, output straight to the terminal.
-int RunCaretaker(const std::vector<std::string>& args) {
+// Starts the real caretaker binary, output straight to the terminal.
+pid_t SpawnCaretaker(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {CARETAKER_BIN};
   argv.insert(argv.end(), args.begin(), args.end());
   std::cout << "$ caretaker";
-  for (size_t i = 1; i < argv.size(); ++i) std::cout << " " << argv[i];
+  for (size_t i = 1; i < argv.size(); ++i) {
+    bool quote = argv[i].find(' ') != std::string::npos;
+    std::cout << " " << (quote ? "'" + argv[i] + "'" : argv[i]);
+  }
   std::cout << "\n" << std::flush;
   std::vector<char*> cargv;
   for (auto& a : argv) cargv.push_back(a.data());
   cargv.push_back(nullptr);
   pid_t pid;
-  if (posix_spawn(&pid, cargv[0], nullptr, nullptr, cargv.data(), environ) != 0) return 127;
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  if (posix_spawn(&pid, cargv[0], nullptr, nullptr, cargv.data(), environ) != 0) return -1;
+  return pid;
 }
+
+int Wait(pid_t pid) {
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid) return 127;
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  if (code != 0) std::cout << "  (exit " << code << ")\n" << std::flush;
+  return code;
+}
+
+int RunCaretaker(const std::vector<std::string>& args) { return Wait(SpawnCaretaker(args)); }
 
 // A MySQL client session through lb1's frontend, as an application holds one.
 class AppSession {
@@ -77,21 +88,32 @@ class AppSession {
   MYSQL* mysql_;
 };
 
-template <class Report>
-void Print(const Report& report, Clock::time_point start) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
-  for (const auto& o : report.outcomes) {
-    std::cout << "  " << o.instance << ": " << report.operation << " — "
-              << (o.error ? "FAILED: " + o.error->message : "confirmed") << "\n";
-  }
-  std::cout << "  (" << ms << " ms for all instances, sent and confirmed concurrently)\n" << std::flush;
+// The sandbox's config with a drain deadline short enough to watch.
+std::string DemoConfig(const sandbox::Sandbox& sb) {
+  std::ifstream in(sb.config_path());
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string toml = text.str();
+  const std::string from = "deadline = \"10s\"";
+  size_t at = toml.find(from);
+  if (at != std::string::npos) toml.replace(at, from.size(), "deadline = \"3s\"");
+  std::string path = sb.dir() + "/demo.toml";
+  std::ofstream(path) << toml;
+  return path;
 }
 
-bool Apply(const Fleet& fleet, const std::string& server, haproxy::AdminState state) {
-  auto start = Clock::now();
-  auto report = testing::RunSync(haproxy::SetStateEverywhere(fleet.All(), "replicas", server, state));
-  Print(report, start);
-  return report.ok();
+// maint start, mysqld restarted while out (what an upgrade does), maint stop.
+bool Maintain(sandbox::Sandbox& sb, const std::string& config, size_t i) {
+  const std::string server = sb.replicas()[i].name;
+  if (RunCaretaker({"-c", config, "maint", "start", server, "--reason", "demo: minor upgrade", "--for", "1h"}) != 0) {
+    return false;
+  }
+  std::cout << "  (the upgrade: mariadbd of " << server << " stops; maint stop waits for it)\n" << std::flush;
+  sb.StopReplica(i);
+  pid_t stop = SpawnCaretaker({"-c", config, "maint", "stop", server});
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  sb.StartReplica(i);
+  return Wait(stop) == 0;
 }
 
 int Demo() {
@@ -104,43 +126,46 @@ int Demo() {
   auto secs = std::chrono::duration<double>(Clock::now() - start).count();
   std::printf("  ready in %.1f s, in %s\n", secs, sb->dir().c_str());
   std::fflush(stdout);
-  const std::string config_path = sb->config_path();
+  const std::string config = DemoConfig(*sb);
 
   Step(2, kSteps, "an application opens a MySQL session through lb1");
   AppSession app(*sb);
   std::string port = app.Port();
-  std::string server;
-  for (const auto& r : sb->replicas()) {
-    if (std::to_string(r.port) == port) server = r.name;
+  size_t first = 0;
+  for (size_t i = 0; i < sb->replicas().size(); ++i) {
+    if (std::to_string(sb->replicas()[i].port) == port) first = i;
   }
+  const std::string server = sb->replicas()[first].name;
   std::cout << "  SELECT @@port -> " << port << ": HAProxy routed it to " << server << "\n";
-  if (RunCaretaker({"-c", config_path, "status"}) != 0) return 1;
+  if (RunCaretaker({"-c", config, "status"}) != 0) return 1;
 
-  auto config = LoadConfig(config_path);
-  if (!config) {
-    std::cerr << config.error().message << "\n";
+  Step(3, kSteps, "maintenance of " + server + ": its open session holds the drain");
+  std::cout << "  HAProxy never closes an established session; at the drain deadline (3 s here) caretaker\n"
+               "  gives up and restores the server, unless told to end the sessions:\n";
+  RunCaretaker({"-c", config, "maint", "start", server, "--reason", "demo: minor upgrade"});
+  std::cout << "  the application's session still answers from port " << app.Port() << "\n";
+  if (RunCaretaker({"-c", config, "maint", "start", server, "--reason", "demo: minor upgrade", "--for", "1h",
+                    "--force-sessions"}) != 0) {
     return 1;
   }
-  Fleet fleet = Fleet::FromConfig(config.value());
-
-  Step(3, kSteps, "draining " + server + " on every HAProxy instance");
-  if (!Apply(fleet, server, haproxy::AdminState::kDrain)) return 1;
-  std::cout << "  no new session goes to " << server << ", but HAProxy never closes an established one:\n";
-  RunCaretaker({"-c", config_path, "status"});
-  std::cout << "  the application's session still answers from port " << app.Port() << "\n";
-
-  Step(4, kSteps, "ending " + server + "'s remaining sessions (what a drain deadline leads to)");
-  auto shutdown_start = Clock::now();
-  Print(testing::RunSync(haproxy::ShutdownSessionsEverywhere(fleet.All(), "replicas", server)), shutdown_start);
   std::string after = app.Port();
   std::cout << "  the application's next query: " << (after.empty() ? "failed (" + app.Error() + ")" : after)
             << " — a connection pool reconnects, through HAProxy, to another replica\n";
-  RunCaretaker({"-c", config_path, "status"});
+  RunCaretaker({"-c", config, "maint", "list"});
+  RunCaretaker({"-c", config, "status"});
 
-  Step(5, kSteps, "putting " + server + " back in service");
-  if (!Apply(fleet, server, haproxy::AdminState::kReady)) return 1;
-  sb->WaitAllUp(std::chrono::seconds(10));
-  RunCaretaker({"-c", config_path, "status"});
+  Step(4, kSteps, "the upgrade restarts mariadbd on " + server + "; maint stop puts it back after the gates");
+  sb->StopReplica(first);
+  pid_t stop = SpawnCaretaker({"-c", config, "maint", "stop", server});
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  sb->StartReplica(first);
+  if (Wait(stop) != 0) return 1;
+
+  Step(5, kSteps, "the rest of the pool, one replica at a time (max_out 1)");
+  for (size_t i = 0; i < sb->replicas().size(); ++i) {
+    if (i != first && !Maintain(*sb, config, i)) return 1;
+  }
+  RunCaretaker({"-c", config, "status"});
 
   std::cout << "\nstopping the sandbox (every process it started, and its temp dir)\n" << std::flush;
   sb.reset();

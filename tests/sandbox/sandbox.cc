@@ -157,6 +157,12 @@ void Sandbox::Impl::LayOut() {
 
 void Sandbox::Impl::WriteCaretakerConfig() const {
   std::string toml = "# Written by the caretaker sandbox for its own processes.\n";
+  toml += "[state]\ndir = " + TomlString(dir + "/state") + "\n\n";
+  // Quick gates and a short drain deadline: sandbox servers are small and idle.
+  toml += "[defaults.drain]\ndeadline = \"10s\"\npoll_interval = \"50ms\"\n\n";
+  toml += "[defaults.gates]\nprobe_interval = \"200ms\"\nmysql_timeout = \"60s\"\nmax_lag = \"2s\"\n"
+          "catch_up_reads = 3\ncatch_up_timeout = \"60s\"\nwarmup_timeout = \"60s\"\n"
+          "enable_timeout = \"10s\"\n\n";
   toml += "[mysql]\nuser = \"caretaker\"\npassword_file = " + TomlString(password_file) + "\n";
   std::string pool_instances;
   for (const auto& h : haproxies) {
@@ -168,6 +174,7 @@ void Sandbox::Impl::WriteCaretakerConfig() const {
   }
   toml += "\n[[pools]]\nname = \"replicas\"\nbackend = \"replicas\"\nhaproxy = [" +
           pool_instances + "]\n";
+  toml += "primary = { host = \"127.0.0.1\", port = " + std::to_string(primary.port) + " }\n";
   for (const auto& r : replicas) {
     toml += "\n[[pools.members]]\nserver = " + TomlString(r.name) +
             "\nhost = \"127.0.0.1\"\nport = " + std::to_string(r.port) + "\n";

@@ -96,7 +96,11 @@ std::map<std::string, std::string> FirstRow(const std::string& batch_output) {
 void Sandbox::Impl::InstallDataDirs() {
   std::string log = dir + "/install-db.log";
   std::vector<std::string> argv = {"mariadb-install-db"};
-  for (auto& arg : RenderArgsFile("install-db.args", {{"datadir", primary.datadir}})) {
+  // Its own tmpdir: bootstraps of concurrent sandboxes must not share /tmp's
+  // temporary tables.
+  std::string tmpdir = dir + "/install-tmp";
+  fs::create_directories(tmpdir);
+  for (auto& arg : RenderArgsFile("install-db.args", {{"datadir", primary.datadir}, {"tmpdir", tmpdir}})) {
     argv.push_back(std::move(arg));
   }
   // Tracked: if the owner dies meanwhile, the watchdog kills it and its

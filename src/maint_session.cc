@@ -1,0 +1,178 @@
+#include "src/maint_session.h"
+
+#include <signal.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <exception>
+
+#include "src/log.h"
+
+namespace caretaker::maint_detail {
+
+namespace asio = boost::asio;
+
+Session::Session(asio::io_context& io, const Config& config, MemberRef ref, std::string password,
+                 MaintRecords& records, Progress& progress)
+    : config_(config),
+      ref_(ref),
+      password_(std::move(password)),
+      records_(records),
+      progress_(progress),
+      fleet_(Fleet::FromConfig(config)),
+      clients_(fleet_.For(*ref.pool)),
+      pool_(std::min<size_t>(ref.pool->members.size(), mysql::BlockingPool::kDefaultThreads)),
+      probe_(pool_),
+      signals_(io, SIGINT, SIGTERM),
+      timer_(io) {
+  signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    interrupted_ = true;
+    LogEvent(LogLevel::kWarn, "maint.interrupted", {{"signal", signo == SIGINT ? "SIGINT" : "SIGTERM"}});
+    timer_.cancel();
+  });
+}
+
+std::string Session::InstanceNames() const {
+  std::string out;
+  for (const haproxy::Client* c : clients_) out += (out.empty() ? "" : ", ") + c->name();
+  return out;
+}
+
+Task<std::optional<Stop>> Session::CheckAdminLevel() {
+  for (const haproxy::Client* c : clients_) {
+    auto op = c->CliLevel();  // named (g++ 12)
+    haproxy::Result<std::string> level = co_await std::move(op);
+    if (!level) co_return Stop{kExitFailed, level.error().message + "; nothing was changed"};
+    if (level.value() != "admin") {
+      co_return Stop{kExitUsage, "haproxy " + c->where() + ": the stats socket is at level " + level.value() +
+                                     "; caretaker needs 'level admin' on it (stats socket ... level admin)"};
+    }
+  }
+  co_return std::nullopt;
+}
+
+Task<Result<haproxy::BackendView>> Session::ReadView() {
+  auto op = haproxy::ReadInstances(clients_, pool().backend);
+  std::vector<haproxy::InstanceDump> dumps = co_await std::move(op);
+  for (const haproxy::InstanceDump& d : dumps) {
+    if (d.error) co_return Error{d.error->message};
+    bool has_backend = false;
+    for (const haproxy::ServerState& s : d.states) has_backend = has_backend || s.backend == pool().backend;
+    if (!has_backend) {
+      co_return Error{"haproxy " + d.instance + " has no backend \"" + pool().backend + "\" (pool " + pool().name +
+                      " in " + config_.path + ")"};
+    }
+  }
+  std::vector<std::string> order;
+  for (const MemberConfig& m : pool().members) order.push_back(m.server);
+  haproxy::BackendView view = haproxy::MergeBackend(pool().backend, dumps, order);
+  for (const haproxy::ServerOnInstance& on : ServerIn(view).instances) {
+    if (!on.present) {
+      co_return Error{"haproxy " + on.instance + ": backend \"" + pool().backend + "\" has no server \"" +
+                      server() + "\" (member of pool " + pool().name + " in " + config_.path + ")"};
+    }
+  }
+  co_return view;
+}
+
+const haproxy::MergedServer& Session::ServerIn(const haproxy::BackendView& view) const {
+  for (const haproxy::MergedServer& s : view.servers) {
+    if (s.server == server()) return s;
+  }
+  throw std::logic_error("MergeBackend lists every ordered server");
+}
+
+Task<mysql::Result<mysql::ReplicaStatus>> Session::ProbeMember() {
+  auto op = probe_.Probe(Target(), PoolProbeOptions(pool()));  // named (g++ 12)
+  mysql::Result<mysql::ReplicaStatus> status = co_await std::move(op);
+  co_return status;
+}
+
+Task<std::map<std::string, mysql::Result<mysql::ReplicaStatus>>> Session::ProbeAll() {
+  // Result has no default value, which co_spawn needs: each probe stores its own.
+  std::vector<std::optional<mysql::Result<mysql::ReplicaStatus>>> results(pool().members.size());
+  auto probe_one = [this, &results](size_t i) -> Task<void> {
+    auto op = probe_.Probe(MemberTarget(config_, pool().members[i], password_), PoolProbeOptions(pool()));
+    results[i].emplace(co_await std::move(op));
+  };
+  asio::any_io_executor ex = co_await asio::this_coro::executor;
+  using Op = decltype(co_spawn(ex, probe_one(0), asio::deferred));
+  std::vector<Op> ops;
+  for (size_t i = 0; i < results.size(); ++i) ops.push_back(co_spawn(ex, probe_one(i), asio::deferred));
+  auto group = asio::experimental::make_parallel_group(std::move(ops));
+  auto wait = group.async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+  auto [order, errors] = co_await std::move(wait);
+  (void)order;
+  std::map<std::string, mysql::Result<mysql::ReplicaStatus>> out;
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (errors[i]) std::rethrow_exception(errors[i]);
+    out.insert_or_assign(pool().members[i].server, std::move(*results[i]));
+  }
+  co_return out;
+}
+
+Task<haproxy::ApplyReport> Session::SetState(haproxy::AdminState state) {
+  auto op = haproxy::SetStateEverywhere(clients_, pool().backend, server(), state);
+  haproxy::ApplyReport report = co_await std::move(op);
+  LogEvent(report.ok() ? LogLevel::kDebug : LogLevel::kError, "maint.set_state",
+           {{"pool", pool().name}, {"server", server()}, {"state", haproxy::AdminStateName(state)},
+            {"ok", report.ok()}});
+  co_return report;
+}
+
+Task<haproxy::ApplyReport> Session::SetWeight(haproxy::Weight weight) {
+  auto op = haproxy::SetWeightEverywhere(clients_, pool().backend, server(), weight);
+  haproxy::ApplyReport report = co_await std::move(op);
+  LogEvent(report.ok() ? LogLevel::kDebug : LogLevel::kError, "maint.set_weight",
+           {{"pool", pool().name}, {"server", server()}, {"weight", weight.ToString()}, {"ok", report.ok()}});
+  co_return report;
+}
+
+Task<haproxy::ApplyReport> Session::ShutdownSessions() {
+  auto op = haproxy::ShutdownSessionsEverywhere(clients_, pool().backend, server());
+  haproxy::ApplyReport report = co_await std::move(op);
+  LogEvent(report.ok() ? LogLevel::kDebug : LogLevel::kError, "maint.shutdown_sessions",
+           {{"pool", pool().name}, {"server", server()}, {"ok", report.ok()}});
+  co_return report;
+}
+
+Task<void> Session::Sleep(Millis d) {
+  if (interrupted_) co_return;
+  timer_.expires_after(d);
+  boost::system::error_code ec;  // cancelled by a signal: just wake up
+  auto wait = timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  co_await std::move(wait);
+}
+
+std::optional<Stop> Session::Journal(const MaintRecord& record) {
+  auto put = records_.Put(record);
+  LogEvent(put ? LogLevel::kDebug : LogLevel::kError, "maint.journal",
+           {{"pool", record.pool}, {"server", record.server}, {"phase", record.phase}, {"ok", bool(put)}});
+  if (put) return std::nullopt;
+  return Stop{kExitFailed, "cannot write the maintenance record: " + put.error().message};
+}
+
+int RunToCompletion(asio::io_context& io, std::function<Task<int>()> body) {
+  int code = kExitFailed;
+  std::exception_ptr failure;
+  asio::co_spawn(
+      io,
+      [&]() -> Task<void> {
+        auto run = body();  // named (g++ 12)
+        code = co_await std::move(run);
+      },
+      [&](std::exception_ptr e) {
+        failure = e;
+        io.stop();  // the signal set would keep the loop alive
+      });
+  io.run();
+  if (failure) std::rethrow_exception(failure);
+  return code;
+}
+
+}  // namespace caretaker::maint_detail

@@ -1,0 +1,310 @@
+// `caretaker maint stop HOST`: the gates, then back into traffic.
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+
+#include "mysql/connection.h"
+#include "mysql/gtid.h"
+#include "src/gates.h"
+#include "src/log.h"
+#include "src/maint_cmd.h"
+#include "src/maint_session.h"
+
+namespace caretaker {
+namespace {
+
+using maint_detail::kExitFailed;
+using maint_detail::kExitUsage;
+using maint_detail::Session;
+using maint_detail::Stop;
+using maint_detail::Task;
+
+SteadyTime Now() { return std::chrono::steady_clock::now(); }
+
+// "lb1 DOWN (L4CON), lb2 UP": what each instance says of the server.
+std::string HealthByInstance(const haproxy::MergedServer& s) {
+  std::string out;
+  for (const haproxy::ServerOnInstance& on : s.instances) {
+    out += (out.empty() ? "" : ", ") + on.instance + " " + on.stat.status.raw + " " +
+           haproxy::AdminName(on.admin) + (on.stat.check_status.empty() ? "" : " (" + on.stat.check_status + ")");
+  }
+  return out;
+}
+
+// UP on every instance after a fresh passed check: leaving MAINT marks a
+// server "UP 1/2" (health at `rise`, not yet full) before any check ran; one
+// passed check makes it plain "UP".
+bool CheckedUpEverywhere(const haproxy::MergedServer& s) {
+  if (!s.up_everywhere) return false;
+  for (const haproxy::ServerOnInstance& on : s.instances) {
+    if (on.stat.status.transition_of != 0) return false;
+  }
+  return true;
+}
+
+mysql::Status RunWarmupQueries(const mysql::Target& target, const std::vector<std::string>& queries) {
+  auto connection = mysql::Connection::Open(target);
+  if (!connection) return connection.error();
+  for (const std::string& q : queries) {
+    auto rows = connection.value().Query(q);
+    if (!rows) return rows.error();
+  }
+  return mysql::Ok();
+}
+
+class Back {
+ public:
+  Back(Session& s, const MaintIo& io) : s_(s), io_(io) {}
+
+  Task<int> Run();
+
+ private:
+  Task<std::optional<Stop>> Preflight();
+  Task<std::optional<Stop>> CheckRamp();
+  Task<std::optional<Stop>> Gates();
+  Task<void> Perform(HealthGates& gates);
+  Task<std::optional<Stop>> Enable();
+  Task<std::optional<Stop>> ConfirmUp();
+  Task<std::optional<Stop>> Ramp();
+  Task<std::string> BackToMaint();
+  std::string StaysOut() const;
+
+  Session& s_;
+  const MaintIo& io_;
+  std::optional<MaintRecord> record_;
+  bool in_service_already_ = false;
+  std::vector<std::pair<std::string, int>> iweights_;  // the server's initial weight per instance
+  std::vector<std::pair<Gate, Millis>> passed_;
+};
+
+Task<int> Back::Run() {
+  auto preflight = Preflight();
+  std::optional<Stop> stop = co_await std::move(preflight);
+  if (!stop && in_service_already_) {
+    io_.out << s_.server() << " is not in maintenance and is in service on " << s_.InstanceNames() << "\n";
+    co_return 0;
+  }
+  for (auto phase : {&Back::CheckRamp, &Back::Gates, &Back::Enable}) {
+    if (stop) break;
+    auto run = (this->*phase)();
+    stop = co_await std::move(run);
+  }
+  s_.progress().Clear();
+  if (stop) {
+    io_.err << "caretaker: " << stop->message << "\n";
+    co_return stop->exit_code;
+  }
+  auto removed = s_.records().Remove(s_.pool().name, s_.server());
+  if (!removed) io_.err << "caretaker: warning: " << removed.error().message << "\n";
+  std::string gates;
+  for (const auto& [gate, took] : passed_) gates += std::string(gates.empty() ? "" : ", ") + GateName(gate) + " " + HumanDuration(took);
+  io_.out << s_.server() << " is back in service: READY and UP on " << s_.InstanceNames() << "\n"
+          << "  gates passed: " << gates << "\n";
+  co_return 0;
+}
+
+Task<std::optional<Stop>> Back::Preflight() {
+  auto found = s_.records().Find(s_.pool().name, s_.server());
+  if (!found) co_return Stop{kExitFailed, found.error().message};
+  record_ = found.value();
+  auto level = s_.CheckAdminLevel();
+  if (auto stop = co_await std::move(level)) co_return stop;
+  auto read = s_.ReadView();
+  Result<haproxy::BackendView> view = co_await std::move(read);
+  if (!view) co_return Stop{kExitFailed, view.error().message + "; nothing was changed"};
+  const haproxy::MergedServer& server = s_.ServerIn(view.value());
+  iweights_.clear();
+  for (const haproxy::ServerOnInstance& on : server.instances) iweights_.emplace_back(on.instance, on.state.iweight);
+  if (!record_) {
+    if (server.admin == haproxy::Admin::kReady) {
+      in_service_already_ = server.up_everywhere;
+      if (!in_service_already_) {
+        co_return Stop{kExitFailed, s_.server() + " is not in maintenance but is not UP everywhere (" +
+                                        HealthByInstance(server) + "); nothing was changed"};
+      }
+      co_return std::nullopt;
+    }
+    s_.progress().Note("note: " + s_.server() + " has no maintenance record but is out of traffic (" +
+                       HealthByInstance(server) + "); putting it back through the gates");
+  }
+  co_return std::nullopt;
+}
+
+// A weight ramp needs a dynamic balance algorithm: ask HAProxy for the first
+// step now, while the server is still out of traffic, so a static backend is
+// refused before anyone waits for the gates.
+Task<std::optional<Stop>> Back::CheckRamp() {
+  const std::vector<int>& ramp = s_.pool().gates.weight_ramp;
+  if (ramp.empty()) co_return std::nullopt;
+  for (const auto& [instance, iweight] : iweights_) {
+    if (iweight * ramp.front() / 100 > 0) continue;
+    co_return Stop{kExitUsage, "the weight ramp of pool " + s_.pool().name + " starts at " +
+                                   std::to_string(ramp.front()) + "%, but " + s_.server() + "'s initial weight on " +
+                                   instance + " is " + std::to_string(iweight) + ": HAProxy rounds that down to 0, " +
+                                   "which sends no traffic; give the servers a larger `weight` in HAProxy's " +
+                                   "config (e.g. 100) or start the ramp higher. " + StaysOut()};
+  }
+  auto set = s_.SetWeight(haproxy::Weight{ramp.front(), true});
+  haproxy::ApplyReport report = co_await std::move(set);
+  if (report.ok()) co_return std::nullopt;
+  bool is_static = report.FailureSummary().find("static") != std::string::npos;
+  if (is_static) {
+    co_return Stop{kExitUsage, "backend " + s_.pool().backend + " uses a static balance algorithm: HAProxy accepts " +
+                                   "only 0% and 100% weights there, so pool " + s_.pool().name +
+                                   " cannot ramp; remove its gates.weight_ramp (or use roundrobin, leastconn or " +
+                                   "hash-type consistent). " + StaysOut()};
+  }
+  co_return Stop{kExitFailed, "setting the first ramp weight failed:\n" + report.FailureSummary() + "\n" + StaysOut()};
+}
+
+std::string Back::StaysOut() const {
+  return s_.server() + " stays out of traffic; its maintenance record stays (caretaker maint list)";
+}
+
+Task<std::optional<Stop>> Back::Gates() {
+  HealthGates gates(s_.pool().gates, Now());
+  size_t noted = 0;
+  while (true) {
+    if (s_.interrupted()) co_return Stop{kExitFailed, "interrupted during the gates; " + StaysOut()};
+    const GateStep& step = gates.step();
+    if (step.action == GateStep::Action::kFailed) co_return Stop{kExitFailed, step.text + "\n" + StaysOut()};
+    for (; noted < gates.passed().size(); ++noted) {
+      const auto& [gate, took] = gates.passed()[noted];
+      s_.progress().Note("gate " + std::string(GateName(gate)) + ": passed in " + HumanDuration(took));
+      LogEvent(LogLevel::kDebug, "maint.gate", {{"server", s_.server()}, {"gate", GateName(gate)},
+                                               {"ms", static_cast<int64_t>(took.count())}});
+    }
+    if (step.action == GateStep::Action::kPassed) break;
+    // step.text is "gate: what"; the progress line names the gate itself.
+    size_t colon = step.text.find(": ");
+    if (colon != std::string::npos) s_.progress().Update(GateName(step.gate), step.text.substr(colon + 2));
+    auto perform = Perform(gates);
+    co_await std::move(perform);
+  }
+  passed_ = gates.passed();
+  co_return std::nullopt;
+}
+
+// Does what the gates asked for and feeds the result back.
+Task<void> Back::Perform(HealthGates& gates) {
+  const GateStep step = gates.step();
+  if (step.action == GateStep::Action::kProbe) {
+    if (step.at > Now()) {
+      auto sleep = s_.Sleep(std::chrono::duration_cast<Millis>(step.at - Now()));
+      co_await std::move(sleep);
+      if (s_.interrupted()) co_return;
+    }
+    auto probe = s_.ProbeMember();
+    mysql::Result<mysql::ReplicaStatus> reading = co_await std::move(probe);
+    gates.OnProbe(reading, Now());
+  } else if (step.action == GateStep::Action::kGtidWait) {
+    std::optional<mysql::Target> primary = s_.Primary();  // the config requires it with gtid_wait
+    mysql::Target replica = s_.Target();
+    Millis left = std::chrono::duration_cast<Millis>(step.at - Now());
+    auto wait = s_.Blocking<mysql::Result<bool>>(
+        [primary = *primary, replica, left] { return mysql::WaitForPrimaryPosition(primary, replica, left); });
+    mysql::Result<bool> reached = co_await std::move(wait);
+    gates.OnGtidWait(reached, Now());
+  } else if (step.action == GateStep::Action::kWarmupQueries) {
+    auto run = s_.Blocking<mysql::Status>(
+        [target = s_.Target(), queries = s_.pool().gates.warmup_queries] { return RunWarmupQueries(target, queries); });
+    mysql::Status ran = co_await std::move(run);
+    gates.OnWarmupQueries(ran, Now());
+  }
+}
+
+Task<std::optional<Stop>> Back::Enable() {
+  MaintRecord record = record_.value_or(MaintRecord{});
+  if (record_) {
+    record.phase = "enabling";
+    if (auto stop = s_.Journal(record)) co_return stop;
+  }
+  s_.progress().Update("enable", "setting READY on " + s_.InstanceNames());
+  auto set = s_.SetState(haproxy::AdminState::kReady);
+  haproxy::ApplyReport report = co_await std::move(set);
+  if (!report.ok()) {
+    auto back = BackToMaint();
+    std::string undone = co_await std::move(back);
+    co_return Stop{kExitFailed, "setting READY failed:\n" + report.FailureSummary() + "\n" + undone};
+  }
+  auto confirm = ConfirmUp();
+  if (auto stop = co_await std::move(confirm)) co_return stop;
+  auto ramp = Ramp();
+  co_return co_await std::move(ramp);
+}
+
+Task<std::optional<Stop>> Back::ConfirmUp() {
+  const SteadyTime deadline = Now() + s_.pool().gates.enable_timeout;
+  std::string seen;
+  while (Now() < deadline && !s_.interrupted()) {
+    auto read = s_.ReadView();
+    Result<haproxy::BackendView> view = co_await std::move(read);
+    if (view) {
+      const haproxy::MergedServer& server = s_.ServerIn(view.value());
+      if (CheckedUpEverywhere(server)) co_return std::nullopt;
+      seen = HealthByInstance(server);
+      s_.progress().Update("enable", "waiting for UP: " + seen);
+    } else {
+      seen = view.error().message;
+    }
+    auto sleep = s_.Sleep(s_.pool().drain.poll_interval);
+    co_await std::move(sleep);
+  }
+  auto back = BackToMaint();
+  std::string undone = co_await std::move(back);
+  co_return Stop{kExitFailed, "HAProxy did not report " + s_.server() + " UP within " +
+                                  HumanDuration(s_.pool().gates.enable_timeout) + " (" + seen + ")\n" + undone};
+}
+
+Task<std::optional<Stop>> Back::Ramp() {
+  const std::vector<int>& ramp = s_.pool().gates.weight_ramp;
+  for (size_t i = 0; i + 1 < ramp.size(); ++i) {
+    s_.progress().Update("ramp", "weight " + std::to_string(ramp[i]) + "% for " + HumanDuration(s_.pool().gates.ramp_hold));
+    auto hold = s_.Sleep(s_.pool().gates.ramp_hold);
+    co_await std::move(hold);
+    if (s_.interrupted()) s_.progress().Note("ramp: interrupted; going to full weight now");
+    size_t next = s_.interrupted() ? ramp.size() - 1 : i + 1;
+    auto set = s_.SetWeight(haproxy::Weight{ramp[next], true});
+    haproxy::ApplyReport report = co_await std::move(set);
+    if (!report.ok()) {
+      co_return Stop{kExitFailed, s_.server() + " is in traffic but setting weight " + std::to_string(ramp[next]) +
+                                      "% failed:\n" + report.FailureSummary() +
+                                      "\nits maintenance record stays; set the weight by hand"};
+    }
+    s_.progress().Note("ramp: weight " + std::to_string(ramp[next]) + "% on " + s_.InstanceNames());
+    if (next == ramp.size() - 1) break;
+  }
+  co_return std::nullopt;
+}
+
+// After a failed enable: MAINT again, so the server is out and stays out.
+Task<std::string> Back::BackToMaint() {
+  auto set = s_.SetState(haproxy::AdminState::kMaint);
+  haproxy::ApplyReport report = co_await std::move(set);
+  if (report.ok()) co_return "set back to MAINT; " + StaysOut();
+  co_return "SETTING IT BACK TO MAINT FAILED, " + s_.server() + " MAY BE IN TRAFFIC UNHEALTHY:\n" +
+      report.FailureSummary();
+}
+
+}  // namespace
+
+int RunMaintStop(const Config& config, const MaintStopOptions& options, const MaintIo& io) {
+  auto ref = FindMember(config, options.host);
+  if (!ref) {
+    io.err << "caretaker: " << ref.error().message << "\n";
+    return kExitUsage;
+  }
+  auto password = ReadMysqlPassword(config.mysql);
+  if (!password) {
+    io.err << "caretaker: " << password.error().message << "\n";
+    return kExitUsage;
+  }
+  auto records = OpenFileMaintRecords(MaintRecordsPath(config));
+  boost::asio::io_context loop;
+  Progress progress(io.err, io.tty, std::chrono::seconds(5), io.tty ? TerminalColumns(STDERR_FILENO) : 0);
+  Session session(loop, config, ref.value(), password.value(), *records, progress);
+  Back back(session, io);
+  return maint_detail::RunToCompletion(loop, [&] { return back.Run(); });
+}
+
+}  // namespace caretaker
