@@ -1,6 +1,7 @@
 #include "src/maint_session.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
@@ -157,15 +158,15 @@ std::optional<Stop> Session::Journal(const MaintRecord& record) {
   return Stop{kExitFailed, "cannot write the maintenance record: " + put.error().message};
 }
 
-int RunToCompletion(asio::io_context& io, std::function<Task<int>()> body) {
+namespace {
+
+// Runs `body` on `io` to completion and returns what it returned.
+int RunToCompletion(asio::io_context& io, Task<int> body) {
   int code = kExitFailed;
   std::exception_ptr failure;
   asio::co_spawn(
       io,
-      [&]() -> Task<void> {
-        auto run = body();  // named (g++ 12)
-        code = co_await std::move(run);
-      },
+      [&]() -> Task<void> { code = co_await std::move(body); },
       [&](std::exception_ptr e) {
         failure = e;
         io.stop();  // the signal set would keep the loop alive
@@ -173,6 +174,28 @@ int RunToCompletion(asio::io_context& io, std::function<Task<int>()> body) {
   io.run();
   if (failure) std::rethrow_exception(failure);
   return code;
+}
+
+}  // namespace
+
+int RunOnMember(const Config& config, const std::string& host, const MaintIo& io, bool check_policy,
+                const std::function<Task<int>(Session&)>& make) {
+  auto ref = FindMember(config, host);
+  if (!ref) {
+    io.err << "caretaker: " << ref.error().message << "\n";
+    return kExitUsage;
+  }
+  auto policy = check_policy ? CheckPoolPolicy(config, *ref.value().pool) : Result<void>(boost::outcome_v2::success());
+  auto password = policy ? ReadMysqlPassword(config.mysql) : Result<std::string>(policy.error());
+  if (!password) {
+    io.err << "caretaker: " << password.error().message << "\n";
+    return kExitUsage;
+  }
+  auto records = OpenFileMaintRecords(MaintRecordsPath(config));
+  asio::io_context loop;
+  Progress progress(io.err, io.tty, std::chrono::seconds(5), io.tty ? TerminalColumns(STDERR_FILENO) : 0);
+  Session session(loop, config, ref.value(), password.value(), *records, progress);
+  return RunToCompletion(loop, make(session));
 }
 
 }  // namespace caretaker::maint_detail

@@ -20,6 +20,7 @@
 #include "mysql/pool.h"
 #include "mysql/probe.h"
 #include "src/fleet.h"
+#include "src/maint_cmd.h"
 #include "src/maint_record.h"
 #include "src/maint_target.h"
 #include "src/progress.h"
@@ -99,7 +100,11 @@ class Session {
   bool interrupted_ = false;
 };
 
-// Runs `body` on `io` to completion and returns what it returned.
-int RunToCompletion(boost::asio::io_context& io, std::function<Task<int>()> body);
+// What maint start and stop share: finds HOST (exit 2 when it names no
+// member, or several), checks its pool's policy when asked, reads the MySQL
+// password, opens the records, and runs the command `make` returns for a
+// Session on a fresh event loop. Returns its exit code.
+int RunOnMember(const Config& config, const std::string& host, const MaintIo& io, bool check_policy,
+                const std::function<Task<int>(Session&)>& make);
 
 }  // namespace caretaker::maint_detail

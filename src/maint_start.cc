@@ -131,6 +131,7 @@ Task<std::optional<Stop>> Start::Preflight() {
 }
 
 Task<std::optional<Stop>> Start::Drain() {
+  if (s_.interrupted()) co_return Stop{kExitFailed, "interrupted before any change; nothing was changed"};
   auto now = std::chrono::system_clock::now();
   record_.pool = s_.pool().name;
   record_.server = s_.server();
@@ -238,26 +239,13 @@ Task<std::optional<Stop>> Start::SetMaint() {
 }  // namespace
 
 int RunMaintStart(const Config& config, const MaintStartOptions& options, const MaintIo& io) {
-  auto ref = FindMember(config, options.host);
-  if (!ref) {
-    io.err << "caretaker: " << ref.error().message << "\n";
-    return kExitUsage;
-  }
-  if (auto policy = CheckPoolPolicy(config, *ref.value().pool); !policy) {
-    io.err << "caretaker: " << policy.error().message << "\n";
-    return kExitUsage;
-  }
-  auto password = ReadMysqlPassword(config.mysql);
-  if (!password) {
-    io.err << "caretaker: " << password.error().message << "\n";
-    return kExitUsage;
-  }
-  auto records = OpenFileMaintRecords(MaintRecordsPath(config));
-  boost::asio::io_context loop;
-  Progress progress(io.err, io.tty, std::chrono::seconds(5), io.tty ? TerminalColumns(STDERR_FILENO) : 0);
-  Session session(loop, config, ref.value(), password.value(), *records, progress);
-  Start start(session, options, io);
-  return maint_detail::RunToCompletion(loop, [&] { return start.Run(); });
+  return maint_detail::RunOnMember(config, options.host, io, /*check_policy=*/true, [&](Session& session) {
+    auto start = std::make_shared<Start>(session, options, io);
+    return [](std::shared_ptr<Start> s) -> Task<int> {
+      auto run = s->Run();  // named (g++ 12)
+      co_return co_await std::move(run);
+    }(start);
+  });
 }
 
 }  // namespace caretaker

@@ -252,6 +252,7 @@ Task<std::optional<Stop>> Back::ConfirmUp() {
   }
   auto back = BackToMaint();
   std::string undone = co_await std::move(back);
+  if (s_.interrupted()) co_return Stop{kExitFailed, "interrupted while waiting for UP\n" + undone};
   co_return Stop{kExitFailed, "HAProxy did not report " + s_.server() + " UP within " +
                                   HumanDuration(s_.pool().gates.enable_timeout) + " (" + seen + ")\n" + undone};
 }
@@ -289,22 +290,14 @@ Task<std::string> Back::BackToMaint() {
 }  // namespace
 
 int RunMaintStop(const Config& config, const MaintStopOptions& options, const MaintIo& io) {
-  auto ref = FindMember(config, options.host);
-  if (!ref) {
-    io.err << "caretaker: " << ref.error().message << "\n";
-    return kExitUsage;
-  }
-  auto password = ReadMysqlPassword(config.mysql);
-  if (!password) {
-    io.err << "caretaker: " << password.error().message << "\n";
-    return kExitUsage;
-  }
-  auto records = OpenFileMaintRecords(MaintRecordsPath(config));
-  boost::asio::io_context loop;
-  Progress progress(io.err, io.tty, std::chrono::seconds(5), io.tty ? TerminalColumns(STDERR_FILENO) : 0);
-  Session session(loop, config, ref.value(), password.value(), *records, progress);
-  Back back(session, io);
-  return maint_detail::RunToCompletion(loop, [&] { return back.Run(); });
+  // No policy check: putting a member back never costs capacity.
+  return maint_detail::RunOnMember(config, options.host, io, /*check_policy=*/false, [&](Session& session) {
+    auto back = std::make_shared<Back>(session, io);
+    return [](std::shared_ptr<Back> b) -> Task<int> {
+      auto run = b->Run();  // named (g++ 12)
+      co_return co_await std::move(run);
+    }(back);
+  });
 }
 
 }  // namespace caretaker
