@@ -232,8 +232,13 @@ void HealthGates::ObserveWarmup(const mysql::ReplicaStatus& status, SteadyTime n
 
 GateStep HealthGates::OnGtidWait(const mysql::Result<bool>& reached, SteadyTime now) {
   if (step_.action != GateStep::Action::kGtidWait) return step_;
-  if (!reached) {
+  if (!reached && Permanent(reached.error())) {
     Fail("GTID wait failed: " + reached.error().message);
+  } else if (!reached) {
+    // A lost connection or a restarting server: probe again, then wait again.
+    if (!Late(now, "GTID wait: " + reached.error().message)) {
+      Wait(now, "GTID wait interrupted (" + ShortError(reached.error()) + "); probing again");
+    }
   } else if (!reached.value()) {
     Fail("gave up after " + HumanDuration(Since(gate_start_, now)) +
          ": the primary's GTID position was not reached");

@@ -1,5 +1,6 @@
 #include "src/maint_session.h"
 
+#include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <exception>
 
+#include "src/file_lock.h"
 #include "src/log.h"
 
 namespace caretaker::maint_detail {
@@ -28,12 +30,12 @@ Session::Session(asio::io_context& io, const Config& config, MemberRef ref, std:
       clients_(fleet_.For(*ref.pool)),
       pool_(std::min<size_t>(ref.pool->members.size(), mysql::BlockingPool::kDefaultThreads)),
       probe_(pool_),
-      signals_(io, SIGINT, SIGTERM),
+      signals_(io, SIGINT, SIGTERM, SIGHUP),
       timer_(io) {
   signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     interrupted_ = true;
-    LogEvent(LogLevel::kWarn, "maint.interrupted", {{"signal", signo == SIGINT ? "SIGINT" : "SIGTERM"}});
+    LogEvent(LogLevel::kWarn, "maint.interrupted", {{"signal", signo == SIGINT ? "SIGINT" : signo == SIGHUP ? "SIGHUP" : "SIGTERM"}});
     timer_.cancel();
   });
 }
@@ -178,6 +180,23 @@ int RunToCompletion(asio::io_context& io, Task<int> body) {
 
 }  // namespace
 
+// "alice@db-admin-1": SUDO_USER when run through sudo, else the login name.
+std::string OperatorName() {
+  const char* user = std::getenv("SUDO_USER");
+  if (!user || !*user) {
+    const passwd* pw = ::getpwuid(::getuid());
+    user = pw ? pw->pw_name : nullptr;
+  }
+  std::string name = user && *user ? user : "uid" + std::to_string(::getuid());
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return name + "@" + (host[0] ? host : "localhost");
+}
+
+std::string LockPath(const Config& config, const std::string& name) {
+  return config.state_dir + "/locks/" + name + ".lock";
+}
+
 int RunOnMember(const Config& config, const std::string& host, const MaintIo& io, bool check_policy,
                 const std::function<Task<int>(Session&)>& make) {
   auto ref = FindMember(config, host);
@@ -191,11 +210,24 @@ int RunOnMember(const Config& config, const std::string& host, const MaintIo& io
     io.err << "caretaker: " << password.error().message << "\n";
     return kExitUsage;
   }
+  auto lock = FileLock::Acquire(LockPath(config, "member-" + ref.value().pool->name + "-" + ref.value().member->server),
+                                std::chrono::milliseconds(0));
+  if (!lock) {
+    io.err << "caretaker: " << lock.error().message << "\n";
+    return kExitRefused;
+  }
   auto records = OpenFileMaintRecords(MaintRecordsPath(config));
   asio::io_context loop;
   Progress progress(io.err, io.tty, std::chrono::seconds(5), io.tty ? TerminalColumns(STDERR_FILENO) : 0);
   Session session(loop, config, ref.value(), password.value(), *records, progress);
-  return RunToCompletion(loop, make(session));
+  try {
+    return RunToCompletion(loop, make(session));
+  } catch (const std::exception& e) {
+    io.err << "caretaker: internal error: " << e.what() << "\n"
+           << "caretaker: " << ref.value().member->server << " MAY BE OUT OF TRAFFIC: check `caretaker status` and "
+           << "`caretaker maint list` (its record, if any, is kept)\n";
+    return kExitFailed;
+  }
 }
 
 }  // namespace caretaker::maint_detail

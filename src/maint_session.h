@@ -100,9 +100,16 @@ class Session {
   bool interrupted_ = false;
 };
 
+// "alice@db-admin-1": who runs this command, for maintenance records.
+std::string OperatorName();
+
+// "<state_dir>/locks/<name>.lock".
+std::string LockPath(const Config& config, const std::string& name);
+
 // What maint start and stop share: finds HOST (exit 2 when it names no
 // member, or several), checks its pool's policy when asked, reads the MySQL
-// password, opens the records, and runs the command `make` returns for a
+// password, takes the member's lock (one maint command per member at a time:
+// exit 3 when another holds it), opens the records, and runs the command `make` returns for a
 // Session on a fresh event loop. Returns its exit code.
 int RunOnMember(const Config& config, const std::string& host, const MaintIo& io, bool check_policy,
                 const std::function<Task<int>(Session&)>& make);

@@ -1,9 +1,9 @@
 // `caretaker maint start HOST --reason TEXT [--for D] [--force-sessions]`.
-#include <pwd.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 
+#include "src/file_lock.h"
 #include "src/gates.h"
 #include "src/log.h"
 #include "src/maint_cmd.h"
@@ -19,18 +19,6 @@ using maint_detail::Session;
 using maint_detail::Stop;
 using maint_detail::Task;
 
-// "alice@db-admin-1": SUDO_USER when run through sudo, else the login name.
-std::string Who() {
-  const char* user = std::getenv("SUDO_USER");
-  if (!user || !*user) {
-    const passwd* pw = ::getpwuid(::getuid());
-    user = pw ? pw->pw_name : nullptr;
-  }
-  std::string name = user && *user ? user : "uid" + std::to_string(::getuid());
-  char host[256] = {};
-  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  return name + "@" + (host[0] ? host : "localhost");
-}
 
 std::string Sessions(int64_t n) { return std::to_string(n) + (n == 1 ? " session" : " sessions"); }
 
@@ -63,6 +51,7 @@ class Start {
   const MaintIo& io_;
   MaintRecord record_;
   bool was_ready_ = true;  // READY on every instance before the drain
+  std::optional<FileLock> pool_lock_;  // from the capacity decision until the record is written
   SteadyTime drain_started_{};
   int64_t sessions_shut_down_ = 0;
 };
@@ -95,6 +84,21 @@ Task<int> Start::Run() {
 }
 
 Task<std::optional<Stop>> Start::Preflight() {
+  auto level = s_.CheckAdminLevel();
+  if (auto stop = co_await std::move(level)) co_return stop;
+  auto probe = s_.ProbeAll();
+  auto mysql = co_await std::move(probe);
+  // The member's own MySQL must accept caretaker: `maint stop` needs it.
+  const auto& mine = mysql.at(s_.server());
+  if (!mine && (mine.error().code == mysql::ErrorCode::kAccessDenied ||
+                mine.error().code == mysql::ErrorCode::kMissingPrivilege || mine.error().code == mysql::ErrorCode::kTls)) {
+    co_return Stop{kExitUsage, mine.error().message + "; nothing was changed"};
+  }
+  // From the capacity decision until the record is written, no other
+  // caretaker may decide for this pool: two starts must not both see room.
+  auto lock = FileLock::Acquire(maint_detail::LockPath(s_.config(), "pool-" + s_.pool().name), std::chrono::seconds(30));
+  if (!lock) co_return Stop{kExitRefused, lock.error().message + "; nothing was changed"};
+  pool_lock_.emplace(std::move(lock.value()));
   auto existing = s_.records().Find(s_.pool().name, s_.server());
   if (!existing) co_return Stop{kExitFailed, existing.error().message};
   if (existing.value()) {
@@ -103,19 +107,10 @@ Task<std::optional<Stop>> Start::Preflight() {
                                      " since " + FormatUtc(r.since) + ": " + r.reason +
                                      "); `caretaker maint stop " + s_.server() + "` puts it back"};
   }
-  auto level = s_.CheckAdminLevel();
-  if (auto stop = co_await std::move(level)) co_return stop;
+  // HAProxy read last, right before the decision.
   auto read = s_.ReadView();
   Result<haproxy::BackendView> view = co_await std::move(read);
   if (!view) co_return Stop{kExitFailed, view.error().message + "; nothing was changed"};
-  auto probe = s_.ProbeAll();
-  auto mysql = co_await std::move(probe);
-  // The member's own MySQL must accept caretaker: `maint stop` needs it.
-  const auto& mine = mysql.at(s_.server());
-  if (!mine && (mine.error().code == mysql::ErrorCode::kAccessDenied ||
-                mine.error().code == mysql::ErrorCode::kMissingPrivilege)) {
-    co_return Stop{kExitUsage, mine.error().message + "; nothing was changed"};
-  }
   auto all = s_.records().List();
   if (!all) co_return Stop{kExitFailed, all.error().message};
   policies::PoolSnapshot snapshot = BuildSnapshot(s_.pool(), view.value(), mysql, all.value());
@@ -136,14 +131,16 @@ Task<std::optional<Stop>> Start::Drain() {
   record_.pool = s_.pool().name;
   record_.server = s_.server();
   record_.host = s_.member().host + ":" + std::to_string(s_.member().port);
-  record_.who = options_.who.empty() ? Who() : options_.who;
+  record_.who = options_.who.empty() ? maint_detail::OperatorName() : options_.who;
   record_.reason = options_.reason;
   record_.since = std::chrono::time_point_cast<std::chrono::seconds>(now);
   if (options_.for_duration) {
     record_.until = std::chrono::time_point_cast<std::chrono::seconds>(now + *options_.for_duration);
   }
   record_.phase = "draining";
-  if (auto stop = s_.Journal(record_)) co_return stop;
+  auto journaled = s_.Journal(record_);
+  pool_lock_.reset();  // the record now counts this member as out for everyone
+  if (journaled) co_return journaled;
   drain_started_ = std::chrono::steady_clock::now();
   s_.progress().Update("drain", "setting DRAIN on " + s_.InstanceNames());
   auto set = s_.SetState(haproxy::AdminState::kDrain);

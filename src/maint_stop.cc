@@ -5,6 +5,7 @@
 
 #include "mysql/connection.h"
 #include "mysql/gtid.h"
+#include "mysql/replica_probe.h"
 #include "src/gates.h"
 #include "src/log.h"
 #include "src/maint_cmd.h"
@@ -42,6 +43,22 @@ bool CheckedUpEverywhere(const haproxy::MergedServer& s) {
   return true;
 }
 
+mysql::Result<std::string> ReadPrimaryPosition(const mysql::Target& primary) {
+  auto connection = mysql::Connection::Open(primary);
+  if (!connection) return connection.error();
+  auto version = mysql::ReadVersion(connection.value());
+  if (!version) return version.error();
+  return mysql::ReadGtidPosition(connection.value(), version.value());
+}
+
+mysql::Result<bool> WaitForPosition(const mysql::Target& replica, const std::string& position, Millis wait) {
+  auto connection = mysql::Connection::Open(replica);
+  if (!connection) return connection.error();
+  auto version = mysql::ReadVersion(connection.value());
+  if (!version) return version.error();
+  return mysql::WaitForGtid(connection.value(), version.value(), position, wait, replica.read_timeout);
+}
+
 mysql::Status RunWarmupQueries(const mysql::Target& target, const std::vector<std::string>& queries) {
   auto connection = mysql::Connection::Open(target);
   if (!connection) return connection.error();
@@ -63,6 +80,7 @@ class Back {
   Task<std::optional<Stop>> CheckRamp();
   Task<std::optional<Stop>> Gates();
   Task<void> Perform(HealthGates& gates);
+  Task<std::optional<mysql::Result<bool>>> WaitForPrimary(SteadyTime deadline);
   Task<std::optional<Stop>> Enable();
   Task<std::optional<Stop>> ConfirmUp();
   Task<std::optional<Stop>> Ramp();
@@ -74,6 +92,8 @@ class Back {
   std::optional<MaintRecord> record_;
   bool in_service_already_ = false;
   std::vector<std::pair<std::string, int>> iweights_;  // the server's initial weight per instance
+  bool ramp_started_ = false;  // the first ramp weight was sent
+  bool in_traffic_ = false;    // READY was set and not undone
   std::vector<std::pair<Gate, Millis>> passed_;
 };
 
@@ -88,6 +108,13 @@ Task<int> Back::Run() {
     if (stop) break;
     auto run = (this->*phase)();
     stop = co_await std::move(run);
+  }
+  if (stop && ramp_started_ && !in_traffic_) {
+    // The first ramp weight was set for a return that did not happen: a later
+    // READY (by hand, or without a ramp) must not come back at 10%.
+    auto full = s_.SetWeight(haproxy::Weight{100, true});
+    haproxy::ApplyReport report = co_await std::move(full);
+    if (!report.ok()) stop->message += "\nits weight stays at the first ramp step:\n" + report.FailureSummary();
   }
   s_.progress().Clear();
   if (stop) {
@@ -124,8 +151,20 @@ Task<std::optional<Stop>> Back::Preflight() {
       }
       co_return std::nullopt;
     }
+    // Out of traffic without a record: someone took it out by hand. Record it
+    // before touching it, so a failure below leaves it out WITH a record.
     s_.progress().Note("note: " + s_.server() + " has no maintenance record but is out of traffic (" +
-                       HealthByInstance(server) + "); putting it back through the gates");
+                       HealthByInstance(server) + "); recording it, then putting it back through the gates");
+    MaintRecord r;
+    r.pool = s_.pool().name;
+    r.server = s_.server();
+    r.host = s_.member().host + ":" + std::to_string(s_.member().port);
+    r.who = maint_detail::OperatorName();
+    r.reason = "maint stop of a server found out of traffic without a record";
+    r.since = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    r.phase = "maint";
+    if (auto stop = s_.Journal(r)) co_return stop;
+    record_ = r;
   }
   co_return std::nullopt;
 }
@@ -146,6 +185,7 @@ Task<std::optional<Stop>> Back::CheckRamp() {
   }
   auto set = s_.SetWeight(haproxy::Weight{ramp.front(), true});
   haproxy::ApplyReport report = co_await std::move(set);
+  ramp_started_ = true;  // even a failure may have applied on some instance
   if (report.ok()) co_return std::nullopt;
   bool is_static = report.FailureSummary().find("static") != std::string::npos;
   if (is_static) {
@@ -185,6 +225,29 @@ Task<std::optional<Stop>> Back::Gates() {
   co_return std::nullopt;
 }
 
+// Reads the primary's GTID position once, then waits for it on the member in
+// slices of at most 5 s (a Ctrl-C is noticed between slices) until `deadline`.
+// nullopt when interrupted.
+Task<std::optional<mysql::Result<bool>>> Back::WaitForPrimary(SteadyTime deadline) {
+  std::optional<mysql::Target> primary = s_.Primary();  // the config requires it with gtid_wait
+  auto read = s_.Blocking<mysql::Result<std::string>>([primary = *primary] { return ReadPrimaryPosition(primary); });
+  mysql::Result<std::string> position = co_await std::move(read);
+  if (!position) co_return mysql::Result<bool>(position.error());
+  s_.progress().Update("catch-up", "waiting for the primary's GTID position " + position.value());
+  mysql::Result<bool> reached = false;
+  while (!s_.interrupted()) {
+    Millis left = std::chrono::duration_cast<Millis>(deadline - Now());
+    if (left <= Millis(0)) break;
+    Millis slice = std::min<Millis>(left, std::chrono::seconds(5));
+    auto wait = s_.Blocking<mysql::Result<bool>>(
+        [replica = s_.Target(), pos = position.value(), slice] { return WaitForPosition(replica, pos, slice); });
+    reached = co_await std::move(wait);
+    if (!reached || reached.value()) break;
+  }
+  if (s_.interrupted()) co_return std::nullopt;
+  co_return reached;
+}
+
 // Does what the gates asked for and feeds the result back.
 Task<void> Back::Perform(HealthGates& gates) {
   const GateStep step = gates.step();
@@ -198,13 +261,9 @@ Task<void> Back::Perform(HealthGates& gates) {
     mysql::Result<mysql::ReplicaStatus> reading = co_await std::move(probe);
     gates.OnProbe(reading, Now());
   } else if (step.action == GateStep::Action::kGtidWait) {
-    std::optional<mysql::Target> primary = s_.Primary();  // the config requires it with gtid_wait
-    mysql::Target replica = s_.Target();
-    Millis left = std::chrono::duration_cast<Millis>(step.at - Now());
-    auto wait = s_.Blocking<mysql::Result<bool>>(
-        [primary = *primary, replica, left] { return mysql::WaitForPrimaryPosition(primary, replica, left); });
-    mysql::Result<bool> reached = co_await std::move(wait);
-    gates.OnGtidWait(reached, Now());
+    auto wait = WaitForPrimary(step.at);
+    std::optional<mysql::Result<bool>> reached = co_await std::move(wait);
+    if (reached) gates.OnGtidWait(*reached, Now());  // nullopt: interrupted
   } else if (step.action == GateStep::Action::kWarmupQueries) {
     auto run = s_.Blocking<mysql::Status>(
         [target = s_.Target(), queries = s_.pool().gates.warmup_queries] { return RunWarmupQueries(target, queries); });
@@ -214,11 +273,9 @@ Task<void> Back::Perform(HealthGates& gates) {
 }
 
 Task<std::optional<Stop>> Back::Enable() {
-  MaintRecord record = record_.value_or(MaintRecord{});
-  if (record_) {
-    record.phase = "enabling";
-    if (auto stop = s_.Journal(record)) co_return stop;
-  }
+  MaintRecord record = record_.value();  // Preflight made sure there is one
+  record.phase = "enabling";
+  if (auto stop = s_.Journal(record)) co_return stop;
   s_.progress().Update("enable", "setting READY on " + s_.InstanceNames());
   auto set = s_.SetState(haproxy::AdminState::kReady);
   haproxy::ApplyReport report = co_await std::move(set);
@@ -227,6 +284,7 @@ Task<std::optional<Stop>> Back::Enable() {
     std::string undone = co_await std::move(back);
     co_return Stop{kExitFailed, "setting READY failed:\n" + report.FailureSummary() + "\n" + undone};
   }
+  in_traffic_ = true;
   auto confirm = ConfirmUp();
   if (auto stop = co_await std::move(confirm)) co_return stop;
   auto ramp = Ramp();
@@ -250,6 +308,7 @@ Task<std::optional<Stop>> Back::ConfirmUp() {
     auto sleep = s_.Sleep(s_.pool().drain.poll_interval);
     co_await std::move(sleep);
   }
+  in_traffic_ = false;
   auto back = BackToMaint();
   std::string undone = co_await std::move(back);
   if (s_.interrupted()) co_return Stop{kExitFailed, "interrupted while waiting for UP\n" + undone};
@@ -280,6 +339,9 @@ Task<std::optional<Stop>> Back::Ramp() {
 
 // After a failed enable: MAINT again, so the server is out and stays out.
 Task<std::string> Back::BackToMaint() {
+  MaintRecord record = record_.value();
+  record.phase = "maint";
+  if (auto stop = s_.Journal(record)) s_.progress().Note("warning: " + stop->message);
   auto set = s_.SetState(haproxy::AdminState::kMaint);
   haproxy::ApplyReport report = co_await std::move(set);
   if (report.ok()) co_return "set back to MAINT; " + StaysOut();

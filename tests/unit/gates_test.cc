@@ -314,6 +314,14 @@ TEST_CASE("with gtid_wait, catch-up first waits for the primary's GTID position"
     CHECK(s.action == Action::kFailed);
     CHECK(s.text == "catch-up: GTID wait failed: 10.0.0.1:3306: caretaker needs SELECT");
   }
+  SECTION("a lost connection during the wait probes again, then waits again") {
+    HealthGates gates(config, t0);
+    gates.OnProbe(Replica(0ms), began);
+    GateStep s = gates.OnGtidWait(Err(ErrorCode::kConnect, kRefused), began + 1s);
+    CHECK(s.action == Action::kProbe);
+    CHECK(s.text == "catch-up: GTID wait interrupted (unreachable); probing again");
+    CHECK(gates.OnProbe(Replica(0ms), began + 2s).action == Action::kGtidWait);
+  }
 }
 
 TEST_CASE("warm-up waits for the buffer pool load, and passes when it completed, had nothing to load or aborted",

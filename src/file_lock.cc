@@ -1,0 +1,46 @@
+#include "src/file_lock.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+namespace caretaker {
+
+Result<FileLock> FileLock::Acquire(const std::string& path, std::chrono::milliseconds wait) {
+  // Missing directories are made 0700, like the state dir itself.
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  std::filesystem::path partial;
+  for (const auto& part : dir) {
+    partial /= part;
+    if (::mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST) {
+      return Error{"cannot create " + partial.string() + ": " + std::strerror(errno)};
+    }
+  }
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Error{"cannot open the lock file " + path + ": " + std::strerror(errno)};
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    if (err == EINTR) continue;
+    if (err != EWOULDBLOCK || std::chrono::steady_clock::now() >= deadline) {
+      ::close(fd);
+      if (err != EWOULDBLOCK) return Error{"cannot lock " + path + ": " + std::strerror(err)};
+      return Error{"another caretaker command holds " + path + "; wait for it to finish (`fuser " + path +
+                   "` names it)"};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return FileLock(fd);
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing the last descriptor releases the flock
+}
+
+}  // namespace caretaker

@@ -1,0 +1,29 @@
+// An exclusive advisory lock (flock) on a file, held while the object lives:
+// how caretaker processes on one machine keep out of each other's way. The
+// kernel drops it when the process dies, so a crash never leaves it held.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "src/result.h"
+
+namespace caretaker {
+
+class FileLock {
+ public:
+  // Creates `path` (mode 0600) if needed and locks it, retrying every 50 ms
+  // for up to `wait`. The error says who to wait for when it stays held.
+  static Result<FileLock> Acquire(const std::string& path, std::chrono::milliseconds wait);
+
+  FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  FileLock& operator=(FileLock&&) = delete;
+  FileLock(const FileLock&) = delete;
+  ~FileLock();
+
+ private:
+  explicit FileLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+}  // namespace caretaker
