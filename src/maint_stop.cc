@@ -263,7 +263,10 @@ Task<void> Back::Perform(HealthGates& gates) {
   } else if (step.action == GateStep::Action::kGtidWait) {
     auto wait = WaitForPrimary(step.at);
     std::optional<mysql::Result<bool>> reached = co_await std::move(wait);
-    if (reached) gates.OnGtidWait(*reached, Now());  // nullopt: interrupted
+    // A wait that ran out ran until the deadline (the last slice may end a
+    // fraction of a millisecond early).
+    SteadyTime now = reached && *reached && !reached->value() ? std::max(Now(), step.at) : Now();
+    if (reached) gates.OnGtidWait(*reached, now);  // nullopt: interrupted
   } else if (step.action == GateStep::Action::kWarmupQueries) {
     auto run = s_.Blocking<mysql::Status>(
         [target = s_.Target(), queries = s_.pool().gates.warmup_queries] { return RunWarmupQueries(target, queries); });

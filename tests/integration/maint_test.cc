@@ -257,6 +257,46 @@ TEST_CASE("with gtid_wait, maint stop waits for the primary's position; a replic
   CHECK(again.exit_code == 0);
 }
 
+TEST_CASE("maint stop of a host drained by hand records it first, so a failed gate leaves a record", "[maint]") {
+  Reset();
+  auto& sb = MaintSandbox();
+  for (size_t i = 0; i < sb.haproxies().size(); ++i) sb.HaproxyCommand(i, "set server replicas/db2 state drain");
+  sb.Sql(sb.replicas()[1], "STOP SLAVE SQL_THREAD");
+  std::string config = PoolVariant("byhand.toml", "\n[pools.gates]\nmysql_timeout = \"1s\"\n");
+  Run r = Caretaker("maint stop db2", config);
+  sb.Sql(sb.replicas()[1], "START SLAVE SQL_THREAD");
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("has no maintenance record but is out of traffic") &&
+                        Catch::Contains("db2 stays out of traffic; its maintenance record stays"));
+  CHECK_THAT(Caretaker("maint list --json").out,
+             Catch::Contains("\"server\":\"db2\"") &&
+                 Catch::Contains("maint stop of a server found out of traffic without a record"));
+  Run again = Caretaker("maint stop db2");
+  INFO(again.err);
+  CHECK(again.exit_code == 0);
+  CHECK(AdminStates("db2") == kReady);
+  CHECK_THAT(Caretaker("maint list").out, Catch::Contains("no hosts in maintenance"));
+}
+
+TEST_CASE("one maint command per member at a time", "[maint]") {
+  Reset();
+  auto& sb = MaintSandbox();
+  AppSession app = OpenAppSession();  // holds the drain of its server
+  Spawned first = SpawnCaretaker(sb, "maint start " + app.server + " --reason first");
+  auto until = std::chrono::steady_clock::now() + 10s;
+  while (AdminStates(app.server) != std::vector<std::string>{"8", "8"} && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(20ms);
+  }
+  Run second = Caretaker("maint stop " + app.server);
+  CHECK(second.exit_code == 3);
+  CHECK_THAT(second.err, Catch::Contains("another caretaker command holds"));
+  kill(first.pid, SIGINT);
+  Run r = Finish(first);
+  CHECK(r.exit_code == 1);
+  CHECK(AdminStates(app.server) == kReady);
+}
+
 TEST_CASE("with a floor of 3 of 4, taking a second replica out is refused and nothing changes", "[maint]") {
   Reset();
   std::string config = PoolVariant("floor3.toml", "min_in_service = 3\nmax_out = 2\n");
