@@ -1,5 +1,6 @@
-// The health gates: names, HumanDuration, mysqld restarting late, and a
-// randomized run against a simple model of what "caught up" means.
+// The health gates: names, HumanDuration, going back and failing late in the
+// walk, calls out of turn, and a randomized run against a simple model of
+// what "caught up" means.
 #include <catch2/catch.hpp>
 
 #include <random>
@@ -64,6 +65,97 @@ TEST_CASE("mysqld restarting after mysql_timeout has passed gets the whole timeo
   CHECK(s.gate == Gate::kReplication);
   CHECK(s.action == Action::kProbe);
   CHECK(s.text == "replication: waiting for both threads: IO thread Connecting, SQL thread Yes");
+}
+
+TEST_CASE("mysqld going away after it answered sends the server back to the mysqld gate", "[gates]") {
+  // given: in catch-up with one good read, mysqld stops answering (a restart),
+  // then answers again; expect: back in the mysqld gate, the passed gates
+  // forgotten, the count of good reads restarted.
+  HealthGates gates(Gates(), t0);
+  IntoCatchUp(gates, t0 + 1min);
+  gates.OnProbe(Replica(1s), t0 + 2min);
+  GateStep s = gates.OnProbe(Err(ErrorCode::kConnect, kRefused), t0 + 3min);
+  CHECK(s.action == Action::kProbe);
+  CHECK(s.gate == Gate::kMysqld);
+  CHECK(s.at == t0 + 3min + 1s);
+  CHECK(s.text == "mysqld: not answering yet (unreachable)");
+  CHECK(gates.passed().empty());
+
+  s = gates.OnProbe(Replica(1s), t0 + 4min);
+  CHECK(s.gate == Gate::kCatchUp);
+  CHECK(s.text == "catch-up: lag 1s, max_lag 5s (1 of 3 reads in a row)");
+  const std::vector<std::pair<Gate, Millis>> passed = {{Gate::kMysqld, 1min}, {Gate::kReplication, 0ms}};
+  CHECK(gates.passed() == passed);
+
+  SECTION("and with gtid_wait, the position is waited for again") {
+    GatesConfig config = Gates();
+    config.gtid_wait = true;
+    HealthGates g(config, t0);
+    g.OnProbe(Replica(1s), t0);
+    g.OnGtidWait(true, t0 + 1s);
+    g.OnProbe(Err(ErrorCode::kConnect, kRefused), t0 + 2s);
+    CHECK(g.OnProbe(Replica(1s), t0 + 3s).action == Action::kGtidWait);
+  }
+}
+
+TEST_CASE("a permanent error in a later gate fails in that gate", "[gates]") {
+  // given: in catch-up, the account loses its privilege; expect: kFailed at once.
+  HealthGates gates(Gates(), t0);
+  IntoCatchUp(gates, t0);
+  GateStep s = gates.OnProbe(Err(ErrorCode::kMissingPrivilege, "caretaker needs REPLICATION CLIENT"), t0 + 1s);
+  CHECK(s.action == Action::kFailed);
+  CHECK(s.gate == Gate::kCatchUp);
+  CHECK(s.text == "catch-up: caretaker needs REPLICATION CLIENT");
+}
+
+TEST_CASE("a thread stopping on an error during catch-up fails at once", "[gates]") {
+  HealthGates gates(Gates(), t0);
+  IntoCatchUp(gates, t0);
+  GateStep s = gates.OnProbe(Threads(ThreadState::kYes, ThreadState::kNo, "Error 'Table x doesn't exist'"), t0 + 1s);
+  CHECK(s.action == Action::kFailed);
+  CHECK(s.gate == Gate::kCatchUp);
+  CHECK(s.text == "catch-up: the SQL thread stopped on an error: Error 'Table x doesn't exist'");
+}
+
+TEST_CASE("a call that does not match the current action changes nothing", "[gates]") {
+  // given: a step that asks for one thing; expect: every other report ignored,
+  // the step returned unchanged.
+  auto same = [](const GateStep& a, const GateStep& b) {
+    return a.action == b.action && a.gate == b.gate && a.at == b.at && a.text == b.text;
+  };
+  GatesConfig config = Gates();
+  config.gtid_wait = true;
+  config.warmup_queries = {"SELECT 1"};
+
+  HealthGates probing(config, t0);
+  probing.OnProbe(Replica(60s), t0);  // kGtidWait
+  probing.OnGtidWait(true, t0 + 1s);  // kProbe
+  GateStep before = probing.step();
+  REQUIRE(before.action == Action::kProbe);
+  CHECK(same(probing.OnGtidWait(false, t0 + 2s), before));
+  CHECK(same(probing.OnWarmupQueries(mysql::Ok(), t0 + 2s), before));
+  CHECK(same(probing.step(), before));
+
+  HealthGates waiting(config, t0);
+  before = waiting.OnProbe(Replica(0ms), t0);
+  REQUIRE(before.action == Action::kGtidWait);
+  CHECK(same(waiting.OnProbe(Err(ErrorCode::kAccessDenied, "denied"), t0 + 1s), before));
+  CHECK(same(waiting.OnWarmupQueries(mysql::Ok(), t0 + 1s), before));
+
+  HealthGates failed(config, t0);
+  before = failed.OnProbe(Err(ErrorCode::kAccessDenied, "denied"), t0);
+  REQUIRE(before.action == Action::kFailed);
+  CHECK(same(failed.OnProbe(Replica(0ms), t0 + 1s), before));
+  CHECK(same(failed.OnGtidWait(true, t0 + 1s), before));
+  CHECK(same(failed.OnWarmupQueries(mysql::Ok(), t0 + 1s), before));
+
+  GatesConfig plain = Gates();
+  plain.catch_up_reads = 1;
+  HealthGates passed(plain, t0);
+  before = passed.OnProbe(Replica(0ms), t0);
+  REQUIRE(before.action == Action::kPassed);
+  CHECK(same(passed.OnProbe(Err(ErrorCode::kConnect, kRefused), t0 + 1s), before));
+  CHECK(passed.passed().size() == 4);
 }
 
 namespace {
