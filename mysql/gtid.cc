@@ -37,22 +37,6 @@ Error Unexpected(std::string_view where, const std::string& what) {
   return Error{ErrorCode::kQuery, 0, "MySQL " + std::string(where) + ": " + what};
 }
 
-struct PrimaryPosition {
-  Flavor flavor;
-  std::string position;
-};
-
-// Connects to the primary, reads its flavor and position, disconnects.
-Result<PrimaryPosition> ReadPrimaryPosition(const Target& primary) {
-  auto connection = Connection::Open(primary);
-  if (!connection) return connection.error();
-  auto version = ReadVersion(connection.value());
-  if (!version) return version.error();
-  auto position = ReadGtidPosition(connection.value(), version.value());
-  if (!position) return position.error();
-  return PrimaryPosition{version.value().flavor, std::move(position).value()};
-}
-
 }  // namespace
 
 const char* GtidPositionStatement(const ServerVersion& version) {
@@ -128,20 +112,36 @@ Result<bool> WaitForGtid(Connection& replica, const ServerVersion& version, std:
   }
 }
 
-Result<bool> WaitForPrimaryPosition(const Target& primary, const Target& replica, milliseconds timeout) {
-  auto position = ReadPrimaryPosition(primary);
+Result<PrimaryPosition> ReadPrimaryPosition(const Target& primary) {
+  auto connection = Connection::Open(primary);
+  if (!connection) return connection.error();
+  auto version = ReadVersion(connection.value());
+  if (!version) return version.error();
+  auto position = ReadGtidPosition(connection.value(), version.value());
   if (!position) return position.error();
+  return PrimaryPosition{version.value().flavor, std::move(position).value()};
+}
+
+
+Result<bool> WaitForPosition(const Target& replica, const Target& primary, const PrimaryPosition& position,
+                             milliseconds timeout) {
   auto connection = Connection::Open(replica);
   if (!connection) return connection.error();
   auto version = ReadVersion(connection.value());
   if (!version) return version.error();
-  if (version.value().flavor != position.value().flavor) {
+  if (version.value().flavor != position.flavor) {
     return Error{ErrorCode::kBadOption, 0,
                  "MySQL " + Where(replica) + ": a " + FlavorName(version.value().flavor) + " replica of a " +
-                     FlavorName(position.value().flavor) + " primary (" + Where(primary) +
+                     FlavorName(position.flavor) + " primary (" + Where(primary) +
                      ") cannot wait for its GTID position — is the primary setting right?"};
   }
-  return WaitForGtid(connection.value(), version.value(), position.value().position, timeout, replica.read_timeout);
+  return WaitForGtid(connection.value(), version.value(), position.position, timeout, replica.read_timeout);
+}
+
+Result<bool> WaitForPrimaryPosition(const Target& primary, const Target& replica, milliseconds timeout) {
+  auto position = ReadPrimaryPosition(primary);
+  if (!position) return position.error();
+  return WaitForPosition(replica, primary, position.value(), timeout);
 }
 
 }  // namespace caretaker::mysql

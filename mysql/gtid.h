@@ -51,6 +51,19 @@ Result<std::string> ReadGtidPosition(Connection& primary, const ServerVersion& v
 Result<bool> WaitForGtid(Connection& replica, const ServerVersion& version, std::string_view position,
                          std::chrono::milliseconds timeout, std::chrono::seconds read_timeout);
 
+struct PrimaryPosition {
+  Flavor flavor;
+  std::string position;
+};
+
+// Connects to the primary, reads its flavor and position, disconnects.
+Result<PrimaryPosition> ReadPrimaryPosition(const Target& primary);
+
+// Connects to `replica` and waits up to `timeout` for `position` (read from
+// `primary`, named in messages); a replica of another flavor is kBadOption.
+Result<bool> WaitForPosition(const Target& replica, const Target& primary, const PrimaryPosition& position,
+                             std::chrono::milliseconds timeout);
+
 // Opens both servers, reads their versions, the primary's position (the
 // primary connection is closed before waiting), and waits on the replica.
 Result<bool> WaitForPrimaryPosition(const Target& primary, const Target& replica, std::chrono::milliseconds timeout);

@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <string>
 
@@ -38,6 +39,12 @@ std::optional<Config> Load(const GlobalOptions& g) {
     return std::nullopt;
   }
   return std::move(config.value());
+}
+
+// Loads the config and runs `run` with it; exit 2 when it does not load.
+int WithConfig(const GlobalOptions& g, const std::function<int(const Config&)>& run) {
+  auto config = Load(g);
+  return config ? run(*config) : kExitUsage;
 }
 
 std::string Count(size_t n, const char* one, const char* many) {
@@ -116,49 +123,34 @@ void AddMaint(CLI::App& app, const GlobalOptions& g, MaintArgs& args, int& code)
   start->add_flag("--force-sessions", start_options.force_sessions,
                   "at the drain deadline, shut down the sessions left instead of giving up");
   start->callback([&] {
-    auto config = Load(g);
-    if (!config) {
-      code = kExitUsage;
-      return;
-    }
-    if (start_options.reason.find_first_not_of(" \t") == std::string::npos) {
-      std::cerr << "caretaker: --reason must say why (it is recorded and shown to others)\n";
-      code = kExitUsage;
-      return;
-    }
-    if (!for_text.empty()) {
-      start_options.for_duration = ParseDuration(for_text);
-      if (!start_options.for_duration || start_options.for_duration->count() <= 0) {
-        std::cerr << "caretaker: --for: expected a duration like \"30m\" or \"4h\", got \"" << for_text << "\"\n";
-        code = kExitUsage;
-        return;
+    code = WithConfig(g, [&](const Config& config) {
+      if (start_options.reason.find_first_not_of(" \t") == std::string::npos) {
+        std::cerr << "caretaker: --reason must say why (it is recorded and shown to others)\n";
+        return kExitUsage;
       }
-    }
-    code = RunMaintStart(*config, start_options, StdIo());
+      if (!for_text.empty()) {
+        start_options.for_duration = ParseDuration(for_text);
+        if (!start_options.for_duration || start_options.for_duration->count() <= 0) {
+          std::cerr << "caretaker: --for: expected a duration like \"30m\" or \"4h\", got \"" << for_text << "\"\n";
+          return kExitUsage;
+        }
+      }
+      return RunMaintStart(config, start_options, StdIo());
+    });
   });
 
   MaintStopOptions& stop_options = args.stop;
   auto* stop = maint->add_subcommand("stop", "put HOST back once mysqld, replication, catch-up and warm-up pass");
   stop->add_option("HOST", stop_options.host, "member: server name, POOL/SERVER, host or host:port")->required();
   stop->callback([&] {
-    auto config = Load(g);
-    if (!config) {
-      code = kExitUsage;
-      return;
-    }
-    code = RunMaintStop(*config, stop_options, StdIo());
+    code = WithConfig(g, [&](const Config& config) { return RunMaintStop(config, stop_options, StdIo()); });
   });
 
   bool& list_json = args.list_json;
   auto* list = maint->add_subcommand("list", "members in maintenance: who, why, since, until");
   list->add_flag("--json", list_json, "one JSON object for scripts");
   list->callback([&] {
-    auto config = Load(g);
-    if (!config) {
-      code = kExitUsage;
-      return;
-    }
-    code = RunMaintList(*config, list_json, StdIo());
+    code = WithConfig(g, [&](const Config& config) { return RunMaintList(config, list_json, StdIo()); });
   });
 }
 
@@ -188,13 +180,10 @@ int Main(int argc, char** argv) {
   status->add_flag("--json", status_options.json, "one JSON object for scripts");
   status->add_flag("--no-mysql", status_options.no_mysql, "HAProxy only: do not connect to the members' MySQL");
   status->callback([&] {
-    auto config = Load(g);
-    if (!config) {
-      code = kExitUsage;
-      return;
-    }
-    status_options.color = !status_options.json && isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
-    code = RunStatus(*config, status_options, std::cout);
+    code = WithConfig(g, [&](const Config& config) {
+      status_options.color = !status_options.json && isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
+      return RunStatus(config, status_options, std::cout);
+    });
   });
 
   MaintArgs maint_args;

@@ -5,7 +5,6 @@
 
 #include "mysql/connection.h"
 #include "mysql/gtid.h"
-#include "mysql/replica_probe.h"
 #include "src/gates.h"
 #include "src/log.h"
 #include "src/maint_cmd.h"
@@ -41,22 +40,6 @@ bool CheckedUpEverywhere(const haproxy::MergedServer& s) {
     if (on.stat.status.transition_of != 0) return false;
   }
   return true;
-}
-
-mysql::Result<std::string> ReadPrimaryPosition(const mysql::Target& primary) {
-  auto connection = mysql::Connection::Open(primary);
-  if (!connection) return connection.error();
-  auto version = mysql::ReadVersion(connection.value());
-  if (!version) return version.error();
-  return mysql::ReadGtidPosition(connection.value(), version.value());
-}
-
-mysql::Result<bool> WaitForPosition(const mysql::Target& replica, const std::string& position, Millis wait) {
-  auto connection = mysql::Connection::Open(replica);
-  if (!connection) return connection.error();
-  auto version = mysql::ReadVersion(connection.value());
-  if (!version) return version.error();
-  return mysql::WaitForGtid(connection.value(), version.value(), position, wait, replica.read_timeout);
 }
 
 mysql::Status RunWarmupQueries(const mysql::Target& target, const std::vector<std::string>& queries) {
@@ -230,17 +213,20 @@ Task<std::optional<Stop>> Back::Gates() {
 // nullopt when interrupted.
 Task<std::optional<mysql::Result<bool>>> Back::WaitForPrimary(SteadyTime deadline) {
   std::optional<mysql::Target> primary = s_.Primary();  // the config requires it with gtid_wait
-  auto read = s_.Blocking<mysql::Result<std::string>>([primary = *primary] { return ReadPrimaryPosition(primary); });
-  mysql::Result<std::string> position = co_await std::move(read);
+  auto read = s_.Blocking<mysql::Result<mysql::PrimaryPosition>>(
+      [primary = *primary] { return mysql::ReadPrimaryPosition(primary); });
+  mysql::Result<mysql::PrimaryPosition> position = co_await std::move(read);
   if (!position) co_return mysql::Result<bool>(position.error());
-  s_.progress().Update("catch-up", "waiting for the primary's GTID position " + position.value());
+  s_.progress().Update("catch-up", "waiting for the primary's GTID position " + position.value().position);
   mysql::Result<bool> reached = false;
   while (!s_.interrupted()) {
     Millis left = std::chrono::duration_cast<Millis>(deadline - Now());
     if (left <= Millis(0)) break;
     Millis slice = std::min<Millis>(left, std::chrono::seconds(5));
     auto wait = s_.Blocking<mysql::Result<bool>>(
-        [replica = s_.Target(), pos = position.value(), slice] { return WaitForPosition(replica, pos, slice); });
+        [replica = s_.Target(), primary = *primary, pos = position.value(), slice] {
+          return mysql::WaitForPosition(replica, primary, pos, slice);
+        });
     reached = co_await std::move(wait);
     if (!reached || reached.value()) break;
   }
