@@ -16,7 +16,9 @@
 namespace caretaker {
 namespace {
 
+using config_detail::CheckUnique;
 using config_detail::ErrorSink;
+using config_detail::FirstUse;
 using config_detail::Index;
 using config_detail::NameChars;
 using config_detail::Quote;
@@ -40,23 +42,6 @@ struct Defaults {
   DrainConfig drain;
   GatesConfig gates;
 };
-
-// Where a name was first seen, for "duplicate" messages that point back to it.
-struct FirstUse {
-  std::string path;
-  unsigned line;
-};
-
-// Records an error for a name already in `seen`, else remembers it.
-void CheckUnique(TableReader& t, std::string_view key, const std::string& name,
-                 std::map<std::string, FirstUse>& seen) {
-  const toml::node* node = t.table().get(key);
-  if (name.empty() || !node) return;
-  auto [it, inserted] = seen.try_emplace(name, FirstUse{t.path(), node->source().begin.line});
-  if (inserted) return;
-  t.Fail(node, key, "duplicate " + std::string(key) + " " + Quote(name) + " (first used by " +
-                        it->second.path + " at line " + std::to_string(it->second.line) + ")");
-}
 
 // min_in_service, max_out and count_unhealthy_as_out of [defaults] or a pool.
 policies::CapacityPolicy ReadCapacity(TableReader& t, const policies::CapacityPolicy& fallback) {
@@ -291,6 +276,20 @@ std::vector<PoolConfig> ReadPools(TableReader& root, const std::vector<HaproxyCo
 
 }  // namespace
 
+namespace config_detail {
+
+void CheckUnique(TableReader& t, std::string_view key, const std::string& name,
+                 std::map<std::string, FirstUse>& seen) {
+  const toml::node* node = t.table().get(key);
+  if (name.empty() || !node) return;
+  auto [it, inserted] = seen.try_emplace(name, FirstUse{t.path(), node->source().begin.line});
+  if (inserted) return;
+  t.Fail(node, key, "duplicate " + std::string(key) + " " + Quote(name) + " (first used by " +
+                        it->second.path + " at line " + std::to_string(it->second.line) + ")");
+}
+
+}  // namespace config_detail
+
 const HaproxyConfig* Config::FindHaproxy(std::string_view name) const {
   for (const auto& h : haproxy) {
     if (h.name == name) return &h;
@@ -301,6 +300,13 @@ const HaproxyConfig* Config::FindHaproxy(std::string_view name) const {
 const PoolConfig* Config::FindPool(std::string_view name) const {
   for (const auto& p : pools) {
     if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+const TaskConfig* Config::FindTask(std::string_view name) const {
+  for (const auto& t : tasks) {
+    if (t.name == name) return &t;
   }
   return nullptr;
 }
@@ -328,7 +334,7 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& path) 
   }
   ErrorSink sink(path);
   TableReader root(sink, doc, "");
-  root.CheckKeys({"state", "defaults", "mysql", "haproxy", "pools"});
+  root.CheckKeys({"state", "defaults", "mysql", "haproxy", "pools", "tasks", "roll"});
   Config config;
   config.path = path;
   config.state_dir = ReadStateDir(root, config.state_dir);
@@ -336,6 +342,8 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& path) 
   config.mysql = ReadMysql(root);
   if (sink.ok()) config.haproxy = ReadHaproxies(root, defaults);
   if (sink.ok()) config.pools = ReadPools(root, config.haproxy, defaults);
+  if (sink.ok()) config.tasks = config_detail::ReadTasks(root);
+  if (sink.ok()) config.roll = config_detail::ReadRoll(root);
   if (!sink.ok()) return sink.error();
   return config;
 }

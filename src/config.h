@@ -56,6 +56,16 @@ struct DrainConfig {
   Millis poll_interval{100};  // how often sessions are counted
 };
 
+// Gates a task turned off (its `gates_off`), never set by [gates]. mysqld off
+// means no probe at all, so the loader requires the others off with it.
+struct GatesOff {
+  bool mysqld = false;
+  bool replication = false;
+  bool catch_up = false;
+  bool warmup = false;
+  bool any() const { return mysqld || replication || catch_up || warmup; }
+};
+
 // The gates a server passes before it is put back in traffic, in order:
 // mysqld answers with both replication threads running, replication caught
 // up, warm. Each has its own deadline; a gate that times out leaves the server
@@ -74,6 +84,7 @@ struct GatesConfig {
   std::vector<int> weight_ramp;                    // percents, rising, last is 100; empty: no ramp
   Millis ramp_hold{30000};                         // time at each ramp step but the last
   Millis enable_timeout{30000};                    // READY confirmed and UP on every instance
+  GatesOff off;                                    // from the task being run; all on by default
 };
 
 struct PrimaryConfig {
@@ -97,6 +108,48 @@ struct PoolConfig {
   unsigned column = 0;
 };
 
+// One step of a task: a command run while the host is out of traffic.
+// Exactly one of argv / shell is set ([[tasks.steps]] command = [...] / "...").
+// Placeholders {host} {port} {server} {pool} are replaced in each argv element
+// as they are, and in a shell string shell-quoted.
+struct StepConfig {
+  std::string name;               // default: the command as written
+  std::vector<std::string> argv;  // command = ["systemctl", "restart", "mariadb"]
+  std::string shell;              // command = "systemctl restart mariadb" (sh -c)
+  Millis timeout{std::chrono::minutes(10)};
+  int retries = 0;                // more attempts after a failure (0: none)
+  Millis retry_delay{5000};
+  unsigned line = 0;              // where its table starts, for messages
+};
+
+enum class StepTransport { kLocal, kSsh };
+const char* StepTransportName(StepTransport transport);  // "local", "ssh"
+
+// How `transport = "ssh"` reaches a member's host (the member's `host`).
+struct SshConfig {
+  std::string user;                  // empty: ssh's default
+  uint16_t port = 22;
+  std::vector<std::string> options;  // extra ssh arguments, before the host
+};
+
+// [[tasks]]: what a rolling walk does on each host, between drain and gates.
+struct TaskConfig {
+  std::string name;  // unique
+  std::string description;
+  StepTransport transport = StepTransport::kLocal;
+  SshConfig ssh;
+  std::vector<StepConfig> steps;  // at least one
+  GatesOff gates_off;             // gates = ["warm-up", ...] named in gates_off
+  unsigned line = 0;
+  unsigned column = 0;
+};
+
+// [roll]: limits of rolling walks.
+struct RollConfig {
+  int max_concurrent_hosts = 20;  // hosts out at once across every pool of one caretaker
+  Millis pause_deadline{std::chrono::minutes(30)};  // a walk paused on capacity this long fails
+};
+
 struct MysqlConfig {
   std::string user = "caretaker";
   std::string password_file;  // path; mode must not allow group/other access
@@ -113,9 +166,12 @@ struct Config {
   std::vector<HaproxyConfig> haproxy;
   MysqlConfig mysql;
   std::vector<PoolConfig> pools;
+  std::vector<TaskConfig> tasks;
+  RollConfig roll;
 
   const HaproxyConfig* FindHaproxy(std::string_view name) const;
   const PoolConfig* FindPool(std::string_view name) const;
+  const TaskConfig* FindTask(std::string_view name) const;
 };
 
 // Reads and validates the file at `path`. The error's message is

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -121,6 +122,24 @@ class TableReader {
 // each key not set falls back to `fallback`'s value.
 DrainConfig ReadDrain(TableReader& parent, const DrainConfig& fallback);
 GatesConfig ReadGates(TableReader& parent, const GatesConfig& fallback);
+
+// The [[tasks]] tables of the document root (config_tasks.cc): none when the
+// key is absent; names unique.
+std::vector<TaskConfig> ReadTasks(TableReader& root);
+// The [roll] table of the document root; the built-in values when absent.
+RollConfig ReadRoll(TableReader& root);
+
+// Where a name was first seen, for "duplicate" messages that point back to it.
+struct FirstUse {
+  std::string path;
+  unsigned line;
+};
+
+// Records an error for `t`'s `key` when `name` is already in `seen` (naming
+// where it was first used), else remembers it; empty names are skipped.
+// Defined in config.cc.
+void CheckUnique(TableReader& t, std::string_view key, const std::string& name,
+                 std::map<std::string, FirstUse>& seen);
 
 // Reads all of `fd` into `out`; returns 0 or the errno of the failed read.
 int ReadAll(int fd, std::string& out);
