@@ -49,6 +49,19 @@ if [ -r "$pid_file" ]; then
   done
 fi
 
+# A replica's mariadbd started by its control script (a task step) is not in
+# PID_FILE until the owner adopts it: its own pid file names it.
+for f in "$dir"/*/mysqld.pid; do
+  [ -r "$f" ] || continue
+  read -r pid < "$f" || continue
+  if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$dir/"; then
+    echo "watchdog: kill -KILL $pid (from $f)"
+    kill -9 "$pid" 2>/dev/null
+    tries=0
+    while [ -d "/proc/$pid" ] && [ $tries -lt 100 ]; do tries=$((tries + 1)); sleep 0.1; done
+  fi
+done
+
 if [ "$keep" != 1 ]; then
   rm -rf -- "$dir"
 fi

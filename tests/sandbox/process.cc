@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
@@ -218,6 +219,35 @@ void StopProcesses(const std::vector<pid_t>& pids, std::chrono::milliseconds gra
     while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
     }
   }
+}
+
+bool ProcessAlive(pid_t pid) {
+  if (pid <= 0) return false;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return false;
+  size_t paren = stat.rfind(") ");  // the command name may hold spaces and parens
+  if (paren == std::string::npos || paren + 2 >= stat.size()) return false;
+  char state = stat[paren + 2];
+  return state != 'Z' && state != 'X';
+}
+
+void StopForeign(pid_t pid, std::chrono::milliseconds grace) {
+  if (!ProcessAlive(pid)) return;
+  ::kill(pid, SIGTERM);
+  ::kill(pid, SIGCONT);
+  auto deadline = Clock::now() + grace;
+  while (ProcessAlive(pid) && Clock::now() < deadline) std::this_thread::sleep_for(kPollInterval);
+  if (!ProcessAlive(pid)) return;
+  ::kill(pid, SIGKILL);
+  auto gone = Clock::now() + std::chrono::seconds(5);
+  while (ProcessAlive(pid) && Clock::now() < gone) std::this_thread::sleep_for(kPollInterval);
+}
+
+bool CmdlineContains(pid_t pid, std::string_view needle) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return cmdline.find(needle) != std::string::npos;
 }
 
 std::string DescribeWaitStatus(int status) {

@@ -75,6 +75,17 @@ bool WaitContinued(pid_t pid, std::chrono::milliseconds timeout);
 void StopProcesses(const std::vector<pid_t>& pids, std::chrono::milliseconds grace);
 
 // "exit 1", "killed by signal 9 (Killed)".
+// Whether `pid` is a running process (not a zombie): for processes that are
+// not our children, which waitpid cannot see.
+bool ProcessAlive(pid_t pid);
+
+// SIGTERM to a process that is not our child, polled until it is gone; then
+// SIGKILL after `grace`.
+void StopForeign(pid_t pid, std::chrono::milliseconds grace);
+
+// Whether /proc/PID/cmdline contains `needle` (a data dir, say).
+bool CmdlineContains(pid_t pid, std::string_view needle);
+
 std::string DescribeWaitStatus(int status);
 
 // The exit code a shell would report: the exit status, or 128 + signal.

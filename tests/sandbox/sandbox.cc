@@ -115,6 +115,7 @@ void Sandbox::Impl::Boot(const Options& start_options) {
   WriteCaretakerConfig();
 
   InstallDataDirs();
+  for (auto& replica : replicas) WriteControlScript(replica);
   progress.Step("data dir made and copied for " + std::to_string(replicas.size()) + " replicas");
   SpawnMysqld(primary);
   for (auto& replica : replicas) SpawnMysqld(replica);
@@ -179,6 +180,14 @@ void Sandbox::Impl::WriteCaretakerConfig() const {
     toml += "\n[[pools.members]]\nserver = " + TomlString(r.name) +
             "\nhost = \"127.0.0.1\"\nport = " + std::to_string(r.port) + "\n";
   }
+  // A real restart of each replica's mariadbd, through its control script.
+  const std::string control = TomlString(dir + "/{server}/control");
+  toml += "\n[[tasks]]\nname = \"restart\"\ndescription = \"stop and start mariadbd (the sandbox's control "
+          "script)\"\n"
+          "  [[tasks.steps]]\n  name = \"stop mariadbd\"\n  command = [" + control + ", \"stop\"]\n"
+          "  timeout = \"60s\"\n"
+          "  [[tasks.steps]]\n  name = \"start mariadbd\"\n  command = [" + control + ", \"start\"]\n"
+          "  timeout = \"90s\"\n";
   WriteFile(config_path, toml);
 }
 
@@ -188,8 +197,14 @@ void Sandbox::Impl::Teardown() noexcept {
     std::vector<pid_t> pids;
     for (auto& h : haproxies) pids.push_back(std::exchange(h.pid, 0));
     pids.push_back(std::exchange(primary.pid, 0));
-    for (auto& r : replicas) pids.push_back(std::exchange(r.pid, 0));
+    for (auto& r : replicas) {
+      if (watchdog) Resync(r);
+      if (!r.adopted) pids.push_back(std::exchange(r.pid, 0));
+    }
     StopProcesses(pids, kStopGrace);
+    for (auto& r : replicas) {
+      if (r.adopted) StopForeign(std::exchange(r.pid, 0), kStopGrace);
+    }
     if (!dir.empty() && !options.keep_dir) fs::remove_all(dir);
     if (watchdog) watchdog->Disarm();
     auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
@@ -246,10 +261,15 @@ void Sandbox::StopReplica(size_t i) { impl_->StopMysqld(At(impl_->replicas, i, "
 
 void Sandbox::StartReplica(size_t i) {
   MysqlNode& node = At(impl_->replicas, i, "replica");
+  impl_->Resync(node);
   if (node.pid == 0) impl_->SpawnMysqld(node);
   auto deadline = Clock::now() + kStartTimeout;
   impl_->WaitMysqlReady(node, deadline);
   impl_->WaitReplicaRunning(node, deadline);
+}
+
+void Sandbox::Resync() {
+  for (auto& replica : impl_->replicas) impl_->Resync(replica);
 }
 
 void Sandbox::PauseHaproxy(size_t i) {

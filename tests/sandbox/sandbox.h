@@ -41,6 +41,12 @@ struct MysqlNode {
   std::string datadir;
   std::string error_log;
   pid_t pid = 0;         // 0 while stopped
+  // Replicas: `control start|stop` stops or starts its mariadbd as a
+  // maintenance task's step would. A server started that way is not a child
+  // of the sandbox: it is adopted from its pid file (`adopted`) by the next
+  // StopReplica/StartReplica/Resync, and by the teardown.
+  std::string control;
+  bool adopted = false;
 };
 
 struct HaproxyNode {
@@ -89,6 +95,9 @@ class Sandbox {
   // replication threads run. HAProxy notices on its own: call WaitAllUp().
   void StopReplica(size_t i);
   void StartReplica(size_t i);
+  // Catches up with what `control` scripts did: a server that exited is
+  // reaped, one started by a script is adopted (see MysqlNode::control).
+  void Resync();
 
   // SIGSTOP / SIGCONT of HAProxy instance i: its sockets accept but never answer.
   // Both return once the kernel reports the change; repeating one is a no-op.

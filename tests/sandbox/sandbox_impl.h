@@ -69,6 +69,10 @@ struct Sandbox::Impl {
   void WaitCaughtUp(const MysqlNode& replica, const std::string& gtid_pos,
                     Clock::time_point deadline) const;
   void StopMysqld(MysqlNode& node);
+  // The `control` script of a replica (its argv, sockets and files).
+  void WriteControlScript(MysqlNode& node) const;
+  // Reaps a child that exited, adopts a server a control script started.
+  void Resync(MysqlNode& node);
 
   // sandbox_haproxy.cc
   void SpawnHaproxy(HaproxyNode& node);

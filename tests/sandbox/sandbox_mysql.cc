@@ -2,6 +2,7 @@
 // server, mariadbd processes, accounts and GTID replication, all through the
 // `mariadb` client as root over unix sockets.
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
@@ -216,10 +217,81 @@ void Sandbox::Impl::WaitReplicaRunning(const MysqlNode& replica,
 }
 
 void Sandbox::Impl::StopMysqld(MysqlNode& node) {
+  Resync(node);
   if (node.pid == 0) return;
   pid_t pid = std::exchange(node.pid, 0);
-  StopProcesses({pid}, kStopGrace);
+  if (std::exchange(node.adopted, false)) {
+    StopForeign(pid, kStopGrace);
+  } else {
+    StopProcesses({pid}, kStopGrace);
+  }
   watchdog->Untrack(pid);
+}
+
+void Sandbox::Impl::Resync(MysqlNode& node) {
+  if (node.pid != 0 && !node.adopted && PeekExit(node.pid)) {
+    TryReap(node.pid);  // stopped by its control script
+    watchdog->Untrack(std::exchange(node.pid, 0));
+  }
+  if (node.pid != 0 && node.adopted && !ProcessAlive(node.pid)) {
+    watchdog->Untrack(std::exchange(node.pid, 0));
+    node.adopted = false;
+  }
+  if (node.pid != 0) return;
+  std::ifstream in(NodeHome(node) + "/mysqld.pid");
+  pid_t pid = 0;
+  if (!(in >> pid) || !ProcessAlive(pid) || !CmdlineContains(pid, node.datadir)) return;
+  node.pid = pid;
+  node.adopted = true;
+  watchdog->Track(pid, "mariadbd " + node.name + " (started by its control script)");
+}
+
+namespace {
+
+std::string Sh(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
+
+void Sandbox::Impl::WriteControlScript(MysqlNode& node) const {
+  std::string argv;
+  for (const std::string& arg : MariadbdArgv(node)) argv += " " + Sh(arg);
+  node.control = NodeHome(node) + "/control";
+  WriteFile(node.control,
+            "#!/bin/sh\n"
+            "# control stop|start: this sandbox replica's mariadbd, as a maintenance task\n"
+            "# step stops and starts it. Written by the sandbox.\n"
+            "set -u\n"
+            "name=" + Sh(node.name) + "\n"
+            "pid_file=" + Sh(NodeHome(node) + "/mysqld.pid") + "\n"
+            "socket=" + Sh(node.socket) + "\n"
+            "pid=$(cat \"$pid_file\" 2>/dev/null || true)\n"
+            "alive() { [ -n \"$pid\" ] && [ -r /proc/$pid/stat ] && "
+            "! sed 's/.*) //' /proc/$pid/stat | grep -q '^[ZX]'; }\n"
+            "case ${1:-} in\n"
+            "stop)\n"
+            "  if ! alive; then echo \"$name: mariadbd is not running\"; exit 0; fi\n"
+            "  echo \"$name: stopping mariadbd (pid $pid)\"\n"
+            "  kill -TERM \"$pid\"\n"
+            "  i=0; while alive; do i=$((i + 1))\n"
+            "    if [ $i -gt 600 ]; then echo \"$name: mariadbd $pid did not stop in 60s\" >&2; exit 1; fi\n"
+            "    sleep 0.1; done\n"
+            "  echo \"$name: mariadbd stopped\" ;;\n"
+            "start)\n"
+            "  if alive; then echo \"$name: mariadbd is already running (pid $pid)\"; exit 0; fi\n"
+            "  echo \"$name: starting mariadbd\"\n"
+            "  setsid" + argv + " >>" + Sh(node.error_log) + " 2>&1 </dev/null &\n"
+            "  i=0; until mariadb-admin --no-defaults --socket=\"$socket\" -uroot ping >/dev/null 2>&1; do\n"
+            "    i=$((i + 1))\n"
+            "    if [ $i -gt 600 ]; then echo \"$name: mariadbd does not answer after 60s\" >&2; exit 1; fi\n"
+            "    sleep 0.1; done\n"
+            "  echo \"$name: mariadbd answers (pid $(cat \"$pid_file\"))\" ;;\n"
+            "*) echo \"usage: $0 stop|start\" >&2; exit 2 ;;\n"
+            "esac\n",
+            0755);
 }
 
 }  // namespace caretaker::sandbox
