@@ -199,6 +199,24 @@ BackendView MergeBackend(std::string_view backend, const std::vector<InstanceDum
   return MergeBackend(backend, pointers, order);
 }
 
+bool CheckedUpEverywhere(const MergedServer& s) {
+  if (!s.up_everywhere) return false;
+  for (const ServerOnInstance& on : s.instances) {
+    if (on.stat.status.transition_of != 0) return false;
+  }
+  return true;
+}
+
+std::string HealthByInstance(const MergedServer& s) {
+  std::string out;
+  for (const ServerOnInstance& on : s.instances) {
+    out += (out.empty() ? "" : ", ") + on.instance + " " +
+           (on.error ? "unreadable" : on.stat.status.raw + " " + AdminName(on.admin)) +
+           (on.stat.check_status.empty() ? "" : " (" + on.stat.check_status + ")");
+  }
+  return out;
+}
+
 bool ApplyReport::ok() const {
   return std::none_of(outcomes.begin(), outcomes.end(), [](const InstanceOutcome& o) { return o.error.has_value(); });
 }

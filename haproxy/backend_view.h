@@ -60,6 +60,14 @@ struct MergedServer {
   int64_t sessions = 0;    // scur summed over instances
 };
 
+// UP on every instance after a fresh passed check: leaving MAINT marks a
+// server "UP 1/2" (health at `rise`, not yet full) before any check ran; one
+// passed check makes it plain "UP".
+bool CheckedUpEverywhere(const MergedServer& s);
+
+// "lb1 DOWN READY (L4CON), lb2 UP READY": what each instance says of the server.
+std::string HealthByInstance(const MergedServer& s);
+
 struct BackendView {
   std::string backend;
   std::vector<MergedServer> servers;  // in the order of `order`, then unknown ones by name

@@ -97,4 +97,14 @@ std::optional<BufferPoolLoad> BufferPoolLoadFromRows(const Rows& rows) {
   return std::nullopt;
 }
 
+Status RunWarmupQueries(const Target& target, const std::vector<std::string>& queries) {
+  auto connection = Connection::Open(target);
+  if (!connection) return connection.error();
+  for (const std::string& q : queries) {
+    auto rows = connection.value().Query(q);
+    if (!rows) return rows.error();
+  }
+  return Ok();
+}
+
 }  // namespace caretaker::mysql

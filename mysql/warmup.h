@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mysql/connection.h"
 
@@ -51,5 +52,9 @@ inline constexpr std::string_view kBufferPoolLoadStatement = "SHOW GLOBAL STATUS
 // Reads its result (Variable_name, Value). nullopt when there is no such row
 // (a server without InnoDB) or the value is NULL.
 std::optional<BufferPoolLoad> BufferPoolLoadFromRows(const Rows& rows);
+
+// Runs each query once, in order, on one new connection (rows are read and
+// dropped): the warm-up queries of a pool. The first failure ends it.
+Status RunWarmupQueries(const Target& target, const std::vector<std::string>& queries);
 
 }  // namespace caretaker::mysql

@@ -81,6 +81,16 @@ std::string HumanDuration(Millis d) {
 HealthGates::HealthGates(const GatesConfig& config, SteadyTime start)
     : config_(config), start_(start), gate_start_(start) {
   step_ = {GateStep::Action::kProbe, Gate::kMysqld, start, ""};  // nothing seen yet
+  // mysqld off turns every gate off: the others need an answering server.
+  if (config_.off.mysqld) step_ = {GateStep::Action::kPassed, Gate::kDone, start, "every gate is off"};
+}
+
+// The first gate from `gate` on that the task did not turn off.
+Gate HealthGates::SkipOff(Gate gate) const {
+  if (gate == Gate::kReplication && config_.off.replication) gate = Gate::kCatchUp;
+  if (gate == Gate::kCatchUp && config_.off.catch_up) gate = Gate::kWarmup;
+  if (gate == Gate::kWarmup && config_.off.warmup) gate = Gate::kDone;
+  return gate;
 }
 
 SteadyTime HealthGates::Deadline() const {
@@ -96,6 +106,7 @@ SteadyTime HealthGates::Deadline() const {
 
 void HealthGates::Enter(Gate gate, SteadyTime now) {
   passed_.emplace_back(step_.gate, Since(gate_start_, now));
+  gate = SkipOff(gate);
   gate_start_ = now;
   good_reads_ = 0;
   step_.gate = gate;
@@ -195,9 +206,10 @@ void HealthGates::ObserveCatchUp(const mysql::ReplicaStatus& status, SteadyTime 
 
 void HealthGates::ObserveWarmup(const mysql::ReplicaStatus& status, SteadyTime now) {
   // Replication must stay healthy while the pool warms: never ready before caught up.
-  std::string error = ThreadError(status);
+  std::string error = config_.off.replication ? "" : ThreadError(status);
   if (!error.empty()) return Fail(error);
-  if (!status.ThreadsRunning() || !status.lag || *status.lag > config_.max_lag) {
+  const bool behind = !status.ThreadsRunning() || !status.lag || *status.lag > config_.max_lag;
+  if (!config_.off.catch_up && behind) {
     std::string seen = (status.ThreadsRunning() ? LagWords(status) : ThreadWords(status)) + ", max_lag " +
                        HumanDuration(config_.max_lag);
     if (!Late(now, "replication fell behind: " + seen)) Wait(now, "replication fell behind: " + seen);

@@ -13,6 +13,9 @@
 //                dump file), was aborted, or has not started for 10 s (load
 //                at startup off) — then the warm-up queries ran   warmup_timeout
 // mysql_timeout counts from the start; the others from when their gate began.
+// Gates in config.off are skipped (and not listed in passed()); with mysqld
+// off nothing is probed at all. With catch-up off, warm-up no longer checks
+// lag; with replication off, it no longer checks the threads.
 //
 // The driver asks Next() what to do, performs it, and reports the result with
 // the matching On...() call; every call returns the new Step. A Step carries a
@@ -63,6 +66,7 @@ class HealthGates {
   GateStep OnWarmupQueries(const mysql::Status& ran, SteadyTime now);
 
  private:
+  Gate SkipOff(Gate gate) const;
   void Enter(Gate gate, SteadyTime now);
   void Restart(SteadyTime now);  // mysqld went away: start over
   void Wait(SteadyTime now, std::string text);

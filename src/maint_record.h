@@ -29,7 +29,8 @@ struct MaintRecord {
   std::string reason;  // --reason, never empty
   SysSeconds since{};
   std::optional<SysSeconds> until;  // --for; nullopt: no end set
-  // Where the host is in its walk: "draining", "maint", "enabling".
+  // Where the host is in its walk: "draining", "maint", "steps" (a roll's
+  // task is running on it), "enabling".
   std::string phase = "draining";
 
   bool Expired(SysSeconds now) const { return until && *until <= now; }

@@ -21,37 +21,6 @@ using maint_detail::Task;
 
 SteadyTime Now() { return std::chrono::steady_clock::now(); }
 
-// "lb1 DOWN (L4CON), lb2 UP": what each instance says of the server.
-std::string HealthByInstance(const haproxy::MergedServer& s) {
-  std::string out;
-  for (const haproxy::ServerOnInstance& on : s.instances) {
-    out += (out.empty() ? "" : ", ") + on.instance + " " + on.stat.status.raw + " " +
-           haproxy::AdminName(on.admin) + (on.stat.check_status.empty() ? "" : " (" + on.stat.check_status + ")");
-  }
-  return out;
-}
-
-// UP on every instance after a fresh passed check: leaving MAINT marks a
-// server "UP 1/2" (health at `rise`, not yet full) before any check ran; one
-// passed check makes it plain "UP".
-bool CheckedUpEverywhere(const haproxy::MergedServer& s) {
-  if (!s.up_everywhere) return false;
-  for (const haproxy::ServerOnInstance& on : s.instances) {
-    if (on.stat.status.transition_of != 0) return false;
-  }
-  return true;
-}
-
-mysql::Status RunWarmupQueries(const mysql::Target& target, const std::vector<std::string>& queries) {
-  auto connection = mysql::Connection::Open(target);
-  if (!connection) return connection.error();
-  for (const std::string& q : queries) {
-    auto rows = connection.value().Query(q);
-    if (!rows) return rows.error();
-  }
-  return mysql::Ok();
-}
-
 class Back {
  public:
   Back(Session& s, const MaintIo& io) : s_(s), io_(io) {}
@@ -130,14 +99,14 @@ Task<std::optional<Stop>> Back::Preflight() {
       in_service_already_ = server.up_everywhere;
       if (!in_service_already_) {
         co_return Stop{kExitFailed, s_.server() + " is not in maintenance but is not UP everywhere (" +
-                                        HealthByInstance(server) + "); nothing was changed"};
+                                        haproxy::HealthByInstance(server) + "); nothing was changed"};
       }
       co_return std::nullopt;
     }
     // Out of traffic without a record: someone took it out by hand. Record it
     // before touching it, so a failure below leaves it out WITH a record.
     s_.progress().Note("note: " + s_.server() + " has no maintenance record but is out of traffic (" +
-                       HealthByInstance(server) + "); recording it, then putting it back through the gates");
+                       haproxy::HealthByInstance(server) + "); recording it, then putting it back through the gates");
     MaintRecord r;
     r.pool = s_.pool().name;
     r.server = s_.server();
@@ -255,7 +224,7 @@ Task<void> Back::Perform(HealthGates& gates) {
     if (reached) gates.OnGtidWait(*reached, now);  // nullopt: interrupted
   } else if (step.action == GateStep::Action::kWarmupQueries) {
     auto run = s_.Blocking<mysql::Status>(
-        [target = s_.Target(), queries = s_.pool().gates.warmup_queries] { return RunWarmupQueries(target, queries); });
+        [target = s_.Target(), queries = s_.pool().gates.warmup_queries] { return mysql::RunWarmupQueries(target, queries); });
     mysql::Status ran = co_await std::move(run);
     gates.OnWarmupQueries(ran, Now());
   }
@@ -288,8 +257,8 @@ Task<std::optional<Stop>> Back::ConfirmUp() {
     Result<haproxy::BackendView> view = co_await std::move(read);
     if (view) {
       const haproxy::MergedServer& server = s_.ServerIn(view.value());
-      if (CheckedUpEverywhere(server)) co_return std::nullopt;
-      seen = HealthByInstance(server);
+      if (haproxy::CheckedUpEverywhere(server)) co_return std::nullopt;
+      seen = haproxy::HealthByInstance(server);
       s_.progress().Update("enable", "waiting for UP: " + seen);
     } else {
       seen = view.error().message;
