@@ -1,0 +1,296 @@
+// The pool level of the walk: which members start, reads of the pool, pause,
+// stop. The member level (drain .. enable) is in walker_host.cc.
+#include "src/walker.h"
+
+#include <algorithm>
+
+namespace caretaker {
+
+const char* LbStateName(LbState state) {
+  switch (state) {
+    case LbState::kReady: return "ready";
+    case LbState::kDrain: return "drain";
+    case LbState::kMaint: return "maint";
+  }
+  return "?";
+}
+
+const char* HostPhaseName(HostPhase phase) {
+  switch (phase) {
+    case HostPhase::kPending: return "pending";
+    case HostPhase::kDraining: return "draining";
+    case HostPhase::kRestoring: return "restoring";
+    case HostPhase::kMaint: return "maint";
+    case HostPhase::kStep: return "step";
+    case HostPhase::kGates: return "gates";
+    case HostPhase::kEnabling: return "enabling";
+    case HostPhase::kDone: return "done";
+    case HostPhase::kFailed: return "failed";
+    case HostPhase::kStopped: return "stopped";
+    case HostPhase::kSkipped: return "skipped";
+  }
+  return "?";
+}
+
+namespace {
+
+bool Active(HostPhase phase) {
+  return phase != HostPhase::kPending && phase != HostPhase::kDone && phase != HostPhase::kFailed &&
+         phase != HostPhase::kStopped && phase != HostPhase::kSkipped;
+}
+
+const MemberView* FindIn(const PoolView& view, const std::string& server) {
+  for (const MemberView& m : view.members) {
+    if (m.server == server) return &m;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Walker::Walker(WalkSpec spec, SteadyTime now) : spec_(std::move(spec)), next_decide_(now) {
+  for (size_t i = 0; i < spec_.members.size(); ++i) {
+    HostStatus s;
+    s.server = spec_.members[i];
+    hosts_.push_back(std::move(s));
+    Host h;
+    h.index = i;
+    state_.push_back(std::move(h));
+  }
+}
+
+Walker::Host& Walker::HostOf(const std::string& server) {
+  for (Host& h : state_) {
+    if (hosts_[h.index].server == server) return h;
+  }
+  return state_.front();  // the driver only reports actions it was given
+}
+
+size_t Walker::active() const {
+  return static_cast<size_t>(
+      std::count_if(hosts_.begin(), hosts_.end(), [](const HostStatus& s) { return Active(s.phase); }));
+}
+
+bool Walker::CanStart() const {
+  if (stopping_ != Stopping::kNo) return false;
+  return std::any_of(hosts_.begin(), hosts_.end(), [](const HostStatus& s) { return s.phase == HostPhase::kPending; });
+}
+
+bool Walker::finished() const {
+  if (observing_ || active() > 0) return false;
+  return stopping_ != Stopping::kNo || !CanStart();
+}
+
+void Walker::Emit(Host& h, SteadyTime now, std::vector<WalkAction>& out) {
+  if (h.busy || !h.todo || now < h.wake) return;
+  out.push_back(std::move(*h.todo));
+  h.todo.reset();
+  h.busy = true;
+}
+
+bool Walker::WantsView(const Host& h, SteadyTime now) const { return h.want_view && !h.busy && now >= h.wake; }
+
+std::vector<WalkAction> Walker::Next(SteadyTime now, size_t slots) {
+  std::vector<WalkAction> out;
+  for (Host& h : state_) Emit(h, now, out);
+  StartHosts(now, slots, out);
+  starved_ = CanStart() && slots == 0;
+  if (observing_) return out;
+  bool hosts_want = std::any_of(state_.begin(), state_.end(), [&](const Host& h) { return WantsView(h, now); });
+  bool decide = CanStart() && slots > 0 && now >= next_decide_ && !decide_view_;
+  if (hosts_want || decide) {
+    WalkAction observe;
+    observe.kind = WalkAction::Kind::kObserve;
+    observe.seq = next_seq_++;
+    observe.with_mysql = decide;
+    observe_with_mysql_ = decide;
+    observing_ = true;
+    out.push_back(std::move(observe));
+  }
+  return out;
+}
+
+std::optional<SteadyTime> Walker::WakeAt() const {
+  std::optional<SteadyTime> at;
+  auto consider = [&](SteadyTime t) { at = at ? std::min(*at, t) : t; };
+  for (const Host& h : state_) {
+    if (h.busy) continue;
+    // A read in flight answers a member waiting for one: its result, not a
+    // time, wakes the driver.
+    if (h.todo || (h.want_view && !observing_)) consider(h.wake);
+  }
+  if (CanStart() && !starved_ && !observing_) consider(next_decide_);
+  return at;
+}
+
+void Walker::OnObserved(uint64_t seq, const Result<PoolView>& view, SteadyTime now) {
+  observing_ = false;
+  if (observe_with_mysql_) {
+    if (view) {
+      decide_view_ = view.value();
+    } else {
+      waiting_for_ = "cannot read the pool: " + view.error().message;
+      next_decide_ = now + spec_.gates.probe_interval;
+      UpdatePause(false, now);
+    }
+  }
+  for (Host& h : state_) {
+    if (!h.want_view || h.busy || seq < h.min_seq) continue;
+    HostStatus& s = StatusOf(h);
+    const MemberView* m = view ? FindIn(view.value(), s.server) : nullptr;
+    if (!m) {
+      // Unreadable: wait, but deadlines still count.
+      s.detail = view ? "not in the pool's backend any more" : "cannot read HAProxy: " + view.error().message;
+      MemberView unknown;
+      unknown.server = s.server;
+      unknown.out_everywhere = true;  // unknown: never taken for undone
+      unknown.sessions = -1;
+      if (h.sub == Sub::kSessions) CheckDrain(h, unknown, now);
+      if (h.sub == Sub::kUp) CheckUp(h, unknown, now);
+      continue;
+    }
+    if (h.sub == Sub::kSessions) CheckDrain(h, *m, now);
+    if (h.sub == Sub::kUp) CheckUp(h, *m, now);
+  }
+}
+
+// Members that may start, best first: already out of service, then in order.
+std::vector<Walker::Host*> Walker::Candidates(const PoolView& view, SteadyTime now) {
+  std::vector<Host*> first, then;
+  for (Host& h : state_) {
+    HostStatus& s = StatusOf(h);
+    if (s.phase != HostPhase::kPending) continue;
+    const MemberView* m = FindIn(view, s.server);
+    if (m && !m->held_by.empty()) {
+      s.detail = "held by another maintenance record (" + m->held_by + ")";
+      End(h, HostPhase::kSkipped, now);
+      Event(s.server, "skipped: " + s.detail, true);
+      continue;
+    }
+    bool out = m && m->state != policies::Member::State::kInService;
+    (out ? first : then).push_back(&h);
+  }
+  first.insert(first.end(), then.begin(), then.end());
+  return first;
+}
+
+void Walker::StartHosts(SteadyTime now, size_t slots, std::vector<WalkAction>& out) {
+  if (!decide_view_) return;
+  // A read serves the decision right after it, even one that cannot start
+  // anything: a start later (slots back) needs a newer read.
+  PoolView view = std::move(*decide_view_);
+  decide_view_.reset();
+  if (stopping_ != Stopping::kNo || slots == 0) return;
+  policies::PoolSnapshot snapshot{spec_.pool, {}};
+  for (const MemberView& m : view.members) {
+    policies::Member member{m.server, m.state};
+    for (const Host& h : state_) {
+      // Out because of this walk, whatever HAProxy said a moment ago, until
+      // HAProxy reported it UP: before that it may still go back to MAINT.
+      if (hosts_[h.index].server == m.server && Active(hosts_[h.index].phase) && !UpConfirmed(h)) {
+        member.state = policies::Member::State::kDrained;
+      }
+    }
+    snapshot.members.push_back(member);
+  }
+  size_t started = 0;
+  std::string refused;
+  for (Host* h : Candidates(view, now)) {
+    const std::string& server = StatusOf(*h).server;
+    if (started == slots) {
+      refused = "[roll] max_concurrent_hosts is reached (hosts out at once across every pool)";
+      break;
+    }
+    policies::Decision decision = policies::MayTakeOut(spec_.capacity, snapshot, server);
+    if (!decision.allowed()) {
+      refused = decision.reason;
+      break;
+    }
+    for (policies::Member& m : snapshot.members) {
+      if (m.name == server) m.state = policies::Member::State::kDrained;
+    }
+    const MemberView* m = FindIn(view, server);
+    h->was_out = m && !m->ready_everywhere;
+    StartHost(*h, now);
+    Emit(*h, now, out);
+    ++started;
+  }
+  waiting_for_ = started == 0 && CanStart() ? refused : "";
+  next_decide_ = started > 0 ? now : now + spec_.gates.probe_interval;
+  if (CanStart()) UpdatePause(started > 0, now);
+}
+
+// Nothing of the walk out and nothing may start: paused, until the deadline.
+void Walker::UpdatePause(bool started, SteadyTime now) {
+  if (stopping_ != Stopping::kNo) return;
+  if (started || active() > 0 || waiting_for_.empty()) {
+    if (paused_since_) Event("", "resumed: capacity is back");
+    paused_since_.reset();
+    return;
+  }
+  if (!paused_since_) {
+    paused_since_ = now;
+    Event("", "paused: " + waiting_for_ + "; no host starts until capacity is back (at most " +
+                  HumanDuration(spec_.pause_deadline) + ")" + HeldByOwnFailures(),
+          true);
+    return;
+  }
+  if (now - *paused_since_ >= spec_.pause_deadline) {
+    capacity_stop_ = true;
+    StopWalk(Stopping::kFailures, "paused for " + HumanDuration(spec_.pause_deadline) + " on capacity: " + waiting_for_,
+             now);
+  }
+}
+
+// Members this walk left out of traffic spend the budget too; say which, and
+// how the operator gives it back.
+std::string Walker::HeldByOwnFailures() const {
+  std::string out;
+  for (const HostStatus& h : hosts_) {
+    if (h.out_of_traffic) out += (out.empty() ? "" : ", ") + h.server;
+  }
+  if (out.empty()) return "";
+  return "; out of traffic after failing in this walk: " + out +
+         " (`caretaker maint stop` puts one back through the gates, and the walk goes on)";
+}
+
+void Walker::StopWalk(Stopping why, std::string reason, SteadyTime now) {
+  if (stopping_ != Stopping::kNo && why != Stopping::kAbort) return;
+  if (stop_reason_.empty() || why == Stopping::kAbort) stop_reason_ = std::move(reason);
+  stopping_ = why;
+  Event("", "stopping: " + stop_reason_, true);
+  if (why != Stopping::kFailures) return;
+  for (Host& h : state_) {
+    // Between steps, or waiting to retry one: the step before it has ended.
+    const HostStatus& s = hosts_[h.index];
+    if (h.busy || s.phase != HostPhase::kStep) continue;
+    StopHost(h, std::string(s.attempt > 1 ? "before retrying " : "before ") + StepLabel(s.step), now);
+  }
+}
+
+void Walker::Interrupt(SteadyTime now) {
+  StopWalk(Stopping::kInterrupt, "interrupted; members out of traffic finish their task, draining ones go back", now);
+  for (Host& h : state_) {
+    // A ramp in progress goes to full weight now.
+    if (h.sub == Sub::kHold && !h.busy) SetWeight(h, Sub::kHold, 100, now);
+  }
+}
+
+void Walker::Abort(SteadyTime now) {
+  StopWalk(Stopping::kAbort, "aborted; members out of traffic stay where they are", now);
+  for (Host& h : state_) {
+    if (!h.busy && Active(StatusOf(h).phase)) StopHost(h, "aborted while " + StatusOf(h).detail, now, ReadySet(h));
+  }
+}
+
+void Walker::Event(const std::string& server, std::string text, bool warning) {
+  events_.push_back(WalkEvent{server, std::move(text), warning});
+}
+
+std::vector<WalkEvent> Walker::TakeEvents() {
+  std::vector<WalkEvent> out;
+  out.swap(events_);
+  return out;
+}
+
+}  // namespace caretaker

@@ -1,0 +1,259 @@
+// The rolling walk of one pool through a task, as a pure state machine: no
+// I/O, no clock, no logger (time is an input). The driver (src/roll_exec.h)
+// asks Next() what to do, performs each action, and reports its result with
+// the matching On...() call.
+//
+// Each member of the walk goes
+//   pending -> draining -> maint -> step 1..n -> gates -> enabling -> done
+// and on any failure stays OUT of traffic with its record (a drain that did
+// not finish is put back READY instead: nothing was done to the host yet).
+//
+// Contract:
+// - A member is taken out only right after a fresh read of the pool's live
+//   state (HAProxy and MySQL) says the capacity policy allows it: several may
+//   start from one read, each checked against that read with the previous
+//   ones counted as out; any later start needs a newer read. Members of the
+//   walk count as out until HAProxy reported them UP again.
+// - Candidates: members already out of service first (down, lagging,
+//   drained), then the walk's order. A member held by someone else's
+//   maintenance record is skipped, and said so.
+// - When nothing of the walk is out and the policy lets nothing out (a member
+//   outside the walk went down), the walk is paused: it reads the pool again
+//   every gates.probe_interval, and fails after pause_deadline.
+// - Failures: after max_failures failed members the walk stops: no member
+//   starts; members draining are put back; members in maint or running a step
+//   finish that action and stop there (out of traffic, record kept); members
+//   in the gates or enabling finish. Interrupt() (Ctrl-C) is the same but
+//   members past the drain finish their whole task. Abort() (a second Ctrl-C)
+//   starts nothing more at all.
+// - Every action that changes a server carries `journal`: the driver writes
+//   the member's maintenance record with that phase BEFORE performing it.
+//   kRelease removes the record once the member is back in traffic.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policies/capacity.h"
+#include "src/config.h"
+#include "src/gates.h"
+
+namespace caretaker {
+
+enum class LbState { kReady, kDrain, kMaint };
+const char* LbStateName(LbState state);  // "ready", "drain", "maint"
+
+// What the walk asks the driver to do.
+struct WalkAction {
+  enum class Kind {
+    kObserve,           // read the pool's live state -> OnObserved(seq)
+    kSetState,          // `state` on every instance, confirmed -> OnApplied
+    kSetWeight,         // `percent`% on every instance, confirmed -> OnApplied
+    kShutdownSessions,  // end the server's sessions everywhere -> OnApplied
+    kRunStep,           // task step `step` (0-based), attempt `attempt` -> OnStepDone
+    kProbe,             // probe the member's MySQL -> OnProbe
+    kGtidWait,          // wait for the primary's GTID position until `deadline` -> OnGtidWait
+    kWarmupQueries,     // run the pool's warm-up queries -> OnWarmupQueries
+    kRelease,           // remove the member's record: it is back in traffic -> OnApplied
+  };
+  Kind kind = Kind::kObserve;
+  std::string server;             // empty for kObserve
+  LbState state = LbState::kReady;
+  int percent = 100;
+  size_t step = 0;
+  int attempt = 1;
+  uint64_t seq = 0;               // kObserve: pass it back to OnObserved
+  bool with_mysql = false;        // kObserve: probe every member's MySQL too (before a start)
+  SteadyTime deadline{};          // kGtidWait
+  std::string journal;            // non-empty: record phase to write first
+};
+
+// One member as the live state shows it.
+struct MemberView {
+  std::string server;
+  policies::Member::State state = policies::Member::State::kInService;  // for the policy
+  int64_t sessions = 0;        // current sessions, all instances
+  bool out_everywhere = false; // DRAIN or MAINT on every instance
+  bool ready_everywhere = false;  // READY on every instance (before a drain: may be restored)
+  bool checked_up = false;     // READY and UP after a passed check on every instance
+  std::string health;          // "lb1 UP READY, lb2 DOWN READY (L4CON)", for messages
+  std::string held_by;         // someone else's maintenance record: "alice: disk swap"
+};
+
+struct PoolView {
+  std::vector<MemberView> members;  // every member of the pool
+};
+
+enum class HostPhase {
+  kPending,    // not started
+  kDraining,   // DRAIN set or being set; waiting for sessions to end
+  kRestoring,  // putting a member back READY after a drain that did not finish
+  kMaint,      // MAINT being set
+  kStep,       // running a step (or waiting to retry it)
+  kGates,      // the health gates
+  kEnabling,   // first ramp weight, READY, waiting for UP, ramp
+  kDone,       // back in traffic
+  kFailed,     // failed; out of traffic unless `restored`
+  kStopped,    // the walk stopped; out of traffic after its last step
+  kSkipped,    // never started: held by someone else's maintenance record
+};
+const char* HostPhaseName(HostPhase phase);  // "pending", "draining", ...
+
+struct HostStatus {
+  std::string server;
+  HostPhase phase = HostPhase::kPending;
+  size_t step = 0;                 // kStep: which (0-based)
+  int attempt = 1;
+  std::string detail;              // what it waits for now; for an end phase, why
+  bool restored = false;           // kFailed/kStopped: put back READY, in traffic
+  bool out_of_traffic = false;     // ended out of traffic (its record stays); a member
+                                   // stopped by Abort() once READY keeps its record but is in traffic
+  std::optional<SteadyTime> started;
+  std::optional<SteadyTime> ended;
+  std::vector<std::pair<Gate, Millis>> gates_passed;
+};
+
+// Something people should read, in order: "db2: drained in 1.2s".
+struct WalkEvent {
+  std::string server;  // empty: the pool
+  std::string text;
+  bool warning = false;
+};
+
+struct WalkSpec {
+  std::string pool;
+  std::vector<std::string> members;     // walked, in order (a subset of the pool)
+  policies::CapacityPolicy capacity;
+  DrainConfig drain;
+  bool force_sessions = false;          // shut sessions down at the drain deadline
+  GatesConfig gates;                    // with the task's gates_off
+  std::vector<StepConfig> steps;        // names, retries, retry delays
+  Millis pause_deadline{std::chrono::minutes(30)};
+  int max_failures = 1;
+};
+
+class Walker {
+ public:
+  Walker(WalkSpec spec, SteadyTime now);
+
+  const WalkSpec& spec() const { return spec_; }
+  // The actions to start now. `slots`: how many more members the global cap
+  // lets this walk take out now.
+  std::vector<WalkAction> Next(SteadyTime now, size_t slots);
+  // When Next() may have something new although no result came in.
+  std::optional<SteadyTime> WakeAt() const;
+
+  void OnObserved(uint64_t seq, const Result<PoolView>& view, SteadyTime now);
+  // ok == false: `error` says what failed (one or more lines).
+  void OnApplied(const WalkAction& action, bool ok, const std::string& error, SteadyTime now);
+  void OnStepDone(const WalkAction& action, bool ok, const std::string& what, SteadyTime now);
+  void OnProbe(const WalkAction& action, const mysql::Result<mysql::ReplicaStatus>& reading, SteadyTime now);
+  void OnGtidWait(const WalkAction& action, const mysql::Result<bool>& reached, SteadyTime now);
+  void OnWarmupQueries(const WalkAction& action, const mysql::Status& ran, SteadyTime now);
+
+  void Interrupt(SteadyTime now);  // Ctrl-C
+  void Abort(SteadyTime now);      // a second Ctrl-C
+
+  // Every member done, failed, stopped or skipped, or the walk stopped and
+  // nothing is in flight.
+  bool finished() const;
+  // Members out of traffic because of this walk right now (draining .. enabling).
+  size_t active() const;
+  const std::vector<HostStatus>& hosts() const { return hosts_; }
+  // Why the walk stopped early ("" when it did not).
+  const std::string& stop_reason() const { return stop_reason_; }
+  bool stopped_on_capacity() const { return capacity_stop_; }
+  // Why no member can start now ("" when none is waiting for capacity).
+  const std::string& waiting_for() const { return waiting_for_; }
+  std::vector<WalkEvent> TakeEvents();
+
+ private:
+  enum class Stopping { kNo, kFailures, kInterrupt, kAbort };
+  // Where a member is inside its phase.
+  enum class Sub {
+    kNone,
+    kDrainSent, kSessions, kShutdown,           // draining
+    kRestore, kRestoreRelease,                  // restoring
+    kMaint,                                     // maint
+    kFirstWeight, kReady, kUp, kHold,           // enabling
+    kBackToMaint, kUndoWeight, kRelease,
+  };
+  // What the walk keeps of one member besides its HostStatus.
+  struct Host {
+    size_t index = 0;                  // in hosts_
+    Sub sub = Sub::kNone;
+    std::optional<WalkAction> todo;    // the next action, due at `wake`
+    SteadyTime wake{};
+    bool busy = false;                 // an action is in flight
+    bool want_view = false;            // waits for a read of the pool (sessions, UP)
+    uint64_t min_seq = 0;              // reads older than this predate its last change
+    bool was_out = false;              // out of traffic before the walk touched it
+    SteadyTime phase_started{};
+    SteadyTime deadline{};             // drain deadline, or UP deadline
+    std::optional<HealthGates> gates;
+    size_t gates_noted = 0;
+    size_t ramp = 0;                   // index of the ramp weight set last
+    std::string why;                   // a failure being reported after an undo
+    bool why_is_failure = true;        // counts as a failure (not a stop)
+  };
+
+  Host& HostOf(const std::string& server);
+  HostStatus& StatusOf(const Host& h) { return hosts_[h.index]; }
+  void Do(Host& h, WalkAction action, SteadyTime at);
+  void SetState(Host& h, Sub sub, LbState state, std::string journal, SteadyTime now);
+  void SetWeight(Host& h, Sub sub, int percent, SteadyTime at);
+  void WaitForView(Host& h, Sub sub, SteadyTime now);
+  std::string StepLabel(size_t step) const;  // step 2/3 "stop mariadb"
+  void CountFailure(const Host& h, const std::string& why, SteadyTime now);
+  void StartStep(Host& h, size_t step, int attempt, SteadyTime at);
+  void BackToMaint(Host& h, std::string why, SteadyTime now);
+  void Release(Host& h, SteadyTime now);
+  bool CanStart() const;
+  std::vector<Host*> Candidates(const PoolView& view, SteadyTime now);
+  void StartHosts(SteadyTime now, size_t slots, std::vector<WalkAction>& out);
+  void StartHost(Host& h, SteadyTime now);
+  void Emit(Host& h, SteadyTime now, std::vector<WalkAction>& out);
+  void UpdatePause(bool started, SteadyTime now);
+  std::string HeldByOwnFailures() const;
+  void GateAction(Host& h, SteadyTime now);
+  void NoteGates(Host& h);
+  void SetMaint(Host& h, SteadyTime now);
+  void CheckDrain(Host& h, const MemberView& m, SteadyTime now);
+  void CheckUp(Host& h, const MemberView& m, SteadyTime now);
+  void EnterGates(Host& h, SteadyTime now);
+  void FinishGates(Host& h, SteadyTime now);
+  void Fail(Host& h, std::string why, SteadyTime now);
+  void Restore(Host& h, std::string why, SteadyTime now);
+  // in_traffic: READY was set and stands, so only its record is left.
+  void StopHost(Host& h, std::string why, SteadyTime now, bool in_traffic = false);
+  static bool ReadySet(const Host& h);
+  // Enabling, and HAProxy reported it UP: it counts as the pool sees it.
+  static bool UpConfirmed(const Host& h);
+  void End(Host& h, HostPhase phase, SteadyTime now);
+  void StopWalk(Stopping why, std::string reason, SteadyTime now);
+  void Event(const std::string& server, std::string text, bool warning = false);
+  bool WantsView(const Host& h, SteadyTime now) const;
+
+  WalkSpec spec_;
+  std::vector<HostStatus> hosts_;
+  std::vector<Host> state_;  // parallel to hosts_
+  std::vector<WalkEvent> events_;
+  uint64_t next_seq_ = 1;
+  bool observing_ = false;             // a kObserve is in flight
+  bool observe_with_mysql_ = false;    // ... and it reads MySQL too
+  bool starved_ = false;               // the last Next() had no slot to start a member
+  std::optional<PoolView> decide_view_;  // a fresh read with MySQL, for starting members
+  uint64_t decide_seq_ = 0;            // its seq
+  SteadyTime next_decide_{};           // no start decision before this
+  std::optional<SteadyTime> paused_since_;
+  std::string waiting_for_;
+  Stopping stopping_ = Stopping::kNo;
+  std::string stop_reason_;
+  bool capacity_stop_ = false;
+  int failures_ = 0;
+};
+
+}  // namespace caretaker

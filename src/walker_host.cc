@@ -1,0 +1,390 @@
+// The member level of the walk: drain, maint, steps, gates, enable; and how
+// a member ends (done, failed, stopped, restored).
+#include <algorithm>
+
+#include "src/walker.h"
+
+namespace caretaker {
+namespace {
+
+Millis Since(SteadyTime from, SteadyTime now) { return std::chrono::duration_cast<Millis>(now - from); }
+
+std::string Sessions(int64_t n) { return std::to_string(n) + (n == 1 ? " session" : " sessions"); }
+
+std::string FirstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+std::string CommandName(const WalkAction& a) {
+  switch (a.kind) {
+    case WalkAction::Kind::kSetState: return std::string("set ") + LbStateName(a.state);
+    case WalkAction::Kind::kSetWeight: return "set weight " + std::to_string(a.percent) + "%";
+    case WalkAction::Kind::kShutdownSessions: return "shutdown sessions";
+    default: return "release";
+  }
+}
+
+WalkAction Act(WalkAction::Kind kind) {
+  WalkAction a;
+  a.kind = kind;
+  return a;
+}
+
+}  // namespace
+
+std::string Walker::StepLabel(size_t step) const {
+  return "step " + std::to_string(step + 1) + "/" + std::to_string(spec_.steps.size()) + " \"" +
+         spec_.steps[step].name + "\"";
+}
+
+void Walker::Do(Host& h, WalkAction action, SteadyTime at) {
+  action.server = StatusOf(h).server;
+  h.todo = std::move(action);
+  h.wake = at;
+  h.want_view = false;
+}
+
+void Walker::SetState(Host& h, Sub sub, LbState state, std::string journal, SteadyTime now) {
+  WalkAction a;
+  a.kind = WalkAction::Kind::kSetState;
+  a.state = state;
+  a.journal = std::move(journal);
+  h.sub = sub;
+  Do(h, std::move(a), now);
+}
+
+void Walker::SetWeight(Host& h, Sub sub, int percent, SteadyTime at) {
+  WalkAction a;
+  a.kind = WalkAction::Kind::kSetWeight;
+  a.percent = percent;
+  h.sub = sub;
+  Do(h, std::move(a), at);
+}
+
+void Walker::WaitForView(Host& h, Sub sub, SteadyTime now) {
+  h.sub = sub;
+  h.want_view = true;
+  h.wake = now;
+  h.min_seq = next_seq_;  // a read already in flight predates the change just made
+}
+
+void Walker::StartHost(Host& h, SteadyTime now) {
+  HostStatus& s = StatusOf(h);
+  s.phase = HostPhase::kDraining;
+  s.started = now;
+  h.phase_started = now;
+  s.detail = "setting DRAIN";
+  Event(s.server, std::string("draining") + (h.was_out ? " (it was already out of traffic)" : ""));
+  SetState(h, Sub::kDrainSent, LbState::kDrain, "draining", now);
+}
+
+void Walker::OnApplied(const WalkAction& action, bool ok, const std::string& error, SteadyTime now) {
+  Host& h = HostOf(action.server);
+  h.busy = false;
+  HostStatus& s = StatusOf(h);
+  if (stopping_ == Stopping::kAbort && h.sub != Sub::kRelease && h.sub != Sub::kRestoreRelease) {
+    const bool ready = ok && action.kind == WalkAction::Kind::kSetState && action.state == LbState::kReady;
+    return StopHost(h, std::string("aborted after ") + (ok ? "" : "a failed ") + "\"" + CommandName(action) + "\"", now,
+                    ready || ReadySet(h));
+  }
+  switch (h.sub) {
+    case Sub::kDrainSent:
+      if (!ok) return Restore(h, "the drain failed: " + error, now);
+      if (stopping_ != Stopping::kNo) return Restore(h, "the walk stopped while it was draining", now);
+      h.deadline = now + spec_.drain.deadline;
+      s.detail = "DRAIN set; counting sessions";
+      return WaitForView(h, Sub::kSessions, now);
+    case Sub::kShutdown:
+      if (!ok) return Restore(h, "shutting its sessions down failed: " + error, now);
+      Event(s.server, "sessions shut down");
+      // Still draining: a walk that stopped meanwhile puts it back.
+      if (stopping_ != Stopping::kNo) return Restore(h, "the walk stopped while it was draining", now);
+      return SetMaint(h, now);
+    case Sub::kRestore:
+      if (!ok) {
+        s.detail = h.why + "; RESTORING FAILED, IT MAY BE OUT OF TRAFFIC: " + error;
+        s.out_of_traffic = true;
+        Event(s.server, s.detail, true);
+        return End(h, h.why_is_failure ? HostPhase::kFailed : HostPhase::kStopped, now);
+      }
+      s.restored = true;
+      h.sub = Sub::kRestoreRelease;
+      return Do(h, Act(WalkAction::Kind::kRelease), now);
+    case Sub::kRestoreRelease:
+      s.detail = h.why + "; back READY" + (ok ? "" : " (removing its record failed: " + error + ")");
+      return End(h, h.why_is_failure ? HostPhase::kFailed : HostPhase::kStopped, now);
+    case Sub::kMaint:
+      if (!ok) return Fail(h, "drained, but MAINT failed: " + error, now);
+      if (stopping_ == Stopping::kFailures) return StopHost(h, "in MAINT before its first step", now);
+      return StartStep(h, 0, 1, now);
+    case Sub::kFirstWeight:
+      if (ok) return SetState(h, Sub::kReady, LbState::kReady, "enabling", now);
+      h.why = "setting the first ramp weight failed: " + error;
+      return SetWeight(h, Sub::kUndoWeight, 100, now);
+    case Sub::kReady:
+      if (!ok) return BackToMaint(h, "setting READY failed: " + error, now);
+      h.deadline = now + spec_.gates.enable_timeout;
+      s.detail = "READY set; waiting for UP";
+      return WaitForView(h, Sub::kUp, now);
+    case Sub::kHold:
+      if (!ok) {
+        Fail(h, "in traffic, but setting weight " + std::to_string(action.percent) + "% failed: " + error +
+                    "; set the weight by hand",
+             now);
+        s.out_of_traffic = false;
+        return;
+      }
+      Event(s.server, "weight " + std::to_string(action.percent) + "%");
+      if (action.percent == 100) return Release(h, now);
+      ++h.ramp;
+      s.detail = "weight " + std::to_string(action.percent) + "% for " + HumanDuration(spec_.gates.ramp_hold);
+      return SetWeight(h, Sub::kHold, spec_.gates.weight_ramp[h.ramp + 1], now + spec_.gates.ramp_hold);
+    case Sub::kBackToMaint:
+      h.why += ok ? "; set back to MAINT" : "; SETTING IT BACK TO MAINT FAILED, IT MAY BE IN TRAFFIC UNHEALTHY: " + error;
+      if (!spec_.gates.weight_ramp.empty()) return SetWeight(h, Sub::kUndoWeight, 100, now);
+      return Fail(h, h.why, now);
+    case Sub::kUndoWeight:
+      return Fail(h, h.why + (ok ? "" : "; its weight stays at the first ramp step"), now);
+    case Sub::kRelease:
+      s.detail = "back in service" + (ok ? "" : " (removing its record failed: " + error + ")");
+      Event(s.server, "back in service in " + HumanDuration(Since(*s.started, now)), !ok);
+      return End(h, HostPhase::kDone, now);
+    default:
+      return;
+  }
+}
+
+void Walker::CheckDrain(Host& h, const MemberView& m, SteadyTime now) {
+  HostStatus& s = StatusOf(h);
+  if (stopping_ != Stopping::kNo) return Restore(h, "the walk stopped while it was draining", now);
+  if (!m.out_everywhere) {
+    return Restore(h, "the drain was undone on some instance (an agent check answering \"ready\"?): " + m.health, now);
+  }
+  if (m.sessions == 0) return SetMaint(h, now);
+  if (now >= h.deadline) {
+    std::string left = (m.sessions < 0 ? "sessions unknown (" + s.detail + ")" : Sessions(m.sessions) + " still open") +
+                       " after the drain deadline of " + HumanDuration(spec_.drain.deadline);
+    if (spec_.force_sessions || spec_.drain.on_timeout == DrainTimeoutAction::kShutdownSessions) {
+      Event(s.server, left + "; shutting them down");
+      h.sub = Sub::kShutdown;
+      return Do(h, Act(WalkAction::Kind::kShutdownSessions), now);
+    }
+    return Restore(h, left + "; use --force-sessions to end them, or a longer [drain] deadline", now);
+  }
+  if (m.sessions > 0) {
+    s.detail = "draining: " + Sessions(m.sessions) + " open, " + HumanDuration(Since(now, h.deadline)) + " left";
+  }
+  h.wake = now + spec_.drain.poll_interval;
+}
+
+void Walker::SetMaint(Host& h, SteadyTime now) {
+  HostStatus& s = StatusOf(h);
+  Event(s.server, "drained in " + HumanDuration(Since(h.phase_started, now)));
+  s.phase = HostPhase::kMaint;
+  s.detail = "setting MAINT";
+  h.phase_started = now;
+  SetState(h, Sub::kMaint, LbState::kMaint, "maint", now);
+}
+
+void Walker::StartStep(Host& h, size_t step, int attempt, SteadyTime at) {
+  HostStatus& s = StatusOf(h);
+  s.phase = HostPhase::kStep;
+  s.step = step;
+  s.attempt = attempt;
+  s.detail = StepLabel(step) + (attempt > 1 ? " (attempt " + std::to_string(attempt) + " of " +
+                                                  std::to_string(spec_.steps[step].retries + 1) + ")"
+                                            : "");
+  WalkAction a;
+  a.kind = WalkAction::Kind::kRunStep;
+  a.step = step;
+  a.attempt = attempt;
+  if (step == 0 && attempt == 1) a.journal = "steps";
+  h.sub = Sub::kNone;
+  Do(h, std::move(a), at);
+}
+
+void Walker::OnStepDone(const WalkAction& action, bool ok, const std::string& what, SteadyTime now) {
+  Host& h = HostOf(action.server);
+  h.busy = false;
+  const std::string label = StepLabel(action.step);
+  if (stopping_ == Stopping::kAbort) return StopHost(h, "aborted during " + label + ": " + what, now);
+  if (!ok) {
+    const StepConfig& step = spec_.steps[action.step];
+    if (action.attempt <= step.retries && stopping_ != Stopping::kFailures) {
+      Event(StatusOf(h).server, label + " failed (" + what + "); retrying in " + HumanDuration(step.retry_delay), true);
+      return StartStep(h, action.step, action.attempt + 1, now + step.retry_delay);
+    }
+    return Fail(h, label + " failed: " + what, now);
+  }
+  Event(StatusOf(h).server, label + ": " + what);
+  if (stopping_ == Stopping::kFailures) return StopHost(h, "after " + label, now);
+  if (action.step + 1 < spec_.steps.size()) return StartStep(h, action.step + 1, 1, now);
+  EnterGates(h, now);
+}
+
+void Walker::EnterGates(Host& h, SteadyTime now) {
+  StatusOf(h).phase = HostPhase::kGates;
+  h.phase_started = now;
+  h.gates.emplace(spec_.gates, now);
+  h.gates_noted = 0;
+  GateAction(h, now);
+}
+
+void Walker::NoteGates(Host& h) {
+  const auto& passed = h.gates->passed();
+  for (; h.gates_noted < passed.size(); ++h.gates_noted) {
+    const auto& [gate, took] = passed[h.gates_noted];
+    Event(StatusOf(h).server, "gate " + std::string(GateName(gate)) + " passed in " + HumanDuration(took));
+  }
+}
+
+void Walker::GateAction(Host& h, SteadyTime now) {
+  NoteGates(h);
+  const GateStep& step = h.gates->step();
+  HostStatus& s = StatusOf(h);
+  s.detail = step.text.empty() ? "gate mysqld: probing" : "gate " + step.text;
+  WalkAction a;
+  switch (step.action) {
+    case GateStep::Action::kProbe:
+      a.kind = WalkAction::Kind::kProbe;
+      return Do(h, std::move(a), step.at);
+    case GateStep::Action::kGtidWait:
+      a.kind = WalkAction::Kind::kGtidWait;
+      a.deadline = step.at;
+      return Do(h, std::move(a), now);
+    case GateStep::Action::kWarmupQueries:
+      a.kind = WalkAction::Kind::kWarmupQueries;
+      return Do(h, std::move(a), now);
+    case GateStep::Action::kPassed:
+      return FinishGates(h, now);
+    case GateStep::Action::kFailed:
+      return Fail(h, "gate " + step.text, now);
+  }
+}
+
+void Walker::OnProbe(const WalkAction& action, const mysql::Result<mysql::ReplicaStatus>& reading, SteadyTime now) {
+  Host& h = HostOf(action.server);
+  h.busy = false;
+  if (stopping_ == Stopping::kAbort) return StopHost(h, "aborted during the gates", now);
+  h.gates->OnProbe(reading, now);
+  GateAction(h, now);
+}
+
+void Walker::OnGtidWait(const WalkAction& action, const mysql::Result<bool>& reached, SteadyTime now) {
+  Host& h = HostOf(action.server);
+  h.busy = false;
+  if (stopping_ == Stopping::kAbort) return StopHost(h, "aborted during the gates", now);
+  h.gates->OnGtidWait(reached, now);
+  GateAction(h, now);
+}
+
+void Walker::OnWarmupQueries(const WalkAction& action, const mysql::Status& ran, SteadyTime now) {
+  Host& h = HostOf(action.server);
+  h.busy = false;
+  if (stopping_ == Stopping::kAbort) return StopHost(h, "aborted during the gates", now);
+  h.gates->OnWarmupQueries(ran, now);
+  GateAction(h, now);
+}
+
+void Walker::FinishGates(Host& h, SteadyTime now) {
+  HostStatus& s = StatusOf(h);
+  s.gates_passed = h.gates->passed();
+  s.phase = HostPhase::kEnabling;
+  h.phase_started = now;
+  const std::vector<int>& ramp = spec_.gates.weight_ramp;
+  if (!ramp.empty()) {
+    h.ramp = 0;
+    s.detail = "setting weight " + std::to_string(ramp.front()) + "% while in MAINT";
+    return SetWeight(h, Sub::kFirstWeight, ramp.front(), now);
+  }
+  s.detail = "setting READY";
+  SetState(h, Sub::kReady, LbState::kReady, "enabling", now);
+}
+
+void Walker::CheckUp(Host& h, const MemberView& m, SteadyTime now) {
+  HostStatus& s = StatusOf(h);
+  if (m.checked_up) {
+    Event(s.server, "READY and UP on every instance");
+    const std::vector<int>& ramp = spec_.gates.weight_ramp;
+    if (ramp.size() < 2) return Release(h, now);
+    // Interrupted: straight to full weight, as a ramp in progress does.
+    if (stopping_ == Stopping::kInterrupt) return SetWeight(h, Sub::kHold, 100, now);
+    s.detail = "weight " + std::to_string(ramp.front()) + "% for " + HumanDuration(spec_.gates.ramp_hold);
+    return SetWeight(h, Sub::kHold, ramp[1], now + spec_.gates.ramp_hold);
+  }
+  if (now >= h.deadline) {
+    return BackToMaint(h, "HAProxy did not report it UP within " + HumanDuration(spec_.gates.enable_timeout) + " (" +
+                              m.health + ")",
+                       now);
+  }
+  s.detail = "waiting for UP: " + m.health;
+  h.wake = now + spec_.drain.poll_interval;
+}
+
+void Walker::BackToMaint(Host& h, std::string why, SteadyTime now) {
+  h.why = std::move(why);
+  SetState(h, Sub::kBackToMaint, LbState::kMaint, "maint", now);
+}
+
+void Walker::Release(Host& h, SteadyTime now) {
+  h.sub = Sub::kRelease;
+  Do(h, Act(WalkAction::Kind::kRelease), now);
+}
+
+void Walker::CountFailure(const Host& h, const std::string& why, SteadyTime now) {
+  ++failures_;
+  if (failures_ >= spec_.max_failures) {
+    StopWalk(Stopping::kFailures, hosts_[h.index].server + " failed: " + FirstLine(why), now);
+  }
+}
+
+void Walker::Restore(Host& h, std::string why, SteadyTime now) {
+  HostStatus& s = StatusOf(h);
+  h.why = std::move(why);
+  h.why_is_failure = stopping_ == Stopping::kNo;
+  Event(s.server, h.why, true);
+  if (h.why_is_failure) CountFailure(h, h.why, now);
+  s.phase = HostPhase::kRestoring;
+  if (h.was_out) {
+    s.detail = h.why + "; it was out of traffic before the walk, so it is left as it is (record kept)";
+    s.out_of_traffic = true;
+    return End(h, h.why_is_failure ? HostPhase::kFailed : HostPhase::kStopped, now);
+  }
+  s.detail = h.why + "; setting READY";
+  SetState(h, Sub::kRestore, LbState::kReady, "", now);
+}
+
+void Walker::Fail(Host& h, std::string why, SteadyTime now) {
+  HostStatus& s = StatusOf(h);
+  s.detail = why;
+  s.out_of_traffic = true;
+  Event(s.server, "FAILED: " + why + "; it stays out of traffic (record kept)", true);
+  End(h, HostPhase::kFailed, now);
+  CountFailure(h, why, now);
+}
+
+void Walker::StopHost(Host& h, std::string why, SteadyTime now, bool in_traffic) {
+  HostStatus& s = StatusOf(h);
+  s.detail = "stopped " + why + ": " + stop_reason_;
+  s.out_of_traffic = !in_traffic;
+  Event(s.server,
+        s.detail + (in_traffic ? "; it is READY, in traffic (record kept)" : "; it stays out of traffic (record kept)"),
+        true);
+  End(h, HostPhase::kStopped, now);
+}
+
+bool Walker::UpConfirmed(const Host& h) { return h.sub == Sub::kHold || h.sub == Sub::kRelease; }
+
+bool Walker::ReadySet(const Host& h) {
+  return h.sub == Sub::kUp || h.sub == Sub::kHold || h.sub == Sub::kRelease || h.sub == Sub::kRestoreRelease;
+}
+
+void Walker::End(Host& h, HostPhase phase, SteadyTime now) {
+  HostStatus& s = StatusOf(h);
+  s.phase = phase;
+  s.ended = now;
+  h.todo.reset();
+  h.want_view = false;
+  h.sub = Sub::kNone;
+  next_decide_ = std::min(next_decide_, now);  // capacity may be back
+}
+
+}  // namespace caretaker

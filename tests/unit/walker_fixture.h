@@ -1,0 +1,89 @@
+// The pool of the walker scenarios: four replicas db1..db4 in backend
+// "replicas", a two-step task, and the exact commands of a member's walk.
+// Shared by walker_test.cc and walker_failures_test.cc.
+#pragma once
+
+#include <functional>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "tests/unit/walker_world.h"
+
+namespace caretaker::walker_testing {
+
+inline StepConfig NamedStep(std::string name) {
+  StepConfig step;
+  step.name = std::move(name);
+  step.argv = {"true"};
+  return step;
+}
+
+// min_in_service 2 of 4, max_out `max_out`; sessions counted every 1s for
+// at most 2m; probes every 1s, one good read is caught up; READY must be UP
+// within 30s; steps "upgrade" and "restart" (10s each in the world).
+inline WalkSpec Spec(size_t max_out = 1) {
+  WalkSpec spec;
+  spec.pool = "replicas";
+  spec.members = {"db1", "db2", "db3", "db4"};
+  spec.capacity.min_in_service = policies::Limit::Count(2);
+  spec.capacity.max_out = policies::Limit::Count(max_out);
+  spec.drain.deadline = 2min;
+  spec.drain.poll_interval = 1s;
+  spec.gates.probe_interval = 1s;
+  spec.gates.catch_up_reads = 1;
+  spec.gates.max_lag = 5s;
+  spec.gates.enable_timeout = 30s;
+  spec.gates.ramp_hold = 30s;
+  spec.steps = {NamedStep("upgrade"), NamedStep("restart")};
+  spec.pause_deadline = 30min;
+  spec.max_failures = 1;
+  return spec;
+}
+
+inline std::vector<std::string> Pool() { return {"db1", "db2", "db3", "db4"}; }
+
+inline std::string Set(const std::string& server, const std::string& what) {
+  return "set server replicas/" + server + " " + what;
+}
+
+// Drain, maint, both steps, ready, record removed: a member's whole walk.
+inline std::vector<std::string> Walked(const std::string& s) {
+  return {"journal " + s + " draining", Set(s, "state drain"), "journal " + s + " maint", Set(s, "state maint"),
+          "journal " + s + " steps",    "step " + s + " upgrade", "step " + s + " restart",
+          "journal " + s + " enabling", Set(s, "state ready"),    "release " + s};
+}
+
+// The first part of a member's walk: drained, in MAINT, first step started.
+inline std::vector<std::string> IntoSteps(const std::string& s) {
+  return {"journal " + s + " draining", Set(s, "state drain"), "journal " + s + " maint", Set(s, "state maint"),
+          "journal " + s + " steps",    "step " + s + " upgrade"};
+}
+
+inline std::vector<std::string> Cat(std::initializer_list<std::vector<std::string>> parts) {
+  std::vector<std::string> all;
+  for (const auto& part : parts) all.insert(all.end(), part.begin(), part.end());
+  return all;
+}
+
+inline const HostStatus& StatusOf(const Walker& walker, const std::string& server) {
+  for (const HostStatus& s : walker.hosts()) {
+    if (s.server == server) return s;
+  }
+  return walker.hosts().front();
+}
+
+// The global cap: `cap` members out at once, counting this walk's.
+inline std::function<size_t(const Walker&)> Cap(size_t cap) {
+  return [cap](const Walker& w) { return w.active() < cap ? cap - w.active() : size_t{0}; };
+}
+
+// Runs the walk to its end; on anything else, says what the driver saw.
+#define REQUIRE_FINISHED(world, walker)                       \
+  do {                                                        \
+    const World::End end_ = (world).Run(walker);              \
+    INFO("driver: " << (world).trouble);                      \
+    REQUIRE(end_ == World::End::kFinished);                   \
+  } while (false)
+
+}  // namespace caretaker::walker_testing
