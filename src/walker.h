@@ -108,6 +108,7 @@ struct HostStatus {
   size_t step = 0;                 // kStep: which (0-based)
   int attempt = 1;
   std::string detail;              // what it waits for now; for an end phase, why
+  bool record = false;             // its maintenance record exists (written before the drain, until released)
   bool restored = false;           // kFailed/kStopped: put back READY, in traffic
   bool out_of_traffic = false;     // ended out of traffic (its record stays); a member
                                    // stopped by Abort() once READY keeps its record but is in traffic
@@ -153,6 +154,10 @@ class Walker {
   void OnProbe(const WalkAction& action, const mysql::Result<mysql::ReplicaStatus>& reading, SteadyTime now);
   void OnGtidWait(const WalkAction& action, const mysql::Result<bool>& reached, SteadyTime now);
   void OnWarmupQueries(const WalkAction& action, const mysql::Status& ran, SteadyTime now);
+  // The record of `action.journal` could not be written (or the member could
+  // not be locked), so the action was not performed: the member fails where
+  // it stands, never retried; a member not yet drained is left as it was.
+  void OnJournalFailed(const WalkAction& action, const std::string& error, SteadyTime now);
 
   void Interrupt(SteadyTime now);  // Ctrl-C
   void Abort(SteadyTime now);      // a second Ctrl-C

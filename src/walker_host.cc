@@ -22,6 +22,14 @@ std::string CommandName(const WalkAction& a) {
   }
 }
 
+// `text` + `suffix`, the suffix on the first line: later lines are what a
+// step printed, and must not seem to say more than it did.
+std::string WithSuffix(const std::string& text, const std::string& suffix) {
+  size_t end = text.find('\n');
+  if (end == std::string::npos) return text + suffix;
+  return text.substr(0, end) + suffix + text.substr(end);
+}
+
 WalkAction Act(WalkAction::Kind kind) {
   WalkAction a;
   a.kind = kind;
@@ -80,6 +88,7 @@ void Walker::OnApplied(const WalkAction& action, bool ok, const std::string& err
   Host& h = HostOf(action.server);
   h.busy = false;
   HostStatus& s = StatusOf(h);
+  if (h.sub == Sub::kDrainSent) s.record = true;  // written before the drain was sent
   if (stopping_ == Stopping::kAbort && h.sub != Sub::kRelease && h.sub != Sub::kRestoreRelease) {
     const bool ready = ok && action.kind == WalkAction::Kind::kSetState && action.state == LbState::kReady;
     return StopHost(h, std::string("aborted after ") + (ok ? "" : "a failed ") + "\"" + CommandName(action) + "\"", now,
@@ -109,6 +118,7 @@ void Walker::OnApplied(const WalkAction& action, bool ok, const std::string& err
       h.sub = Sub::kRestoreRelease;
       return Do(h, Act(WalkAction::Kind::kRelease), now);
     case Sub::kRestoreRelease:
+      s.record = !ok;
       s.detail = h.why + "; back READY" + (ok ? "" : " (removing its record failed: " + error + ")");
       return End(h, h.why_is_failure ? HostPhase::kFailed : HostPhase::kStopped, now);
     case Sub::kMaint:
@@ -144,6 +154,7 @@ void Walker::OnApplied(const WalkAction& action, bool ok, const std::string& err
     case Sub::kUndoWeight:
       return Fail(h, h.why + (ok ? "" : "; its weight stays at the first ramp step"), now);
     case Sub::kRelease:
+      s.record = !ok;
       s.detail = "back in service" + (ok ? "" : " (removing its record failed: " + error + ")");
       Event(s.server, "back in service in " + HumanDuration(Since(*s.started, now)), !ok);
       return End(h, HostPhase::kDone, now);
@@ -356,7 +367,30 @@ void Walker::Fail(Host& h, std::string why, SteadyTime now) {
   HostStatus& s = StatusOf(h);
   s.detail = why;
   s.out_of_traffic = true;
-  Event(s.server, "FAILED: " + why + "; it stays out of traffic (record kept)", true);
+  Event(s.server, WithSuffix("FAILED: " + why, "; it stays out of traffic (record kept)"), true);
+  End(h, HostPhase::kFailed, now);
+  CountFailure(h, why, now);
+}
+
+void Walker::OnJournalFailed(const WalkAction& action, const std::string& error, SteadyTime now) {
+  Host& h = HostOf(action.server);
+  h.busy = false;
+  HostStatus& s = StatusOf(h);
+  const std::string why = "cannot write its maintenance record before \"" + action.journal + "\": " + error +
+                          "; that change was not made";
+  if (h.sub == Sub::kBackToMaint) {
+    // Taking an unhealthy member out of traffic matters more than the record
+    // (which still says "enabling"): MAINT without it.
+    h.why += "; " + why.substr(0, why.find(";"));
+    WalkAction again = action;
+    again.journal.clear();
+    return Do(h, std::move(again), now);
+  }
+  if (h.sub != Sub::kDrainSent) return Fail(h, why, now);  // out already, with its earlier record
+  // Not drained: as it was before the walk.
+  s.detail = why;
+  s.out_of_traffic = h.was_out;
+  Event(s.server, "FAILED: " + why, true);
   End(h, HostPhase::kFailed, now);
   CountFailure(h, why, now);
 }
@@ -366,7 +400,7 @@ void Walker::StopHost(Host& h, std::string why, SteadyTime now, bool in_traffic)
   s.detail = "stopped " + why + ": " + stop_reason_;
   s.out_of_traffic = !in_traffic;
   Event(s.server,
-        s.detail + (in_traffic ? "; it is READY, in traffic (record kept)" : "; it stays out of traffic (record kept)"),
+        WithSuffix(s.detail, in_traffic ? "; it is READY, in traffic (record kept)" : "; it stays out of traffic (record kept)"),
         true);
   End(h, HostPhase::kStopped, now);
 }

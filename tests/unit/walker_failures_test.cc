@@ -15,15 +15,6 @@ namespace {
 
 using namespace walker_testing;
 
-// Every member but `walked` never started.
-void CheckOthersPending(const Walker& walker, const std::vector<std::string>& walked) {
-  for (const HostStatus& s : walker.hosts()) {
-    if (std::find(walked.begin(), walked.end(), s.server) != walked.end()) continue;
-    INFO(s.server);
-    CHECK(s.phase == HostPhase::kPending);
-  }
-}
-
 const std::vector<std::string> kTwoIntoSteps = {
     "journal db1 draining", Set("db1", "state drain"), "journal db2 draining", Set("db2", "state drain"),
     "journal db1 maint",    Set("db1", "state maint"), "journal db2 maint",    Set("db2", "state maint"),
@@ -427,25 +418,3 @@ TEST_CASE("Abort() once READY was sent: the member is in traffic, not reported o
 
 }  // namespace caretaker
 
-namespace caretaker::walker_testing {
-namespace {
-
-TEST_CASE("a walk paused by its own failed member says so, and how to give the budget back", "[walker]") {
-  // given: max_out 1, max_failures 2; db1 fails and stays out, holding the
-  // whole budget; expect: paused, naming db1 and `maint stop`.
-  WalkSpec spec = Spec(1);
-  spec.max_failures = 2;
-  spec.pause_deadline = 10min;
-  World world(Pool());
-  world.Step("db1", 0, {false, "E: disk full", 5s});
-  Walker walker(spec, t0);
-  REQUIRE_FINISHED(world, walker);
-  CHECK(world.HasEvent("", "paused: pool replicas: 1 of 4 already out, max_out is 1; no host starts until capacity "
-                           "is back (at most 10m); out of traffic after failing in this walk: db1 (`caretaker maint "
-                           "stop` puts one back through the gates, and the walk goes on)"));
-  CHECK(walker.stopped_on_capacity());
-  CHECK(StatusOf(walker, "db2").phase == HostPhase::kPending);
-}
-
-}  // namespace
-}  // namespace caretaker::walker_testing

@@ -3,6 +3,7 @@
 // Shared by walker_test.cc and walker_failures_test.cc.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <initializer_list>
 #include <string>
@@ -85,5 +86,14 @@ inline std::function<size_t(const Walker&)> Cap(size_t cap) {
     INFO("driver: " << (world).trouble);                      \
     REQUIRE(end_ == World::End::kFinished);                   \
   } while (false)
+
+// Every member but `walked` never started.
+inline void CheckOthersPending(const Walker& walker, const std::vector<std::string>& walked) {
+  for (const HostStatus& s : walker.hosts()) {
+    if (std::find(walked.begin(), walked.end(), s.server) != walked.end()) continue;
+    INFO(s.server);
+    CHECK(s.phase == HostPhase::kPending);
+  }
+}
 
 }  // namespace caretaker::walker_testing

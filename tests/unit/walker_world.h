@@ -302,7 +302,20 @@ class World {
     return fault ? fault(a, command) : std::nullopt;
   }
 
+  // A record that cannot be written: the walker hears it, nothing is done.
+  bool JournalFails(const WalkAction& a) {
+    if (a.journal.empty()) return false;
+    const std::string command = "journal " + a.server + " " + a.journal;
+    auto it = fail_next_.find(command);
+    if (it == fail_next_.end() || it->second.empty()) return false;
+    std::string error = std::move(it->second.front());
+    it->second.pop_front();
+    walker_->OnJournalFailed(a, error, now);
+    return true;
+  }
+
   void Command(const WalkAction& a) {
+    if (JournalFails(a)) return;
     if (!a.journal.empty()) Record("journal " + a.server + " " + a.journal);
     const std::string command = CommandText(a);
     if (before_command) before_command(a, command);
@@ -339,6 +352,7 @@ class World {
   }
 
   void RunStep(const WalkAction& a) {
+    if (JournalFails(a)) return;
     if (!a.journal.empty()) Record("journal " + a.server + " " + a.journal);
     std::string command = "step " + a.server + " " + walker_->spec().steps[a.step].name;
     if (a.attempt > 1) command += " (attempt " + std::to_string(a.attempt) + ")";
