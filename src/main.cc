@@ -13,6 +13,7 @@
 #include "src/config.h"
 #include "src/log.h"
 #include "src/maint_cmd.h"
+#include "src/roll_cmd.h"
 #include "src/status_cmd.h"
 
 namespace caretaker {
@@ -154,6 +155,35 @@ void AddMaint(CLI::App& app, const GlobalOptions& g, MaintArgs& args, int& code)
   });
 }
 
+// plan and roll share the options that say what to walk.
+void AddWalkOptions(CLI::App* cmd, RollOptions& o) {
+  cmd->add_option("--pool", o.pools, "pool(s) to walk, comma-separated")->required()->delimiter(',');
+  cmd->add_option("--task", o.task, "the [[tasks]] entry to run on each member")->required();
+  cmd->add_option("--limit", o.limit, "only these members: names or globs (db1, 'db[12]', 'replicas/*', host:port)")
+      ->delimiter(',');
+  cmd->add_option("--order", o.order, "after members already out of service: config (default), reverse or name");
+  cmd->add_option("--max-failures", o.max_failures, "failed members before the walk stops (default 1)");
+  cmd->add_flag("--force-sessions", o.force_sessions,
+                "at the drain deadline, shut down the sessions left instead of giving up");
+}
+
+void AddRoll(CLI::App& app, const GlobalOptions& g, RollOptions& plan, RollOptions& roll, int& code) {
+  auto* p = app.add_subcommand("plan", "what a roll would do: waves, HAProxy and step commands (changes nothing)");
+  AddWalkOptions(p, plan);
+  p->add_flag("--json", plan.json, "one JSON object for scripts");
+  p->callback([&] { code = WithConfig(g, [&](const Config& config) { return RunPlan(config, plan, StdIo()); }); });
+
+  auto* r = app.add_subcommand("roll", "walk pools through a task: drain, steps, gates, back, member by member");
+  AddWalkOptions(r, roll);
+  r->add_flag("--dry-run", roll.dry_run, "print the plan and stop");
+  r->add_flag("--yes,-y", roll.yes, "do not ask for confirmation on a terminal");
+  r->callback([&] {
+    code = WithConfig(g, [&](const Config& config) {
+      return RunRoll(config, roll, StdIo(), std::cin, isatty(STDIN_FILENO) != 0);
+    });
+  });
+}
+
 }  // namespace
 
 int Main(int argc, char** argv) {
@@ -188,6 +218,8 @@ int Main(int argc, char** argv) {
 
   MaintArgs maint_args;
   AddMaint(app, g, maint_args, code);
+  RollOptions plan_options, roll_options;
+  AddRoll(app, g, plan_options, roll_options, code);
 
   app.add_subcommand("version", "print the version")->callback([&] { std::cout << "caretaker 0.1.0\n"; });
 

@@ -5,14 +5,12 @@
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/deferred.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <exception>
 
 #include "src/file_lock.h"
+#include "src/pool_probe.h"
 #include "src/log.h"
 
 namespace caretaker::maint_detail {
@@ -97,26 +95,9 @@ Task<mysql::Result<mysql::ReplicaStatus>> Session::ProbeMember() {
 }
 
 Task<std::map<std::string, mysql::Result<mysql::ReplicaStatus>>> Session::ProbeAll() {
-  // Result has no default value, which co_spawn needs: each probe stores its own.
-  std::vector<std::optional<mysql::Result<mysql::ReplicaStatus>>> results(pool().members.size());
-  auto probe_one = [this, &results](size_t i) -> Task<void> {
-    auto op = probe_.Probe(MemberTarget(config_, pool().members[i], password_), PoolProbeOptions(pool()));
-    results[i].emplace(co_await std::move(op));
-  };
-  asio::any_io_executor ex = co_await asio::this_coro::executor;
-  using Op = decltype(co_spawn(ex, probe_one(0), asio::deferred));
-  std::vector<Op> ops;
-  for (size_t i = 0; i < results.size(); ++i) ops.push_back(co_spawn(ex, probe_one(i), asio::deferred));
-  auto group = asio::experimental::make_parallel_group(std::move(ops));
-  auto wait = group.async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
-  auto [order, errors] = co_await std::move(wait);
-  (void)order;
-  std::map<std::string, mysql::Result<mysql::ReplicaStatus>> out;
-  for (size_t i = 0; i < results.size(); ++i) {
-    if (errors[i]) std::rethrow_exception(errors[i]);
-    out.insert_or_assign(pool().members[i].server, std::move(*results[i]));
-  }
-  co_return out;
+  auto op = ProbeMembers(probe_, config_, pool(), password_);  // named (g++ 12)
+  MemberProbes probes = co_await std::move(op);
+  co_return probes;
 }
 
 Task<haproxy::ApplyReport> Session::SetState(haproxy::AdminState state) {

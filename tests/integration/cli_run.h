@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 
@@ -78,6 +79,14 @@ inline std::string WriteFileIn(const sandbox::Sandbox& sb, const std::string& na
 }  // namespace caretaker
 
 namespace caretaker {
+
+// A sandbox of its own with `replicas` replicas (for tests that disturb it
+// too much to share), started on first use.
+inline std::unique_ptr<sandbox::Sandbox> StartOwnSandbox(int replicas) {
+  sandbox::Options options;
+  options.replicas = replicas;
+  return sandbox::Sandbox::Start(options);
+}
 
 // A caretaker process running in the background (for signals, or to act on
 // the sandbox while it waits). Output goes to files read by Finish().

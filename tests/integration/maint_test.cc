@@ -22,11 +22,7 @@ using namespace std::chrono_literals;
 // Four replicas (a floor of 3 of 4 needs them), separate from the shared
 // sandbox so that maintenance here never disturbs the other tests.
 sandbox::Sandbox& MaintSandbox() {
-  static std::unique_ptr<sandbox::Sandbox> sb = [] {
-    sandbox::Options options;
-    options.replicas = 4;
-    return sandbox::Sandbox::Start(options);
-  }();
+  static std::unique_ptr<sandbox::Sandbox> sb = StartOwnSandbox(4);
   return *sb;
 }
 

@@ -1,12 +1,15 @@
 // `make demo`: a real sandbox (MariaDB primary + replicas behind two HAProxy
-// instances on loopback), then a rolling maintenance of its pool done with
-// `caretaker maint start/stop`, one replica at a time: an application session
-// holding a drain, mysqld restarted while the replica is out, the gates.
+// instances on loopback); one replica maintained with `caretaker maint
+// start/stop` (an application session holding the drain, mysqld restarted
+// while it is out, the gates); then `caretaker plan` and `caretaker roll` of
+// the whole pool through a task that restarts each replica's mariadbd, under a
+// small read load through both HAProxy frontends.
 #include <mysql.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -88,6 +91,54 @@ class AppSession {
   MYSQL* mysql_;
 };
 
+// Reads through both HAProxy frontends, a new connection per query, as a
+// small web application would, until stopped: counts what succeeded.
+class ReadLoad {
+ public:
+  explicit ReadLoad(const sandbox::Sandbox& sb) {
+    for (const auto& h : sb.haproxies()) ports_.push_back(h.frontend_port);
+    password_ = sb.mysql_password();
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~ReadLoad() { Stop(); }
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  std::string Summary() const {
+    return std::to_string(ok_) + " queries through lb1 and lb2 during the roll, " + std::to_string(failed_) +
+           " failed" + (first_error_.empty() ? "" : " (first: " + first_error_ + ")");
+  }
+
+ private:
+  void Loop() {
+    for (size_t n = 0; !stop_; ++n) {
+      MYSQL* m = mysql_init(nullptr);
+      unsigned timeout = 5, protocol = MYSQL_PROTOCOL_TCP;
+      mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+      mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &timeout);
+      mysql_options(m, MYSQL_OPT_PROTOCOL, &protocol);
+      bool ok = mysql_real_connect(m, "127.0.0.1", "caretaker", password_.c_str(), nullptr,
+                                   ports_[n % ports_.size()], nullptr, 0) &&
+                mysql_query(m, "SELECT @@port") == 0;
+      if (ok) {
+        mysql_free_result(mysql_store_result(m));
+        ++ok_;
+      } else {
+        if (failed_++ == 0) first_error_ = mysql_error(m);
+      }
+      mysql_close(m);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  std::vector<uint16_t> ports_;
+  std::string password_;
+  std::atomic<bool> stop_{false};
+  std::atomic<long> ok_{0}, failed_{0};
+  std::string first_error_;
+  std::thread thread_;
+};
+
 // The sandbox's config with a drain deadline short enough to watch.
 std::string DemoConfig(const sandbox::Sandbox& sb) {
   std::ifstream in(sb.config_path());
@@ -100,20 +151,6 @@ std::string DemoConfig(const sandbox::Sandbox& sb) {
   std::string path = sb.dir() + "/demo.toml";
   std::ofstream(path) << toml;
   return path;
-}
-
-// maint start, mysqld restarted while out (what an upgrade does), maint stop.
-bool Maintain(sandbox::Sandbox& sb, const std::string& config, size_t i) {
-  const std::string server = sb.replicas()[i].name;
-  if (RunCaretaker({"-c", config, "maint", "start", server, "--reason", "demo: minor upgrade", "--for", "1h"}) != 0) {
-    return false;
-  }
-  std::cout << "  (the upgrade: mariadbd of " << server << " stops; maint stop waits for it)\n" << std::flush;
-  sb.StopReplica(i);
-  pid_t stop = SpawnCaretaker({"-c", config, "maint", "stop", server});
-  std::this_thread::sleep_for(std::chrono::seconds(1));
-  sb.StartReplica(i);
-  return Wait(stop) == 0;
 }
 
 int Demo() {
@@ -161,10 +198,16 @@ int Demo() {
   sb->StartReplica(first);
   if (Wait(stop) != 0) return 1;
 
-  Step(5, kSteps, "the rest of the pool, one replica at a time (max_out 1)");
-  for (size_t i = 0; i < sb->replicas().size(); ++i) {
-    if (i != first && !Maintain(*sb, config, i)) return 1;
-  }
+  Step(5, kSteps, "the whole pool through a task: restart every replica's mariadbd, one at a time (max_out 1)");
+  std::cout << "  the task (in the sandbox's config) stops and starts each replica's mariadbd; plan shows\n"
+               "  what roll will do, without changing anything:\n";
+  if (RunCaretaker({"-c", config, "plan", "--pool", "replicas", "--task", "restart"}) != 0) return 1;
+  std::cout << "  now for real, while an application reads through both HAProxy frontends:\n" << std::flush;
+  ReadLoad load(*sb);
+  int rolled = RunCaretaker({"-c", config, "roll", "--pool", "replicas", "--task", "restart", "--yes"});
+  load.Stop();
+  std::cout << "  read load: " << load.Summary() << "\n";
+  if (rolled != 0) return 1;
   RunCaretaker({"-c", config, "status"});
 
   std::cout << "\nstopping the sandbox (every process it started, and its temp dir)\n" << std::flush;

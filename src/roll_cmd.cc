@@ -1,0 +1,339 @@
+// `caretaker plan` and `caretaker roll`.
+#include "src/roll_cmd.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <exception>
+#include <set>
+
+#include "src/fleet.h"
+#include "src/file_lock.h"
+#include "src/log.h"
+#include "src/maint_session.h"
+#include "src/progress.h"
+#include "src/roll_exec.h"
+#include "src/roll_io.h"
+#include "src/roll_setup.h"
+
+namespace caretaker {
+namespace {
+
+namespace asio = boost::asio;
+using maint_detail::kExitFailed;
+using maint_detail::kExitRefused;
+using maint_detail::kExitUsage;
+using maint_detail::Stop;
+using roll_detail::PoolWalk;
+
+// Runs `body` on `io` to completion; an exception in it is rethrown.
+template <class T>
+T RunOn(asio::io_context& io, Awaitable<T> body) {
+  std::optional<T> value;
+  std::exception_ptr failure;
+  asio::co_spawn(
+      io, [&]() -> Awaitable<void> { value.emplace(co_await std::move(body)); },
+      [&](std::exception_ptr e) {
+        failure = e;
+        io.stop();  // signal sets would keep the loop alive
+      });
+  io.restart();
+  io.run();
+  if (failure) std::rethrow_exception(failure);
+  return std::move(*value);
+}
+
+std::vector<std::string> InstanceNames(const Fleet& fleet, const PoolConfig& pool) {
+  std::vector<std::string> names;
+  for (const haproxy::Client* c : fleet.For(pool)) names.push_back(c->name());
+  return names;
+}
+
+// What plan and roll need before anything changes: every instance at admin
+// level, every pool readable with all its members, caretaker's MySQL account
+// accepted by every member to walk, and the live view of each pool.
+class Preflight {
+ public:
+  Preflight(const Config& config, WalkIo& world, std::vector<PoolWalk>& walks)
+      : config_(config), world_(world), walks_(walks), fleet_(Fleet::FromConfig(config)) {}
+
+  Awaitable<std::optional<Stop>> Run();
+  const std::vector<PoolView>& live() const { return live_; }
+  const Fleet& fleet() const { return fleet_; }
+
+ private:
+  Awaitable<std::optional<Stop>> CheckLevels();
+  Awaitable<std::optional<Stop>> CheckMysql(const PoolWalk& w);
+
+  const Config& config_;
+  WalkIo& world_;
+  std::vector<PoolWalk>& walks_;
+  Fleet fleet_;
+  std::vector<PoolView> live_;
+};
+
+Awaitable<std::optional<Stop>> Preflight::CheckLevels() {
+  std::set<std::string> seen;
+  for (const PoolWalk& w : walks_) {
+    for (const haproxy::Client* c : fleet_.For(*w.pool)) {
+      if (!seen.insert(c->name()).second) continue;
+      auto op = c->CliLevel();  // named (g++ 12)
+      haproxy::Result<std::string> level = co_await std::move(op);
+      if (!level) co_return Stop{kExitFailed, level.error().message + "; nothing was changed"};
+      if (level.value() != "admin") {
+        co_return Stop{kExitUsage, "haproxy " + c->where() + ": the stats socket is at level " + level.value() +
+                                       "; caretaker needs 'level admin' on it (stats socket ... level admin); " +
+                                       "nothing was changed"};
+      }
+    }
+  }
+  co_return std::nullopt;
+}
+
+// A member's MySQL must accept caretaker's account: the gates need it. A
+// member that is down is fine (the walk takes it first).
+Awaitable<std::optional<Stop>> Preflight::CheckMysql(const PoolWalk& w) {
+  if (w.spec.gates.off.mysqld) co_return std::nullopt;
+  for (const std::string& server : w.spec.members) {
+    for (const MemberConfig& m : w.pool->members) {
+      if (m.server != server) continue;
+      auto op = world_.Probe(*w.pool, m);
+      mysql::Result<mysql::ReplicaStatus> status = co_await std::move(op);
+      if (!status && (status.error().code == mysql::ErrorCode::kAccessDenied ||
+                      status.error().code == mysql::ErrorCode::kMissingPrivilege ||
+                      status.error().code == mysql::ErrorCode::kTls)) {
+        co_return Stop{kExitUsage, status.error().message + "; nothing was changed"};
+      }
+    }
+  }
+  co_return std::nullopt;
+}
+
+Awaitable<std::optional<Stop>> Preflight::Run() {
+  auto levels = CheckLevels();
+  if (auto stop = co_await std::move(levels)) co_return stop;
+  for (const PoolWalk& w : walks_) {
+    auto read = world_.Observe(*w.pool, !w.spec.gates.off.mysqld);
+    Result<PoolView> view = co_await std::move(read);
+    if (!view) {
+      const std::string& m = view.error().message;
+      bool config = m.find("has no backend") != std::string::npos || m.find("has no server") != std::string::npos;
+      co_return Stop{config ? kExitUsage : kExitFailed, "cannot read pool " + w.pool->name + ": " + m +
+                                                            "; nothing was changed"};
+    }
+    live_.push_back(std::move(view.value()));
+    auto mysql = CheckMysql(w);
+    if (auto stop = co_await std::move(mysql)) co_return stop;
+  }
+  co_return std::nullopt;
+}
+
+// Everything plan and roll share up to the plans: exit code when they stop.
+struct Setup {
+  std::vector<PoolWalk> walks;
+  std::vector<WalkPlan> plans;
+  std::vector<std::vector<std::string>> instances;
+  bool blocked = false;
+};
+
+std::optional<int> Prepare(const Config& config, const RollOptions& options, const MaintIo& io, asio::io_context& loop,
+                           WalkIo& world, Setup& setup) {
+  auto walks = roll_detail::ResolveWalks(config, options);
+  if (!walks) {
+    io.err << "caretaker: " << walks.error().message << "\n";
+    return kExitUsage;
+  }
+  setup.walks = std::move(walks.value());
+  Preflight preflight(config, world, setup.walks);
+  std::optional<Stop> stop = RunOn(loop, preflight.Run());
+  if (stop) {
+    io.err << "caretaker: " << stop->message << "\n";
+    return stop->exit_code;
+  }
+  for (size_t i = 0; i < setup.walks.size(); ++i) {
+    WalkPlan plan = SimulateWalk(setup.walks[i].spec, preflight.live()[i],
+                                 static_cast<size_t>(config.roll.max_concurrent_hosts));
+    setup.blocked = setup.blocked || !plan.blocked.empty();
+    setup.plans.push_back(std::move(plan));
+    setup.instances.push_back(InstanceNames(preflight.fleet(), *setup.walks[i].pool));
+  }
+  return std::nullopt;
+}
+
+void PrintPlans(const Setup& setup, std::ostream& out) {
+  for (size_t i = 0; i < setup.walks.size(); ++i) {
+    roll_detail::RenderPlan(out, setup.walks[i], setup.plans[i], setup.instances[i]);
+  }
+}
+
+std::optional<std::string> NeedPassword(const Config& config, const MaintIo& io) {
+  auto password = ReadMysqlPassword(config.mysql);
+  if (!password) {
+    io.err << "caretaker: " << password.error().message << "\n";
+    return std::nullopt;
+  }
+  return password.value();
+}
+
+bool Confirm(const Setup& setup, const RollOptions& options, const MaintIo& io, std::istream& in) {
+  size_t members = 0;
+  std::string pools;
+  for (const PoolWalk& w : setup.walks) {
+    members += w.spec.members.size();
+    pools += (pools.empty() ? "" : ", ") + w.pool->name;
+  }
+  io.err << "Roll task \"" << options.task << "\" through " << members << " member" << (members == 1 ? "" : "s")
+         << " of " << pools << "? [y/N] " << std::flush;
+  std::string answer;
+  std::getline(in, answer);
+  return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+// "replicas 1/4 done: db2 step 1/2 3s, db3 draining 1s": the status line.
+std::string StatusLine(const RollDriver& driver, SteadyTime now) {
+  std::string out;
+  for (const RollDriver::Walk& w : driver.walks()) {
+    size_t done = 0, running = 0;
+    std::string active, detail;
+    for (const HostStatus& h : w.walker.hosts()) {
+      if (h.phase == HostPhase::kDone) ++done;
+      if (!h.started || h.ended) continue;
+      std::string what = h.phase == HostPhase::kStep ? "step " + std::to_string(h.step + 1) : HostPhaseName(h.phase);
+      active += (active.empty() ? "" : ", ") + h.server + " " + what + " " +
+                HumanDuration(std::chrono::duration_cast<Millis>(now - *h.started));
+      detail = h.detail;
+      ++running;
+    }
+    // One member out: what it waits for ("gate catch-up: lag 3s, max_lag 2s (1 of 3 reads in a row)").
+    if (running == 1 && !detail.empty()) active += " (" + detail.substr(0, detail.find('\n')) + ")";
+    out += (out.empty() ? "" : " | ") + w.pool->name + " " + std::to_string(done) + "/" +
+           std::to_string(w.walker.hosts().size()) + " done";
+    if (!active.empty()) out += ": " + active;
+    if (active.empty() && !w.walker.waiting_for().empty()) out += ": waiting: " + w.walker.waiting_for();
+  }
+  return out;
+}
+
+// The walk itself, once everything is checked and confirmed.
+int Walk(const Config& config, const MaintIo& io, asio::io_context& loop, WalkIo& world, Setup& setup) {
+  Progress progress(io.err, io.tty, std::chrono::seconds(5), io.tty ? TerminalColumns(STDERR_FILENO) : 0);
+  const bool many = setup.walks.size() > 1;
+  RollHooks hooks;
+  hooks.on_event = [&](const std::string& pool, const WalkEvent& e) {
+    std::string who = e.server.empty() ? (many ? pool + ": " : "") : (many ? pool + "/" : "") + e.server + ": ";
+    progress.Note((e.warning ? "! " : "  ") + who + e.text);
+    LogEvent(LogLevel::kDebug, "roll.event",
+             {{"pool", pool}, {"server", e.server}, {"text", e.text}});
+  };
+  hooks.on_output = [&](const std::string& pool, const std::string& server, std::string_view line) {
+    progress.Note("    " + (many ? pool + "/" : std::string()) + server + " | " + std::string(line));
+  };
+  auto steps = MakeProcessStepRunner(loop.get_executor());
+  RollDriver driver(loop, config, world, *steps, hooks);
+  driver.hooks().on_tick = [&] { progress.Update("roll", StatusLine(driver, std::chrono::steady_clock::now())); };
+  for (PoolWalk& w : setup.walks) driver.Add(*w.pool, *w.task, w.spec);
+  asio::signal_set signals(loop, SIGINT, SIGTERM, SIGHUP);
+  int signals_seen = 0;
+  std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    if (++signals_seen == 1) {
+      progress.Note("! interrupted: no member starts now; draining ones go back, the others finish their task "
+                    "(interrupt again to stop everything where it is)");
+      driver.Interrupt();
+    } else {
+      progress.Note("! aborting: running steps are killed; members stay where they are");
+      driver.Abort();
+    }
+    signals.async_wait(on_signal);
+  };
+  signals.async_wait(on_signal);
+  const SteadyTime started = std::chrono::steady_clock::now();
+  // Named: the coroutine refers to the lambda's captures while it runs.
+  auto body = [&]() -> Awaitable<bool> {
+    auto run = driver.Run();
+    co_await std::move(run);
+    signals.cancel();
+    co_return true;
+  };
+  RunOn(loop, body());
+  progress.Clear();
+  bool all_done = true, capacity_only = true;
+  for (size_t i = 0; i < setup.walks.size(); ++i) {
+    const Walker& walker = driver.walks()[i].walker;
+    roll_detail::RenderSummary(io.out, setup.walks[i], walker, started);
+    for (const HostStatus& h : walker.hosts()) {
+      all_done = all_done && (h.phase == HostPhase::kDone);
+      capacity_only = capacity_only && (h.phase == HostPhase::kDone || h.phase == HostPhase::kPending ||
+                                        h.phase == HostPhase::kSkipped);
+    }
+    capacity_only = capacity_only && (walker.stop_reason().empty() || walker.stopped_on_capacity());
+  }
+  if (all_done) return 0;
+  return capacity_only && signals_seen == 0 ? kExitRefused : kExitFailed;
+}
+
+}  // namespace
+
+int RunRoll(const Config& config, const RollOptions& options, const MaintIo& io, std::istream& in, bool in_tty) {
+  auto password = NeedPassword(config, io);
+  if (!password) return kExitUsage;
+  auto records = OpenFileMaintRecords(MaintRecordsPath(config));
+  std::string who = options.who.empty() ? maint_detail::OperatorName() : options.who;
+  asio::io_context loop;
+  auto world = MakeRealWalkIo(config, *password, *records, WalkRecordInfo{who, "caretaker roll --task " + options.task});
+  Setup setup;
+  if (auto code = Prepare(config, options, io, loop, *world, setup)) return *code;
+  // One walk per pool at a time on this machine, for the whole walk (names
+  // checked by Prepare: they are the config's).
+  std::vector<FileLock> walk_locks;
+  for (const PoolWalk& w : setup.walks) {
+    auto lock = FileLock::Acquire(maint_detail::LockPath(config, "walk-" + w.pool->name), Millis(0));
+    if (!lock) {
+      io.err << "caretaker: another roll of pool " << w.pool->name << " is running (" << lock.error().message
+             << "); nothing was changed\n";
+      return kExitRefused;
+    }
+    walk_locks.push_back(std::move(lock.value()));
+  }
+  if (options.dry_run) {
+    PrintPlans(setup, io.out);
+    io.out << "nothing was changed (--dry-run)\n";
+    return setup.blocked ? kExitRefused : 0;
+  }
+  if (in_tty && !options.yes) {
+    PrintPlans(setup, io.err);
+    if (!Confirm(setup, options, io, in)) {
+      io.err << "caretaker: not confirmed; nothing was changed\n";
+      return kExitFailed;
+    }
+  }
+  try {
+    return Walk(config, io, loop, *world, setup);
+  } catch (const std::exception& e) {
+    io.err << "caretaker: internal error: " << e.what() << "\n"
+           << "caretaker: MEMBERS MAY BE OUT OF TRAFFIC: check `caretaker status` and `caretaker maint list`\n";
+    return kExitFailed;
+  }
+}
+
+int RunPlan(const Config& config, const RollOptions& options, const MaintIo& io) {
+  auto password = NeedPassword(config, io);
+  if (!password) return kExitUsage;
+  auto records = OpenFileMaintRecords(MaintRecordsPath(config));
+  asio::io_context loop;
+  auto world = MakeRealWalkIo(config, *password, *records, WalkRecordInfo{});
+  Setup setup;
+  if (auto code = Prepare(config, options, io, loop, *world, setup)) return *code;
+  if (options.json) {
+    io.out << roll_detail::PlanJson(setup.walks, setup.plans) << "\n";
+  } else {
+    PrintPlans(setup, io.out);
+    io.out << "nothing was changed (plan)\n";
+  }
+  return setup.blocked ? kExitRefused : 0;
+}
+
+}  // namespace caretaker

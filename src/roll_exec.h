@@ -1,0 +1,90 @@
+// The driver of rolling walks: one Walker per pool (walker.h decides), all
+// on one event loop, performing each decision through WalkIo (HAProxy, MySQL,
+// records) and a StepRunner, and feeding the results back. Several pools walk
+// at once; `max_concurrent_hosts` caps the members out across all of them.
+//
+// A journal action (a record with the member's phase) is written BEFORE the
+// side effect it announces, synchronously, so a crash leaves the record. The
+// capacity decision of a pool holds the pool's lock from the read of live
+// state until the records of the members it starts are written, as
+// `caretaker maint start` does, so the two never both see room.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "src/config.h"
+#include "src/file_lock.h"
+#include "src/roll_io.h"
+#include "src/step_runner.h"
+#include "src/walker.h"
+
+namespace caretaker {
+
+// What the person watching sees; each may be empty.
+struct RollHooks {
+  std::function<void(const std::string& pool, const WalkEvent& event)> on_event;
+  // One line a step printed.
+  std::function<void(const std::string& pool, const std::string& server, std::string_view line)> on_output;
+  std::function<void()> on_tick;  // after every round of decisions, and at least every second
+};
+
+class RollDriver {
+ public:
+  struct Walk {
+    const PoolConfig* pool;
+    const TaskConfig* task;
+    Walker walker;
+    std::optional<FileLock> decide_lock;  // held from a decision's read until its records are written
+    bool decided = false;                 // the read came back: the next round decides and releases the lock
+    // One per member from its drain until the walk is done with it, as a
+    // `caretaker maint` command holds it: no maint stop puts it back meanwhile.
+    std::map<std::string, FileLock> member_locks;
+  };
+
+  RollDriver(boost::asio::io_context& io, const Config& config, WalkIo& world, StepRunner& steps, RollHooks hooks);
+
+  void Add(const PoolConfig& pool, const TaskConfig& task, WalkSpec spec);
+  // Walks every pool to its end.
+  Awaitable<void> Run();
+  void Interrupt();  // first Ctrl-C
+  void Abort();      // second Ctrl-C: also kills running steps
+
+  const std::deque<Walk>& walks() const { return walks_; }
+  RollHooks& hooks() { return hooks_; }
+
+ private:
+  void Round(SteadyTime now);
+  void Start(Walk& walk, WalkAction action);
+  // Locks the member a "draining" action starts; false (and the walker told) when it is held.
+  bool LockMember(Walk& walk, const WalkAction& action);
+  size_t OutNow() const;
+  Awaitable<void> Perform(Walk& walk, WalkAction action);
+  Awaitable<void> Act(Walk& walk, const WalkAction& action);
+  // An action that threw: the walker hears it failed, so nothing waits on it.
+  void Failed(Walk& walk, const WalkAction& action, const std::string& what);
+  Awaitable<void> RunStep(Walk& walk, const WalkAction& action);
+  Awaitable<void> Observe(Walk& walk, const WalkAction& action);
+  const MemberConfig& MemberOf(const Walk& walk, const std::string& server) const;
+  void Kick();
+
+  boost::asio::io_context& io_;
+  const Config& config_;
+  WalkIo& world_;
+  StepRunner& steps_;
+  RollHooks hooks_;
+  std::deque<Walk> walks_;  // stable addresses: actions in flight refer to them
+  boost::asio::steady_timer wake_;
+  bool kicked_ = false;
+  size_t in_flight_ = 0;  // actions performing
+};
+
+}  // namespace caretaker

@@ -1,0 +1,255 @@
+// The real WalkIo: HAProxy's runtime API on every instance of a pool,
+// Connector/C on a small thread pool, the maintenance records file.
+#include "src/roll_io.h"
+
+#include <map>
+
+#include "haproxy/backend_view.h"
+#include "mysql/gtid.h"
+#include "mysql/pool.h"
+#include "mysql/probe.h"
+#include "mysql/warmup.h"
+#include "src/fleet.h"
+#include "src/log.h"
+#include "src/file_lock.h"
+#include "src/maint_session.h"
+#include "src/maint_target.h"
+#include "src/pool_probe.h"
+
+namespace caretaker {
+namespace {
+
+namespace asio = boost::asio;
+using ProbeMap = MemberProbes;
+
+Result<void> FromReport(const haproxy::ApplyReport& report) {
+  if (report.ok()) return boost::outcome_v2::success();
+  return Error{report.FailureSummary()};
+}
+
+haproxy::AdminState AdminStateOf(LbState state) {
+  switch (state) {
+    case LbState::kReady: return haproxy::AdminState::kReady;
+    case LbState::kDrain: return haproxy::AdminState::kDrain;
+    case LbState::kMaint: return haproxy::AdminState::kMaint;
+  }
+  return haproxy::AdminState::kMaint;
+}
+
+class RealWalkIo : public WalkIo {
+ public:
+  RealWalkIo(const Config& config, std::string password, MaintRecords& records, WalkRecordInfo info)
+      : config_(config),
+        password_(std::move(password)),
+        records_(records),
+        info_(std::move(info)),
+        fleet_(Fleet::FromConfig(config)),
+        threads_(mysql::BlockingPool::kDefaultThreads),
+        probe_(threads_) {}
+
+  Awaitable<Result<PoolView>> Observe(const PoolConfig& pool, bool with_mysql) override;
+  Awaitable<Result<void>> SetState(const PoolConfig& pool, const std::string& server, LbState state) override;
+  Awaitable<Result<void>> SetWeight(const PoolConfig& pool, const std::string& server, int percent) override;
+  Awaitable<Result<void>> ShutdownSessions(const PoolConfig& pool, const std::string& server) override;
+  Awaitable<mysql::Result<mysql::ReplicaStatus>> Probe(const PoolConfig& pool, const MemberConfig& member) override;
+  Awaitable<mysql::Result<bool>> WaitForPrimary(const PoolConfig& pool, const MemberConfig& member,
+                                                SteadyTime deadline) override;
+  Awaitable<mysql::Status> RunWarmupQueries(const PoolConfig& pool, const MemberConfig& member) override;
+  Result<void> Journal(const PoolConfig& pool, const MemberConfig& member, const std::string& phase) override;
+  Result<void> Release(const PoolConfig& pool, const MemberConfig& member) override;
+  void Cancel() override { cancelled_ = true; }
+
+ private:
+  Awaitable<Result<haproxy::BackendView>> ReadView(const PoolConfig& pool);
+  template <class R>
+  Awaitable<R> Blocking(std::function<R()> work) {
+    return mysql::RunBlocking<R>(threads_, std::move(work));
+  }
+  bool MemberBusy(const PoolConfig& pool, const std::string& server) const;
+  static std::string Key(const PoolConfig& pool, const std::string& server) { return pool.name + "/" + server; }
+
+  const Config& config_;
+  std::string password_;
+  MaintRecords& records_;
+  WalkRecordInfo info_;
+  Fleet fleet_;
+  mysql::BlockingPool threads_;
+  mysql::RealReplicaProbe probe_;
+  std::map<std::string, SysSeconds> mine_;  // records this walk wrote: key -> since
+  bool cancelled_ = false;
+};
+
+Awaitable<Result<haproxy::BackendView>> RealWalkIo::ReadView(const PoolConfig& pool) {
+  // Named: the coroutine keeps a reference to its arguments.
+  std::vector<const haproxy::Client*> clients = fleet_.For(pool);
+  auto op = haproxy::ReadInstances(clients, pool.backend);
+  std::vector<haproxy::InstanceDump> dumps = co_await std::move(op);
+  for (const haproxy::InstanceDump& d : dumps) {
+    // An instance that cannot be read cannot be judged: nothing starts.
+    if (d.error) co_return Error{d.error->message};
+    bool has_backend = false;
+    for (const haproxy::ServerState& s : d.states) has_backend = has_backend || s.backend == pool.backend;
+    if (!has_backend) {
+      co_return Error{"haproxy " + d.instance + " has no backend \"" + pool.backend + "\" (pool " + pool.name + " in " +
+                      config_.path + ")"};
+    }
+  }
+  std::vector<std::string> order;
+  for (const MemberConfig& m : pool.members) order.push_back(m.server);
+  haproxy::BackendView view = haproxy::MergeBackend(pool.backend, dumps, order);
+  for (size_t i = 0; i < order.size(); ++i) {
+    for (const haproxy::ServerOnInstance& on : view.servers[i].instances) {
+      if (!on.present) {
+        co_return Error{"haproxy " + on.instance + ": backend \"" + pool.backend + "\" has no server \"" + order[i] +
+                        "\" (member of pool " + pool.name + " in " + config_.path + ")"};
+      }
+    }
+  }
+  co_return view;
+}
+
+// Whether a `caretaker maint` command holds the member's lock right now.
+bool RealWalkIo::MemberBusy(const PoolConfig& pool, const std::string& server) const {
+  return !FileLock::Acquire(maint_detail::LockPath(config_, "member-" + pool.name + "-" + server), Millis(0));
+}
+
+Awaitable<Result<PoolView>> RealWalkIo::Observe(const PoolConfig& pool, bool with_mysql) {
+  // MySQL first (probes may take up to their timeouts), HAProxy last: the
+  // capacity decision judges the freshest view of who is in traffic.
+  ProbeMap probes;
+  if (with_mysql) {
+    auto all = ProbeMembers(probe_, config_, pool, password_);
+    probes = co_await std::move(all);
+  }
+  auto read = ReadView(pool);
+  Result<haproxy::BackendView> view = co_await std::move(read);
+  if (!view) co_return view.error();
+  auto records = records_.List();
+  if (!records) co_return records.error();
+  policies::PoolSnapshot snapshot = BuildSnapshot(pool, view.value(), probes, records.value());
+  PoolView out;
+  for (size_t i = 0; i < pool.members.size(); ++i) {
+    const haproxy::MergedServer& s = view.value().servers[i];  // MergeBackend lists `order` first
+    MemberView m;
+    m.server = s.server;
+    m.state = snapshot.members[i].state;
+    m.sessions = s.sessions;
+    m.out_everywhere = s.out_everywhere;
+    m.ready_everywhere = s.agree && s.admin == haproxy::Admin::kReady;
+    m.checked_up = haproxy::CheckedUpEverywhere(s);
+    m.health = haproxy::HealthByInstance(s);
+    const bool mine = mine_.count(Key(pool, s.server)) > 0;
+    for (const MaintRecord& r : records.value()) {
+      if (r.pool == pool.name && r.server == s.server && !mine) m.held_by = r.who + ": " + r.reason;
+    }
+    if (with_mysql && !mine && m.held_by.empty() && MemberBusy(pool, s.server)) {
+      m.held_by = "a caretaker maint command is running on it";
+    }
+    out.members.push_back(std::move(m));
+  }
+  co_return out;
+}
+
+Awaitable<Result<void>> RealWalkIo::SetState(const PoolConfig& pool, const std::string& server, LbState state) {
+  std::vector<const haproxy::Client*> clients = fleet_.For(pool);
+  auto op = haproxy::SetStateEverywhere(clients, pool.backend, server, AdminStateOf(state));
+  haproxy::ApplyReport report = co_await std::move(op);
+  LogEvent(report.ok() ? LogLevel::kDebug : LogLevel::kError, "roll.set_state",
+           {{"pool", pool.name}, {"server", server}, {"state", LbStateName(state)}, {"ok", report.ok()}});
+  co_return FromReport(report);
+}
+
+Awaitable<Result<void>> RealWalkIo::SetWeight(const PoolConfig& pool, const std::string& server, int percent) {
+  std::vector<const haproxy::Client*> clients = fleet_.For(pool);
+  auto op = haproxy::SetWeightEverywhere(clients, pool.backend, server, haproxy::Weight{percent, true});
+  haproxy::ApplyReport report = co_await std::move(op);
+  LogEvent(report.ok() ? LogLevel::kDebug : LogLevel::kError, "roll.set_weight",
+           {{"pool", pool.name}, {"server", server}, {"percent", static_cast<int64_t>(percent)}, {"ok", report.ok()}});
+  co_return FromReport(report);
+}
+
+Awaitable<Result<void>> RealWalkIo::ShutdownSessions(const PoolConfig& pool, const std::string& server) {
+  std::vector<const haproxy::Client*> clients = fleet_.For(pool);
+  auto op = haproxy::ShutdownSessionsEverywhere(clients, pool.backend, server);
+  haproxy::ApplyReport report = co_await std::move(op);
+  LogEvent(report.ok() ? LogLevel::kDebug : LogLevel::kError, "roll.shutdown_sessions",
+           {{"pool", pool.name}, {"server", server}, {"ok", report.ok()}});
+  co_return FromReport(report);
+}
+
+Awaitable<mysql::Result<mysql::ReplicaStatus>> RealWalkIo::Probe(const PoolConfig& pool, const MemberConfig& member) {
+  auto op = probe_.Probe(MemberTarget(config_, member, password_), PoolProbeOptions(pool));
+  mysql::Result<mysql::ReplicaStatus> status = co_await std::move(op);
+  co_return status;
+}
+
+// The primary's position once, then waits for it in slices of at most 5 s
+// (each under the read timeout) until `deadline`.
+Awaitable<mysql::Result<bool>> RealWalkIo::WaitForPrimary(const PoolConfig& pool, const MemberConfig& member,
+                                                          SteadyTime deadline) {
+  std::optional<mysql::Target> primary = PrimaryTarget(config_, pool, password_);
+  if (!primary) co_return mysql::Error{mysql::ErrorCode::kBadOption, 0, "pool " + pool.name + " has no [pools.primary]"};
+  auto read = Blocking<mysql::Result<mysql::PrimaryPosition>>([p = *primary] { return mysql::ReadPrimaryPosition(p); });
+  mysql::Result<mysql::PrimaryPosition> position = co_await std::move(read);
+  if (!position) co_return position.error();
+  mysql::Result<bool> reached = false;
+  while (true) {
+    if (cancelled_) co_return mysql::Error{mysql::ErrorCode::kQuery, 0, "the GTID wait was cancelled (aborted)"};
+    Millis left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
+    if (left <= Millis(0)) break;
+    Millis slice = std::min<Millis>(left, std::chrono::seconds(5));
+    auto wait = Blocking<mysql::Result<bool>>(
+        [replica = MemberTarget(config_, member, password_), p = *primary, pos = position.value(), slice] {
+          return mysql::WaitForPosition(replica, p, pos, slice);
+        });
+    reached = co_await std::move(wait);
+    if (!reached || reached.value()) break;
+  }
+  co_return reached;
+}
+
+Awaitable<mysql::Status> RealWalkIo::RunWarmupQueries(const PoolConfig& pool, const MemberConfig& member) {
+  auto run = Blocking<mysql::Status>([target = MemberTarget(config_, member, password_),
+                                      queries = pool.gates.warmup_queries] {
+    return mysql::RunWarmupQueries(target, queries);
+  });
+  mysql::Status ran = co_await std::move(run);
+  co_return ran;
+}
+
+Result<void> RealWalkIo::Journal(const PoolConfig& pool, const MemberConfig& member, const std::string& phase) {
+  const std::string key = Key(pool, member.server);
+  auto since = mine_.find(key);
+  if (since == mine_.end()) {
+    auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    since = mine_.emplace(key, now).first;
+  }
+  MaintRecord r;
+  r.pool = pool.name;
+  r.server = member.server;
+  r.host = member.host + ":" + std::to_string(member.port);
+  r.who = info_.who;
+  r.reason = info_.reason;
+  r.since = since->second;
+  r.phase = phase;
+  auto put = records_.Put(r);
+  LogEvent(put ? LogLevel::kDebug : LogLevel::kError, "roll.journal",
+           {{"pool", pool.name}, {"server", member.server}, {"phase", phase}, {"ok", bool(put)}});
+  if (!put) return Error{"cannot write the maintenance record: " + put.error().message};
+  return boost::outcome_v2::success();
+}
+
+Result<void> RealWalkIo::Release(const PoolConfig& pool, const MemberConfig& member) {
+  auto removed = records_.Remove(pool.name, member.server);
+  if (!removed) return Error{removed.error().message};
+  return boost::outcome_v2::success();
+}
+
+}  // namespace
+
+std::unique_ptr<WalkIo> MakeRealWalkIo(const Config& config, std::string password, MaintRecords& records,
+                                       WalkRecordInfo info) {
+  return std::make_unique<RealWalkIo>(config, std::move(password), records, std::move(info));
+}
+
+}  // namespace caretaker
