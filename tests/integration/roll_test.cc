@@ -11,6 +11,7 @@
 
 #include "tests/integration/cli_run.h"
 #include "tests/sandbox/sandbox.h"
+#include "tests/sandbox/sshd.h"
 
 namespace caretaker {
 namespace {
@@ -255,6 +256,24 @@ TEST_CASE("while a roll works on a member, `maint stop` of that member is refuse
   INFO(run.out << run.err);
   CHECK(run.exit_code == 0);
   CHECK(AdminStates("db1") == "0 0");
+}
+
+TEST_CASE("a task over ssh: the step runs on the member's host through a real sshd", "[roll]") {
+  auto sshd = sandbox::Sshd::Start();
+  std::string options;
+  for (const std::string& o : sshd->client_options()) options += std::string(options.empty() ? "" : ", ") + "\"" + o + "\"";
+  // The members' host is 127.0.0.1, where this sshd listens.
+  const std::string config = ConfigWith(
+      "ssh.toml", "[[tasks]]\nname = \"remote\"\ntransport = \"ssh\"\n  [tasks.ssh]\n  user = \"" + sshd->user() +
+                      "\"\n  port = " + std::to_string(sshd->port()) + "\n  options = [" + options + "]\n" +
+                      "  [[tasks.steps]]\n  name = \"where\"\n  command = \"echo {server} on $(cat /proc/sys/kernel/hostname) "
+                      "via ssh from $SSH_CLIENT\"\n");
+  Run roll = Caretaker("roll --pool replicas --task remote --limit db2 --yes", config);
+  INFO(roll.out << roll.err);
+  CHECK(roll.exit_code == 0);
+  CHECK(roll.err.find("db2 | db2 on ") != std::string::npos);
+  CHECK(roll.err.find(" via ssh from 127.0.0.1 ") != std::string::npos);  // $SSH_CLIENT: set by sshd only
+  CHECK(AdminStates("db2") == "0 0");
 }
 
 TEST_CASE("two pools walk at once on one event loop; max_concurrent_hosts caps them together", "[roll]") {
