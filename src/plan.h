@@ -13,7 +13,7 @@ namespace caretaker {
 
 struct WalkPlan {
   std::vector<std::vector<std::string>> waves;  // members started together, in order
-  std::vector<std::string> skipped;             // "db3: held by another maintenance record (...)"
+  std::vector<std::string> skipped;             // "db3: held by a maintenance record (...)"
   std::vector<std::string> not_started;         // members the walk would not reach
   std::string blocked;                          // why, when some member would not start
 };

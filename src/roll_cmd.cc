@@ -46,6 +46,12 @@ T RunOn(asio::io_context& io, Awaitable<T> body) {
   return std::move(*value);
 }
 
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
 std::vector<std::string> InstanceNames(const Fleet& fleet, const PoolConfig& pool) {
   std::vector<std::string> names;
   for (const haproxy::Client* c : fleet.For(pool)) names.push_back(c->name());
@@ -285,23 +291,40 @@ int RunRoll(const Config& config, const RollOptions& options, const MaintIo& io,
   asio::io_context loop;
   auto world = MakeRealWalkIo(config, *password, *records, WalkRecordInfo{who, "caretaker roll --task " + options.task});
   Setup setup;
+  if (!options.dry_run && !options.yes && !in_tty) {
+    // cron, CI, ssh without a tty: nobody to ask, so say it explicitly.
+    io.err << "caretaker: roll asks for confirmation, and stdin is not a terminal: pass --yes (or --dry-run to see "
+              "the plan); nothing was changed\n";
+    return kExitUsage;
+  }
   if (auto code = Prepare(config, options, io, loop, *world, setup)) return *code;
+  if (options.dry_run) {
+    PrintPlans(setup, io.out);
+    io.out << "nothing was changed (--dry-run)\n";
+    return setup.blocked ? kExitRefused : 0;
+  }
   // One walk per pool at a time on this machine, for the whole walk (names
   // checked by Prepare: they are the config's).
   std::vector<FileLock> walk_locks;
   for (const PoolWalk& w : setup.walks) {
     auto lock = FileLock::Acquire(maint_detail::LockPath(config, "walk-" + w.pool->name), Millis(0));
     if (!lock) {
-      io.err << "caretaker: another roll of pool " << w.pool->name << " is running (" << lock.error().message
-             << "); nothing was changed\n";
+      io.err << "caretaker: another roll of pool " << w.pool->name << " is running; nothing was changed ("
+             << lock.error().message << ")\n";
       return kExitRefused;
     }
     walk_locks.push_back(std::move(lock.value()));
   }
-  if (options.dry_run) {
-    PrintPlans(setup, io.out);
-    io.out << "nothing was changed (--dry-run)\n";
-    return setup.blocked ? kExitRefused : 0;
+  // A walk that cannot finish without someone else acting first is refused
+  // now, as `maint start` is, rather than paused with members half done.
+  // (The pause is for a member that goes down mid-walk.)
+  for (size_t i = 0; i < setup.walks.size(); ++i) {
+    const WalkPlan& plan = setup.plans[i];
+    if (plan.blocked.empty()) continue;
+    PrintPlans(setup, io.err);
+    io.err << "caretaker: refusing to walk pool " << setup.walks[i].pool->name << ": " << plan.blocked
+           << " (members it could not reach: " << Join(plan.not_started) << "); nothing was changed\n";
+    return kExitRefused;
   }
   if (in_tty && !options.yes) {
     PrintPlans(setup, io.err);

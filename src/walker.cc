@@ -39,6 +39,8 @@ bool Active(HostPhase phase) {
          phase != HostPhase::kStopped && phase != HostPhase::kSkipped;
 }
 
+std::string FirstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
+
 const MemberView* FindIn(const PoolView& view, const std::string& server) {
   for (const MemberView& m : view.members) {
     if (m.server == server) return &m;
@@ -162,7 +164,7 @@ std::vector<Walker::Host*> Walker::Candidates(const PoolView& view, SteadyTime n
     if (s.phase != HostPhase::kPending) continue;
     const MemberView* m = FindIn(view, s.server);
     if (m && !m->held_by.empty()) {
-      s.detail = "held by another maintenance record (" + m->held_by + ")";
+      s.detail = "held by a maintenance record (" + m->held_by + ")";
       End(h, HostPhase::kSkipped, now);
       Event(s.server, "skipped: " + s.detail, true);
       continue;
@@ -279,7 +281,7 @@ void Walker::Interrupt(SteadyTime now) {
 void Walker::Abort(SteadyTime now) {
   StopWalk(Stopping::kAbort, "aborted; members out of traffic stay where they are", now);
   for (Host& h : state_) {
-    if (!h.busy && Active(StatusOf(h).phase)) StopHost(h, "aborted while " + StatusOf(h).detail, now, ReadySet(h));
+    if (!h.busy && Active(StatusOf(h).phase)) StopHost(h, "while " + FirstLine(StatusOf(h).detail), now, ReadySet(h));
   }
 }
 

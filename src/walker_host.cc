@@ -91,7 +91,7 @@ void Walker::OnApplied(const WalkAction& action, bool ok, const std::string& err
   if (h.sub == Sub::kDrainSent) s.record = true;  // written before the drain was sent
   if (stopping_ == Stopping::kAbort && h.sub != Sub::kRelease && h.sub != Sub::kRestoreRelease) {
     const bool ready = ok && action.kind == WalkAction::Kind::kSetState && action.state == LbState::kReady;
-    return StopHost(h, std::string("aborted after ") + (ok ? "" : "a failed ") + "\"" + CommandName(action) + "\"", now,
+    return StopHost(h, std::string("after ") + (ok ? "" : "a failed ") + "\"" + CommandName(action) + "\"", now,
                     ready || ReadySet(h));
   }
   switch (h.sub) {
@@ -216,7 +216,7 @@ void Walker::OnStepDone(const WalkAction& action, bool ok, const std::string& wh
   Host& h = HostOf(action.server);
   h.busy = false;
   const std::string label = StepLabel(action.step);
-  if (stopping_ == Stopping::kAbort) return StopHost(h, "aborted during " + label + ": " + what, now);
+  if (stopping_ == Stopping::kAbort) return StopHost(h, "during " + label + " (" + FirstLine(what) + ")", now);
   if (!ok) {
     const StepConfig& step = spec_.steps[action.step];
     if (action.attempt <= step.retries && stopping_ != Stopping::kFailures) {
@@ -274,7 +274,7 @@ void Walker::GateAction(Host& h, SteadyTime now) {
 void Walker::OnProbe(const WalkAction& action, const mysql::Result<mysql::ReplicaStatus>& reading, SteadyTime now) {
   Host& h = HostOf(action.server);
   h.busy = false;
-  if (stopping_ == Stopping::kAbort) return StopHost(h, "aborted during the gates", now);
+  if (stopping_ == Stopping::kAbort) return StopHost(h, "during the gates", now);
   h.gates->OnProbe(reading, now);
   GateAction(h, now);
 }
@@ -282,7 +282,7 @@ void Walker::OnProbe(const WalkAction& action, const mysql::Result<mysql::Replic
 void Walker::OnGtidWait(const WalkAction& action, const mysql::Result<bool>& reached, SteadyTime now) {
   Host& h = HostOf(action.server);
   h.busy = false;
-  if (stopping_ == Stopping::kAbort) return StopHost(h, "aborted during the gates", now);
+  if (stopping_ == Stopping::kAbort) return StopHost(h, "during the gates", now);
   h.gates->OnGtidWait(reached, now);
   GateAction(h, now);
 }
@@ -290,7 +290,7 @@ void Walker::OnGtidWait(const WalkAction& action, const mysql::Result<bool>& rea
 void Walker::OnWarmupQueries(const WalkAction& action, const mysql::Status& ran, SteadyTime now) {
   Host& h = HostOf(action.server);
   h.busy = false;
-  if (stopping_ == Stopping::kAbort) return StopHost(h, "aborted during the gates", now);
+  if (stopping_ == Stopping::kAbort) return StopHost(h, "during the gates", now);
   h.gates->OnWarmupQueries(ran, now);
   GateAction(h, now);
 }
@@ -397,7 +397,7 @@ void Walker::OnJournalFailed(const WalkAction& action, const std::string& error,
 
 void Walker::StopHost(Host& h, std::string why, SteadyTime now, bool in_traffic) {
   HostStatus& s = StatusOf(h);
-  s.detail = "stopped " + why + ": " + stop_reason_;
+  s.detail = WithSuffix("stopped " + why, ": " + stop_reason_);
   s.out_of_traffic = !in_traffic;
   Event(s.server,
         WithSuffix(s.detail, in_traffic ? "; it is READY, in traffic (record kept)" : "; it stays out of traffic (record kept)"),

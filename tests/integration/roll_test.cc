@@ -131,6 +131,9 @@ TEST_CASE("plan and roll refuse bad input with exit 2 and change nothing", "[rol
   Run pool = Caretaker("plan --pool nope --task restart");
   CHECK(pool.exit_code == 2);
   CHECK(pool.err.find("no pool \"nope\"") != std::string::npos);
+  Run unasked = Caretaker("roll --pool replicas --task restart");  // stdin is /dev/null: nobody to ask
+  CHECK(unasked.exit_code == 2);
+  CHECK(unasked.err.find("stdin is not a terminal: pass --yes") != std::string::npos);
   Run limit = Caretaker("roll --pool replicas --task restart --limit 'db9*' --yes");
   CHECK(limit.exit_code == 2);
   CHECK(limit.err.find("--limit db9* matches no member of replicas") != std::string::npos);
@@ -144,9 +147,15 @@ TEST_CASE("a member someone holds in maintenance is skipped, and the plan says t
   Run plan = Caretaker("plan --pool replicas --task restart");
   INFO(plan.out << plan.err);
   CHECK(plan.exit_code == 3);
-  CHECK(plan.out.find("skipped: db4: held by another maintenance record (") != std::string::npos);
+  CHECK(plan.out.find("skipped: db4: held by a maintenance record (") != std::string::npos);
   CHECK(plan.out.find("disk swap") != std::string::npos);
   CHECK(plan.out.find("CANNOT WALK NOW: pool replicas: 1 of 4 already out, max_out is 1") != std::string::npos);
+  // roll refuses the same walk before changing anything (it would wait for someone else).
+  Run roll = Caretaker("roll --pool replicas --task restart --yes");
+  CHECK(roll.exit_code == 3);
+  CHECK(roll.err.find("caretaker: refusing to walk pool replicas: pool replicas: 1 of 4 already out, max_out is 1 "
+                      "(members it could not reach: db1, db2, db3); nothing was changed") != std::string::npos);
+  for (const char* server : {"db1", "db2", "db3"}) CHECK(AdminStates(server) == "0 0");
   CHECK(Caretaker("maint stop db4").exit_code == 0);
 }
 

@@ -174,8 +174,8 @@ TEST_CASE("a member held by someone else's maintenance record is skipped", "[wal
   CHECK(world.commands == Cat({Walked("db1"), Walked("db3"), Walked("db4")}));
   const HostStatus& db2 = StatusOf(walker, "db2");
   CHECK(db2.phase == HostPhase::kSkipped);
-  CHECK(db2.detail == "held by another maintenance record (alice: disk swap)");
-  CHECK(world.HasEvent("db2", "skipped: held by another maintenance record (alice: disk swap)"));
+  CHECK(db2.detail == "held by a maintenance record (alice: disk swap)");
+  CHECK(world.HasEvent("db2", "skipped: held by a maintenance record (alice: disk swap)"));
   CHECK(world["db2"].admin == Admin::kMaint);
   CHECK(walker.stop_reason().empty());
 }
