@@ -204,7 +204,7 @@ TEST_CASE("[state], [drain], [gates] and [pools.primary] have defaults for every
   CHECK_FALSE(p.primary.has_value());
 }
 
-TEST_CASE("[defaults.drain] and [defaults.gates] set every key; a pool overrides them key by key", "[config]") {
+TEST_CASE("[defaults.drain] and [defaults.gates] set every key, a pool overrides them key by key", "[config]") {
   // given: every key in [defaults.drain] and [defaults.gates]; pool p overrides
   // some of them, pool q none; expect: p's own values where set, the defaults'
   // everywhere else, never the built-in ones.

@@ -284,7 +284,7 @@ TEST_CASE("a step's command is an argv array or a shell string, never empty", "[
   }
 }
 
-TEST_CASE("only {host} {port} {server} {pool} read as placeholders; other braces stay literal", "[config]") {
+TEST_CASE("only {host} {port} {server} {pool} read as placeholders, other braces stay literal", "[config]") {
   // given: commands that use braces for the shell or a program; expect: they load as written.
   const std::vector<std::string> allowed = {
       R"("awk '{print $1}' /etc/hosts")",      // a word not closed right after: awk's braces
@@ -327,7 +327,7 @@ TEST_CASE("only {host} {port} {server} {pool} read as placeholders; other braces
   }
 }
 
-TEST_CASE("gates_off names gates; mysqld off needs every other gate off", "[config]") {
+TEST_CASE("gates_off names gates, mysqld off needs every other gate off", "[config]") {
   // given: gates_off = `list`; expect: the gates turned off.
   struct Case {
     std::string list;

@@ -416,7 +416,7 @@ TEST_CASE("warm-up that does not finish fails at warmup_timeout, counted from wh
   }
 }
 
-TEST_CASE("warm-up queries run once the pool is warm; their outcome decides", "[gates]") {
+TEST_CASE("warm-up queries run once the pool is warm, their outcome decides", "[gates]") {
   // given: two warm-up queries; expect: kWarmupQueries, then kPassed or kFailed.
   GatesConfig config = Gates();
   config.catch_up_reads = 1;

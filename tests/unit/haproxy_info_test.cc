@@ -45,7 +45,7 @@ TEST_CASE("show info: version, pid, uptime and every line verbatim", "[haproxy][
   }
 }
 
-TEST_CASE("show info: a value may hold colons; absent Pid and Uptime_sec stay 0",
+TEST_CASE("show info: a value may hold colons, absent Pid and Uptime_sec stay 0",
           "[haproxy][info]") {
   const auto result = ParseShowInfo("Version: 9.9\nDescription: a: b: c\n\n");
   const Info& info = ValueOf(result);

@@ -78,7 +78,7 @@ TEST_CASE("a stopped SQL thread: NULL lag is unknown", "[mysql]") {
   CHECK(s.value().last_sql_error == "Error 'Duplicate entry' on query");
 }
 
-TEST_CASE("no row is not a replica; a missing column is a query error", "[mysql]") {
+TEST_CASE("no row is not a replica, a missing column is a query error", "[mysql]") {
   Rows empty;
   empty.columns = {"Slave_IO_Running"};
   auto none = ParseReplicaStatus("primary:3306", kMariaDB, empty);

@@ -153,7 +153,7 @@ struct Setup {
   std::map<std::string, HostStatus> last_hosts;
 };
 
-TEST_CASE("driver: an action that throws fails its member; the walk ends instead of hanging", "[roll]") {
+TEST_CASE("driver: an action that throws fails its member, the walk ends instead of hanging", "[roll]") {
   // given: SetState(drain) of p1/db1 throws; expect: Run returns, db1 failed
   // with the internal error, no other member drained after it.
   Setup s(20);

@@ -125,7 +125,7 @@ TEST_CASE("plan: waves follow max_out, and the global cap", "[roll]") {
   CHECK(SimulateWalk(PlanSpec(2), Healthy(4), 1).waves == Waves{{"db1"}, {"db2"}, {"db3"}, {"db4"}});
 }
 
-TEST_CASE("plan: a member already down goes first; one held by a record is skipped", "[roll]") {
+TEST_CASE("plan: a member already down goes first, one held by a record is skipped", "[roll]") {
   PoolView view = Healthy(4);
   view.members[2].state = policies::Member::State::kDown;
   view.members[2].checked_up = false;

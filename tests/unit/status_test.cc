@@ -146,7 +146,7 @@ TEST_CASE("status JSON: a mysql object per member, null when not probed", "[stat
   CHECK_THAT(RenderStatusJson(report), Catch::Contains(R"("last_sql_error":"","warmup":null,"error":null})"));
 }
 
-TEST_CASE("status without MySQL: no REPL column; a password that cannot be read is said once", "[status]") {
+TEST_CASE("status without MySQL: no REPL column, a password that cannot be read is said once", "[status]") {
   Config config = TwoMembers();
   StatusReport report = Report(config);  // --no-mysql: nothing probed, no error
   CHECK_THAT(Fold(RenderStatusTable(report, false)), Catch::Contains(" SERVER MYSQL lb1 SESS CHECK\n"));

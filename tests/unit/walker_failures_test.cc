@@ -61,7 +61,7 @@ TEST_CASE("sessions still open at the drain deadline: the member goes back READY
   CHECK(world["db1"].admin == Admin::kReady);
 }
 
-TEST_CASE("sessions are waited for; with force_sessions those left at the deadline are shut down", "[walker]") {
+TEST_CASE("sessions are waited for, with force_sessions those left at the deadline are shut down", "[walker]") {
   // given: force_sessions; db1 keeps 12 sessions for good, db2's 3 end 30s
   // after the drain; expect: db1's sessions shut down at 2m, then MAINT and
   // its task; db2 in MAINT 30s after its drain; the walk goes on.

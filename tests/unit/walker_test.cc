@@ -215,7 +215,7 @@ TEST_CASE("with every gate off, no probe is made", "[walker]") {
   CHECK(StatusOf(walker, "db4").phase == HostPhase::kDone);
 }
 
-TEST_CASE("no slot: nothing starts and nothing is read; a slot later: the walk goes on", "[walker]") {
+TEST_CASE("no slot: nothing starts and nothing is read, a slot later: the walk goes on", "[walker]") {
   // given: the global cap leaves no slot; expect: no command, no read, no
   // wake-up; once slots are given, the walk runs as usual.
   World world(Pool());
