@@ -46,12 +46,6 @@ T RunOn(asio::io_context& io, Awaitable<T> body) {
   return std::move(*value);
 }
 
-std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const std::string& s : items) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
 std::vector<std::string> InstanceNames(const Fleet& fleet, const PoolConfig& pool) {
   std::vector<std::string> names;
   for (const haproxy::Client* c : fleet.For(pool)) names.push_back(c->name());
@@ -323,7 +317,7 @@ int RunRoll(const Config& config, const RollOptions& options, const MaintIo& io,
     if (plan.blocked.empty()) continue;
     PrintPlans(setup, io.err);
     io.err << "caretaker: refusing to walk pool " << setup.walks[i].pool->name << ": " << plan.blocked
-           << " (members it could not reach: " << Join(plan.not_started) << "); nothing was changed\n";
+           << " (members it could not reach: " << roll_detail::JoinNames(plan.not_started) << "); nothing was changed\n";
     return kExitRefused;
   }
   if (in_tty && !options.yes) {

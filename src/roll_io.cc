@@ -20,7 +20,6 @@ namespace caretaker {
 namespace {
 
 namespace asio = boost::asio;
-using ProbeMap = MemberProbes;
 
 Result<void> FromReport(const haproxy::ApplyReport& report) {
   if (report.ok()) return boost::outcome_v2::success();
@@ -116,7 +115,7 @@ bool RealWalkIo::MemberBusy(const PoolConfig& pool, const std::string& server) c
 Awaitable<Result<PoolView>> RealWalkIo::Observe(const PoolConfig& pool, bool with_mysql) {
   // MySQL first (probes may take up to their timeouts), HAProxy last: the
   // capacity decision judges the freshest view of who is in traffic.
-  ProbeMap probes;
+  MemberProbes probes;
   if (with_mysql) {
     auto all = ProbeMembers(probe_, config_, pool, password_);
     probes = co_await std::move(all);

@@ -8,12 +8,6 @@
 namespace caretaker::roll_detail {
 namespace {
 
-std::string Join(const std::vector<std::string>& items, const char* sep = ", ") {
-  std::string out;
-  for (const std::string& s : items) out += (out.empty() ? "" : sep) + s;
-  return out;
-}
-
 std::string GatesText(const GatesConfig& g) {
   if (g.off.mysqld) return "gates: all off (the task's gates_off)";
   std::vector<std::string> on, off;
@@ -22,8 +16,8 @@ std::string GatesText(const GatesConfig& g) {
       .push_back("catch-up (" + std::string(g.gtid_wait ? "GTID wait, then " : "") + "lag <= " +
                  HumanDuration(g.max_lag) + " for " + std::to_string(g.catch_up_reads) + " reads)");
   (g.off.warmup ? off : on).push_back("warm-up");
-  std::string text = "gates: mysqld, " + Join(on);
-  if (!off.empty()) text += "; off by the task: " + Join(off);
+  std::string text = "gates: mysqld, " + JoinNames(on);
+  if (!off.empty()) text += "; off by the task: " + JoinNames(off);
   return text;
 }
 
@@ -69,19 +63,19 @@ const MemberConfig* Member(const PoolConfig& pool, const std::string& server) {
 }  // namespace
 
 void RenderPlan(std::ostream& out, const PoolWalk& w, const WalkPlan& plan, const std::vector<std::string>& instances) {
-  out << "pool " << w.pool->name << " (backend " << w.pool->backend << " on " << Join(instances) << "): task \""
+  out << "pool " << w.pool->name << " (backend " << w.pool->backend << " on " << JoinNames(instances) << "): task \""
       << w.task->name << "\" on " << w.spec.members.size() << " of " << w.pool->members.size() << " members\n";
   for (size_t i = 0; i < plan.waves.size(); ++i) {
-    out << "  wave " << (i + 1) << ": " << Join(plan.waves[i]) << "\n";
+    out << "  wave " << (i + 1) << ": " << JoinNames(plan.waves[i]) << "\n";
   }
   for (const std::string& s : plan.skipped) out << "  skipped: " << s << "\n";
   if (!plan.blocked.empty()) {
     out << "  CANNOT WALK NOW: " << plan.blocked << "\n"
-        << "  not started: " << Join(plan.not_started) << "\n";
+        << "  not started: " << JoinNames(plan.not_started) << "\n";
   }
   for (const std::string& server : w.spec.members) {
     const MemberConfig* m = Member(*w.pool, server);
-    out << "  " << server << " (" << m->host << ":" << m->port << "), on " << Join(instances) << ":\n";
+    out << "  " << server << " (" << m->host << ":" << m->port << "), on " << JoinNames(instances) << ":\n";
     for (const std::string& c : Commands(w, *m)) out << "    " << c << "\n";
   }
 }
@@ -135,7 +129,7 @@ void RenderSummary(std::ostream& out, const PoolWalk& w, const Walker& walker, S
     if (h.phase == HostPhase::kDone) {
       std::vector<std::string> gates;
       for (const auto& [gate, t] : h.gates_passed) gates.push_back(std::string(GateName(gate)) + " " + HumanDuration(t));
-      detail = gates.empty() ? "no gates" : "gates " + Join(gates);
+      detail = gates.empty() ? "no gates" : "gates " + JoinNames(gates);
     }
     char row[160];
     std::snprintf(row, sizeof row, "  %-24s %-12s %-8s ", (w.pool->name + "/" + h.server).c_str(), result.c_str(),

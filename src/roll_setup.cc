@@ -7,12 +7,6 @@
 namespace caretaker::roll_detail {
 namespace {
 
-std::string Names(const std::vector<std::string>& names) {
-  std::string out;
-  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out.empty() ? "(none)" : out;
-}
-
 std::vector<std::string> Ordered(const PoolConfig& pool, const std::vector<std::string>& limit,
                                  const std::string& order) {
   std::vector<std::string> members;
@@ -27,6 +21,12 @@ std::vector<std::string> Ordered(const PoolConfig& pool, const std::vector<std::
 }
 
 }  // namespace
+
+std::string JoinNames(const std::vector<std::string>& names, const std::string& empty) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? empty : out;
+}
 
 bool LimitMatches(const std::string& pattern, const PoolConfig& pool, const MemberConfig& member) {
   // "pool/server" only for a pattern that names a pool: "db*" must not
@@ -46,7 +46,7 @@ Result<std::vector<PoolWalk>> ResolveWalks(const Config& config, const RollOptio
   if (!task) {
     std::vector<std::string> names;
     for (const TaskConfig& t : config.tasks) names.push_back(t.name);
-    return Error{"no task \"" + options.task + "\" in " + config.path + " (tasks: " + Names(names) + ")"};
+    return Error{"no task \"" + options.task + "\" in " + config.path + " (tasks: " + JoinNames(names, "(none)") + ")"};
   }
   if (options.order != "config" && options.order != "reverse" && options.order != "name") {
     return Error{"--order: expected config, reverse or name, got \"" + options.order + "\""};
@@ -58,7 +58,7 @@ Result<std::vector<PoolWalk>> ResolveWalks(const Config& config, const RollOptio
     if (!pool) {
       std::vector<std::string> names;
       for (const PoolConfig& p : config.pools) names.push_back(p.name);
-      return Error{"no pool \"" + name + "\" in " + config.path + " (pools: " + Names(names) + ")"};
+      return Error{"no pool \"" + name + "\" in " + config.path + " (pools: " + JoinNames(names, "(none)") + ")"};
     }
     for (const PoolWalk& w : walks) {
       if (w.pool == pool) return Error{"--pool names " + name + " twice"};
@@ -85,7 +85,7 @@ Result<std::vector<PoolWalk>> ResolveWalks(const Config& config, const RollOptio
     for (const PoolWalk& w : walks) {
       for (const MemberConfig& m : w.pool->members) any = any || LimitMatches(pattern, *w.pool, m);
     }
-    if (!any) return Error{"--limit " + pattern + " matches no member of " + Names(options.pools)};
+    if (!any) return Error{"--limit " + pattern + " matches no member of " + JoinNames(options.pools)};
   }
   // A pool the --limit leaves empty is not walked (`--pool a,b --limit 'a/*'`).
   std::erase_if(walks, [](const PoolWalk& w) { return w.spec.members.empty(); });

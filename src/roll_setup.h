@@ -23,6 +23,9 @@ struct PoolWalk {
 // sentence for a usage error (exit 2).
 Result<std::vector<PoolWalk>> ResolveWalks(const Config& config, const RollOptions& options);
 
+// "a, b, c"; `empty` when there is nothing to join.
+std::string JoinNames(const std::vector<std::string>& names, const std::string& empty = "");
+
 // Whether `pattern` (fnmatch glob) names the member: its server name,
 // "pool/server", its host or "host:port".
 bool LimitMatches(const std::string& pattern, const PoolConfig& pool, const MemberConfig& member);

@@ -39,8 +39,6 @@ bool Active(HostPhase phase) {
          phase != HostPhase::kStopped && phase != HostPhase::kSkipped;
 }
 
-std::string FirstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
-
 const MemberView* FindIn(const PoolView& view, const std::string& server) {
   for (const MemberView& m : view.members) {
     if (m.server == server) return &m;

@@ -211,7 +211,8 @@ class Walker {
   void SetState(Host& h, Sub sub, LbState state, std::string journal, SteadyTime now);
   void SetWeight(Host& h, Sub sub, int percent, SteadyTime at);
   void WaitForView(Host& h, Sub sub, SteadyTime now);
-  std::string StepLabel(size_t step) const;  // step 2/3 "stop mariadb"
+  std::string StepLabel(size_t step) const;
+  static std::string FirstLine(const std::string& text);  // what precedes the first '\n'  // step 2/3 "stop mariadb"
   void CountFailure(const Host& h, const std::string& why, SteadyTime now);
   void StartStep(Host& h, size_t step, int attempt, SteadyTime at);
   void BackToMaint(Host& h, std::string why, SteadyTime now);

@@ -11,7 +11,6 @@ Millis Since(SteadyTime from, SteadyTime now) { return std::chrono::duration_cas
 
 std::string Sessions(int64_t n) { return std::to_string(n) + (n == 1 ? " session" : " sessions"); }
 
-std::string FirstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 std::string CommandName(const WalkAction& a) {
   switch (a.kind) {
@@ -37,6 +36,8 @@ WalkAction Act(WalkAction::Kind kind) {
 }
 
 }  // namespace
+
+std::string Walker::FirstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 std::string Walker::StepLabel(size_t step) const {
   return "step " + std::to_string(step + 1) + "/" + std::to_string(spec_.steps.size()) + " \"" +
