@@ -211,6 +211,10 @@ void Walker::StartHosts(SteadyTime now, size_t slots, std::vector<WalkAction>& o
     }
     const MemberView* m = FindIn(view, server);
     h->was_out = m && !m->ready_everywhere;
+    if (paused_since_) {  // said before the member's own events
+      Event("", "resumed: capacity is back");
+      paused_since_.reset();
+    }
     StartHost(*h, now);
     Emit(*h, now, out);
     ++started;

@@ -122,6 +122,28 @@ TEST_CASE("a member outside the walk that goes down pauses the walk until it is 
   for (const HostStatus& s : walker.hosts()) CHECK(s.phase == HostPhase::kDone);
 }
 
+TEST_CASE("the walk says it resumed as it starts again, also when that is its last member", "[walker]") {
+  // given: the walk is db1 and db2; db4 down from 5s to 10m; expect: the
+  // "resumed" event right before db2's drain, not after the walk.
+  WalkSpec spec = Spec();
+  spec.members = {"db1", "db2"};
+  World world(Pool());
+  world.At(t0 + 5s, [&] { world["db4"].down = true; });
+  world.At(t0 + 10min, [&] {
+    world["db4"].down = false;
+    world["db4"].up_from = world.now + world.check_interval;
+  });
+  Walker walker(spec, t0);
+  REQUIRE_FINISHED(world, walker);
+  std::vector<std::string> events;
+  for (const WalkEvent& e : world.events) {
+    if (e.text.starts_with("paused") || e.text.starts_with("resumed") || e.text == "draining") {
+      events.push_back(e.server + " " + e.text.substr(0, 7));
+    }
+  }
+  CHECK(events == std::vector<std::string>{"db1 drainin", " paused:", " resumed", "db2 drainin"});
+}
+
 TEST_CASE("a walk paused longer than pause_deadline stops on capacity", "[walker]") {
   // given: as above, but db4 never comes back; expect: after db1, nothing is
   // drained; 30m after the pause began the walk stops on capacity, db2 and
