@@ -285,6 +285,29 @@ TEST_CASE("a task over ssh: the step runs on the member's host through a real ss
   CHECK(AdminStates("db2") == "0 0");
 }
 
+TEST_CASE("a member outside the walk going down mid-walk pauses it; the walk resumes once it is back", "[roll]") {
+  // given: 4 members, floor 2, max_out 1; the walk takes db1 and db2; db4
+  // (outside it) stops while db1 runs its step. expect: after db1 no drain
+  // (db4 down spends the budget), "paused", then db2 once db4 is back UP.
+  const std::string config = ConfigWith(
+      "pause.toml", "[[tasks]]\nname = \"slow2\"\n  [[tasks.steps]]\n  name = \"work\"\n"
+                    "  command = \"echo working on {server}; sleep 2\"\n");
+  Spawned roll = SpawnCaretaker(RollSandbox(), "roll --pool replicas --task slow2 --limit 'db[12]' --yes", config);
+  REQUIRE(WaitForText(roll.err_path, "db1 | working on db1"));
+  RollSandbox().StopReplica(3);
+  const bool paused = WaitForText(roll.err_path, "paused: pool replicas: 1 of 4 already out, max_out is 1");
+  RollSandbox().StartReplica(3);  // before any REQUIRE: the sandbox is shared by the next tests
+  Run run = Finish(roll);
+  INFO(run.out << run.err);
+  REQUIRE(paused);
+  CHECK(run.exit_code == 0);
+  CHECK(Find(run.err, "db1: back in service") < Find(run.err, "paused: pool replicas"));
+  CHECK(Find(run.err, "paused: pool replicas") < Find(run.err, "resumed: capacity is back"));
+  CHECK(Find(run.err, "resumed: capacity is back") < Find(run.err, "db2: draining"));
+  CHECK(run.out.find("pool replicas: 2 of 2 done") != std::string::npos);
+  RollSandbox().WaitAllUp(std::chrono::seconds(10));
+}
+
 TEST_CASE("two pools walk at once on one event loop; max_concurrent_hosts caps them together", "[roll]") {
   for (int cap : {1, 2}) {
     INFO("max_concurrent_hosts " << cap);
