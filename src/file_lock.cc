@@ -14,14 +14,8 @@ namespace caretaker {
 
 Result<FileLock> FileLock::Acquire(const std::string& path, std::chrono::milliseconds wait) {
   // Missing directories are made 0700, like the state dir itself.
-  std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  std::filesystem::path partial;
-  for (const auto& part : dir) {
-    partial /= part;
-    if (::mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST) {
-      return Error{"cannot create " + partial.string() + ": " + std::strerror(errno)};
-    }
-  }
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (int err = MakePrivateDirs(dir)) return Error{"cannot create " + dir + ": " + std::strerror(err)};
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return Error{"cannot open the lock file " + path + ": " + std::strerror(errno)};
   const auto deadline = std::chrono::steady_clock::now() + wait;
@@ -37,6 +31,14 @@ Result<FileLock> FileLock::Acquire(const std::string& path, std::chrono::millise
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return FileLock(fd);
+}
+
+int MakePrivateDirs(const std::string& dir) {
+  for (size_t slash = dir.find('/', 1);; slash = dir.find('/', slash + 1)) {
+    std::string part = dir.substr(0, slash);
+    if (!part.empty() && ::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) return errno;
+    if (slash == std::string::npos) return 0;
+  }
 }
 
 FileLock::~FileLock() {

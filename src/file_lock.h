@@ -26,4 +26,8 @@ class FileLock {
   int fd_;
 };
 
+// mkdir -p where every directory it creates gets mode 0700 (the state dir
+// and what is under it). 0 or the errno of the mkdir that failed.
+int MakePrivateDirs(const std::string& dir);
+
 }  // namespace caretaker

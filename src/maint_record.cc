@@ -22,6 +22,8 @@
 
 #include <toml++/toml.h>
 
+#include "src/file_lock.h"
+
 namespace caretaker {
 namespace {
 
@@ -115,7 +117,7 @@ bool IsUtf8(std::string_view s) {
 
 // What is wrong with a record, as {key, problem}, or nullopt. Put refuses
 // such a record and reading refuses a file holding one.
-std::optional<std::pair<std::string_view, std::string>> Problem(const MaintRecord& r) {
+std::optional<std::pair<std::string_view, std::string>> ProblemOf(const MaintRecord& r) {
   const std::array<std::pair<std::string_view, const std::string*>, 6> texts = {{
       {"pool", &r.pool}, {"server", &r.server}, {"host", &r.host},
       {"who", &r.who},   {"reason", &r.reason}, {"phase", &r.phase},
@@ -212,7 +214,7 @@ Result<MaintRecord> ReadRecord(const std::string& file, const toml::table& table
   r.since = t.Time("since", true).value_or(SysSeconds{});
   r.until = t.Time("until", false);
   r.phase = t.Text("phase", true).value_or("");
-  if (auto problem = Problem(r); problem && !t.error()) {
+  if (auto problem = ProblemOf(r); problem && !t.error()) {
     t.Fail(table.get(problem->first), problem->first, problem->second + "; fix the record");
   }
   if (t.error()) return *t.error();
@@ -306,15 +308,6 @@ int WriteAll(int fd, std::string_view data) {
   return 0;
 }
 
-// mkdir -p with mode 0700 for every directory it creates.
-int MakeDirs(const std::string& dir) {
-  for (size_t slash = dir.find('/', 1);; slash = dir.find('/', slash + 1)) {
-    std::string part = dir.substr(0, slash);
-    if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) return errno;
-    if (slash == std::string::npos) return 0;
-  }
-}
-
 class FileMaintRecords final : public MaintRecords {
  public:
   explicit FileMaintRecords(std::string path) : path_(std::move(path)), dir_(DirOf(path_)) {}
@@ -343,7 +336,7 @@ class FileMaintRecords final : public MaintRecords {
 // exist (only when !create_dir), so neither does the records file.
 Result<Fd> FileMaintRecords::Lock(int operation, bool create_dir) const {
   if (create_dir) {
-    if (int err = MakeDirs(dir_)) return SystemError("cannot create directory " + dir_, err, dir_);
+    if (int err = MakePrivateDirs(dir_)) return SystemError("cannot create directory " + dir_, err, dir_);
   }
   std::string lock_path = path_ + ".lock";
   Fd fd(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
@@ -412,7 +405,7 @@ Result<std::optional<MaintRecord>> FileMaintRecords::Find(std::string_view pool,
 }
 
 Result<void> FileMaintRecords::Put(const MaintRecord& record) {
-  if (auto problem = Problem(record)) {
+  if (auto problem = ProblemOf(record)) {
     return Error{"cannot record maintenance of " + record.pool + "/" + record.server + " in " + path_ +
                  ": " + std::string(problem->first) + " " + problem->second};
   }
@@ -442,6 +435,12 @@ void AppendDigits(std::string& out, long value, size_t width) {
 }
 
 }  // namespace
+
+std::optional<std::string> MaintRecordProblem(const MaintRecord& record) {
+  auto problem = ProblemOf(record);
+  if (!problem) return std::nullopt;
+  return std::string(problem->first) + " " + problem->second;
+}
 
 std::unique_ptr<MaintRecords> OpenFileMaintRecords(std::string path) {
   return std::make_unique<FileMaintRecords>(std::move(path));

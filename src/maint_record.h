@@ -51,6 +51,10 @@ class MaintRecords {
   virtual Result<void> Remove(std::string_view pool, std::string_view server) = 0;
 };
 
+// What makes `record` unfit to store ("reason must not be empty"), or nullopt:
+// an empty pool, server or reason, a phase not listed above, text not UTF-8.
+std::optional<std::string> MaintRecordProblem(const MaintRecord& record);
+
 // Records in one TOML file (`[[maintenance]]` tables), e.g.
 // /var/lib/caretaker/maintenance.toml. Every change is read-modify-write under
 // an exclusive flock of "<path>.lock", written to a temp file, fsync'ed and
