@@ -95,16 +95,17 @@ bool IsEnvName(std::string_view name) {
 }
 
 // [state] dir: an absolute path.
-std::string ReadStateDir(TableReader& root, const std::string& fallback) {
+void ReadState(TableReader& root, Config& config) {
   const toml::table* table = root.SubTable("state");
-  if (!table) return fallback;
+  if (!table) return;
   TableReader t(root.sink(), *table, "state");
-  t.CheckKeys({"dir"});
-  std::string dir = t.String("dir", fallback);
-  if (!dir.empty() && dir.front() != '/') {
-    t.Fail(table->get("dir"), "dir", "expected an absolute path, got " + Quote(dir));
+  t.CheckKeys({"dir", "halt_file"});
+  for (auto [key, value] : {std::pair{"dir", &config.state_dir}, std::pair{"halt_file", &config.halt_file}}) {
+    *value = t.String(key, *value);
+    if (value->empty() || value->front() != '/') {
+      t.Fail(table->get(key), key, "expected an absolute path, got " + Quote(*value));
+    }
   }
-  return dir;
 }
 
 MysqlConfig ReadMysql(TableReader& root) {
@@ -337,7 +338,7 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& path) 
   root.CheckKeys({"state", "defaults", "mysql", "haproxy", "pools", "tasks", "roll"});
   Config config;
   config.path = path;
-  config.state_dir = ReadStateDir(root, config.state_dir);
+  ReadState(root, config);
   Defaults defaults = ReadDefaults(root);
   config.mysql = ReadMysql(root);
   if (sink.ok()) config.haproxy = ReadHaproxies(root, defaults);

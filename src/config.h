@@ -161,8 +161,12 @@ struct MysqlConfig {
 
 struct Config {
   std::string path;  // the file it was read from
-  // Where caretaker keeps its own state ([state] dir): maintenance records.
+  // Where caretaker keeps its own state ([state] dir): the state store
+  // (caretaker.db: maintenance records, the halt switch, the audit trail).
   std::string state_dir = "/var/lib/caretaker";
+  // A file whose existence halts every automated action ([state] halt_file),
+  // for when no caretaker command can run: `touch /etc/caretaker/HALT`.
+  std::string halt_file = "/etc/caretaker/HALT";
   std::vector<HaproxyConfig> haproxy;
   MysqlConfig mysql;
   std::vector<PoolConfig> pools;

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "src/config.h"
+#include "src/halt_cmd.h"
 #include "src/log.h"
 #include "src/maint_cmd.h"
 #include "src/roll_cmd.h"
@@ -220,6 +221,21 @@ int Main(int argc, char** argv) {
   AddMaint(app, g, maint_args, code);
   RollOptions plan_options, roll_options;
   AddRoll(app, g, plan_options, roll_options, code);
+
+  HaltOptions halt_options;
+  auto* halt = app.add_subcommand("halt", "stop every automated action everywhere (until `caretaker resume`)");
+  auto* reason = halt->add_option("--reason", halt_options.reason, "why (shown to everyone whose walk stops)");
+  auto* abort = halt->add_flag("--abort", halt_options.abort,
+                               "also kill the steps running now (their hosts stay out of traffic)");
+  auto* status_flag = halt->add_flag("--status", halt_options.status, "only show whether it is halted, by whom and why");
+  halt->add_flag("--json", halt_options.json, "with --status: one JSON object for scripts")->needs(status_flag);
+  status_flag->excludes(reason)->excludes(abort);
+  halt->callback([&] {
+    code = WithConfig(g, [&](const Config& config) { return RunHalt(config, halt_options, StdIo()); });
+  });
+  app.add_subcommand("resume", "lift the halt: automated actions may start again")->callback([&] {
+    code = WithConfig(g, [&](const Config& config) { return RunResume(config, "", StdIo()); });
+  });
 
   app.add_subcommand("version", "print the version")->callback([&] { std::cout << "caretaker 0.1.0\n"; });
 

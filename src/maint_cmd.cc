@@ -3,14 +3,18 @@
 
 #include "src/maint_list.h"
 #include "src/maint_record.h"
+#include "src/maint_session.h"
+#include "src/state_open.h"
 
 namespace caretaker {
 
-std::string MaintRecordsPath(const Config& config) { return config.state_dir + "/maintenance.toml"; }
-
 int RunMaintList(const Config& config, bool json, const MaintIo& io) {
-  auto records = OpenFileMaintRecords(MaintRecordsPath(config));
-  auto list = records->List();
+  auto store = OpenStateStore(config, maint_detail::OperatorName() + " (caretaker maint list)");
+  if (!store) {
+    io.err << "caretaker: " << store.error().message << "\n";
+    return 1;
+  }
+  auto list = store.value()->List();
   if (!list) {
     io.err << "caretaker: " << list.error().message << "\n";
     return 1;

@@ -46,7 +46,4 @@ int RunMaintStart(const Config& config, const MaintStartOptions& options, const 
 int RunMaintStop(const Config& config, const MaintStopOptions& options, const MaintIo& io);
 int RunMaintList(const Config& config, bool json, const MaintIo& io);
 
-// Where the maintenance records of `config` live.
-std::string MaintRecordsPath(const Config& config);
-
 }  // namespace caretaker

@@ -10,6 +10,7 @@
 #include <exception>
 
 #include "src/file_lock.h"
+#include "src/state_open.h"
 #include "src/pool_probe.h"
 #include "src/log.h"
 
@@ -197,7 +198,12 @@ int RunOnMember(const Config& config, const std::string& host, const MaintIo& io
     io.err << "caretaker: " << lock.error().message << "\n";
     return kExitRefused;
   }
-  auto records = OpenFileMaintRecords(MaintRecordsPath(config));
+  auto store = OpenStateStore(config, OperatorName() + " (caretaker maint)");
+  if (!store) {
+    io.err << "caretaker: " << store.error().message << "; nothing was changed\n";
+    return kExitFailed;
+  }
+  auto& records = store.value();
   asio::io_context loop;
   Progress progress(io.err, io.tty, std::chrono::seconds(5), io.tty ? TerminalColumns(STDERR_FILENO) : 0);
   Session session(loop, config, ref.value(), password.value(), *records, progress);

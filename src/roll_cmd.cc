@@ -12,6 +12,7 @@
 
 #include "src/fleet.h"
 #include "src/file_lock.h"
+#include "src/state_open.h"
 #include "src/log.h"
 #include "src/maint_session.h"
 #include "src/progress.h"
@@ -209,7 +210,8 @@ std::string StatusLine(const RollDriver& driver, SteadyTime now) {
     }
     // One member out: what it waits for ("gate catch-up: lag 3s, max_lag 2s (1 of 3 reads in a row)").
     if (running == 1 && !detail.empty()) active += " (" + detail.substr(0, detail.find('\n')) + ")";
-    out += (out.empty() ? "" : " | ") + w.pool->name + " " + std::to_string(done) + "/" +
+    out += (out.empty() ? "" : " | ") + (w.walker.halted() ? std::string("HALTED ") : std::string()) + w.pool->name + " " +
+           std::to_string(done) + "/" +
            std::to_string(w.walker.hosts().size()) + " done";
     if (!active.empty()) out += ": " + active;
     if (active.empty() && !w.walker.waiting_for().empty()) out += ": waiting: " + w.walker.waiting_for();
@@ -218,7 +220,8 @@ std::string StatusLine(const RollDriver& driver, SteadyTime now) {
 }
 
 // The walk itself, once everything is checked and confirmed.
-int Walk(const Config& config, const MaintIo& io, asio::io_context& loop, WalkIo& world, Setup& setup) {
+int Walk(const Config& config, const MaintIo& io, asio::io_context& loop, WalkIo& world, StateStore& store,
+         Setup& setup) {
   Progress progress(io.err, io.tty, std::chrono::seconds(5), io.tty ? TerminalColumns(STDERR_FILENO) : 0);
   const bool many = setup.walks.size() > 1;
   RollHooks hooks;
@@ -234,6 +237,7 @@ int Walk(const Config& config, const MaintIo& io, asio::io_context& loop, WalkIo
   auto steps = MakeProcessStepRunner(loop.get_executor());
   RollDriver driver(loop, config, world, *steps, hooks);
   driver.hooks().on_tick = [&] { progress.Update("roll", StatusLine(driver, std::chrono::steady_clock::now())); };
+  driver.SetHaltCheck([&] { return CheckHalt(&store, config.halt_file); });
   for (PoolWalk& w : setup.walks) driver.Add(*w.pool, *w.task, w.spec);
   asio::signal_set signals(loop, SIGINT, SIGTERM, SIGHUP);
   int signals_seen = 0;
@@ -280,8 +284,13 @@ int Walk(const Config& config, const MaintIo& io, asio::io_context& loop, WalkIo
 int RunRoll(const Config& config, const RollOptions& options, const MaintIo& io, std::istream& in, bool in_tty) {
   auto password = NeedPassword(config, io);
   if (!password) return kExitUsage;
-  auto records = OpenFileMaintRecords(MaintRecordsPath(config));
   std::string who = options.who.empty() ? maint_detail::OperatorName() : options.who;
+  auto store = OpenStateStore(config, who + " (caretaker roll)");
+  if (!store) {
+    io.err << "caretaker: " << store.error().message << "; nothing was changed\n";
+    return kExitFailed;
+  }
+  auto& records = store.value();
   asio::io_context loop;
   auto world = MakeRealWalkIo(config, *password, *records, WalkRecordInfo{who, "caretaker roll --task " + options.task});
   Setup setup;
@@ -292,6 +301,11 @@ int RunRoll(const Config& config, const RollOptions& options, const MaintIo& io,
     return kExitUsage;
   }
   if (auto code = Prepare(config, options, io, loop, *world, setup)) return *code;
+  if (HaltCheck halt = CheckHalt(records.get(), config.halt_file); halt.halted && !options.dry_run) {
+    io.err << "caretaker: " << halt.why << "; no walk starts while halted (`caretaker resume` lifts it); nothing was "
+              "changed\n";
+    return kExitRefused;
+  }
   if (options.dry_run) {
     PrintPlans(setup, io.out);
     io.out << "nothing was changed (--dry-run)\n";
@@ -328,7 +342,7 @@ int RunRoll(const Config& config, const RollOptions& options, const MaintIo& io,
     }
   }
   try {
-    return Walk(config, io, loop, *world, setup);
+    return Walk(config, io, loop, *world, *records, setup);
   } catch (const std::exception& e) {
     io.err << "caretaker: internal error: " << e.what() << "\n"
            << "caretaker: MEMBERS MAY BE OUT OF TRAFFIC: check `caretaker status` and `caretaker maint list`\n";
@@ -339,7 +353,12 @@ int RunRoll(const Config& config, const RollOptions& options, const MaintIo& io,
 int RunPlan(const Config& config, const RollOptions& options, const MaintIo& io) {
   auto password = NeedPassword(config, io);
   if (!password) return kExitUsage;
-  auto records = OpenFileMaintRecords(MaintRecordsPath(config));
+  auto store = OpenStateStore(config, maint_detail::OperatorName() + " (caretaker plan)");
+  if (!store) {
+    io.err << "caretaker: " << store.error().message << "\n";
+    return kExitFailed;
+  }
+  auto& records = store.value();
   asio::io_context loop;
   auto world = MakeRealWalkIo(config, *password, *records, WalkRecordInfo{});
   Setup setup;

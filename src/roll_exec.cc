@@ -74,7 +74,14 @@ size_t RollDriver::OutNow() const {
 // One round: every walk decides, with the hosts the global cap still allows.
 void RollDriver::Round(SteadyTime now) {
   const size_t cap = static_cast<size_t>(config_.roll.max_concurrent_hosts);
+  HaltCheck halt = halt_check_ ? halt_check_() : HaltCheck{};
+  if (halt.abort && !halt_aborted_) {
+    LogEvent(LogLevel::kWarn, "roll.halt_abort", {{"why", halt.why}});
+    steps_.CancelAll();
+  }
+  halt_aborted_ = halt.abort;
   for (Walk& walk : walks_) {
+    walk.walker.SetHalt(halt.halted ? std::optional<std::string>(halt.why) : std::nullopt, now);
     size_t out = OutNow();
     std::vector<WalkAction> actions = walk.walker.Next(now, out >= cap ? 0 : cap - out);
     for (WalkAction& a : actions) Start(walk, std::move(a));

@@ -24,6 +24,7 @@
 #include "src/config.h"
 #include "src/file_lock.h"
 #include "src/roll_io.h"
+#include "src/state_open.h"
 #include "src/step_runner.h"
 #include "src/walker.h"
 
@@ -57,6 +58,11 @@ class RollDriver {
   Awaitable<void> Run();
   void Interrupt();  // first Ctrl-C
   void Abort();      // second Ctrl-C: also kills running steps
+  // Read before every round of decisions (so before every drain and step,
+  // and at least once a second): while it says halted, no member and no step
+  // starts; `halt --abort` also kills the steps running (their members fail
+  // and stay out). Unset: never halted.
+  void SetHaltCheck(std::function<HaltCheck()> check) { halt_check_ = std::move(check); }
 
   const std::deque<Walk>& walks() const { return walks_; }
   RollHooks& hooks() { return hooks_; }
@@ -84,6 +90,8 @@ class RollDriver {
   std::deque<Walk> walks_;  // stable addresses: actions in flight refer to them
   boost::asio::steady_timer wake_;
   bool kicked_ = false;
+  std::function<HaltCheck()> halt_check_;
+  bool halt_aborted_ = false;  // the steps of a `halt --abort` were killed
   size_t in_flight_ = 0;  // actions performing
 };
 

@@ -71,17 +71,26 @@ size_t Walker::active() const {
       std::count_if(hosts_.begin(), hosts_.end(), [](const HostStatus& s) { return Active(s.phase); }));
 }
 
-bool Walker::CanStart() const {
-  if (stopping_ != Stopping::kNo) return false;
+bool Walker::HasPending() const {
   return std::any_of(hosts_.begin(), hosts_.end(), [](const HostStatus& s) { return s.phase == HostPhase::kPending; });
 }
 
+bool Walker::CanStart() const { return stopping_ == Stopping::kNo && !halted_ && HasPending(); }
+
 bool Walker::finished() const {
   if (observing_ || active() > 0) return false;
-  return stopping_ != Stopping::kNo || !CanStart();
+  return stopping_ != Stopping::kNo || !HasPending();
+}
+
+bool Walker::HeldByHalt(const Host& h) const {
+  return halted_ && !h.busy && h.todo && h.todo->kind == WalkAction::Kind::kRunStep;
 }
 
 void Walker::Emit(Host& h, SteadyTime now, std::vector<WalkAction>& out) {
+  if (HeldByHalt(h)) {
+    StatusOf(h).detail = "halted before " + StepLabel(h.todo->step);
+    return;
+  }
   if (h.busy || !h.todo || now < h.wake) return;
   out.push_back(std::move(*h.todo));
   h.todo.reset();
@@ -114,7 +123,7 @@ std::optional<SteadyTime> Walker::WakeAt() const {
   std::optional<SteadyTime> at;
   auto consider = [&](SteadyTime t) { at = at ? std::min(*at, t) : t; };
   for (const Host& h : state_) {
-    if (h.busy) continue;
+    if (h.busy || HeldByHalt(h)) continue;
     // A read in flight answers a member waiting for one: its result, not a
     // time, wakes the driver.
     if (h.todo || (h.want_view && !observing_)) consider(h.wake);
@@ -180,7 +189,7 @@ void Walker::StartHosts(SteadyTime now, size_t slots, std::vector<WalkAction>& o
   // anything: a start later (slots back) needs a newer read.
   PoolView view = std::move(*decide_view_);
   decide_view_.reset();
-  if (stopping_ != Stopping::kNo || slots == 0) return;
+  if (!CanStart() || slots == 0) return;
   policies::PoolSnapshot snapshot{spec_.pool, {}};
   for (const MemberView& m : view.members) {
     policies::Member member{m.server, m.state};
@@ -275,6 +284,8 @@ void Walker::StopWalk(Stopping why, std::string reason, SteadyTime now) {
 void Walker::Interrupt(SteadyTime now) {
   StopWalk(Stopping::kInterrupt, "interrupted; members out of traffic finish their task, draining ones go back", now);
   for (Host& h : state_) {
+    // Halted before a step: its task cannot finish, so it stops there.
+    if (HeldByHalt(h)) StopHost(h, "before " + StepLabel(h.todo->step) + " (halted)", now);
     // A ramp in progress goes to full weight now.
     if (h.sub == Sub::kHold && !h.busy) SetWeight(h, Sub::kHold, 100, now);
   }
@@ -285,6 +296,22 @@ void Walker::Abort(SteadyTime now) {
   for (Host& h : state_) {
     if (!h.busy && Active(StatusOf(h).phase)) StopHost(h, "while " + FirstLine(StatusOf(h).detail), now, ReadySet(h));
   }
+}
+
+void Walker::SetHalt(const std::optional<std::string>& why, SteadyTime now) {
+  const bool was = halted_.has_value();
+  halted_ = why;
+  if (was == why.has_value()) return;
+  if (why) {
+    Event("", "HALTED: " + *why + "; no member starts and no step starts until `caretaker resume`", true);
+    return;
+  }
+  Event("", "resumed: the halt was lifted");
+  for (Host& h : state_) {
+    if (h.todo && h.todo->kind == WalkAction::Kind::kRunStep) StatusOf(h).detail = "starting " + StepLabel(h.todo->step);
+  }
+  if (paused_since_) paused_since_ = now;  // a halt is not a capacity pause
+  next_decide_ = now;
 }
 
 void Walker::Event(const std::string& server, std::string text, bool warning) {

@@ -161,6 +161,12 @@ class Walker {
 
   void Interrupt(SteadyTime now);  // Ctrl-C
   void Abort(SteadyTime now);      // a second Ctrl-C
+  // The halt switch as last read (nullopt: not halted; else why). While
+  // halted no member starts and no step starts (a member due for one waits
+  // in MAINT); drains, gates and enabling in progress go on. The time halted
+  // does not count against pause_deadline.
+  void SetHalt(const std::optional<std::string>& why, SteadyTime now);
+  bool halted() const { return halted_.has_value(); }
 
   // Every member done, failed, stopped or skipped, or the walk stopped and
   // nothing is in flight.
@@ -217,7 +223,9 @@ class Walker {
   void StartStep(Host& h, size_t step, int attempt, SteadyTime at);
   void BackToMaint(Host& h, std::string why, SteadyTime now);
   void Release(Host& h, SteadyTime now);
-  bool CanStart() const;
+  bool HasPending() const;
+  bool CanStart() const;  // a member may start: pending ones, not stopping, not halted
+  bool HeldByHalt(const Host& h) const;
   std::vector<Host*> Candidates(const PoolView& view, SteadyTime now);
   void StartHosts(SteadyTime now, size_t slots, std::vector<WalkAction>& out);
   void StartHost(Host& h, SteadyTime now);
@@ -260,6 +268,7 @@ class Walker {
   std::string stop_reason_;
   bool capacity_stop_ = false;
   int failures_ = 0;
+  std::optional<std::string> halted_;
 };
 
 }  // namespace caretaker

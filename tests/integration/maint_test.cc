@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "mysql/connection.h"
+#include "src/state_store.h"
 #include "tests/integration/cli_run.h"
 #include "tests/sandbox/sandbox.h"
 
@@ -82,7 +83,9 @@ const std::vector<std::string> kReady{"0", "0"};
 // Puts everything back for the next case: records, HAProxy state, MySQL.
 void Reset() {
   auto& sb = MaintSandbox();
-  std::filesystem::remove(sb.dir() + "/state/maintenance.toml");
+  auto store = OpenSqliteStore(sb.dir() + "/state/caretaker.db").value();
+  auto records = store->List().value();
+  for (const MaintRecord& r : records) REQUIRE(store->Remove(r.pool, r.server));
   for (size_t i = 0; i < sb.haproxies().size(); ++i) {
     for (const auto& r : sb.replicas()) {
       sb.HaproxyCommand(i, "set server replicas/" + r.name + " state ready");

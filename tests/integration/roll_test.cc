@@ -9,45 +9,12 @@
 #include <memory>
 #include <sstream>
 
-#include "tests/integration/cli_run.h"
+#include "tests/integration/roll_fixture.h"
 #include "tests/sandbox/sandbox.h"
 #include "tests/sandbox/sshd.h"
 
 namespace caretaker {
 namespace {
-
-// Its own sandbox: walks restart servers, which the other tests must not see.
-sandbox::Sandbox& RollSandbox() {
-  static std::unique_ptr<sandbox::Sandbox> sb = StartOwnSandbox(4);
-  return *sb;
-}
-
-Run Caretaker(const std::string& args, const std::string& config = "") {
-  return RunCaretaker(RollSandbox(), args, config);
-}
-
-// The pid in a replica's pid file: it changes when mariadbd restarts.
-std::string MysqldPid(size_t i) {
-  std::ifstream in(RollSandbox().dir() + "/" + RollSandbox().replicas()[i].name + "/mysqld.pid");
-  std::string pid;
-  in >> pid;
-  return pid;
-}
-
-// srv_admin_state of `server` on each instance ("0" READY, "1" MAINT, "8" DRAIN).
-std::string AdminStates(const std::string& server) {
-  std::string out;
-  for (size_t i = 0; i < RollSandbox().haproxies().size(); ++i) {
-    std::istringstream reply(RollSandbox().HaproxyCommand(i, "show servers state replicas"));
-    for (std::string line; std::getline(reply, line);) {
-      std::istringstream fields(line);
-      std::vector<std::string> f;
-      for (std::string w; fields >> w;) f.push_back(w);
-      if (f.size() > 6 && f[3] == server) out += (out.empty() ? "" : " ") + f[6];
-    }
-  }
-  return out;
-}
 
 // The sandbox's config plus a task whose second of three steps fails on db3.
 std::string FailingTaskConfig() {
@@ -60,11 +27,6 @@ std::string FailingTaskConfig() {
                      "interrupted' >&2; exit 100; fi\"\n"
                      "  [[tasks.steps]]\n  name = \"start mariadbd\"\n  command = [\"" + control + "\", \"start\"]\n";
   return WriteFileIn(RollSandbox(), "upgrade.toml", text);
-}
-
-// The sandbox's config plus `extra` TOML at the end.
-std::string ConfigWith(const std::string& name, const std::string& extra) {
-  return WriteFileIn(RollSandbox(), name, ConfigText(RollSandbox()) + "\n" + extra);
 }
 
 // A second pool over the same servers (backend replicas_weighted), and a task
@@ -81,30 +43,6 @@ std::string SecondPoolMembers() {
            std::to_string(r.port) + "\n";
   }
   return out;
-}
-
-// A task of one step that prints and takes a second: time to act while it runs.
-const std::string kSlowTask =
-    "[[tasks]]\nname = \"slow\"\n  [[tasks.steps]]\n  name = \"work\"\n"
-    "  command = \"echo working on {server}; sleep 1\"\n";
-
-// Waits until the file at `path` contains `what` (a background command's output).
-bool WaitForText(const std::string& path, const std::string& what) {
-  for (int i = 0; i < 400; ++i) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    if (text.str().find(what) != std::string::npos) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
-  return false;
-}
-
-size_t Find(const std::string& text, const std::string& what) {
-  size_t at = text.find(what);
-  INFO(what);
-  REQUIRE(at != std::string::npos);
-  return at;
 }
 
 TEST_CASE("plan shows the waves and every command, and changes nothing", "[roll]") {

@@ -158,7 +158,7 @@ void Sandbox::Impl::LayOut() {
 
 void Sandbox::Impl::WriteCaretakerConfig() const {
   std::string toml = "# Written by the caretaker sandbox for its own processes.\n";
-  toml += "[state]\ndir = " + TomlString(dir + "/state") + "\n\n";
+  toml += "[state]\ndir = " + TomlString(dir + "/state") + "\nhalt_file = " + TomlString(dir + "/HALT") + "\n\n";
   // Quick gates and a short drain deadline: sandbox servers are small and idle.
   toml += "[defaults.drain]\ndeadline = \"10s\"\npoll_interval = \"50ms\"\n\n";
   toml += "[defaults.gates]\nprobe_interval = \"200ms\"\nmysql_timeout = \"60s\"\nmax_lag = \"2s\"\n"

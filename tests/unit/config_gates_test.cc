@@ -40,8 +40,10 @@ TEST_CASE("[state], [drain], [gates] and [pools.primary]: each bad document gets
        "bad.toml:2:7: state.dir: expected an absolute path, got \"var/lib/caretaker\""},
       {"[state]\ndir = \"\"\n" + kValid, "bad.toml:2:7: state.dir: must not be empty"},
       {"[state]\ndir = 5\n" + kValid, "bad.toml:2:7: state.dir: expected a string, got an integer"},
+      {"[state]\nhalt_file = \"HALT\"\n" + kValid,
+       "bad.toml:2:13: state.halt_file: expected an absolute path, got \"HALT\""},
       {"[state]\ndirectory = \"/var/lib/caretaker\"\n" + kValid,
-       "bad.toml:2:1: state.directory: unknown key (allowed: dir)"},
+       "bad.toml:2:1: state.directory: unknown key (allowed: dir, halt_file)"},
       {"[state]\ndri = \"/var/lib/caretaker\"\n" + kValid,
        "bad.toml:2:1: state.dri: unknown key (did you mean \"dir\"?)"},
       {"state = \"/var/lib/caretaker\"\n" + kValid,
@@ -184,6 +186,7 @@ TEST_CASE("[state], [drain], [gates] and [pools.primary] have defaults for every
   REQUIRE(loaded);
   const Config& c = loaded.value();
   CHECK(c.state_dir == "/var/lib/caretaker");
+  CHECK(c.halt_file == "/etc/caretaker/HALT");
   const PoolConfig& p = c.pools[0];
   CHECK(p.drain.deadline == 2min);
   CHECK(p.drain.on_timeout == DrainTimeoutAction::kRestore);
@@ -211,6 +214,7 @@ TEST_CASE("[defaults.drain] and [defaults.gates] set every key, a pool overrides
   const std::string toml = R"(
 [state]
 dir = "/srv/caretaker/state"
+halt_file = "/srv/caretaker/HALT"
 
 [defaults.drain]
 deadline = "5m"
@@ -262,6 +266,7 @@ name = "q"
   REQUIRE(loaded);
   const Config& c = loaded.value();
   CHECK(c.state_dir == "/srv/caretaker/state");
+  CHECK(c.halt_file == "/srv/caretaker/HALT");
   REQUIRE(c.pools.size() == 2);
 
   const PoolConfig& p = c.pools[0];

@@ -87,7 +87,8 @@ class FakeSteps : public StepRunner {
   Awaitable<StepResult> Run(const StepCommand&, Millis, std::function<void(std::string_view)>) override {
     co_return StepResult{};
   }
-  void CancelAll() override {}
+  void CancelAll() override { ++cancels; }
+  int cancels = 0;
 };
 
 struct Setup {
@@ -128,10 +129,11 @@ struct Setup {
   }
 
   // Runs every pool's walk to its end (or 10 s, a hang).
-  bool Run(FakeWalkIo& world, std::deque<const RollDriver::Walk*>* walks = nullptr) {
+  bool Run(FakeWalkIo& world, std::deque<const RollDriver::Walk*>* walks = nullptr,
+           std::function<HaltCheck()> halt = nullptr) {
     boost::asio::io_context io;
-    FakeSteps steps;
     RollDriver driver(io, config, world, steps, RollHooks{});
+    if (halt) driver.SetHaltCheck(halt);
     for (const PoolConfig& p : config.pools) driver.Add(p, task, Spec(p));
     bool done = false;
     auto body = [&]() -> Awaitable<void> {
@@ -151,6 +153,7 @@ struct Setup {
     return done;
   }
   std::map<std::string, HostStatus> last_hosts;
+  FakeSteps steps;
 };
 
 TEST_CASE("driver: an action that throws fails its member, the walk ends instead of hanging", "[roll]") {
@@ -185,6 +188,27 @@ TEST_CASE("driver: max_concurrent_hosts caps members out across pools", "[roll]"
     // Two pools with max_out 2 each: at most 4 out, whatever the cap above that.
     CHECK(world.most_out == static_cast<size_t>(std::min(cap, 4)));
   }
+}
+
+TEST_CASE("driver: while the halt check says halted nothing is changed, and the walk ends once it is lifted", "[roll]") {
+  // given: halted (with --abort) for the first 300 ms; expect: no call at all
+  // before then, the running steps cancelled once, every member done after.
+  Setup s(20);
+  FakeWalkIo world;
+  const auto lifted_at = std::chrono::steady_clock::now() + 300ms;
+  size_t calls_while_halted = 0;
+  int checks = 0;
+  auto halt = [&] {
+    ++checks;
+    if (std::chrono::steady_clock::now() >= lifted_at) return HaltCheck{};
+    calls_while_halted = world.calls.size();
+    return HaltCheck{true, true, "halted by bob@ops2 since 2026-11-25T08:00:00Z: incident"};
+  };
+  REQUIRE(s.Run(world, nullptr, halt));
+  CHECK(calls_while_halted == 0);
+  CHECK(s.steps.cancels == 1);
+  CHECK(checks >= 2);
+  for (const auto& [name, h] : s.last_hosts) CHECK(h.phase == HostPhase::kDone);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // The walker against a simple model of a pool under random operations
 // (STYLE rule 13): random pools, policies, sessions, step failures, command
-// failures, members going down and up, Interrupt() and Abort(). After every
+// failures, members going down and up, Interrupt(), Abort() and halts. After every
 // event: never a member taken out when the capacity policy on the live state
 // would refuse it, never READY before the gates passed, never a member left
 // out of traffic without its status saying so; at the end, every member
@@ -216,6 +216,17 @@ class RandomWalk {
         walker_->Abort(world_.now);
       });
     }
+    if (dice_.Chance(0.25)) {  // halted for a while: nothing starts meanwhile
+      SteadyTime at = t0 + dice_.Seconds(0, 600);
+      world_.At(at, [this] {
+        halted_ = true;
+        walker_->SetHalt(std::string("random halt"), world_.now);
+      });
+      world_.At(at + dice_.Seconds(1, 900), [this] {
+        halted_ = false;
+        walker_->SetHalt(std::nullopt, world_.now);
+      });
+    }
     if (dice_.Chance(0.2)) {
       const size_t usual = cap_;
       SteadyTime at = t0 + dice_.Seconds(0, 300);
@@ -248,6 +259,9 @@ class RandomWalk {
 
   void BeforeCommand(const WalkAction& a, const std::string& command) {
     if (aborted_) Violation("\"" + command + "\" after Abort()");
+    if (halted_ && (a.kind == WalkAction::Kind::kRunStep || a.journal == "draining")) {
+      Violation("\"" + command + "\" while halted");
+    }
     if (!Walked(a.server)) Violation("\"" + command + "\" on a member outside the walk");
     Track& t = tracks_[a.server];
     if (a.kind == WalkAction::Kind::kRunStep && world_[a.server].admin != Admin::kMaint) {
@@ -369,6 +383,7 @@ class RandomWalk {
   std::map<std::string, Track> tracks_;
   size_t cap_ = 100;
   bool aborted_ = false;
+  bool halted_ = false;
   std::string violation_;
   size_t traced_ = 0;
   bool stop_seen_ = false;
