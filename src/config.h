@@ -119,6 +119,11 @@ struct StepConfig {
   Millis timeout{std::chrono::minutes(10)};
   int retries = 0;                // more attempts after a failure (0: none)
   Millis retry_delay{5000};
+  // Whether running it again after an interruption is harmless (caretaker
+  // died while it ran, so whether it finished is unknown). Only such a step
+  // is repeated when a job is resumed; at any other the job stops for an
+  // operator (`caretaker job retry ID --from-step N`).
+  bool safe_to_repeat = false;
   unsigned line = 0;              // where its table starts, for messages
 };
 

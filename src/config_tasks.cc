@@ -109,13 +109,14 @@ std::string CommandAsWritten(const StepConfig& step) {
 }
 
 StepConfig ReadStep(TableReader& t) {
-  t.CheckKeys({"name", "command", "timeout", "retries", "retry_delay"});
+  t.CheckKeys({"name", "command", "timeout", "retries", "retry_delay", "safe_to_repeat"});
   StepConfig s;
   ReadCommand(t, s);
   s.name = t.String("name", CommandAsWritten(s));
   s.timeout = t.Timeout("timeout", kStepTimeout);
   s.retries = static_cast<int>(t.Int("retries", s.retries, 0, kMaxRetries));
   s.retry_delay = t.Timeout("retry_delay", kRetryDelay);
+  s.safe_to_repeat = t.Bool("safe_to_repeat", s.safe_to_repeat);
   s.line = t.table().source().begin.line;
   return s;
 }

@@ -12,6 +12,7 @@
 
 #include "src/config.h"
 #include "src/halt_cmd.h"
+#include "src/job_cmd.h"
 #include "src/log.h"
 #include "src/maint_cmd.h"
 #include "src/roll_cmd.h"
@@ -168,6 +169,48 @@ void AddWalkOptions(CLI::App* cmd, RollOptions& o) {
                 "at the drain deadline, shut down the sessions left instead of giving up");
 }
 
+// jobs, job show|cancel|restore|retry.
+struct JobArgs {
+  bool list_json = false;
+  int64_t id = 0;
+  bool json = false;
+  size_t from_step = 0;
+  bool yes = false;
+};
+
+void AddJobs(CLI::App& app, const GlobalOptions& g, JobArgs& a, int& code) {
+  auto* jobs = app.add_subcommand("jobs", "the last jobs (one per pool a roll walked): state, members done");
+  jobs->add_flag("--json", a.list_json, "one JSON object for scripts");
+  jobs->callback([&] { code = WithConfig(g, [&](const Config& c) { return RunJobs(c, a.list_json, StdIo()); }); });
+
+  auto* job = app.add_subcommand("job", "one job: show, cancel, retry or restore it");
+  job->require_subcommand(1);
+  auto* show = job->add_subcommand("show", "the job and where each of its members is");
+  show->add_option("ID", a.id, "job id (`caretaker jobs`)")->required();
+  show->add_flag("--json", a.json, "one JSON object for scripts");
+  show->callback([&] { code = WithConfig(g, [&](const Config& c) { return RunJobShow(c, a.id, a.json, StdIo()); }); });
+  auto* cancel = job->add_subcommand("cancel", "stop a running job, drop a queued one, unblock a failed one's pool");
+  cancel->add_option("ID", a.id, "job id")->required();
+  cancel->callback([&] { code = WithConfig(g, [&](const Config& c) { return RunJobCancel(c, a.id, StdIo()); }); });
+  auto* restore = job->add_subcommand("restore", "put back, through the gates, the hosts the job left out of traffic");
+  restore->add_option("ID", a.id, "job id")->required();
+  restore->callback([&] { code = WithConfig(g, [&](const Config& c) { return RunJobRestore(c, a.id, StdIo()); }); });
+  auto* retry = job->add_subcommand("retry", "go on with a failed, stopped or orphaned job from where it stopped");
+  retry->add_option("ID", a.id, "job id")->required();
+  retry->add_option("--from-step", a.from_step, "pick the interrupted member up at step N (1-based; N = steps + 1: "
+                                                "its steps are done)")->check(CLI::PositiveNumber);
+  retry->add_flag("--yes,-y", a.yes, "do not ask for confirmation on a terminal");
+  retry->callback([&] {
+    code = WithConfig(g, [&](const Config& c) {
+      RollOptions o;
+      o.retry_job = a.id;
+      o.yes = a.yes;
+      if (a.from_step) o.from_step = a.from_step;
+      return RunRoll(c, o, StdIo(), std::cin, isatty(STDIN_FILENO) != 0);
+    });
+  });
+}
+
 void AddRoll(CLI::App& app, const GlobalOptions& g, RollOptions& plan, RollOptions& roll, int& code) {
   auto* p = app.add_subcommand("plan", "what a roll would do: waves, HAProxy and step commands (changes nothing)");
   AddWalkOptions(p, plan);
@@ -221,6 +264,8 @@ int Main(int argc, char** argv) {
   AddMaint(app, g, maint_args, code);
   RollOptions plan_options, roll_options;
   AddRoll(app, g, plan_options, roll_options, code);
+  JobArgs job_args;
+  AddJobs(app, g, job_args, code);
 
   HaltOptions halt_options;
   auto* halt = app.add_subcommand("halt", "stop every automated action everywhere (until `caretaker resume`)");

@@ -29,7 +29,7 @@ namespace {
 
 using namespace std::chrono;
 
-constexpr std::array<std::string_view, 4> kPhases = {"draining", "maint", "steps", "enabling"};
+constexpr std::array<std::string_view, 5> kPhases = {"draining", "maint", "steps", "gates", "enabling"};
 constexpr std::array<std::string_view, 8> kKeys = {"pool",   "server", "host",  "who",
                                                    "reason", "since",  "until", "phase"};
 constexpr std::string_view kHeader =
@@ -129,7 +129,7 @@ std::optional<std::pair<std::string_view, std::string>> ProblemOf(const MaintRec
   if (r.server.empty()) return std::pair{"server", std::string("must not be empty")};
   if (r.reason.empty()) return std::pair{"reason", std::string("must not be empty")};
   if (std::find(kPhases.begin(), kPhases.end(), r.phase) == kPhases.end()) {
-    return std::pair{"phase", "must be one of draining, maint, steps, enabling, got " + Quoted(r.phase)};
+    return std::pair{"phase", "must be one of draining, maint, steps, gates, enabling, got " + Quoted(r.phase)};
   }
   return std::nullopt;
 }

@@ -30,8 +30,13 @@ struct MaintRecord {
   SysSeconds since{};
   std::optional<SysSeconds> until;  // --for; nullopt: no end set
   // Where the host is in its walk: "draining", "maint", "steps" (a roll's
-  // task is running on it), "enabling".
+  // task is running on it), "gates" (its steps are done), "enabling".
   std::string phase = "draining";
+  // A roll's task: in phase "steps", the step (0-based) that started and may
+  // have run; in phase "maint", the next step to run (so after a step that
+  // ended well, the one after it; 0: none has run).
+  size_t step = 0;
+  int64_t job = 0;   // the job whose walk wrote it; 0: a `caretaker maint` command
 
   bool Expired(SysSeconds now) const { return until && *until <= now; }
 };

@@ -12,12 +12,14 @@
 
 #include "src/fleet.h"
 #include "src/file_lock.h"
+#include "src/job_follower.h"
 #include "src/state_open.h"
 #include "src/log.h"
 #include "src/maint_session.h"
 #include "src/progress.h"
 #include "src/roll_exec.h"
 #include "src/roll_io.h"
+#include "src/roll_jobs.h"
 #include "src/roll_setup.h"
 
 namespace caretaker {
@@ -135,19 +137,21 @@ Awaitable<std::optional<Stop>> Preflight::Run() {
 // Everything plan and roll share up to the plans: exit code when they stop.
 struct Setup {
   std::vector<PoolWalk> walks;
+  std::vector<PoolView> live;  // each pool as the preflight read it
   std::vector<WalkPlan> plans;
   std::vector<std::vector<std::string>> instances;
   bool blocked = false;
 };
 
 std::optional<int> Prepare(const Config& config, const RollOptions& options, const MaintIo& io, asio::io_context& loop,
-                           WalkIo& world, Setup& setup) {
+                           WalkIo& world, Setup& setup, const std::map<std::string, ResumePoint>& resume = {}) {
   auto walks = roll_detail::ResolveWalks(config, options);
   if (!walks) {
     io.err << "caretaker: " << walks.error().message << "\n";
     return kExitUsage;
   }
   setup.walks = std::move(walks.value());
+  for (PoolWalk& w : setup.walks) w.spec.resume = resume;
   Preflight preflight(config, world, setup.walks);
   std::optional<Stop> stop = RunOn(loop, preflight.Run());
   if (stop) {
@@ -161,6 +165,7 @@ std::optional<int> Prepare(const Config& config, const RollOptions& options, con
     setup.plans.push_back(std::move(plan));
     setup.instances.push_back(InstanceNames(preflight.fleet(), *setup.walks[i].pool));
   }
+  setup.live = preflight.live();
   return std::nullopt;
 }
 
@@ -221,7 +226,7 @@ std::string StatusLine(const RollDriver& driver, SteadyTime now) {
 
 // The walk itself, once everything is checked and confirmed.
 int Walk(const Config& config, const MaintIo& io, asio::io_context& loop, WalkIo& world, StateStore& store,
-         Setup& setup) {
+         Setup& setup, JobFollower& jobs) {
   Progress progress(io.err, io.tty, std::chrono::seconds(5), io.tty ? TerminalColumns(STDERR_FILENO) : 0);
   const bool many = setup.walks.size() > 1;
   RollHooks hooks;
@@ -236,7 +241,10 @@ int Walk(const Config& config, const MaintIo& io, asio::io_context& loop, WalkIo
   };
   auto steps = MakeProcessStepRunner(loop.get_executor());
   RollDriver driver(loop, config, world, *steps, hooks);
-  driver.hooks().on_tick = [&] { progress.Update("roll", StatusLine(driver, std::chrono::steady_clock::now())); };
+  driver.hooks().on_tick = [&] {
+    jobs.Tick(driver);
+    progress.Update("roll", StatusLine(driver, std::chrono::steady_clock::now()));
+  };
   driver.SetHaltCheck([&] { return CheckHalt(&store, config.halt_file); });
   for (PoolWalk& w : setup.walks) driver.Add(*w.pool, *w.task, w.spec);
   asio::signal_set signals(loop, SIGINT, SIGTERM, SIGHUP);
@@ -264,6 +272,9 @@ int Walk(const Config& config, const MaintIo& io, asio::io_context& loop, WalkIo
   };
   RunOn(loop, body());
   progress.Clear();
+  jobs.Finish(driver, signals_seen > 0 ? JobEnd::kInterrupted : JobEnd::kWalked);
+  if (jobs.cancelled()) io.err << "caretaker: the job was cancelled (`caretaker job cancel`)\n";
+  if (jobs.lease_lost()) io.err << "caretaker: STOPPED: another process took the pool's lease\n";
   bool all_done = true, capacity_only = true;
   for (size_t i = 0; i < setup.walks.size(); ++i) {
     const Walker& walker = driver.walks()[i].walker;
@@ -276,7 +287,25 @@ int Walk(const Config& config, const MaintIo& io, asio::io_context& loop, WalkIo
     capacity_only = capacity_only && (walker.stop_reason().empty() || walker.stopped_on_capacity());
   }
   if (all_done) return 0;
-  return capacity_only && signals_seen == 0 ? kExitRefused : kExitFailed;
+  return capacity_only && signals_seen == 0 && !jobs.cancelled() ? kExitRefused : kExitFailed;
+}
+
+// A retried job's members said to be out by its records must be: one back
+// in traffic means someone put it back by hand, and repeating its steps
+// there would hit live traffic.
+std::optional<int> CheckResumedOut(const Setup& setup, const roll_detail::Retry& retry, const MaintIo& io) {
+  for (size_t i = 0; i < setup.walks.size(); ++i) {
+    for (const MemberView& m : setup.live[i].members) {
+      auto at = retry.resume.find(m.server);
+      if (at == retry.resume.end() || at->second.phase == HostPhase::kGates || m.out_everywhere) continue;
+      const std::string id = std::to_string(retry.job.id);
+      io.err << "caretaker: job " << id << "'s record says " << m.server << " is out of traffic ("
+             << HostPhaseName(at->second.phase) << "), but HAProxy shows it in traffic (" << m.health
+             << "): someone put it back; check it, then `caretaker job cancel " << id << "`; nothing was changed\n";
+      return kExitRefused;
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -291,8 +320,19 @@ int RunRoll(const Config& config, const RollOptions& options, const MaintIo& io,
     return kExitFailed;
   }
   auto& records = store.value();
+  // A retry goes on with its job; a new roll needs pools no job blocks.
+  roll_detail::Retry retry;
+  if (options.retry_job) {
+    if (auto code = roll_detail::PrepareRetry(config, *records, options, retry, io)) return *code;
+  } else {
+    retry.options = options;
+    if (auto code = roll_detail::CheckPoolsFree(config, *records, options.pools, io)) return *code;
+  }
+  const RollOptions& effective = retry.options;
+  WalkRecordInfo info{who, options.retry_job ? retry.job.reason : "caretaker roll --task " + options.task, {}};
+  if (options.retry_job) info.jobs[retry.job.pool] = retry.job.id;
   asio::io_context loop;
-  auto world = MakeRealWalkIo(config, *password, *records, WalkRecordInfo{who, "caretaker roll --task " + options.task});
+  auto world = MakeRealWalkIo(config, *password, *records, info);
   Setup setup;
   if (!options.dry_run && !options.yes && !in_tty) {
     // cron, CI, ssh without a tty: nobody to ask, so say it explicitly.
@@ -300,7 +340,10 @@ int RunRoll(const Config& config, const RollOptions& options, const MaintIo& io,
               "the plan); nothing was changed\n";
     return kExitUsage;
   }
-  if (auto code = Prepare(config, options, io, loop, *world, setup)) return *code;
+  if (auto code = Prepare(config, effective, io, loop, *world, setup, retry.resume)) return *code;
+  if (options.retry_job) {
+    if (auto code = CheckResumedOut(setup, retry, io)) return *code;
+  }
   if (HaltCheck halt = CheckHalt(records.get(), config.halt_file); halt.halted && !options.dry_run) {
     io.err << "caretaker: " << halt.why << "; no walk starts while halted (`caretaker resume` lifts it); nothing was "
               "changed\n";
@@ -310,18 +353,6 @@ int RunRoll(const Config& config, const RollOptions& options, const MaintIo& io,
     PrintPlans(setup, io.out);
     io.out << "nothing was changed (--dry-run)\n";
     return setup.blocked ? kExitRefused : 0;
-  }
-  // One walk per pool at a time on this machine, for the whole walk (names
-  // checked by Prepare: they are the config's).
-  std::vector<FileLock> walk_locks;
-  for (const PoolWalk& w : setup.walks) {
-    auto lock = FileLock::Acquire(maint_detail::LockPath(config, "walk-" + w.pool->name), Millis(0));
-    if (!lock) {
-      io.err << "caretaker: another roll of pool " << w.pool->name << " is running; nothing was changed ("
-             << lock.error().message << ")\n";
-      return kExitRefused;
-    }
-    walk_locks.push_back(std::move(lock.value()));
   }
   // A walk that cannot finish without someone else acting first is refused
   // now, as `maint start` is, rather than paused with members half done.
@@ -336,13 +367,38 @@ int RunRoll(const Config& config, const RollOptions& options, const MaintIo& io,
   }
   if (in_tty && !options.yes) {
     PrintPlans(setup, io.err);
-    if (!Confirm(setup, options, io, in)) {
+    if (!Confirm(setup, effective, io, in)) {
       io.err << "caretaker: not confirmed; nothing was changed\n";
       return kExitFailed;
     }
   }
+  // The jobs, claimed: one walk per pool at a time, across processes (the
+  // pool's lease), for the whole walk.
+  JobFollower jobs(config, *records);
+  if (options.retry_job) {
+    if (auto taken = jobs.Take(retry.job); !taken) {
+      io.err << "caretaker: cannot go on with job " << retry.job.id << ": " << taken.error().message
+             << "; nothing was changed\n";
+      return kExitRefused;
+    }
+  } else {
+    std::vector<NewJob> specs;
+    for (const PoolWalk& w : setup.walks) {
+      specs.push_back(NewJob{w.pool->name, effective.task, w.spec.members, who, info.reason, effective.max_failures,
+                             effective.force_sessions, std::nullopt});
+    }
+    if (auto added = jobs.AddClaimed(specs); !added) {
+      io.err << "caretaker: " << added.error().message << "; nothing was changed\n";
+      return kExitRefused;
+    }
+  }
+  for (const Job& job : jobs.jobs()) {
+    world->SetJob(job.pool, job.id);
+    io.err << "caretaker: job " << job.id << (options.retry_job ? " goes on" : "") << ": pool " << job.pool
+           << ", task " << job.task << " (`caretaker job show " << job.id << "`)\n";
+  }
   try {
-    return Walk(config, io, loop, *world, *records, setup);
+    return Walk(config, io, loop, *world, *records, setup, jobs);
   } catch (const std::exception& e) {
     io.err << "caretaker: internal error: " << e.what() << "\n"
            << "caretaker: MEMBERS MAY BE OUT OF TRAFFIC: check `caretaker status` and `caretaker maint list`\n";
@@ -360,7 +416,7 @@ int RunPlan(const Config& config, const RollOptions& options, const MaintIo& io)
   }
   auto& records = store.value();
   asio::io_context loop;
-  auto world = MakeRealWalkIo(config, *password, *records, WalkRecordInfo{});
+  auto world = MakeRealWalkIo(config, *password, *records, WalkRecordInfo{"", "", {}});
   Setup setup;
   if (auto code = Prepare(config, options, io, loop, *world, setup)) return *code;
   if (options.json) {

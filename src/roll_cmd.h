@@ -13,7 +13,9 @@
 //   3 when it stopped on capacity alone, 2 on bad input (nothing changed).
 #pragma once
 
+#include <cstdint>
 #include <istream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,8 @@ struct RollOptions {
   bool yes = false;                 // roll --yes: no confirmation
   bool json = false;                // plan --json
   std::string who;                  // for records; empty: from the environment
+  int64_t retry_job = 0;            // `job retry ID`: go on with that job instead of a new one
+  std::optional<size_t> from_step;  // `job retry --from-step N` (1-based)
 };
 
 int RunPlan(const Config& config, const RollOptions& options, const MaintIo& io);

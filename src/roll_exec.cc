@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <exception>
 
+#include "src/failpoint.h"
 #include "src/log.h"
 #include "src/maint_session.h"
 
@@ -33,7 +34,7 @@ RollDriver::RollDriver(asio::io_context& io, const Config& config, WalkIo& world
     : io_(io), config_(config), world_(world), steps_(steps), hooks_(std::move(hooks)), wake_(io) {}
 
 void RollDriver::Add(const PoolConfig& pool, const TaskConfig& task, WalkSpec spec) {
-  walks_.push_back(Walk{&pool, &task, Walker(std::move(spec), Now()), std::nullopt, false, {}});
+  walks_.push_back(Walk{&pool, &task, Walker(std::move(spec), Now()), std::nullopt, false, {}, {}});
 }
 
 const MemberConfig& RollDriver::MemberOf(const Walk& walk, const std::string& server) const {
@@ -50,6 +51,11 @@ void RollDriver::Kick() {
 
 void RollDriver::Interrupt() {
   for (Walk& w : walks_) w.walker.Interrupt(Now());
+  Kick();
+}
+
+void RollDriver::Stop(const std::string& reason) {
+  for (Walk& w : walks_) w.walker.Stop(reason, Now());
   Kick();
 }
 
@@ -90,8 +96,11 @@ void RollDriver::Round(SteadyTime now) {
     for (const HostStatus& h : walk.walker.hosts()) {
       if (h.ended) walk.member_locks.erase(h.server);  // done with it: `maint stop` may act
     }
-    if (hooks_.on_event) {
-      for (const WalkEvent& e : walk.walker.TakeEvents()) hooks_.on_event(walk.pool->name, e);
+    for (const WalkEvent& e : walk.walker.TakeEvents()) {
+      if (hooks_.on_event) hooks_.on_event(walk.pool->name, e);
+      if (e.text.starts_with("gate ") && e.text.find(" passed in ") != std::string::npos) {
+        FailPoint("gate-" + e.text.substr(5, e.text.find(' ', 5) - 5), e.server);
+      }
     }
   }
 }
@@ -111,13 +120,23 @@ bool RollDriver::LockMember(Walk& walk, const WalkAction& action) {
 
 void RollDriver::Start(Walk& walk, WalkAction action) {
   if (action.journal == "draining" && !LockMember(walk, action)) return Kick();
-  if (!action.journal.empty()) {
+  // Every step is journaled with its number, so that after a crash the
+  // record says which step may have run.
+  // The gates are journaled too (all steps done), once, before their first probe.
+  std::string journal = action.kind == Kind::kRunStep ? "steps" : action.journal;
+  if (action.kind == Kind::kProbe && walk.journaled[action.server] != "gates") {
+    for (const HostStatus& h : walk.walker.hosts()) {
+      if (h.server == action.server && h.phase == HostPhase::kGates) journal = "gates";
+    }
+  }
+  if (!journal.empty()) {
     // Write-ahead: the record first, synchronously; no record, no change.
-    auto put = world_.Journal(*walk.pool, MemberOf(walk, action.server), action.journal);
+    auto put = world_.Journal(*walk.pool, MemberOf(walk, action.server), journal, action.step);
     if (!put) {
       walk.walker.OnJournalFailed(action, put.error().message, Now());
       return Kick();
     }
+    walk.journaled[action.server] = journal;
   }
   ++in_flight_;
   asio::co_spawn(io_, Perform(walk, std::move(action)), [this](std::exception_ptr e) {
@@ -169,7 +188,8 @@ Awaitable<void> RollDriver::RunStep(Walk& walk, const WalkAction& action) {
            {{"pool", walk.pool->name}, {"server", action.server}, {"step", step.name},
             {"attempt", static_cast<int64_t>(action.attempt)}, {"command", command.display}});
   const std::string pool = walk.pool->name;
-  auto on_line = [this, pool, server = action.server](std::string_view line) {
+  auto on_line = [this, pool, server = action.server, step = action.step](std::string_view line) {
+    FailPoint("step-" + std::to_string(step + 1), server);
     LogEvent(LogLevel::kDebug, "roll.step.output", {{"pool", pool}, {"server", server}, {"line", std::string(line)}});
     if (hooks_.on_output) hooks_.on_output(pool, server, line);
   };
@@ -179,6 +199,14 @@ Awaitable<void> RollDriver::RunStep(Walk& walk, const WalkAction& action) {
            {{"pool", pool}, {"server", action.server}, {"step", step.name}, {"ok", result.ok()},
             {"result", result.Describe(step.timeout)}, {"ms", static_cast<int64_t>(result.took.count())}});
   std::string what = result.ok() ? "ok in " + HumanDuration(result.took) : StepFailure(result, step.timeout);
+  if (result.ok()) {
+    // The record says the step ended well: a job picked up after a crash
+    // goes on with the next one instead of asking whether this one ran.
+    // Not written, the record still names this step: the cautious reading.
+    if (auto put = world_.Journal(*walk.pool, member, "maint", action.step + 1); put) {
+      walk.journaled[action.server] = "maint";
+    }
+  }
   walk.walker.OnStepDone(action, result.ok(), what, Now());
 }
 
@@ -214,6 +242,9 @@ Awaitable<void> RollDriver::Act(Walk& walk, const WalkAction& action) {
   const PoolConfig& pool = *walk.pool;
   switch (action.kind) {
     case Kind::kObserve: {
+      for (const HostStatus& h : walk.walker.hosts()) {
+        if (h.phase == HostPhase::kDraining && h.record) FailPoint("sessions-waiting", h.server);
+      }
       auto op = Observe(walk, action);
       co_await std::move(op);
       co_return;
@@ -248,6 +279,9 @@ Awaitable<void> RollDriver::Act(Walk& walk, const WalkAction& action) {
   if (action.kind == Kind::kSetState) {
     auto op = world_.SetState(pool, action.server, action.state);
     done = co_await std::move(op);
+    // drain-sent, maint-set, ready-sent
+    if (done) FailPoint(std::string(LbStateName(action.state)) + (action.state == LbState::kMaint ? "-set" : "-sent"),
+                        action.server);
   } else if (action.kind == Kind::kSetWeight) {
     auto op = world_.SetWeight(pool, action.server, action.percent);
     done = co_await std::move(op);

@@ -49,6 +49,7 @@ class RollDriver {
     // One per member from its drain until the walk is done with it, as a
     // `caretaker maint` command holds it: no maint stop puts it back meanwhile.
     std::map<std::string, FileLock> member_locks;
+    std::map<std::string, std::string> journaled;  // member -> the phase its record says
   };
 
   RollDriver(boost::asio::io_context& io, const Config& config, WalkIo& world, StepRunner& steps, RollHooks hooks);
@@ -58,6 +59,7 @@ class RollDriver {
   Awaitable<void> Run();
   void Interrupt();  // first Ctrl-C
   void Abort();      // second Ctrl-C: also kills running steps
+  void Stop(const std::string& reason);  // Walker::Stop on every walk
   // Read before every round of decisions (so before every drain and step,
   // and at least once a second): while it says halted, no member and no step
   // starts; `halt --abort` also kills the steps running (their members fail

@@ -54,9 +54,11 @@ class RealWalkIo : public WalkIo {
   Awaitable<mysql::Result<bool>> WaitForPrimary(const PoolConfig& pool, const MemberConfig& member,
                                                 SteadyTime deadline) override;
   Awaitable<mysql::Status> RunWarmupQueries(const PoolConfig& pool, const MemberConfig& member) override;
-  Result<void> Journal(const PoolConfig& pool, const MemberConfig& member, const std::string& phase) override;
+  Result<void> Journal(const PoolConfig& pool, const MemberConfig& member, const std::string& phase,
+                       size_t step) override;
   Result<void> Release(const PoolConfig& pool, const MemberConfig& member) override;
   void Cancel() override { cancelled_ = true; }
+  void SetJob(const std::string& pool, int64_t job) override { info_.jobs[pool] = job; }
 
  private:
   Awaitable<Result<haproxy::BackendView>> ReadView(const PoolConfig& pool);
@@ -137,9 +139,16 @@ Awaitable<Result<PoolView>> RealWalkIo::Observe(const PoolConfig& pool, bool wit
     m.ready_everywhere = s.agree && s.admin == haproxy::Admin::kReady;
     m.checked_up = haproxy::CheckedUpEverywhere(s);
     m.health = haproxy::HealthByInstance(s);
-    const bool mine = mine_.count(Key(pool, s.server)) > 0;
+    const auto job = info_.jobs.find(pool.name);
+    bool mine = mine_.count(Key(pool, s.server)) > 0;
     for (const MaintRecord& r : records.value()) {
-      if (r.pool == pool.name && r.server == s.server && !mine) m.held_by = r.who + ": " + r.reason;
+      if (r.pool != pool.name || r.server != s.server) continue;
+      // A record of this job (an earlier run of it, retried or resumed) is its own.
+      if (job != info_.jobs.end() && r.job == job->second) {
+        mine = true;
+        mine_.emplace(Key(pool, s.server), r.since);
+      }
+      if (!mine) m.held_by = r.who + ": " + r.reason;
     }
     if (with_mysql && !mine && m.held_by.empty() && MemberBusy(pool, s.server)) {
       m.held_by = "a caretaker maint command is running on it";
@@ -216,7 +225,8 @@ Awaitable<mysql::Status> RealWalkIo::RunWarmupQueries(const PoolConfig& pool, co
   co_return ran;
 }
 
-Result<void> RealWalkIo::Journal(const PoolConfig& pool, const MemberConfig& member, const std::string& phase) {
+Result<void> RealWalkIo::Journal(const PoolConfig& pool, const MemberConfig& member, const std::string& phase,
+                                 size_t step) {
   const std::string key = Key(pool, member.server);
   auto since = mine_.find(key);
   if (since == mine_.end()) {
@@ -231,6 +241,8 @@ Result<void> RealWalkIo::Journal(const PoolConfig& pool, const MemberConfig& mem
   r.reason = info_.reason;
   r.since = since->second;
   r.phase = phase;
+  r.step = step;
+  if (auto job = info_.jobs.find(pool.name); job != info_.jobs.end()) r.job = job->second;
   auto put = records_.Put(r);
   LogEvent(put ? LogLevel::kDebug : LogLevel::kError, "roll.journal",
            {{"pool", pool.name}, {"server", member.server}, {"phase", phase}, {"ok", bool(put)}});

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -39,18 +40,24 @@ class WalkIo {
   virtual Awaitable<mysql::Result<bool>> WaitForPrimary(const PoolConfig& pool, const MemberConfig& member,
                                                         SteadyTime deadline) = 0;
   virtual Awaitable<mysql::Status> RunWarmupQueries(const PoolConfig& pool, const MemberConfig& member) = 0;
-  // The member's maintenance record: written (durably) with `phase`, removed.
-  virtual Result<void> Journal(const PoolConfig& pool, const MemberConfig& member, const std::string& phase) = 0;
+  // The member's maintenance record: written (durably) with `phase` (and for
+  // "steps", the step about to start, 0-based), removed.
+  virtual Result<void> Journal(const PoolConfig& pool, const MemberConfig& member, const std::string& phase,
+                               size_t step) = 0;
   virtual Result<void> Release(const PoolConfig& pool, const MemberConfig& member) = 0;
   // Ends long waits early (a second Ctrl-C): WaitForPrimary returns within
   // one slice with an error. Other calls are bounded by their timeouts.
   virtual void Cancel() = 0;
+  // The job walking `pool`: its records carry the id, and its earlier
+  // records (a retried or resumed job) are its own, not someone else's.
+  virtual void SetJob(const std::string& pool, int64_t job) { (void)pool, (void)job; }
 };
 
 // Who and why, for the records a walk writes.
 struct WalkRecordInfo {
   std::string who;     // "alice@db-admin-1"
   std::string reason;  // "caretaker roll --task restart"
+  std::map<std::string, int64_t> jobs;  // pool name -> the job walking it
 };
 
 // The real one. `records` must outlive it; the event loop runs its coroutines.

@@ -7,15 +7,16 @@
 #include <utility>
 
 #include "src/file_lock.h"
-#include "src/sqlite_db.h"
-#include "src/state_store.h"
+#include "src/sqlite_store_impl.h"
 
 namespace caretaker {
-namespace {
+namespace sqlite_store {
 
 using sqlite::Db;
 using sqlite::Row;
 using sqlite::Value;
+
+namespace {
 
 // Schema migrations: kMigrations[v] takes a store from version v to v + 1.
 // Append only; a released entry is never edited.
@@ -33,14 +34,29 @@ CREATE TABLE audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, who TEXT NOT NULL,
   action TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL);
 )sql",
+    // 2: jobs and their hosts, pool leases; a record knows its job and step.
+    R"sql(
+ALTER TABLE maintenance ADD COLUMN step INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE maintenance ADD COLUMN job INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE jobs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, pool TEXT NOT NULL, task TEXT NOT NULL, state TEXT NOT NULL,
+  who TEXT NOT NULL, reason TEXT NOT NULL, owner TEXT NOT NULL, detail TEXT NOT NULL,
+  created INTEGER NOT NULL, started INTEGER, ended INTEGER, max_failures INTEGER NOT NULL,
+  force_sessions INTEGER NOT NULL, cancel_requested INTEGER NOT NULL DEFAULT 0, window INTEGER);
+CREATE INDEX jobs_by_pool ON jobs (pool, id);
+CREATE INDEX jobs_by_state ON jobs (state, id);
+CREATE UNIQUE INDEX jobs_by_window ON jobs (pool, window);
+CREATE TABLE leases (
+  pool TEXT PRIMARY KEY, job INTEGER NOT NULL, owner TEXT NOT NULL, expires INTEGER NOT NULL);
+CREATE TABLE job_hosts (
+  job INTEGER NOT NULL REFERENCES jobs (id), position INTEGER NOT NULL, server TEXT NOT NULL,
+  phase TEXT NOT NULL, step INTEGER NOT NULL, detail TEXT NOT NULL, out_of_traffic INTEGER NOT NULL,
+  PRIMARY KEY (job, server));
+)sql",
 };
 static_assert(std::size(kMigrations) == kStoreSchemaVersion);
 
-int64_t Epoch(SysSeconds t) { return t.time_since_epoch().count(); }
-SysSeconds FromEpoch(int64_t s) { return SysSeconds(std::chrono::seconds(s)); }
-SysSeconds Now() { return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()); }
-
-constexpr const char* kRecordColumns = "pool, server, host, who, reason, since, until, phase";
+constexpr const char* kRecordColumns = "pool, server, host, who, reason, since, until, phase, step, job";
 
 MaintRecord RecordOf(const Row& row) {
   MaintRecord r;
@@ -52,45 +68,20 @@ MaintRecord RecordOf(const Row& row) {
   r.since = FromEpoch(row.Int(5));
   if (!row.IsNull(6)) r.until = FromEpoch(row.Int(6));
   r.phase = row.Text(7);
+  r.step = static_cast<size_t>(row.Int(8));
+  r.job = row.Int(9);
   return r;
 }
 
-class SqliteStore final : public StateStore {
- public:
-  explicit SqliteStore(std::unique_ptr<Db> db) : db_(std::move(db)) {}
+}  // namespace
 
-  Result<void> Migrate();
-
-  Result<std::vector<MaintRecord>> List() const override;
-  Result<std::optional<MaintRecord>> Find(std::string_view pool, std::string_view server) const override;
-  Result<void> Put(const MaintRecord& record) override;
-  Result<void> Remove(std::string_view pool, std::string_view server) override;
-
-  void SetActor(std::string actor) override { actor_ = std::move(actor); }
-  Result<std::optional<HaltRecord>> ReadHalt() const override;
-  Result<void> SetHalt(const HaltRecord& halt) override;
-  Result<std::optional<HaltRecord>> ClearHalt(const std::string& who) override;
-  Result<void> Audit(AuditEntry entry) override;
-  Result<std::vector<AuditEntry>> RecentAudit(size_t limit) const override;
-  int SchemaVersion() const override { return version_; }
-
- private:
-  // Runs `change` and its audit entry in one write transaction.
-  template <class F>
-  Result<void> Write(F&& change);
-  Result<void> Append(AuditEntry entry);
-
-  std::unique_ptr<Db> db_;
-  std::string actor_ = "caretaker";
-  int version_ = 0;
-};
-
-template <class F>
-Result<void> SqliteStore::Write(F&& change) {
-  Db::Transaction tx(*db_);
-  if (auto begun = tx.Begin(); !begun) return begun;
-  if (auto done = change(); !done) return done;
-  return tx.Commit();
+int64_t Epoch(SysSeconds t) { return t.time_since_epoch().count(); }
+SysSeconds FromEpoch(int64_t s) { return SysSeconds(std::chrono::seconds(s)); }
+SysSeconds Now() { return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()); }
+Value OptionalTime(const std::optional<SysSeconds>& t) { return t ? Value::Int(Epoch(*t)) : Value::Null(); }
+std::optional<SysSeconds> OptionalTime(const Row& row, size_t i) {
+  if (row.IsNull(i)) return std::nullopt;
+  return FromEpoch(row.Int(i));
 }
 
 Result<void> SqliteStore::Migrate() {
@@ -142,12 +133,15 @@ Result<void> SqliteStore::Put(const MaintRecord& r) {
   }
   return Write([&]() -> Result<void> {
     auto put = db_->Query(
-        "INSERT OR REPLACE INTO maintenance (pool, server, host, who, reason, since, until, phase) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT OR REPLACE INTO maintenance (pool, server, host, who, reason, since, until, phase, step, job) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         {Value::Text(r.pool), Value::Text(r.server), Value::Text(r.host), Value::Text(r.who), Value::Text(r.reason),
-         Value::Int(Epoch(r.since)), r.until ? Value::Int(Epoch(*r.until)) : Value::Null(), Value::Text(r.phase)});
+         Value::Int(Epoch(r.since)), r.until ? Value::Int(Epoch(*r.until)) : Value::Null(), Value::Text(r.phase),
+         Value::Int(static_cast<int64_t>(r.step)), Value::Int(r.job)});
     if (!put) return put.error();
-    return Append({0, {}, r.who, "maint." + r.phase, r.pool + "/" + r.server, r.reason});
+    std::string what = r.phase == "steps" ? "step " + std::to_string(r.step + 1) + "; " : "";
+    if (r.job) what += "job " + std::to_string(r.job) + "; ";
+    return Append({0, {}, r.who, "maint." + r.phase, r.pool + "/" + r.server, what + r.reason});
   });
 }
 
@@ -220,7 +214,7 @@ Result<std::vector<AuditEntry>> SqliteStore::RecentAudit(size_t limit) const {
   return out;
 }
 
-}  // namespace
+}  // namespace sqlite_store
 
 Result<std::unique_ptr<StateStore>> OpenSqliteStore(const std::string& path) {
   if (!path.empty()) {
@@ -232,10 +226,10 @@ Result<std::unique_ptr<StateStore>> OpenSqliteStore(const std::string& path) {
   }
   // The file is created 0600: it names hosts, people and reasons.
   mode_t old_mask = ::umask(077);
-  auto db = Db::Open(path, true);
+  auto db = sqlite::Db::Open(path, true);
   ::umask(old_mask);
   if (!db) return db.error();
-  auto store = std::make_unique<SqliteStore>(std::move(db).value());
+  auto store = std::make_unique<sqlite_store::SqliteStore>(std::move(db).value());
   if (auto migrated = store->Migrate(); !migrated) return migrated.error();
   return std::unique_ptr<StateStore>(std::move(store));
 }

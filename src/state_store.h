@@ -1,6 +1,6 @@
 // caretaker's durable state: the maintenance records (which hosts are out of
-// traffic, by whom, where in their walk), the halt switch, and an audit trail
-// of every change to them. The interface is what the rest of caretaker
+// traffic, by whom, where in their walk), the halt switch, jobs and their
+// per-host progress, pool leases, and an audit trail of every change. The interface is what the rest of caretaker
 // depends on; the embedded implementation is one SQLite file (WAL) that
 // several caretaker processes on the machine share. A shared store (several
 // instances) can replace it behind the same interface.
@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "src/job.h"
 #include "src/maint_record.h"
 #include "src/result.h"
 
@@ -29,6 +30,16 @@ struct HaltRecord {
   std::string reason;  // never empty
   SysSeconds since{};
   bool abort = false;  // `halt --abort`: running steps are stopped too
+};
+
+// One walk per pool at a time, across every process sharing the store: the
+// process running a job holds its pool's lease and renews it; a lease past
+// `expires` is free (its owner died or hangs).
+struct Lease {
+  std::string pool;
+  int64_t job = 0;
+  std::string owner;  // "host:pid"
+  SysSeconds expires{};
 };
 
 // One line of the audit trail.
@@ -58,11 +69,44 @@ class StateStore : public MaintRecords {
   // The last `limit` entries, oldest first.
   virtual Result<std::vector<AuditEntry>> RecentAudit(size_t limit) const = 0;
 
+  // Jobs. AddJob stores `job` (its hosts too) and returns its id; 0 when it
+  // added nothing: a job of a schedule (job.window set) is added at most once
+  // per pool and window. With `lease` the job is added already claimed (state
+  // "running", owner lease->owner), with the lease of its pool, in the same
+  // transaction — or not at all (0) when another owner holds that lease.
+  virtual Result<int64_t> AddJob(const Job& job, const std::optional<Lease>& lease = std::nullopt) = 0;
+  virtual Result<std::optional<Job>> FindJob(int64_t id) const = 0;
+  // The last `limit` jobs, newest first, each with its hosts.
+  virtual Result<std::vector<Job>> ListJobs(size_t limit) const = 0;
+  // Every job not finished (queued, running, paused, failed, stopped), oldest
+  // first, each with its hosts: the queues of all pools.
+  virtual Result<std::vector<Job>> OpenJobs() const = 0;
+  // Writes the job's state, owner, detail, times and cancel flag (not its hosts).
+  virtual Result<void> UpdateJob(const Job& job) = 0;
+  // Writes these hosts of job `id` (by server), in one transaction.
+  virtual Result<void> UpdateJobHosts(int64_t id, const std::vector<JobHost>& hosts) = 0;
+  // Sets the cancel flag of a running job; its process stops the walk.
+  virtual Result<void> RequestCancel(int64_t id, const std::string& who) = 0;
+  // The opening of the latest window a schedule added a job for in `pool`.
+  virtual Result<std::optional<SysSeconds>> LastWindow(const std::string& pool) const = 0;
+
+  // Pool leases. ClaimJob takes job `id` for `owner` in one transaction: the
+  // lease of the job's pool until `expires` — when it is free, expired at
+  // `now`, or already `owner`'s — and the job's state "running" with that
+  // owner. false: another owner holds the lease, and nothing was written.
+  virtual Result<bool> ClaimJob(int64_t id, const std::string& owner, SysSeconds expires, SysSeconds now) = 0;
+  // Extends `owner`'s lease of `pool`; false when it is no longer theirs.
+  virtual Result<bool> RenewLease(const std::string& pool, const std::string& owner, SysSeconds expires) = 0;
+  // Gives it up (a lease held by another owner is left alone); also how a
+  // lease of an owner known to be dead is broken.
+  virtual Result<void> ReleaseLease(const std::string& pool, const std::string& owner) = 0;
+  virtual Result<std::optional<Lease>> ReadLease(const std::string& pool) const = 0;
+
   // The schema version of the open store (kStoreSchemaVersion after a migration).
   virtual int SchemaVersion() const = 0;
 };
 
-inline constexpr int kStoreSchemaVersion = 1;
+inline constexpr int kStoreSchemaVersion = 2;
 
 // The SQLite store at `path` (created with its directory, mode 0700/0600,
 // when missing). "" opens an empty one in memory (for tests). An older schema

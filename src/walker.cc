@@ -57,6 +57,10 @@ Walker::Walker(WalkSpec spec, SteadyTime now) : spec_(std::move(spec)), next_dec
     h.index = i;
     state_.push_back(std::move(h));
   }
+  for (Host& h : state_) {
+    auto at = spec_.resume.find(hosts_[h.index].server);
+    if (at != spec_.resume.end()) Resume(h, at->second, now);
+  }
 }
 
 Walker::Host& Walker::HostOf(const std::string& server) {
@@ -290,6 +294,8 @@ void Walker::Interrupt(SteadyTime now) {
     if (h.sub == Sub::kHold && !h.busy) SetWeight(h, Sub::kHold, 100, now);
   }
 }
+
+void Walker::Stop(std::string reason, SteadyTime now) { StopWalk(Stopping::kFailures, std::move(reason), now); }
 
 void Walker::Abort(SteadyTime now) {
   StopWalk(Stopping::kAbort, "aborted; members out of traffic stay where they are", now);

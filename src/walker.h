@@ -33,6 +33,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -124,6 +125,14 @@ struct WalkEvent {
   bool warning = false;
 };
 
+// Where a member is picked up when an earlier run of the same job left it
+// out of traffic (caretaker died, or the job failed and is retried).
+struct ResumePoint {
+  HostPhase phase = HostPhase::kMaint;  // kMaint: MAINT again, then every step;
+                                        // kStep: from `step`; kGates: gates, then READY
+  size_t step = 0;
+};
+
 struct WalkSpec {
   std::string pool;
   std::vector<std::string> members;     // walked, in order (a subset of the pool)
@@ -134,6 +143,10 @@ struct WalkSpec {
   std::vector<StepConfig> steps;        // names, retries, retry delays
   Millis pause_deadline{std::chrono::minutes(30)};
   int max_failures = 1;
+  // Members already out of traffic because of an earlier run of this job:
+  // they start at once, before any other, at their resume point, without a
+  // capacity check (they are out already, and counted so).
+  std::map<std::string, ResumePoint> resume;
 };
 
 class Walker {
@@ -161,6 +174,11 @@ class Walker {
 
   void Interrupt(SteadyTime now);  // Ctrl-C
   void Abort(SteadyTime now);      // a second Ctrl-C
+  // Stops as after max_failures, without counting a failure (serve stopping,
+  // a lost lease): no member starts, draining ones go back, a member in a
+  // step finishes that step and stays out in MAINT with its record (which
+  // says where to go on), members in the gates or enabling finish.
+  void Stop(std::string reason, SteadyTime now);
   // The halt switch as last read (nullopt: not halted; else why). While
   // halted no member starts and no step starts (a member due for one waits
   // in MAINT); drains, gates and enabling in progress go on. The time halted
@@ -229,6 +247,7 @@ class Walker {
   std::vector<Host*> Candidates(const PoolView& view, SteadyTime now);
   void StartHosts(SteadyTime now, size_t slots, std::vector<WalkAction>& out);
   void StartHost(Host& h, SteadyTime now);
+  void Resume(Host& h, const ResumePoint& at, SteadyTime now);
   void Emit(Host& h, SteadyTime now, std::vector<WalkAction>& out);
   void UpdatePause(bool started, SteadyTime now);
   std::string HeldByOwnFailures() const;

@@ -85,6 +85,27 @@ void Walker::StartHost(Host& h, SteadyTime now) {
   SetState(h, Sub::kDrainSent, LbState::kDrain, "draining", now);
 }
 
+void Walker::Resume(Host& h, const ResumePoint& at, SteadyTime now) {
+  HostStatus& s = StatusOf(h);
+  s.started = now;
+  s.record = true;
+  h.was_out = true;
+  h.phase_started = now;
+  switch (at.phase) {
+    case HostPhase::kStep:
+      Event(s.server, "picked up where the last run left it: " + StepLabel(at.step));
+      return StartStep(h, std::min(at.step, spec_.steps.size() - 1), 1, now);
+    case HostPhase::kGates:
+      Event(s.server, "picked up where the last run left it: the gates");
+      return EnterGates(h, now);
+    default:
+      Event(s.server, "picked up where the last run left it: MAINT, then every step");
+      s.phase = HostPhase::kMaint;
+      s.detail = "setting MAINT";
+      return SetState(h, Sub::kMaint, LbState::kMaint, "maint", now);
+  }
+}
+
 void Walker::OnApplied(const WalkAction& action, bool ok, const std::string& error, SteadyTime now) {
   Host& h = HostOf(action.server);
   h.busy = false;

@@ -19,6 +19,7 @@ namespace caretaker {
 
 struct Run {
   int exit_code = -1;
+  int signal = 0;  // the signal that killed it (Finish only)
   std::string out;
   std::string err;
 };
@@ -96,7 +97,8 @@ struct Spawned {
   std::string err_path;
 };
 
-inline Spawned SpawnCaretaker(const sandbox::Sandbox& sb, const std::string& args, std::string config = "") {
+inline Spawned SpawnCaretaker(const sandbox::Sandbox& sb, const std::string& args, std::string config = "",
+                              const std::string& failpoint = "") {
   if (config.empty()) config = sb.config_path();
   static int spawns = 0;
   Spawned s;
@@ -107,6 +109,7 @@ inline Spawned SpawnCaretaker(const sandbox::Sandbox& sb, const std::string& arg
   s.pid = fork();
   REQUIRE(s.pid >= 0);
   if (s.pid == 0) {
+    if (!failpoint.empty()) setenv("CARETAKER_FAILPOINT", failpoint.c_str(), 1);
     execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
@@ -116,7 +119,10 @@ inline Spawned SpawnCaretaker(const sandbox::Sandbox& sb, const std::string& arg
 inline Run Finish(const Spawned& s) {
   int status = 0;
   Run run;
-  if (waitpid(s.pid, &status, 0) == s.pid && WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
+  if (waitpid(s.pid, &status, 0) == s.pid) {
+    if (WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) run.signal = WTERMSIG(status);
+  }
   std::ifstream out(s.out_path), err(s.err_path);
   std::stringstream o, e;
   o << out.rdbuf();

@@ -96,12 +96,19 @@ TEST_CASE("halt --abort kills the running step; its host stays out of traffic wi
   for (const char* s : {"db2", "db3", "db4"}) CHECK(AdminStates(s) == "0 0");
   Run list = Caretaker("maint list --json", config);
   CHECK(list.out.find("\"server\":\"db1\"") != std::string::npos);
-  // Put it back: resume, then the gates.
+  // The failed job blocks the pool until an operator acts.
+  const std::string id = JobIdOf(run.err);
+  Run again = Caretaker("roll --pool replicas --task long --yes", config);
+  CHECK(again.exit_code == 3);
+  CHECK(again.err.find("job " + id + " failed") != std::string::npos);
+  // Put it back: resume, then `job restore` (the gates, as maint stop).
   CHECK(Caretaker("resume", config).exit_code == 0);
-  Run stop = Caretaker("maint stop db1", config);
-  INFO(stop.out << stop.err);
-  CHECK(stop.exit_code == 0);
+  Run restore = Caretaker("job restore " + id, config);
+  INFO(restore.out << restore.err);
+  CHECK(restore.exit_code == 0);
+  CHECK(restore.out.find("job " + id + " restored: 1 host(s) put back") != std::string::npos);
   CHECK(AdminStates("db1") == "0 0");
+  CHECK(Caretaker("job show " + id, config).out.find(", restored\n") != std::string::npos);
 }
 
 TEST_CASE("while halted, by the store or by the halt file, a roll is refused with exit 3 and nothing changed", "[halt]") {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <fstream>
 #include <memory>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -68,6 +69,13 @@ inline bool WaitForText(const std::string& path, const std::string& what) {
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   return false;
+}
+
+// The job id a roll announced on stderr ("caretaker: job 12: pool ...").
+inline std::string JobIdOf(const std::string& err) {
+  std::smatch m;
+  if (std::regex_search(err, m, std::regex("caretaker: job ([0-9]+)"))) return m[1];
+  return "";
 }
 
 inline size_t Find(const std::string& text, const std::string& what) {

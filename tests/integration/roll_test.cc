@@ -143,11 +143,18 @@ TEST_CASE("a step that fails on the third replica stops the walk there; the four
   CHECK(list.out.find("db3") != std::string::npos);
   CHECK(list.out.find("caretaker roll --task upgrade") != std::string::npos);
 
-  // The operator fixes db3 and puts it back.
+  // The failed job blocks the pool until an operator acts on it.
+  const std::string id = JobIdOf(roll.err);
+  Run blocked = Caretaker("roll --pool replicas --task restart --yes");
+  CHECK(blocked.exit_code == 3);
+  CHECK(blocked.err.find("pool replicas: job " + id + " failed (db3 failed: step 2/3 \"upgrade\" failed: exit code "
+                         "100); first `caretaker job retry " + id + "`") != std::string::npos);
+  // The operator fixes db3 and puts it back: the rollback of the job.
   RollSandbox().StartReplica(2);
-  Run back = Caretaker("maint stop db3");
+  Run back = Caretaker("job restore " + id, config);
   INFO(back.out << back.err);
   CHECK(back.exit_code == 0);
+  CHECK(AdminStates("db3") == "0 0");
   RollSandbox().WaitAllUp(std::chrono::seconds(10));
 }
 
@@ -171,6 +178,10 @@ TEST_CASE("max_failures 2 (--max-failures) lets the walk go on past a failed mem
   CHECK(AdminStates("db4") == "0 0");
   RollSandbox().StartReplica(2);
   CHECK(Caretaker("maint stop db3").exit_code == 0);
+  // db3 is back by hand: the job no longer needs to block the pool.
+  Run cancel = Caretaker("job cancel " + JobIdOf(roll.err));
+  CHECK(cancel.exit_code == 0);
+  CHECK(cancel.err.find("OUT OF TRAFFIC") == std::string::npos);
   RollSandbox().WaitAllUp(std::chrono::seconds(10));
 }
 

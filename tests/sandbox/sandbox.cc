@@ -184,9 +184,9 @@ void Sandbox::Impl::WriteCaretakerConfig() const {
   const std::string control = TomlString(dir + "/{server}/control");
   toml += "\n[[tasks]]\nname = \"restart\"\ndescription = \"stop and start mariadbd (the sandbox's control "
           "script)\"\n"
-          "  [[tasks.steps]]\n  name = \"stop mariadbd\"\n  command = [" + control + ", \"stop\"]\n"
+          "  [[tasks.steps]]\n  name = \"stop mariadbd\"\n  command = [" + control + ", \"stop\"]\n  safe_to_repeat = true\n"
           "  timeout = \"60s\"\n"
-          "  [[tasks.steps]]\n  name = \"start mariadbd\"\n  command = [" + control + ", \"start\"]\n"
+          "  [[tasks.steps]]\n  name = \"start mariadbd\"\n  command = [" + control + ", \"start\"]\n  safe_to_repeat = true\n"
           "  timeout = \"90s\"\n";
   WriteFile(config_path, toml);
 }

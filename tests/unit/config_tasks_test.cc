@@ -55,6 +55,7 @@ gates_off = ["warm-up", "catch-up"]
   timeout = "30m"
   retries = 2
   retry_delay = "1m"
+  safe_to_repeat = true
   [[tasks.steps]]
   command = "systemctl restart mariadb && echo {server} of {pool} on {host}:{port}"
 )";
@@ -83,12 +84,14 @@ gates_off = ["warm-up", "catch-up"]
   CHECK(s0.timeout == 30min);
   CHECK(s0.retries == 2);
   CHECK(s0.retry_delay == 1min);
+  CHECK(s0.safe_to_repeat);
   CHECK(s0.line == 19);  // its [[tasks.steps]] header
   const StepConfig& s1 = t.steps[1];
   CHECK(s1.argv.empty());
   CHECK(s1.shell == "systemctl restart mariadb && echo {server} of {pool} on {host}:{port}");
   CHECK(s1.name == s1.shell);  // the command as written
-  CHECK(s1.line == 25);
+  CHECK(s1.line == 26);
+  CHECK_FALSE(s1.safe_to_repeat);
 }
 
 TEST_CASE("keys left out of [[tasks]] and [[tasks.steps]] take their defaults", "[config]") {
@@ -106,6 +109,7 @@ TEST_CASE("keys left out of [[tasks]] and [[tasks.steps]] take their defaults", 
     CHECK(s.timeout == 10min);
     CHECK(s.retries == 0);
     CHECK(s.retry_delay == 5s);
+    CHECK_FALSE(s.safe_to_repeat);
   }
   CHECK(t.steps[0].name == "systemctl restart mariadb");  // argv joined by spaces
   CHECK(t.steps[1].name == "sleep 5");
@@ -176,7 +180,7 @@ TEST_CASE("[[tasks]] and [roll]: each bad document gets one exact message", "[co
        "bad.toml:13:1: tasks[0].steps[0].retires: unknown key (did you mean \"retries\"?)"},
       {Step("command = \"true\"\nuser = \"root\"\n"),
        "bad.toml:13:1: tasks[0].steps[0].user: unknown key (allowed: name, command, timeout, retries, "
-       "retry_delay)"},
+       "retry_delay, safe_to_repeat)"},
       {Task("transport = \"ssh\"\n[tasks.ssh]\nidentity = \"/k\"\n"),
        "bad.toml:13:1: tasks[0].ssh.identity: unknown key (allowed: user, port, options)"},
       {Task("transport = \"ssh\"\n[tasks.ssh]\nuser = \"-oProxyCommand=x\"\n"),

@@ -228,7 +228,7 @@ TEST_CASE("a Put of an invalid record is refused and writes nothing", "[maint]")
       {[](MaintRecord& r) { r.reason.clear(); }, "reason must not be empty"},
       {[](MaintRecord& r) { r.pool.clear(); }, "pool must not be empty"},
       {[](MaintRecord& r) { r.server.clear(); }, "server must not be empty"},
-      {[](MaintRecord& r) { r.phase = "resting"; }, "phase must be one of draining, maint, steps, enabling, got \"resting\""},
+      {[](MaintRecord& r) { r.phase = "resting"; }, "phase must be one of draining, maint, steps, gates, enabling, got \"resting\""},
       {[](MaintRecord& r) { r.reason = "bad \xff byte"; }, "reason must be valid UTF-8"},
       {[](MaintRecord& r) { r.who = "\xc0\xaf"; }, "who must be valid UTF-8"},  // overlong '/'
   };
@@ -277,11 +277,11 @@ TEST_CASE("a record with an unknown, missing, mistyped or duplicate key is an er
       {"[[maintenance]]\n" + good + "\n[[maintenance]]\n" + good,
        ":10:1: maintenance[1]: a second record of main/db1; remove one of them"},
       {"[[maintenance]]\n" + good.substr(0, good.find("phase")) + "phase = \"up\"\n",
-       ":8:9: maintenance[0].phase: must be one of draining, maint, steps, enabling, got \"up\"; fix the record"},
+       ":8:9: maintenance[0].phase: must be one of draining, maint, steps, gates, enabling, got \"up\"; fix the record"},
       {"[[maintenance]]\n" + good.substr(0, good.find("reason")) + "reason = \"\"\n" + good.substr(good.find("since")),
        ":6:10: maintenance[0].reason: must not be empty; fix the record"},
       {"[[maintenance]]\n" + good.substr(0, good.find("phase")) + "phase = \"a\\nb\"\n",
-       ":8:9: maintenance[0].phase: must be one of draining, maint, steps, enabling, got \"a\\x0ab\"; fix the record"},
+       ":8:9: maintenance[0].phase: must be one of draining, maint, steps, gates, enabling, got \"a\\x0ab\"; fix the record"},
       {"hosts = 3\n", ":1:1: unknown key \"hosts\"; this file holds only [[maintenance]] tables, remove it"},
       {"maintenance = 3\n", ":1:15: maintenance: expected [[maintenance]] tables"},
   };

@@ -62,7 +62,8 @@ class FakeWalkIo : public WalkIo {
     co_return true;
   }
   Awaitable<mysql::Status> RunWarmupQueries(const PoolConfig&, const MemberConfig&) override { co_return mysql::Ok(); }
-  Result<void> Journal(const PoolConfig& pool, const MemberConfig& member, const std::string& phase) override {
+  Result<void> Journal(const PoolConfig& pool, const MemberConfig& member, const std::string& phase,
+                       size_t) override {
     const std::string what = pool.name + "/" + member.server + " " + phase;
     if (what == journal_fails) return Error{"No space left on device"};
     calls.push_back("journal " + what);

@@ -1,0 +1,224 @@
+// See job_cmd.h.
+#include "src/job_cmd.h"
+
+#include <memory>
+
+#include "src/job_run.h"
+#include "src/json_writer.h"
+#include "src/maint_session.h"
+#include "src/state_open.h"
+
+namespace caretaker {
+namespace {
+
+using maint_detail::kExitFailed;
+using maint_detail::kExitRefused;
+using maint_detail::kExitUsage;
+
+SysSeconds NowSeconds() {
+  return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+std::unique_ptr<StateStore> Open(const Config& config, const std::string& what, const MaintIo& io) {
+  auto store = OpenStateStore(config, maint_detail::OperatorName() + " (caretaker " + what + ")");
+  if (store) return std::move(store).value();
+  io.err << "caretaker: " << store.error().message << "\n";
+  return nullptr;
+}
+
+// The state as people should read it: a running job whose process is gone is
+// not running.
+std::string StateOf(const Config& config, const StateStore& store, const Job& job) {
+  if (job.state == "running" && JobOwnerGone(config, store, job)) return "orphaned";
+  return job.state;
+}
+
+size_t DoneCount(const Job& job) {
+  size_t done = 0;
+  for (const JobHost& h : job.hosts) done += h.phase == "done";
+  return done;
+}
+
+std::string OptTime(const std::optional<SysSeconds>& t) { return t ? FormatUtc(*t) : "-"; }
+
+void JobJson(JsonWriter& w, const Config& config, const StateStore& store, const Job& job) {
+  w.BeginObject().Field("id", job.id).Field("pool", job.pool).Field("task", job.task)
+      .Field("state", StateOf(config, store, job)).Field("who", job.who).Field("reason", job.reason)
+      .Field("owner", job.owner).Field("detail", job.detail).Field("created", FormatUtc(job.created));
+  w.Key("started");
+  job.started ? w.String(FormatUtc(*job.started)) : w.Null();
+  w.Key("ended");
+  job.ended ? w.String(FormatUtc(*job.ended)) : w.Null();
+  w.Key("window");
+  job.window ? w.String(FormatUtc(*job.window)) : w.Null();
+  w.Field("cancel_requested", job.cancel_requested).Field("done", static_cast<int64_t>(DoneCount(job)));
+  w.Key("hosts").BeginArray();
+  for (const JobHost& h : job.hosts) {
+    w.BeginObject().Field("server", h.server).Field("phase", h.phase).Field("step", static_cast<int64_t>(h.step + 1))
+        .Field("detail", h.detail).Field("out_of_traffic", h.out_of_traffic).EndObject();
+  }
+  w.EndArray().EndObject();
+}
+
+std::optional<Job> Find(StateStore& store, int64_t id, const MaintIo& io, int& code) {
+  auto found = store.FindJob(id);
+  if (!found) {
+    io.err << "caretaker: " << found.error().message << "\n";
+    code = kExitFailed;
+    return std::nullopt;
+  }
+  if (!found.value()) {
+    io.err << "caretaker: there is no job " << id << " (`caretaker jobs` lists them)\n";
+    code = kExitUsage;
+  }
+  return found.value();
+}
+
+// The members the job left out of traffic: its records.
+std::vector<MaintRecord> LeftOut(StateStore& store, const Job& job) {
+  std::vector<MaintRecord> out;
+  auto records = store.List();
+  if (!records) return out;
+  for (const MaintRecord& r : records.value()) {
+    if (r.job == job.id) out.push_back(r);
+  }
+  return out;
+}
+
+}  // namespace
+
+int RunJobs(const Config& config, bool json, const MaintIo& io) {
+  auto store = Open(config, "jobs", io);
+  if (!store) return kExitFailed;
+  auto jobs = store->ListJobs(50);
+  if (!jobs) {
+    io.err << "caretaker: " << jobs.error().message << "\n";
+    return kExitFailed;
+  }
+  if (json) {
+    JsonWriter w;
+    w.BeginObject().Key("jobs").BeginArray();
+    for (const Job& job : jobs.value()) JobJson(w, config, *store, job);
+    w.EndArray().EndObject();
+    io.out << w.str() << "\n";
+    return 0;
+  }
+  if (jobs.value().empty()) {
+    io.out << "no jobs yet (`caretaker roll` runs one per pool)\n";
+    return 0;
+  }
+  char line[512];
+  std::snprintf(line, sizeof line, "%-5s %-16s %-12s %-10s %-6s %-20s %s\n", "ID", "POOL", "TASK", "STATE", "DONE",
+                "CREATED", "WHO");
+  io.out << line;
+  for (const Job& job : jobs.value()) {
+    std::string done = std::to_string(DoneCount(job)) + "/" + std::to_string(job.hosts.size());
+    std::snprintf(line, sizeof line, "%-5lld %-16s %-12s %-10s %-6s %-20s %s\n", static_cast<long long>(job.id),
+                  job.pool.c_str(), job.task.c_str(), StateOf(config, *store, job).c_str(), done.c_str(),
+                  FormatUtc(job.created).c_str(), job.who.c_str());
+    io.out << line;
+  }
+  return 0;
+}
+
+int RunJobShow(const Config& config, int64_t id, bool json, const MaintIo& io) {
+  auto store = Open(config, "job show", io);
+  if (!store) return kExitFailed;
+  int code = 0;
+  std::optional<Job> job = Find(*store, id, io, code);
+  if (!job) return code;
+  if (json) {
+    JsonWriter w;
+    JobJson(w, config, *store, *job);
+    io.out << w.str() << "\n";
+    return 0;
+  }
+  const std::string state = StateOf(config, *store, *job);
+  io.out << "job " << job->id << ": pool " << job->pool << ", task " << job->task << ", " << state << "\n"
+         << "  by " << job->who << " (" << job->reason << "), created " << FormatUtc(job->created) << ", started "
+         << OptTime(job->started) << ", ended " << OptTime(job->ended) << "\n";
+  if (!job->detail.empty()) io.out << "  " << job->detail << "\n";
+  if (state == "orphaned") {
+    io.out << "  its process (" << job->owner << ") died while it ran: `caretaker job retry " << id
+           << "` picks it up where it stopped\n";
+  }
+  for (const JobHost& h : job->hosts) {
+    std::string phase = h.phase == "step" ? "step " + std::to_string(h.step + 1) : h.phase;
+    io.out << "  " << h.server << "  " << phase << (h.out_of_traffic ? "  OUT OF TRAFFIC" : "")
+           << (h.detail.empty() ? "" : "  " + h.detail) << "\n";
+  }
+  return 0;
+}
+
+int RunJobCancel(const Config& config, int64_t id, const MaintIo& io) {
+  auto store = Open(config, "job cancel", io);
+  if (!store) return kExitFailed;
+  int code = 0;
+  std::optional<Job> job = Find(*store, id, io, code);
+  if (!job) return code;
+  const std::string who = maint_detail::OperatorName();
+  if (job->state == "running" && !JobOwnerGone(config, *store, *job)) {
+    if (auto asked = store->RequestCancel(id, who); !asked) {
+      io.err << "caretaker: " << asked.error().message << "\n";
+      return kExitFailed;
+    }
+    io.out << "job " << id << ": cancel requested; its walk (" << job->owner
+           << ") stops within a second: no member starts, draining ones go back, the others finish their task\n";
+    return 0;
+  }
+  if (job->state == "done" || job->state == "cancelled" || job->state == "restored") {
+    io.err << "caretaker: job " << id << " is " << job->state << ": there is nothing to cancel\n";
+    return kExitUsage;
+  }
+  job->state = "cancelled";
+  job->detail = "cancelled by " + who;
+  job->ended = NowSeconds();
+  if (auto updated = store->UpdateJob(*job); !updated) {
+    io.err << "caretaker: " << updated.error().message << "\n";
+    return kExitFailed;
+  }
+  BreakDeadLease(config, *store, job->pool);
+  io.out << "job " << id << " cancelled; pool " << job->pool << " may be walked again\n";
+  for (const MaintRecord& r : LeftOut(*store, *job)) {
+    io.err << "caretaker: " << r.pool << "/" << r.server << " is still OUT OF TRAFFIC (" << r.phase
+           << "), with its record: `caretaker maint stop " << r.pool << "/" << r.server << "` puts it back\n";
+  }
+  return 0;
+}
+
+int RunJobRestore(const Config& config, int64_t id, const MaintIo& io) {
+  auto store = Open(config, "job restore", io);
+  if (!store) return kExitFailed;
+  int code = 0;
+  std::optional<Job> job = Find(*store, id, io, code);
+  if (!job) return code;
+  if (job->state == "running" && !JobOwnerGone(config, *store, *job)) {
+    io.err << "caretaker: job " << id << " is running (" << job->owner << "): `caretaker job cancel " << id
+           << "` first; nothing was changed\n";
+    return kExitRefused;
+  }
+  std::vector<MaintRecord> out = LeftOut(*store, *job);
+  int worst = 0;
+  for (const MaintRecord& r : out) {
+    io.err << "caretaker: putting " << r.pool << "/" << r.server << " back (it was left in " << r.phase << ")\n";
+    int back = RunMaintStop(config, MaintStopOptions{r.pool + "/" + r.server}, io);
+    worst = std::max(worst, back);
+  }
+  if (worst != 0) {
+    io.err << "caretaker: job " << id << ": some hosts are still out of traffic (above); the job stays "
+           << job->state << "\n";
+    return worst;
+  }
+  BreakDeadLease(config, *store, job->pool);
+  job->state = "restored";
+  job->detail = out.empty() ? "nothing was out of traffic" : std::to_string(out.size()) + " host(s) put back";
+  job->ended = NowSeconds();
+  if (auto updated = store->UpdateJob(*job); !updated) {
+    io.err << "caretaker: " << updated.error().message << "\n";
+    return kExitFailed;
+  }
+  io.out << "job " << id << " restored: " << job->detail << "\n";
+  return 0;
+}
+
+}  // namespace caretaker

@@ -1,0 +1,168 @@
+// See job_follower.h.
+#include "src/job_follower.h"
+
+#include "src/log.h"
+#include "src/roll_exec.h"
+
+namespace caretaker {
+namespace {
+
+SysSeconds NowSeconds() {
+  return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+void Warn(const Result<void>& written, const Job& job) {
+  if (written) return;
+  LogEvent(LogLevel::kWarn, "job.store_failed", {{"job", job.id}, {"error", written.error().message}});
+}
+
+}  // namespace
+
+Job MakeJob(const NewJob& spec) {
+  Job job;
+  job.pool = spec.pool;
+  job.task = spec.task;
+  job.who = spec.who;
+  job.reason = spec.reason;
+  job.created = NowSeconds();
+  job.max_failures = spec.max_failures;
+  job.force_sessions = spec.force_sessions;
+  job.window = spec.window;
+  for (const std::string& server : spec.members) {
+    JobHost host;
+    host.server = server;
+    job.hosts.push_back(std::move(host));
+  }
+  return job;
+}
+
+JobFollower::~JobFollower() {
+  // A walk that threw: its jobs stay "running" with their owner gone, which
+  // every reader reports as orphaned; only the leases are given back.
+  if (finished_) return;
+  for (Job& job : jobs_) Release(job);
+}
+
+void JobFollower::Keep(Job job, FileLock lock) {
+  locks_.push_back(std::move(lock));
+  last_.push_back(job.hosts);
+  jobs_.push_back(std::move(job));
+}
+
+void JobFollower::Release(Job& job) {
+  if (auto released = store_.ReleaseLease(job.pool, job.owner); !released) Warn(released, job);
+}
+
+Result<void> JobFollower::AddClaimed(const std::vector<NewJob>& specs) {
+  for (const NewJob& spec : specs) {
+    Job job = MakeJob(spec);
+    job.state = "running";
+    job.owner = JobOwnerName();
+    job.started = job.created;
+    BreakDeadLease(config_, store_, job.pool);
+    auto added = store_.AddJob(job, Lease{job.pool, 0, job.owner, job.created + kLeaseTtl});
+    std::optional<Error> failed;
+    if (!added) {
+      failed = added.error();
+    } else if (added.value() == 0) {
+      auto lease = store_.ReadLease(job.pool);
+      failed = Error{"pool " + job.pool + " is being walked by " +
+                     (lease && lease.value() ? "job " + std::to_string(lease.value()->job) + " (" +
+                                                   lease.value()->owner + ")"
+                                             : std::string("another process"))};
+    } else {
+      job.id = added.value();
+      auto lock = LockJob(config_, job.id);
+      if (!lock) {
+        failed = lock.error();
+        jobs_.push_back(job);  // cancelled below with the others
+      } else {
+        Keep(std::move(job), std::move(lock).value());
+      }
+    }
+    if (failed) {
+      Abandon("cancelled", "not started: " + failed->message);
+      return *failed;
+    }
+  }
+  return boost::outcome_v2::success();
+}
+
+Result<void> JobFollower::Take(const Job& job) {
+  auto lock = ClaimJobHere(config_, store_, job);
+  if (!lock) return lock.error();
+  auto claimed = store_.FindJob(job.id);
+  if (!claimed || !claimed.value()) {
+    Job back = job;
+    back.owner = JobOwnerName();
+    Release(back);
+    return claimed ? Error{"job " + std::to_string(job.id) + " is gone from the store"} : claimed.error();
+  }
+  Keep(std::move(*claimed.value()), std::move(lock).value());
+  return boost::outcome_v2::success();
+}
+
+void JobFollower::Tick(RollDriver& driver) {
+  for (size_t i = 0; i < jobs_.size() && i < driver.walks().size(); ++i) {
+    std::vector<JobHost> hosts = JobHostsOf(driver.walks()[i].walker);
+    if (hosts != last_[i]) {
+      Warn(store_.UpdateJobHosts(jobs_[i].id, hosts), jobs_[i]);
+      last_[i] = std::move(hosts);
+    }
+  }
+  const SteadyTime now = std::chrono::steady_clock::now();
+  if (now >= next_renew_) {
+    next_renew_ = now + kLeaseRenew;
+    for (Job& job : jobs_) {
+      auto renewed = store_.RenewLease(job.pool, job.owner, NowSeconds() + kLeaseTtl);
+      if (!renewed) {
+        Warn(renewed.error(), job);  // the store may be back next time; the lease lasts kLeaseTtl
+      } else if (!renewed.value() && !lease_lost_) {
+        // Someone took the pool: two walks must never run on it at once.
+        LogEvent(LogLevel::kError, "job.lease_lost", {{"job", job.id}, {"pool", job.pool}});
+        lease_lost_ = true;
+        driver.Stop("the lease of pool " + job.pool + " was lost (another process took it)");
+      }
+    }
+  }
+  if (cancelled_ || now < next_poll_) return;  // rounds come fast: a cancel is read twice a second
+  next_poll_ = now + std::chrono::milliseconds(500);
+  for (const Job& job : jobs_) {
+    auto read = store_.FindJob(job.id);
+    if (!read || !read.value() || !read.value()->cancel_requested) continue;
+    LogEvent(LogLevel::kWarn, "job.cancel", {{"job", job.id}});
+    cancelled_ = true;
+    driver.Interrupt();
+    return;
+  }
+}
+
+void JobFollower::Finish(const RollDriver& driver, JobEnd end) {
+  if (cancelled_) end = JobEnd::kCancelled;
+  for (size_t i = 0; i < jobs_.size() && i < driver.walks().size(); ++i) {
+    const Walker& walker = driver.walks()[i].walker;
+    Job& job = jobs_[i];
+    job.hosts = JobHostsOf(walker);
+    Warn(store_.UpdateJobHosts(job.id, job.hosts), job);
+    job.state = JobEndState(walker, end);
+    job.detail = job.state == "cancelled" ? "cancelled (`caretaker job cancel`)" : walker.stop_reason();
+    job.detail = job.detail.substr(0, job.detail.find('\n'));
+    job.ended = job.state == "paused" ? std::nullopt : std::optional<SysSeconds>(NowSeconds());
+    Warn(store_.UpdateJob(job), job);
+    Release(job);
+  }
+  finished_ = true;
+}
+
+void JobFollower::Abandon(const std::string& state, const std::string& why) {
+  for (Job& job : jobs_) {
+    job.state = state;
+    job.detail = why.substr(0, why.find('\n'));
+    job.ended = state == "paused" ? std::nullopt : std::optional<SysSeconds>(NowSeconds());
+    Warn(store_.UpdateJob(job), job);
+    Release(job);
+  }
+  finished_ = true;
+}
+
+}  // namespace caretaker

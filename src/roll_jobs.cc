@@ -1,0 +1,80 @@
+// See roll_jobs.h.
+#include "src/roll_jobs.h"
+
+#include "src/maint_session.h"
+
+namespace caretaker::roll_detail {
+namespace {
+
+using maint_detail::kExitFailed;
+using maint_detail::kExitRefused;
+using maint_detail::kExitUsage;
+
+}  // namespace
+
+std::optional<int> CheckPoolsFree(const Config& config, const StateStore& store, const std::vector<std::string>& pools,
+                                  const MaintIo& io) {
+  for (const std::string& pool : pools) {
+    auto head = PoolHead(store, pool);
+    if (!head) {
+      io.err << "caretaker: " << head.error().message << "; nothing was changed\n";
+      return kExitFailed;
+    }
+    if (!head.value()) continue;
+    io.err << "caretaker: " << BlockedMessage(config, store, *head.value()) << "; nothing was changed\n";
+    return kExitRefused;
+  }
+  return std::nullopt;
+}
+
+std::optional<int> PrepareRetry(const Config& config, const StateStore& store, const RollOptions& options,
+                                Retry& retry, const MaintIo& io) {
+  const std::string id = std::to_string(options.retry_job);
+  auto found = store.FindJob(options.retry_job);
+  if (!found) {
+    io.err << "caretaker: " << found.error().message << "\n";
+    return kExitFailed;
+  }
+  if (!found.value()) {
+    io.err << "caretaker: there is no job " << id << " (`caretaker jobs` lists them)\n";
+    return kExitUsage;
+  }
+  retry.job = std::move(*found.value());
+  const Job& job = retry.job;
+  if (job.state == "running" && !JobOwnerGone(config, store, job)) {
+    io.err << "caretaker: job " << id << " is running (" << job.owner << "); nothing was changed\n";
+    return kExitRefused;
+  }
+  if (job.state == "done" || job.state == "cancelled" || job.state == "restored" || job.state == "queued") {
+    io.err << "caretaker: job " << id << " is " << job.state << ": there is nothing to retry\n";
+    return kExitUsage;
+  }
+  const TaskConfig* task = config.FindTask(job.task);
+  if (!task || !config.FindPool(job.pool)) {
+    io.err << "caretaker: job " << id << " walks pool " << job.pool << " through task " << job.task
+           << ", and " << config.path << " no longer has " << (task ? "that pool" : "that task")
+           << "; put it back, or `caretaker job restore " << id << "`\n";
+    return kExitUsage;
+  }
+  auto records = store.List();
+  if (!records) {
+    io.err << "caretaker: " << records.error().message << "\n";
+    return kExitFailed;
+  }
+  RetryPlan plan = PlanRetry(job, *task, records.value(), options.from_step);
+  if (!plan.refused.empty()) {
+    io.err << "caretaker: " << plan.refused << "; nothing was changed\n";
+    return kExitRefused;
+  }
+  retry.options = options;
+  retry.options.pools = {job.pool};
+  retry.options.task = job.task;
+  retry.options.limit = plan.members;
+  retry.options.order = "config";
+  retry.options.max_failures = job.max_failures;
+  retry.options.force_sessions = job.force_sessions;
+  retry.resume = std::move(plan.resume);
+  return std::nullopt;
+}
+
+}  // namespace caretaker::roll_detail
