@@ -41,6 +41,7 @@ struct Defaults {
   policies::CapacityPolicy capacity{kMinInService, kMaxOut, true};
   DrainConfig drain;
   GatesConfig gates;
+  MaintExpiry on_maint_expiry = MaintExpiry::kReport;
 };
 
 // min_in_service, max_out and count_unhealthy_as_out of [defaults] or a pool.
@@ -58,12 +59,13 @@ Defaults ReadDefaults(TableReader& root) {
   if (!table) return d;
   TableReader t(root.sink(), *table, "defaults");
   t.CheckKeys({"haproxy_connect_timeout", "haproxy_reply_timeout", "min_in_service", "max_out",
-               "count_unhealthy_as_out", "drain", "gates"});
+               "count_unhealthy_as_out", "drain", "gates", "on_maint_expiry"});
   d.connect_timeout = t.Timeout("haproxy_connect_timeout", d.connect_timeout);
   d.reply_timeout = t.Timeout("haproxy_reply_timeout", d.reply_timeout);
   d.capacity = ReadCapacity(t, d.capacity);
   d.drain = config_detail::ReadDrain(t, d.drain);
   d.gates = config_detail::ReadGates(t, d.gates);
+  d.on_maint_expiry = config_detail::ReadMaintExpiry(t, d.on_maint_expiry);
   if (d.gates.gtid_wait) {
     const toml::node* key = table->get("gates")->as_table()->get("gtid_wait");
     t.sink().Fail(key->source(), t.PathOf("gates") + ".gtid_wait",
@@ -226,7 +228,7 @@ PoolConfig ReadPool(TableReader& t, const std::vector<HaproxyConfig>& haproxies,
                     const Defaults& defaults, std::map<std::string, FirstUse>& names) {
   PoolConfig p;
   t.CheckKeys({"name", "backend", "haproxy", "min_in_service", "max_out", "count_unhealthy_as_out",
-               "members", "drain", "gates", "primary"});
+               "members", "drain", "gates", "primary", "schedule", "on_maint_expiry"});
   p.name = t.Name("name", NameChars::kPlain, std::nullopt);
   CheckUnique(t, "name", p.name, names);
   p.backend = t.Name("backend", NameChars::kHaproxy, p.name);
@@ -235,6 +237,8 @@ PoolConfig ReadPool(TableReader& t, const std::vector<HaproxyConfig>& haproxies,
   p.drain = config_detail::ReadDrain(t, defaults.drain);
   p.gates = config_detail::ReadGates(t, defaults.gates);
   p.primary = ReadPrimary(t);
+  p.schedule = config_detail::ReadSchedule(t);
+  p.on_maint_expiry = config_detail::ReadMaintExpiry(t, defaults.on_maint_expiry);
   if (p.gates.gtid_wait && !p.primary && t.sink().ok()) {
     // Only a pool's own [pools.gates] can set it ([defaults.gates] may not).
     const toml::node* key = t.table().get("gates")->as_table()->get("gtid_wait");
@@ -335,7 +339,7 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& path) 
   }
   ErrorSink sink(path);
   TableReader root(sink, doc, "");
-  root.CheckKeys({"state", "defaults", "mysql", "haproxy", "pools", "tasks", "roll"});
+  root.CheckKeys({"state", "defaults", "mysql", "haproxy", "pools", "tasks", "roll", "serve"});
   Config config;
   config.path = path;
   ReadState(root, config);
@@ -344,7 +348,9 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& path) 
   if (sink.ok()) config.haproxy = ReadHaproxies(root, defaults);
   if (sink.ok()) config.pools = ReadPools(root, config.haproxy, defaults);
   if (sink.ok()) config.tasks = config_detail::ReadTasks(root);
+  if (sink.ok()) config_detail::CheckScheduleTasks(root, config.pools, config.tasks);
   if (sink.ok()) config.roll = config_detail::ReadRoll(root);
+  if (sink.ok()) config.serve = config_detail::ReadServe(root);
   if (!sink.ok()) return sink.error();
   return config;
 }

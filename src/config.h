@@ -24,6 +24,7 @@
 #include "haproxy/endpoint.h"
 #include "policies/capacity.h"
 #include "src/result.h"
+#include "src/schedule.h"
 
 namespace caretaker {
 
@@ -92,6 +93,23 @@ struct PrimaryConfig {
   uint16_t port = 3306;
 };
 
+// [pools.schedule]: when `caretaker serve` walks the pool on its own. Every
+// firing of `cron` (in `timezone`) opens a window of `window`; a job of
+// `task` over every member starts when a window opens, no member starts
+// after it closes (the job pauses), and the job goes on in the next window.
+struct ScheduleConfig {
+  std::string task;    // a [[tasks]] name (checked)
+  Schedule schedule;   // cron, time zone (default UTC), window length (> 0)
+  unsigned line = 0;   // where [pools.schedule] starts, for messages
+  unsigned column = 0;
+};
+
+// What `caretaker serve` does with a maintenance record (`maint start --for`)
+// past its end: always reports it, loudly; kRestore also puts the host back
+// through the gates (as `caretaker maint stop` does), unless halted.
+enum class MaintExpiry { kReport, kRestore };
+const char* MaintExpiryName(MaintExpiry action);  // "report", "restore"
+
 struct PoolConfig {
   std::string name;                   // unique
   std::string backend;                // HAProxy backend; default: the pool's name
@@ -103,6 +121,8 @@ struct PoolConfig {
   DrainConfig drain;
   GatesConfig gates;
   std::optional<PrimaryConfig> primary;  // needed by gates.gtid_wait
+  std::optional<ScheduleConfig> schedule;
+  MaintExpiry on_maint_expiry = MaintExpiry::kReport;  // [defaults] or the pool's own
   // Where its [[pools]] table starts in Config::path, for messages.
   unsigned line = 0;
   unsigned column = 0;
@@ -155,6 +175,11 @@ struct RollConfig {
   Millis pause_deadline{std::chrono::minutes(30)};  // a walk paused on capacity this long fails
 };
 
+// [serve]: the daemon.
+struct ServeConfig {
+  int max_concurrent_jobs = 4;  // jobs (each of one pool) running at once, 1-1000
+};
+
 struct MysqlConfig {
   std::string user = "caretaker";
   std::string password_file;  // path; mode must not allow group/other access
@@ -177,6 +202,7 @@ struct Config {
   std::vector<PoolConfig> pools;
   std::vector<TaskConfig> tasks;
   RollConfig roll;
+  ServeConfig serve;
 
   const HaproxyConfig* FindHaproxy(std::string_view name) const;
   const PoolConfig* FindPool(std::string_view name) const;

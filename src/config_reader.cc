@@ -205,17 +205,20 @@ std::string TableReader::Name(std::string_view key, NameChars chars,
   return name;
 }
 
-Millis TableReader::Timeout(std::string_view key, Millis fallback) {
+std::optional<Millis> TableReader::Duration(std::string_view key) {
   const toml::node* node = Get(key);
-  if (!node) return fallback;
+  if (!node) return std::nullopt;
   const auto* s = node->as_string();
   std::optional<Millis> d = s ? ParseDuration(s->get()) : std::nullopt;
-  if (!d) {
-    Fail(node, key, std::string(kDurationHint) + ", got " + ShowValue(*node));
-    return fallback;
-  }
+  if (!d) Fail(node, key, std::string(kDurationHint) + ", got " + ShowValue(*node));
+  return d;
+}
+
+Millis TableReader::Timeout(std::string_view key, Millis fallback) {
+  std::optional<Millis> d = Duration(key);
+  if (!d) return fallback;
   if (d->count() <= 0) {
-    Fail(node, key, "a timeout must be greater than zero, got " + ShowValue(*node));
+    Fail(Get(key), key, "a timeout must be greater than zero, got " + ShowValue(*Get(key)));
     return fallback;
   }
   return *d;

@@ -91,6 +91,9 @@ class TableReader {
   std::string Name(std::string_view key, NameChars chars, std::optional<std::string> fallback);
   // A duration string ("5s") greater than zero.
   Millis Timeout(std::string_view key, Millis fallback);
+  // A duration string of any sign ("0s" and "-1m" too, for the caller to
+  // judge); nullopt when the key is absent or not a duration (an error).
+  std::optional<Millis> Duration(std::string_view key);
   // An integer 1-65535.
   uint16_t Port(std::string_view key, uint16_t fallback);
   // A capacity limit: an integer count of members (0 or more) or a string
@@ -122,6 +125,19 @@ class TableReader {
 // each key not set falls back to `fallback`'s value.
 DrainConfig ReadDrain(TableReader& parent, const DrainConfig& fallback);
 GatesConfig ReadGates(TableReader& parent, const GatesConfig& fallback);
+
+// `caretaker serve`'s settings (config_serve.cc): the [serve] table of the
+// document root, the built-in values when absent.
+ServeConfig ReadServe(TableReader& root);
+// A pool's [pools.schedule]; nullopt when absent. Its `task` is checked
+// against the [[tasks]] by CheckScheduleTasks, as tasks are read after pools.
+std::optional<ScheduleConfig> ReadSchedule(TableReader& pool);
+// Records an error at the `task` of the first schedule (of `pools`, read from
+// `root`'s [[pools]] in order) that names none of `tasks`.
+void CheckScheduleTasks(TableReader& root, const std::vector<PoolConfig>& pools,
+                        const std::vector<TaskConfig>& tasks);
+// on_maint_expiry of [defaults] or a pool: "report" or "restore".
+MaintExpiry ReadMaintExpiry(TableReader& t, MaintExpiry fallback);
 
 // The [[tasks]] tables of the document root (config_tasks.cc): none when the
 // key is absent; names unique.

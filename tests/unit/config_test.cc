@@ -48,16 +48,16 @@ TEST_CASE("each bad document gets one exact message", "[config]") {
        "bad.toml:9:1: pools[0].members[0].prot: unknown key (did you mean \"port\"?)"},
       {kLb + kPool + "weight = 3\n" + kMember,
        "bad.toml:6:1: pools[0].weight: unknown key (allowed: name, backend, haproxy, min_in_service, "
-       "max_out, count_unhealthy_as_out, members, drain, gates, primary)"},
+       "max_out, count_unhealthy_as_out, members, drain, gates, primary, schedule, on_maint_expiry)"},
       {"[pool]\nname = \"x\"\n" + kValid,
        "bad.toml:1:2: pool: unknown key (did you mean \"pools\"?)"},
       {"[defaults]\nhaproxy_timeout = \"1s\"\n" + kValid,
        "bad.toml:2:1: defaults.haproxy_timeout: unknown key (allowed: haproxy_connect_timeout, "
-       "haproxy_reply_timeout, min_in_service, max_out, count_unhealthy_as_out, drain, gates)"},
+       "haproxy_reply_timeout, min_in_service, max_out, count_unhealthy_as_out, drain, gates, on_maint_expiry)"},
       {kLb + kPool + "[[pools.member]]\nserver = \"db1\"\nhost = \"h1\"\n",
        "bad.toml:6:9: pools[0].member: unknown key (did you mean \"members\"?)"},
       {"\"max out\" = 1\n" + kValid,
-       "bad.toml:1:1: \"max out\": unknown key (allowed: state, defaults, mysql, haproxy, pools, tasks, roll)"},
+       "bad.toml:1:1: \"max out\": unknown key (allowed: state, defaults, mysql, haproxy, pools, tasks, roll, serve)"},
       // Capacity limits: a count (integer) or a percent (string); ParseLimit's messages.
       {kLb + kPool + "min_in_service = \"abc\"\n" + kMember,
        "bad.toml:6:18: pools[0].min_in_service: \"abc\" is not a count or a percent: write a count "
