@@ -162,6 +162,19 @@ RetryPlan PlanRetry(const Job& job, const TaskConfig& task, const std::vector<Ma
   return plan;
 }
 
+std::optional<std::string> ResumeConflict(const Job& job, const std::map<std::string, ResumePoint>& resume,
+                                          const PoolView& live) {
+  for (const MemberView& m : live.members) {
+    auto at = resume.find(m.server);
+    if (at == resume.end() || at->second.phase == HostPhase::kGates || m.out_everywhere) continue;
+    const std::string id = std::to_string(job.id);
+    return "job " + id + "'s record says " + m.server + " is out of traffic (" + HostPhaseName(at->second.phase) +
+           "), but HAProxy shows it in traffic (" + m.health + "): someone put it back; check it, then " +
+           "`caretaker job cancel " + id + "`";
+  }
+  return std::nullopt;
+}
+
 std::vector<JobHost> JobHostsOf(const Walker& walker) {
   std::vector<JobHost> out;
   for (const HostStatus& s : walker.hosts()) {

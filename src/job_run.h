@@ -64,6 +64,12 @@ struct RetryPlan {
 RetryPlan PlanRetry(const Job& job, const TaskConfig& task, const std::vector<MaintRecord>& records,
                     std::optional<size_t> from_step);
 
+// A member the job's records say is out of traffic must be out in `live`:
+// one back in traffic was put back by someone, and repeating its steps would
+// hit live traffic. The sentence saying so (what to do), or nullopt.
+std::optional<std::string> ResumeConflict(const Job& job, const std::map<std::string, ResumePoint>& resume,
+                                          const PoolView& live);
+
 // The job's hosts as the walker sees them now.
 std::vector<JobHost> JobHostsOf(const Walker& walker);
 

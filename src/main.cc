@@ -16,6 +16,7 @@
 #include "src/log.h"
 #include "src/maint_cmd.h"
 #include "src/roll_cmd.h"
+#include "src/serve_cmd.h"
 #include "src/status_cmd.h"
 
 namespace caretaker {
@@ -221,6 +222,8 @@ void AddRoll(CLI::App& app, const GlobalOptions& g, RollOptions& plan, RollOptio
   AddWalkOptions(r, roll);
   r->add_flag("--dry-run", roll.dry_run, "print the plan and stop");
   r->add_flag("--yes,-y", roll.yes, "do not ask for confirmation on a terminal");
+  r->add_flag("--queue", roll.queue, "add the jobs for `caretaker serve` instead of walking now")
+      ->excludes("--dry-run");
   r->callback([&] {
     code = WithConfig(g, [&](const Config& config) {
       return RunRoll(config, roll, StdIo(), std::cin, isatty(STDIN_FILENO) != 0);
@@ -281,6 +284,9 @@ int Main(int argc, char** argv) {
   app.add_subcommand("resume", "lift the halt: automated actions may start again")->callback([&] {
     code = WithConfig(g, [&](const Config& config) { return RunResume(config, "", StdIo()); });
   });
+
+  app.add_subcommand("serve", "the daemon: queued and scheduled jobs, crash recovery, expired maintenance")
+      ->callback([&] { code = WithConfig(g, [&](const Config& config) { return RunServe(config, StdIo()); }); });
 
   app.add_subcommand("version", "print the version")->callback([&] { std::cout << "caretaker 0.1.0\n"; });
 

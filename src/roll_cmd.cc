@@ -20,6 +20,7 @@
 #include "src/roll_exec.h"
 #include "src/roll_io.h"
 #include "src/roll_jobs.h"
+#include "src/roll_preflight.h"
 #include "src/roll_setup.h"
 
 namespace caretaker {
@@ -31,6 +32,7 @@ using maint_detail::kExitRefused;
 using maint_detail::kExitUsage;
 using maint_detail::Stop;
 using roll_detail::PoolWalk;
+using roll_detail::Preflight;
 
 // Runs `body` on `io` to completion; an exception in it is rethrown.
 template <class T>
@@ -53,85 +55,6 @@ std::vector<std::string> InstanceNames(const Fleet& fleet, const PoolConfig& poo
   std::vector<std::string> names;
   for (const haproxy::Client* c : fleet.For(pool)) names.push_back(c->name());
   return names;
-}
-
-// What plan and roll need before anything changes: every instance at admin
-// level, every pool readable with all its members, caretaker's MySQL account
-// accepted by every member to walk, and the live view of each pool.
-class Preflight {
- public:
-  Preflight(const Config& config, WalkIo& world, std::vector<PoolWalk>& walks)
-      : config_(config), world_(world), walks_(walks), fleet_(Fleet::FromConfig(config)) {}
-
-  Awaitable<std::optional<Stop>> Run();
-  const std::vector<PoolView>& live() const { return live_; }
-  const Fleet& fleet() const { return fleet_; }
-
- private:
-  Awaitable<std::optional<Stop>> CheckLevels();
-  Awaitable<std::optional<Stop>> CheckMysql(const PoolWalk& w);
-
-  const Config& config_;
-  WalkIo& world_;
-  std::vector<PoolWalk>& walks_;
-  Fleet fleet_;
-  std::vector<PoolView> live_;
-};
-
-Awaitable<std::optional<Stop>> Preflight::CheckLevels() {
-  std::set<std::string> seen;
-  for (const PoolWalk& w : walks_) {
-    for (const haproxy::Client* c : fleet_.For(*w.pool)) {
-      if (!seen.insert(c->name()).second) continue;
-      auto op = c->CliLevel();  // named (g++ 12)
-      haproxy::Result<std::string> level = co_await std::move(op);
-      if (!level) co_return Stop{kExitFailed, level.error().message + "; nothing was changed"};
-      if (level.value() != "admin") {
-        co_return Stop{kExitUsage, "haproxy " + c->where() + ": the stats socket is at level " + level.value() +
-                                       "; caretaker needs 'level admin' on it (stats socket ... level admin); " +
-                                       "nothing was changed"};
-      }
-    }
-  }
-  co_return std::nullopt;
-}
-
-// A member's MySQL must accept caretaker's account: the gates need it. A
-// member that is down is fine (the walk takes it first).
-Awaitable<std::optional<Stop>> Preflight::CheckMysql(const PoolWalk& w) {
-  if (w.spec.gates.off.mysqld) co_return std::nullopt;
-  for (const std::string& server : w.spec.members) {
-    for (const MemberConfig& m : w.pool->members) {
-      if (m.server != server) continue;
-      auto op = world_.Probe(*w.pool, m);
-      mysql::Result<mysql::ReplicaStatus> status = co_await std::move(op);
-      if (!status && (status.error().code == mysql::ErrorCode::kAccessDenied ||
-                      status.error().code == mysql::ErrorCode::kMissingPrivilege ||
-                      status.error().code == mysql::ErrorCode::kTls)) {
-        co_return Stop{kExitUsage, status.error().message + "; nothing was changed"};
-      }
-    }
-  }
-  co_return std::nullopt;
-}
-
-Awaitable<std::optional<Stop>> Preflight::Run() {
-  auto levels = CheckLevels();
-  if (auto stop = co_await std::move(levels)) co_return stop;
-  for (const PoolWalk& w : walks_) {
-    auto read = world_.Observe(*w.pool, !w.spec.gates.off.mysqld);
-    Result<PoolView> view = co_await std::move(read);
-    if (!view) {
-      const std::string& m = view.error().message;
-      bool config = m.find("has no backend") != std::string::npos || m.find("has no server") != std::string::npos;
-      co_return Stop{config ? kExitUsage : kExitFailed, "cannot read pool " + w.pool->name + ": " + m +
-                                                            "; nothing was changed"};
-    }
-    live_.push_back(std::move(view.value()));
-    auto mysql = CheckMysql(w);
-    if (auto stop = co_await std::move(mysql)) co_return stop;
-  }
-  co_return std::nullopt;
 }
 
 // Everything plan and roll share up to the plans: exit code when they stop.
@@ -290,22 +213,30 @@ int Walk(const Config& config, const MaintIo& io, asio::io_context& loop, WalkIo
   return capacity_only && signals_seen == 0 && !jobs.cancelled() ? kExitRefused : kExitFailed;
 }
 
-// A retried job's members said to be out by its records must be: one back
-// in traffic means someone put it back by hand, and repeating its steps
-// there would hit live traffic.
-std::optional<int> CheckResumedOut(const Setup& setup, const roll_detail::Retry& retry, const MaintIo& io) {
-  for (size_t i = 0; i < setup.walks.size(); ++i) {
-    for (const MemberView& m : setup.live[i].members) {
-      auto at = retry.resume.find(m.server);
-      if (at == retry.resume.end() || at->second.phase == HostPhase::kGates || m.out_everywhere) continue;
-      const std::string id = std::to_string(retry.job.id);
-      io.err << "caretaker: job " << id << "'s record says " << m.server << " is out of traffic ("
-             << HostPhaseName(at->second.phase) << "), but HAProxy shows it in traffic (" << m.health
-             << "): someone put it back; check it, then `caretaker job cancel " << id << "`; nothing was changed\n";
-      return kExitRefused;
+// roll --queue: one queued job per pool, for `caretaker serve`.
+int Enqueue(const Config& config, StateStore& store, const Setup& setup, const RollOptions& options,
+            const std::string& who, const MaintIo& io) {
+  for (const PoolWalk& w : setup.walks) {
+    Job job = MakeJob(NewJob{w.pool->name, options.task, w.spec.members, who, "caretaker roll --queue --task " +
+                             options.task, options.max_failures, options.force_sessions, std::nullopt});
+    auto added = store.AddJob(job);
+    if (!added) {
+      io.err << "caretaker: cannot queue the job of pool " << w.pool->name << ": " << added.error().message << "\n";
+      return kExitFailed;
     }
+    io.out << "job " << added.value() << " queued: pool " << w.pool->name << ", task " << options.task << ", "
+           << w.spec.members.size() << " member" << (w.spec.members.size() == 1 ? "" : "s");
+    auto head = PoolHead(store, w.pool->name);
+    if (head && head.value() && head.value()->id != added.value()) {
+      io.out << ", behind job " << head.value()->id << " (" << head.value()->state << ")";
+    }
+    if (w.pool->schedule) io.out << ", in the pool's window (" << w.pool->schedule->schedule.cron.text() << ")";
+    io.out << "; `caretaker serve` runs it (`caretaker job show " << added.value() << "`)\n";
   }
-  return std::nullopt;
+  if (HaltCheck halt = CheckHalt(&store, config.halt_file); halt.halted) {
+    io.err << "caretaker: " << halt.why << "; the jobs wait until `caretaker resume`\n";
+  }
+  return 0;
 }
 
 }  // namespace
@@ -326,7 +257,10 @@ int RunRoll(const Config& config, const RollOptions& options, const MaintIo& io,
     if (auto code = roll_detail::PrepareRetry(config, *records, options, retry, io)) return *code;
   } else {
     retry.options = options;
-    if (auto code = roll_detail::CheckPoolsFree(config, *records, options.pools, io)) return *code;
+    // A queued job waits its turn; a walk now needs its pools free.
+    if (!options.queue) {
+      if (auto code = roll_detail::CheckPoolsFree(config, *records, options.pools, io)) return *code;
+    }
   }
   const RollOptions& effective = retry.options;
   WalkRecordInfo info{who, options.retry_job ? retry.job.reason : "caretaker roll --task " + options.task, {}};
@@ -342,9 +276,12 @@ int RunRoll(const Config& config, const RollOptions& options, const MaintIo& io,
   }
   if (auto code = Prepare(config, effective, io, loop, *world, setup, retry.resume)) return *code;
   if (options.retry_job) {
-    if (auto code = CheckResumedOut(setup, retry, io)) return *code;
+    if (auto conflict = ResumeConflict(retry.job, retry.resume, setup.live.front())) {
+      io.err << "caretaker: " << *conflict << "; nothing was changed\n";
+      return kExitRefused;
+    }
   }
-  if (HaltCheck halt = CheckHalt(records.get(), config.halt_file); halt.halted && !options.dry_run) {
+  if (HaltCheck halt = CheckHalt(records.get(), config.halt_file); halt.halted && !options.dry_run && !options.queue) {
     io.err << "caretaker: " << halt.why << "; no walk starts while halted (`caretaker resume` lifts it); nothing was "
               "changed\n";
     return kExitRefused;
@@ -357,7 +294,7 @@ int RunRoll(const Config& config, const RollOptions& options, const MaintIo& io,
   // A walk that cannot finish without someone else acting first is refused
   // now, as `maint start` is, rather than paused with members half done.
   // (The pause is for a member that goes down mid-walk.)
-  for (size_t i = 0; i < setup.walks.size(); ++i) {
+  for (size_t i = 0; i < setup.walks.size() && !options.queue; ++i) {
     const WalkPlan& plan = setup.plans[i];
     if (plan.blocked.empty()) continue;
     PrintPlans(setup, io.err);
@@ -372,6 +309,7 @@ int RunRoll(const Config& config, const RollOptions& options, const MaintIo& io,
       return kExitFailed;
     }
   }
+  if (options.queue) return Enqueue(config, *records, setup, effective, who, io);
   // The jobs, claimed: one walk per pool at a time, across processes (the
   // pool's lease), for the whole walk.
   JobFollower jobs(config, *records);

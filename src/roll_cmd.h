@@ -11,6 +11,9 @@
 //   second Ctrl-C kills running steps and leaves members where they are.
 //   Exit 0 when every member is done, 1 when one failed or the walk stopped,
 //   3 when it stopped on capacity alone, 2 on bad input (nothing changed).
+//   With --queue the same checks and confirmation, then one queued job per
+//   pool for `caretaker serve` (behind any job its pool has; in the pool's
+//   window when it has a schedule); exit 0.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +36,7 @@ struct RollOptions {
   bool force_sessions = false;      // shut down sessions left at the drain deadline
   bool dry_run = false;             // roll --dry-run: plan only
   bool yes = false;                 // roll --yes: no confirmation
+  bool queue = false;               // roll --queue: add the jobs for `caretaker serve`, walk nothing now
   bool json = false;                // plan --json
   std::string who;                  // for records; empty: from the environment
   int64_t retry_job = 0;            // `job retry ID`: go on with that job instead of a new one

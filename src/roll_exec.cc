@@ -66,9 +66,26 @@ void RollDriver::Abort() {
   Kick();
 }
 
+size_t HostBudget::Out() const {
+  size_t out = 0;
+  for (const RollDriver* d : drivers_) out += d->OwnOut();
+  return out;
+}
+
+RollDriver::~RollDriver() {
+  if (budget_) std::erase(budget_->drivers_, this);
+}
+
+void RollDriver::ShareBudget(HostBudget& budget) {
+  budget_ = &budget;
+  budget.drivers_.push_back(this);
+}
+
+size_t RollDriver::OutNow() const { return budget_ ? budget_->Out() : OwnOut(); }
+
 // Members out of traffic because of these walks: in flight, or left out by
 // a failure. The cap counts both.
-size_t RollDriver::OutNow() const {
+size_t RollDriver::OwnOut() const {
   size_t out = 0;
   for (const Walk& w : walks_) {
     out += w.walker.active();

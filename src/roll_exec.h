@@ -38,6 +38,19 @@ struct RollHooks {
   std::function<void()> on_tick;  // after every round of decisions, and at least every second
 };
 
+class RollDriver;
+
+// Members out of traffic across several drivers on one event loop (serve
+// runs one per job), so that [roll] max_concurrent_hosts caps them all.
+class HostBudget {
+ public:
+  size_t Out() const;
+
+ private:
+  friend class RollDriver;
+  std::vector<const RollDriver*> drivers_;
+};
+
 class RollDriver {
  public:
   struct Walk {
@@ -53,6 +66,13 @@ class RollDriver {
   };
 
   RollDriver(boost::asio::io_context& io, const Config& config, WalkIo& world, StepRunner& steps, RollHooks hooks);
+  ~RollDriver();
+  RollDriver(const RollDriver&) = delete;
+  RollDriver& operator=(const RollDriver&) = delete;
+
+  // Counts the members out of the drivers sharing `budget` against the cap,
+  // not only this one's (`budget` must outlive the driver).
+  void ShareBudget(HostBudget& budget);
 
   void Add(const PoolConfig& pool, const TaskConfig& task, WalkSpec spec);
   // Walks every pool to its end.
@@ -67,6 +87,8 @@ class RollDriver {
   void SetHaltCheck(std::function<HaltCheck()> check) { halt_check_ = std::move(check); }
 
   const std::deque<Walk>& walks() const { return walks_; }
+  // Members out of traffic because of these walks (in flight, or left out).
+  size_t OwnOut() const;
   RollHooks& hooks() { return hooks_; }
 
  private:
@@ -74,7 +96,7 @@ class RollDriver {
   void Start(Walk& walk, WalkAction action);
   // Locks the member a "draining" action starts; false (and the walker told) when it is held.
   bool LockMember(Walk& walk, const WalkAction& action);
-  size_t OutNow() const;
+  size_t OutNow() const;  // against the cap: this driver's, or the budget's
   Awaitable<void> Perform(Walk& walk, WalkAction action);
   Awaitable<void> Act(Walk& walk, const WalkAction& action);
   // An action that threw: the walker hears it failed, so nothing waits on it.
@@ -95,6 +117,7 @@ class RollDriver {
   std::function<HaltCheck()> halt_check_;
   bool halt_aborted_ = false;  // the steps of a `halt --abort` were killed
   size_t in_flight_ = 0;  // actions performing
+  HostBudget* budget_ = nullptr;
 };
 
 }  // namespace caretaker

@@ -141,10 +141,10 @@ Result<void> SqliteStore::UpdateJob(const Job& j) {
     if (!before) return before.error();
     if (before.value().empty()) return Error{"no " + JobName(j.id) + " in " + db_->path()};
     auto set = db_->Query(
-        "UPDATE jobs SET state = ?2, owner = ?3, detail = ?4, started = ?5, ended = ?6, cancel_requested = ?7 "
-        "WHERE id = ?1",
+        "UPDATE jobs SET state = ?2, owner = ?3, detail = ?4, started = ?5, ended = ?6, cancel_requested = ?7, "
+        "window = ?8 WHERE id = ?1",
         {Value::Int(j.id), Value::Text(j.state), Value::Text(j.owner), Value::Text(j.detail), OptionalTime(j.started),
-         OptionalTime(j.ended), Value::Int(j.cancel_requested ? 1 : 0)});
+         OptionalTime(j.ended), Value::Int(j.cancel_requested ? 1 : 0), OptionalTime(j.window)});
     if (!set) return set.error();
     if (before.value().front().Text(0) == j.state) return boost::outcome_v2::success();
     return Append({0, {}, "", "job." + j.state, j.pool, JobName(j.id) + (j.detail.empty() ? "" : ": " + j.detail)});

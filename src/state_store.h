@@ -81,7 +81,8 @@ class StateStore : public MaintRecords {
   // Every job not finished (queued, running, paused, failed, stopped), oldest
   // first, each with its hosts: the queues of all pools.
   virtual Result<std::vector<Job>> OpenJobs() const = 0;
-  // Writes the job's state, owner, detail, times and cancel flag (not its hosts).
+  // Writes the job's state, owner, detail, times, cancel flag and window
+  // (not its hosts).
   virtual Result<void> UpdateJob(const Job& job) = 0;
   // Writes these hosts of job `id` (by server), in one transaction.
   virtual Result<void> UpdateJobHosts(int64_t id, const std::vector<JobHost>& hosts) = 0;

@@ -116,13 +116,11 @@ inline Spawned SpawnCaretaker(const sandbox::Sandbox& sb, const std::string& arg
   return s;
 }
 
-inline Run Finish(const Spawned& s) {
-  int status = 0;
+// What a spawned process that ended with `status` (from waitpid) printed.
+inline Run Collect(const Spawned& s, int status) {
   Run run;
-  if (waitpid(s.pid, &status, 0) == s.pid) {
-    if (WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) run.signal = WTERMSIG(status);
-  }
+  if (WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) run.signal = WTERMSIG(status);
   std::ifstream out(s.out_path), err(s.err_path);
   std::stringstream o, e;
   o << out.rdbuf();
@@ -130,6 +128,12 @@ inline Run Finish(const Spawned& s) {
   run.out = o.str();
   run.err = e.str();
   return run;
+}
+
+inline Run Finish(const Spawned& s) {
+  int status = 0;
+  if (waitpid(s.pid, &status, 0) != s.pid) status = 0x7f00;  // not ours: exit code 127
+  return Collect(s, status);
 }
 
 }  // namespace caretaker

@@ -1,28 +1,21 @@
-// Crash recovery on the real sandbox: caretaker killed (SIGKILL, at a known
-// point: src/failpoint.h) at every distinct point of a member's walk; after
-// each, no member is out of traffic without a record, the job is orphaned,
-// and `caretaker job retry` picks it up and finishes it (or, at a step that
-// is not safe to repeat, stops and asks an operator).
+// Crash recovery on the real sandbox: caretaker killed with SIGKILL at a
+// known point of a member's walk (src/failpoint.h), at every distinct point
+// of the host state machine; after each, no member is out of traffic
+// without a record, the job is orphaned, and a restarted `caretaker serve`
+// reconciles it with HAProxy and finishes it — or, at a step that is not
+// safe to repeat, stops it for an operator, saying what to do. A killed
+// foreground roll is picked up by `caretaker job retry`.
 #include <signal.h>
 
 #include <catch2/catch.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
-#include "tests/integration/roll_fixture.h"
+#include "tests/integration/serve_fixture.h"
 
 namespace caretaker {
 namespace {
-
-// Every member out of traffic on some instance has a record.
-void CheckNothingOutWithoutRecord(const std::string& config) {
-  Run list = Caretaker("maint list --json", config);
-  REQUIRE(list.exit_code == 0);
-  for (const auto& r : RollSandbox().replicas()) {
-    if (AdminStates(r.name) == "0 0") continue;
-    INFO(r.name << " is out of traffic (" << AdminStates(r.name) << "); records: " << list.out);
-    CHECK(list.out.find("\"server\":\"" + r.name + "\"") != std::string::npos);
-  }
-}
 
 // The restart task with a first line printed by each step (so step-N fires
 // while the step runs), both steps safe to repeat, and a third that is not.
@@ -37,43 +30,90 @@ std::string CrashConfig() {
                     "  [[tasks.steps]]\n  name = \"once\"\n  command = \"echo once; sleep 0.2\"\n");
 }
 
-TEST_CASE("killed at every point of a member's walk, the job is picked up by `job retry` and finishes", "[crash]") {
-  const std::string config = CrashConfig();
-  for (const char* point : {"drain-sent", "sessions-waiting", "maint-set", "step-1", "step-2", "gate-mysqld",
-                            "gate-replication", "gate-catch-up", "gate-warm-up", "ready-sent"}) {
-    DYNAMIC_SECTION("killed at " << point) {
-      Spawned roll = SpawnCaretaker(RollSandbox(), "roll --pool replicas --task crash --limit db2 --yes", config,
-                                    std::string(point) + "@db2");
-      Run killed = Finish(roll);
-      INFO(killed.out << killed.err);
-      REQUIRE(killed.signal == SIGKILL);
-      const std::string id = JobIdOf(killed.err);
-      REQUIRE_FALSE(id.empty());
-      CheckNothingOutWithoutRecord(config);
-      Run show = Caretaker("job show " + id, config);
-      CHECK(show.out.find(", orphaned\n") != std::string::npos);
-      // A new roll of the pool is refused while the job is orphaned.
-      Run again = Caretaker("roll --pool replicas --task crash --limit db3 --yes", config);
-      CHECK(again.exit_code == 3);
-      CHECK(again.err.find("job " + id + " was running when its process") != std::string::npos);
+void CheckAllBack(const std::string& config) {
+  for (const auto& r : RollSandbox().replicas()) CHECK(AdminStates(r.name) == "0 0");
+  CHECK(Caretaker("maint list --json", config).out.find("\"server\"") == std::string::npos);
+}
 
-      Run retry = Caretaker("job retry " + id + " --yes", config);
-      INFO(retry.out << retry.err);
-      CHECK(retry.exit_code == 0);
-      CHECK(retry.out.find("pool replicas: 1 of 1 done") != std::string::npos);
-      for (const auto& r : RollSandbox().replicas()) CHECK(AdminStates(r.name) == "0 0");
-      CHECK(Caretaker("maint list --json", config).out.find("\"server\"") == std::string::npos);
-      CHECK(Caretaker("job show " + id, config).out.find(", done\n") != std::string::npos);
+TEST_CASE("serve killed at every point of a member's walk: the next serve finishes the job", "[crash]") {
+  const std::string config = CrashConfig();
+  // Each point, and db2's srv_admin_state on both instances when killed
+  // there. (step-3 is not safe to repeat: killed in it, see the next test.)
+  const std::vector<std::pair<std::string, std::string>> points = {
+      {"drain-sent", "8 8"},  {"sessions-waiting", "8 8"}, {"maint-set", "1 1"},     {"step-1", "1 1"},
+      {"step-2", "1 1"},      {"gate-mysqld", "1 1"},      {"gate-replication", "1 1"}, {"gate-catch-up", "1 1"},
+      {"gate-warm-up", "1 1"}, {"ready-sent", "0 0"}};
+  for (const auto& [point, admin] : points) {
+    DYNAMIC_SECTION("killed at " << point) {
+      const std::string id = Queue("--pool replicas --task crash --limit db2", config);
+      Run dead = Killed(Serve(config, point + "@db2"));
+      INFO(dead.err);
+      REQUIRE(dead.signal == SIGKILL);
+      CHECK(AdminStates("db2") == admin);
+      CheckNothingOutWithoutRecord(config);
+      CHECK(JobState(id, config) == "orphaned");
+
+      ServedUntil again = ServeUntil(id, "done", config);
+      INFO(again.run.err);
+      CHECK(again.reached);
+      CHECK(again.run.exit_code == 0);
+      CHECK(again.run.err.find("serve.job.start job=" + id) != std::string::npos);
+      CheckAllBack(config);
       RollSandbox().WaitAllUp(std::chrono::seconds(20));
     }
   }
 }
 
-TEST_CASE("killed in a step that is not safe to repeat, the retry asks an operator, --from-step decides", "[crash]") {
+TEST_CASE("serve killed in a step that is not safe to repeat: the next serve stops the job for an operator",
+          "[crash]") {
   const std::string config = CrashConfig();
-  Spawned roll = SpawnCaretaker(RollSandbox(), "roll --pool replicas --task crash --limit db3 --yes", config,
-                                "step-3@db3");
-  Run killed = Finish(roll);
+  const std::string id = Queue("--pool replicas --task crash --limit db3", config);
+  Run dead = Killed(Serve(config, "step-3@db3"));
+  REQUIRE(dead.signal == SIGKILL);
+  ServedUntil again = ServeUntil(id, "failed", config);
+  INFO(again.run.err);
+  CHECK(again.reached);
+  CHECK(again.run.err.find("serve.job.end job=" + id + " pool=replicas state=failed why=\"db3 was in step 3/3 \\\"once\\\"") !=
+        std::string::npos);
+  CHECK(AdminStates("db3") == "1 1");  // left out, with its record
+  CheckNothingOutWithoutRecord(config);
+  // The operator checked: it finished. The gates and READY follow.
+  Run retry = Caretaker("job retry " + id + " --from-step 4 --yes", config);
+  INFO(retry.out << retry.err);
+  CHECK(retry.exit_code == 0);
+  CheckAllBack(config);
+  RollSandbox().WaitAllUp(std::chrono::seconds(20));
+}
+
+TEST_CASE("a roll killed mid-walk holds its pool; `caretaker job retry` picks it up and finishes it", "[crash]") {
+  const std::string config = CrashConfig();
+  Run killed = Killed(Served{SpawnCaretaker(RollSandbox(), "roll --pool replicas --task crash --limit db2 --yes",
+                                            config, "step-2@db2")});
+  INFO(killed.out << killed.err);
+  REQUIRE(killed.signal == SIGKILL);
+  const std::string id = JobIdOf(killed.err);
+  REQUIRE_FALSE(id.empty());
+  CheckNothingOutWithoutRecord(config);
+  CHECK(Caretaker("job show " + id, config).out.find(", orphaned\n") != std::string::npos);
+  // A new roll of the pool is refused while the job is orphaned.
+  Run again = Caretaker("roll --pool replicas --task crash --limit db3 --yes", config);
+  CHECK(again.exit_code == 3);
+  CHECK(again.err.find("job " + id + " was running when its process") != std::string::npos);
+
+  Run retry = Caretaker("job retry " + id + " --yes", config);
+  INFO(retry.out << retry.err);
+  CHECK(retry.exit_code == 0);
+  CHECK(retry.out.find("pool replicas: 1 of 1 done") != std::string::npos);
+  CHECK(Caretaker("job show " + id, config).out.find(", done\n") != std::string::npos);
+  CheckAllBack(config);
+  RollSandbox().WaitAllUp(std::chrono::seconds(20));
+}
+
+TEST_CASE("a roll killed in a step that is not safe to repeat: the retry asks an operator, --from-step decides",
+          "[crash]") {
+  const std::string config = CrashConfig();
+  Run killed = Killed(Served{SpawnCaretaker(RollSandbox(), "roll --pool replicas --task crash --limit db3 --yes",
+                                            config, "step-3@db3")});
   REQUIRE(killed.signal == SIGKILL);
   const std::string id = JobIdOf(killed.err);
   CheckNothingOutWithoutRecord(config);
@@ -86,12 +126,11 @@ TEST_CASE("killed in a step that is not safe to repeat, the retry asks an operat
   CHECK(retry.err.find("`caretaker job retry " + id + " --from-step 3` (run it again) or `--from-step 4` (it "
                        "finished)") != std::string::npos);
   CHECK(AdminStates("db3") == "1 1");  // nothing changed
-  // The operator checked: it finished. The gates and READY follow.
-  retry = Caretaker("job retry " + id + " --from-step 4 --yes", config);
+  retry = Caretaker("job retry " + id + " --from-step 3 --yes", config);
   INFO(retry.out << retry.err);
   CHECK(retry.exit_code == 0);
-  CHECK(retry.err.find("db3 | once") == std::string::npos);
-  CHECK(AdminStates("db3") == "0 0");
+  CHECK(retry.err.find("db3 | once") != std::string::npos);  // run again, as asked
+  CheckAllBack(config);
   RollSandbox().WaitAllUp(std::chrono::seconds(20));
 }
 

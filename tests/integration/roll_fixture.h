@@ -60,8 +60,9 @@ inline const std::string kSlowTask =
     "  command = \"echo working on {server}; sleep 1\"\n";
 
 // Waits until the file at `path` contains `what` (a background command's output).
-inline bool WaitForText(const std::string& path, const std::string& what) {
-  for (int i = 0; i < 400; ++i) {
+inline bool WaitForText(const std::string& path, const std::string& what,
+                        std::chrono::seconds timeout = std::chrono::seconds(10)) {
+  for (int i = 0; i < timeout.count() * 40; ++i) {
     std::ifstream in(path);
     std::stringstream text;
     text << in.rdbuf();

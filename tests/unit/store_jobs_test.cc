@@ -87,7 +87,7 @@ TEST_CASE("store: a schedule adds one job per pool and window, and knows the las
   CHECK(store->LastWindow("analytics").value() == std::nullopt);
 }
 
-TEST_CASE("store: one lease per pool; it expires, is renewed by its owner only, and released", "[store]") {
+TEST_CASE("store: one lease per pool, which expires, is renewed by its owner only, and released", "[store]") {
   auto store = Open("");
   const SysSeconds t = At("2026-12-01T03:00:00Z");
   int64_t a = store->AddJob(MakeTestJob("replicas", {"db1"})).value();

@@ -1,0 +1,39 @@
+// Internal to roll and serve: what a walk needs before anything changes —
+// every HAProxy instance at admin level, every pool readable with all its
+// members, caretaker's MySQL account accepted by every member to walk — and
+// the live view of each pool as it stands before the walk.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "src/fleet.h"
+#include "src/maint_session.h"
+#include "src/roll_io.h"
+#include "src/roll_setup.h"
+
+namespace caretaker::roll_detail {
+
+class Preflight {
+ public:
+  Preflight(const Config& config, WalkIo& world, std::vector<PoolWalk>& walks)
+      : config_(config), world_(world), walks_(walks), fleet_(Fleet::FromConfig(config)) {}
+
+  // nullopt when every check passed; else why, with its exit code (nothing
+  // was changed).
+  Awaitable<std::optional<maint_detail::Stop>> Run();
+  const std::vector<PoolView>& live() const { return live_; }
+  const Fleet& fleet() const { return fleet_; }
+
+ private:
+  Awaitable<std::optional<maint_detail::Stop>> CheckLevels();
+  Awaitable<std::optional<maint_detail::Stop>> CheckMysql(const PoolWalk& w);
+
+  const Config& config_;
+  WalkIo& world_;
+  std::vector<PoolWalk>& walks_;
+  Fleet fleet_;
+  std::vector<PoolView> live_;
+};
+
+}  // namespace caretaker::roll_detail

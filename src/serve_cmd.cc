@@ -1,0 +1,294 @@
+// See serve_cmd.h.
+#include "src/serve_cmd.h"
+
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <csignal>
+#include <filesystem>
+#include <map>
+#include <memory>
+
+#include "src/executor.h"
+#include "src/job_run.h"
+#include "src/log.h"
+#include "src/maint_session.h"
+#include "src/roll_exec.h"
+#include "src/serve_expiry.h"
+#include "src/serve_job.h"
+#include "src/state_open.h"
+#include "src/step_runner.h"
+
+namespace caretaker {
+namespace {
+
+namespace asio = boost::asio;
+using maint_detail::kExitFailed;
+using maint_detail::kExitUsage;
+
+SysSeconds NowSeconds() {
+  return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+// A restore of an expired record runs `caretaker maint stop` as a child:
+// the gates can take as long as they are configured to.
+constexpr std::chrono::hours kRestoreTimeout{6};
+constexpr std::chrono::seconds kRound{1};
+constexpr std::chrono::seconds kExpiryEvery{10};
+
+class Server final : public JobLauncher {
+ public:
+  Server(const Config& config, std::unique_ptr<StateStore> store, std::string password)
+      : config_(std::make_shared<const Config>(config)),
+        store_(std::move(store)),
+        password_(std::move(password)),
+        executor_(*store_, *this, [this](const Job& job) { return JobOwnerGone(*config_, *store_, job); }),
+        timer_(io_),
+        signals_(io_, SIGTERM, SIGINT, SIGHUP),
+        children_(MakeProcessStepRunner(io_.get_executor())) {}
+
+  int Run();
+
+  void Start(const Job& job) override;
+  void Pause(int64_t job, const std::string& why) override;
+  std::set<int64_t> Running() const override;
+  std::set<int64_t> Pausing() const override;
+
+ private:
+  asio::awaitable<void> Loop();
+  asio::awaitable<void> RunJob(int64_t id, Job job);
+  asio::awaitable<void> Restore(MaintRecord record);
+  void OnSignal(const boost::system::error_code& ec, int signal);
+  void Reload();
+  void Announce() const;
+  void WatchExpiry(SysSeconds now, bool halted);
+  void Wake() { timer_.cancel(); }
+
+  asio::io_context io_;
+  std::shared_ptr<const Config> config_;
+  std::unique_ptr<StateStore> store_;
+  std::string password_;
+  HostBudget budget_;
+  std::map<int64_t, std::unique_ptr<ServeJob>> jobs_;
+  Executor executor_;
+  ExpiryWatch expiry_;
+  SysSeconds next_expiry_{};
+  asio::steady_timer timer_;
+  asio::signal_set signals_;
+  std::unique_ptr<StepRunner> children_;  // expiry restores
+  int restores_ = 0;                      // running
+  int stops_ = 0;                         // SIGTERM/SIGINT seen
+};
+
+void Server::Start(const Job& job) {
+  auto run = std::make_unique<ServeJob>(io_, config_, *store_, password_, budget_);
+  ServeJob& serve_job = *run;
+  jobs_.emplace(job.id, std::move(run));
+  asio::co_spawn(io_, serve_job.Run(job), [this](std::exception_ptr) { Wake(); });
+}
+
+void Server::Pause(int64_t job, const std::string& why) {
+  if (auto it = jobs_.find(job); it != jobs_.end()) it->second->Pause(why);
+}
+
+std::set<int64_t> Server::Running() const {
+  std::set<int64_t> out;
+  for (const auto& [id, job] : jobs_) {
+    if (!job->finished()) out.insert(id);
+  }
+  return out;
+}
+
+std::set<int64_t> Server::Pausing() const {
+  std::set<int64_t> out;
+  for (const auto& [id, job] : jobs_) {
+    if (!job->finished() && job->pausing()) out.insert(id);
+  }
+  return out;
+}
+
+void Server::Announce() const {
+  const Config& c = *config_;
+  LogEvent(LogLevel::kInfo, "serve.config",
+           {{"path", c.path}, {"pools", static_cast<int64_t>(c.pools.size())},
+            {"max_concurrent_jobs", c.serve.max_concurrent_jobs}});
+  const SysSeconds now = NowSeconds();
+  for (const PoolConfig& p : c.pools) {
+    if (!p.schedule) continue;
+    const Schedule& s = p.schedule->schedule;
+    auto open = WindowAt(s, now);
+    auto next = NextWindow(s, now);
+    LogEvent(LogLevel::kInfo, "serve.schedule",
+             {{"pool", p.name}, {"task", p.schedule->task}, {"cron", s.cron.text()}, {"timezone", s.tz.name()},
+              {"window", FormatDuration(std::chrono::duration_cast<Millis>(s.window))},
+              {"open_now", open ? "until " + FormatUtc(open->close) : std::string("no")},
+              {"next", next ? FormatUtc(next->open) : std::string("never")}});
+  }
+}
+
+void Server::Reload() {
+  const std::string path = config_->path;
+  auto loaded = LoadConfig(path);
+  std::optional<std::string> refused;
+  if (!loaded) refused = loaded.error().message;
+  for (size_t i = 0; !refused && i < loaded.value().pools.size(); ++i) {
+    auto valid = CheckPoolPolicy(loaded.value(), loaded.value().pools[i]);
+    if (!valid) refused = valid.error().message;
+  }
+  std::optional<Result<std::string>> password;
+  if (!refused) password.emplace(ReadMysqlPassword(loaded.value().mysql));
+  if (password && !*password) refused = password->error().message;
+  if (refused) {
+    LogEvent(LogLevel::kError, "serve.reload.refused", {{"error", *refused}, {"kept", path}});
+    return;
+  }
+  config_ = std::make_shared<const Config>(std::move(loaded).value());
+  password_ = password->value();
+  LogEvent(LogLevel::kInfo, "serve.reload", {{"path", path}, {"running_jobs", static_cast<int64_t>(Running().size())}});
+  Announce();
+  Wake();
+}
+
+void Server::OnSignal(const boost::system::error_code& ec, int signal) {
+  if (ec) return;
+  if (signal == SIGHUP) {
+    Reload();
+  } else if (++stops_ == 1) {
+    LogEvent(LogLevel::kWarn, "serve.stopping",
+             {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}, {"running_jobs", static_cast<int64_t>(Running().size())},
+              {"what", "nothing new starts; running steps finish, their members stay out with their records; the "
+                       "next start goes on with them (signal again to kill the steps)"}});
+    for (auto& [id, job] : jobs_) job->Stop("caretaker serve is stopping");
+    Wake();
+  } else {
+    LogEvent(LogLevel::kWarn, "serve.aborting", {{"what", "running steps are killed; members stay where they are"}});
+    for (auto& [id, job] : jobs_) job->Abort();
+    children_->CancelAll();
+  }
+  signals_.async_wait([this](const boost::system::error_code& e, int s) { OnSignal(e, s); });
+}
+
+asio::awaitable<void> Server::Restore(MaintRecord record) {
+  ++restores_;
+  const std::string target = record.pool + "/" + record.server;
+  std::error_code ec;
+  std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  StepCommand command{{self, "-c", config_->path, "maint", "stop", target},
+                      "caretaker maint stop " + target};
+  LogEvent(LogLevel::kWarn, "serve.maint.restore", {{"pool", record.pool}, {"server", record.server}});
+  auto run = children_->Run(command, kRestoreTimeout, [&](std::string_view line) {
+    LogEvent(LogLevel::kInfo, "serve.maint.restore.output",
+             {{"pool", record.pool}, {"server", record.server}, {"line", std::string(line)}});
+  });
+  StepResult result = co_await std::move(run);
+  LogEvent(result.ok() ? LogLevel::kInfo : LogLevel::kError, "serve.maint.restore.end",
+           {{"pool", record.pool}, {"server", record.server}, {"ok", result.ok()},
+            {"result", result.Describe(kRestoreTimeout)},
+            {"left", result.ok() ? std::string("back in traffic") : std::string("STILL OUT OF TRAFFIC")}});
+  expiry_.RestoreEnded(record, result.ok(), NowSeconds());
+  --restores_;
+  Wake();
+}
+
+void Server::WatchExpiry(SysSeconds now, bool halted) {
+  if (now < next_expiry_) return;
+  next_expiry_ = now + kExpiryEvery;
+  auto records = store_->List();
+  if (!records) {
+    LogEvent(LogLevel::kError, "serve.maint.unreadable", {{"error", records.error().message}});
+    return;
+  }
+  for (const ExpiryAction& a : expiry_.Tick(*config_, records.value(), now, halted)) {
+    const MaintRecord& r = a.record;
+    if (a.kind == ExpiryAction::Kind::kRestore) {
+      asio::co_spawn(io_, Restore(r), asio::detached);
+      continue;
+    }
+    const PoolConfig* pool = config_->FindPool(r.pool);
+    LogEvent(LogLevel::kError, "maint.expired",
+             {{"pool", r.pool}, {"server", r.server}, {"who", r.who}, {"reason", r.reason},
+              {"until", FormatUtc(*r.until)}, {"phase", r.phase},
+              {"then", pool && pool->on_maint_expiry == MaintExpiry::kRestore
+                           ? (halted ? std::string("restore waits: halted") : std::string("putting it back"))
+                           : "it stays OUT OF TRAFFIC: `caretaker maint stop " + r.pool + "/" + r.server + "`"}});
+    if (a.first) (void)store_->Audit({0, {}, "caretaker serve", "maint.expired", r.pool + "/" + r.server, r.reason});
+  }
+}
+
+asio::awaitable<void> Server::Loop() {
+  while (true) {
+    std::erase_if(jobs_, [](const auto& p) { return p.second->finished(); });
+    if (stops_ > 0) {
+      if (jobs_.empty() && restores_ == 0) co_return;
+    } else {
+      const SysSeconds now = NowSeconds();
+      HaltCheck halt = CheckHalt(store_.get(), config_->halt_file);
+      executor_.Tick(*config_, now, halt.halted);
+      WatchExpiry(now, halt.halted);
+    }
+    timer_.expires_after(kRound);
+    boost::system::error_code ec;  // cancelled by Wake(): go round now
+    co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+int Server::Run() {
+  LogEvent(LogLevel::kInfo, "serve.start", {{"owner", JobOwnerName()}, {"store", StateStorePath(*config_)}});
+  Announce();
+  auto records = store_->List();
+  if (records) {
+    for (const MaintRecord& r : records.value()) {
+      LogEvent(LogLevel::kWarn, "serve.out_of_traffic",
+               {{"pool", r.pool}, {"server", r.server}, {"phase", r.phase}, {"who", r.who}, {"reason", r.reason},
+                {"job", r.job}});
+    }
+  }
+  signals_.async_wait([this](const boost::system::error_code& e, int s) { OnSignal(e, s); });
+  bool failed = false;
+  asio::co_spawn(io_, Loop(), [&](std::exception_ptr e) {
+    if (e) {
+      failed = true;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& what) {
+        LogEvent(LogLevel::kError, "serve.internal_error", {{"what", what.what()}});
+      }
+    }
+    signals_.cancel();
+    io_.stop();
+  });
+  io_.run();
+  LogEvent(LogLevel::kInfo, "serve.stopped", {{"failed", failed}});
+  return failed ? kExitFailed : 0;
+}
+
+}  // namespace
+
+int RunServe(const Config& config, const MaintIo& io) {
+  auto password = ReadMysqlPassword(config.mysql);
+  if (!password) {
+    io.err << "caretaker: " << password.error().message << "\n";
+    return kExitUsage;
+  }
+  for (const PoolConfig& p : config.pools) {
+    if (auto valid = CheckPoolPolicy(config, p); !valid) {
+      io.err << "caretaker: " << valid.error().message << "\n";
+      return kExitUsage;
+    }
+  }
+  auto store = OpenStateStore(config, maint_detail::OperatorName() + " (caretaker serve)");
+  if (!store) {
+    io.err << "caretaker: " << store.error().message << "\n";
+    return kExitFailed;
+  }
+  Server server(config, std::move(store).value(), password.value());
+  return server.Run();
+}
+
+}  // namespace caretaker

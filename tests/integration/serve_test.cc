@@ -1,0 +1,189 @@
+// `caretaker serve` on the real sandbox: it runs queued jobs, the job of a
+// schedule's window, waits while halted, stops on SIGTERM with the running
+// step finished and its member left in MAINT (and goes on with it at the
+// next start), keeps its config when SIGHUP brings an invalid one, and
+// reports (or puts back) an expired maintenance record.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <thread>
+
+#include "tests/integration/serve_fixture.h"
+
+namespace caretaker {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Two steps: a second-long one, then a quick one.
+const std::string kTwoSteps =
+    "[[tasks]]\nname = \"two\"\n"
+    "  [[tasks.steps]]\n  name = \"work\"\n  command = \"echo working on {server}; sleep 1\"\n"
+    "  [[tasks.steps]]\n  name = \"finish\"\n  command = \"echo finishing {server}\"\n";
+
+TEST_CASE("serve runs a queued job to its end, and exits 0 on SIGTERM", "[serve]") {
+  const std::string config = ConfigWith("serve-two.toml", kTwoSteps);
+  const std::string id = Queue("--pool replicas --task two --limit db2", config);
+  CHECK(JobState(id, config) == "queued");
+  // A foreground roll of the pool waits behind it.
+  Run roll = Caretaker("roll --pool replicas --task two --limit db3 --yes", config);
+  CHECK(roll.exit_code == 3);
+  CHECK(roll.err.find("job " + id + " is queued (`caretaker serve` runs it)") != std::string::npos);
+
+  ServedUntil serve = ServeUntil(id, "done", config);
+  const Run& stopped = serve.run;
+  INFO(stopped.err);
+  CHECK(serve.reached);
+  CHECK(stopped.exit_code == 0);
+  CHECK(stopped.err.find("serve.job.start job=" + id) != std::string::npos);
+  CHECK(stopped.err.find("line=\"working on db2\"") != std::string::npos);
+  CHECK(stopped.err.find("serve.job.end job=" + id + " pool=replicas state=done") != std::string::npos);
+  CHECK(stopped.err.find("serve.stopped") != std::string::npos);
+  CHECK(AdminStates("db2") == "0 0");
+  CHECK(Caretaker("maint list --json", config).out.find("\"server\"") == std::string::npos);
+}
+
+TEST_CASE("SIGTERM mid-step: the step finishes, its member stays in MAINT, and the next serve goes on from there",
+          "[serve]") {
+  const std::string config = ConfigWith("serve-two.toml", kTwoSteps);
+  const std::string id = Queue("--pool replicas --task two --limit db1", config);
+  Served serve = Serve(config);
+  REQUIRE(WaitForText(serve.proc.err_path, "line=\"working on db1\"", 30s));
+  Run stopped = serve.Stop();
+  INFO(stopped.err);
+  CHECK(stopped.exit_code == 0);
+  CHECK(stopped.err.find("serve.stopping signal=SIGTERM") != std::string::npos);
+  CHECK(stopped.err.find("line=\"finishing db1\"") == std::string::npos);  // step 2 never started
+  CHECK(stopped.err.find("serve.job.out_of_traffic job=" + id + " pool=replicas server=db1") != std::string::npos);
+  CHECK(AdminStates("db1") == "1 1");
+  CHECK(JobState(id, config) == "paused");
+  Run list = Caretaker("maint list --json", config);
+  CHECK(list.out.find("\"server\":\"db1\"") != std::string::npos);
+
+  // The next start goes on with step 2: step 1 is not run again.
+  ServedUntil again = ServeUntil(id, "done", config);
+  const Run& second = again.run;
+  INFO(second.err);
+  CHECK(again.reached);
+  CHECK(second.err.find("line=\"finishing db1\"") != std::string::npos);
+  CHECK(second.err.find("line=\"working on db1\"") == std::string::npos);
+  CHECK(AdminStates("db1") == "0 0");
+}
+
+TEST_CASE("while halted serve starts no job; after resume it does", "[serve]") {
+  const std::string config = ConfigWith("serve-two.toml", kTwoSteps);
+  REQUIRE(Caretaker("halt --reason 'change freeze'", config).exit_code == 0);
+  Run queued = Caretaker("roll --queue --yes --pool replicas --task two --limit db3", config);
+  CHECK(queued.err.find("the jobs wait until `caretaker resume`") != std::string::npos);
+  const std::string id = QueuedIdOf(queued.out);
+  Served serve = Serve(config);
+  const bool said = WaitForText(serve.proc.err_path, "why=\"job " + id + " waits: halted\"");
+  std::this_thread::sleep_for(1500ms);
+  const std::string while_halted = JobState(id, config);
+  const std::string db3_while_halted = AdminStates("db3");
+  REQUIRE(Caretaker("resume", config).exit_code == 0);
+  const bool done = WaitForJob(id, "done", config);
+  Run stopped = serve.Stop();
+  INFO(stopped.err);
+  CHECK(said);
+  CHECK(while_halted == "queued");
+  CHECK(db3_while_halted == "0 0");
+  CHECK(done);
+}
+
+TEST_CASE("SIGHUP: an invalid config is refused and the old one kept; a valid one is taken", "[serve]") {
+  const std::string base = ConfigWith("serve-two.toml", kTwoSteps);
+  const std::string config = ConfigWith("serve-reload.toml", kTwoSteps);
+  Served serve = Serve(config);
+  REQUIRE(WaitForText(serve.proc.err_path, "serve.config"));
+  // Broken: a syntax error on line 3.
+  std::ofstream(config) << "[state]\ndir = \"/tmp\"\n[[pools]\n";
+  ::kill(serve.proc.pid, SIGHUP);
+  const bool refused = WaitForText(serve.proc.err_path, "serve.reload.refused error=\"" + config + ":3:");
+  // Still serving, with the old config: a queued job runs.
+  const std::string first = Queue("--pool replicas --task two --limit db4", base);
+  const bool first_done = WaitForJob(first, "done", base);
+  // Valid, with a new task: taken, and a job of that task runs.
+  std::ofstream(config) << ConfigText(RollSandbox()) << "\n" << kTwoSteps
+                        << "[[tasks]]\nname = \"hello\"\n  [[tasks.steps]]\n  command = \"echo hello {server}\"\n";
+  ::kill(serve.proc.pid, SIGHUP);
+  const bool reloaded = WaitForText(serve.proc.err_path, "serve.reload path=");
+  const std::string second = Queue("--pool replicas --task hello --limit db4", config);
+  const bool second_done = WaitForJob(second, "done", config);
+  Run stopped = serve.Stop();
+  INFO(stopped.err);
+  CHECK(refused);
+  CHECK(first_done);
+  CHECK(reloaded);
+  CHECK(second_done);
+  CHECK(stopped.err.find("line=\"hello db4\"") != std::string::npos);
+  CHECK(stopped.exit_code == 0);
+}
+
+TEST_CASE("a schedule's open window adds a job of its task over the pool, and serve runs it", "[serve]") {
+  // given: a schedule that fired at the start of this minute (and not again
+  // for a year), with a 10-minute window; expect: a job added for that
+  // window, walking every member, done.
+  std::time_t t = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  const std::string cron = std::to_string(utc.tm_min) + " " + std::to_string(utc.tm_hour) + " " +
+                           std::to_string(utc.tm_mday) + " " + std::to_string(utc.tm_mon + 1) + " *";
+  const std::string config = WriteFileIn(
+      RollSandbox(), "serve-schedule.toml",
+      Replaced(ConfigText(RollSandbox()), "backend = \"replicas\"\n",
+               "backend = \"replicas\"\nschedule = { task = \"hello\", cron = \"" + cron + "\", window = \"10m\" }\n") +
+          "\n[[tasks]]\nname = \"hello\"\n  [[tasks.steps]]\n  command = \"echo hello {server}\"\n");
+  Served serve = Serve(config);
+  const bool added = WaitForText(serve.proc.err_path, "serve.job.added job=");
+  Run jobs = Caretaker("jobs --json", config);
+  INFO(jobs.out << jobs.err);
+  std::smatch m;
+  REQUIRE(std::regex_search(jobs.out, m, std::regex("\\{\"id\":([0-9]+),\"pool\":\"replicas\",\"task\":\"hello\"")));
+  const std::string id = m[1];
+  const bool done = WaitForJob(id, "done", config, 90s);
+  Run stopped = serve.Stop();
+  INFO(stopped.err << jobs.out);
+  CHECK(added);
+  CHECK(done);
+  CHECK(stopped.err.find("serve.schedule pool=replicas task=hello cron=\"" + cron + "\"") != std::string::npos);
+  for (const char* s : {"db1", "db2", "db3", "db4"}) {
+    CHECK(stopped.err.find("line=\"hello " + std::string(s) + "\"") != std::string::npos);
+    CHECK(AdminStates(s) == "0 0");
+  }
+  CHECK(Caretaker("job show " + id, config).out.find("schedule \"" + cron + "\" (UTC)") != std::string::npos);
+}
+
+TEST_CASE("an expired maintenance record is reported; with on_maint_expiry restore the host is put back",
+          "[serve]") {
+  const std::string report = ConfigWith("serve-expiry.toml", "");
+  REQUIRE(Caretaker("maint start db3 --reason 'disk swap' --for 1s", report).exit_code == 0);
+  std::this_thread::sleep_for(1500ms);
+  Served serve = Serve(report);
+  const bool reported = WaitForText(serve.proc.err_path, "maint.expired pool=replicas server=db3");
+  Run first = serve.Stop();
+  INFO(first.err);
+  CHECK(reported);
+  CHECK(first.err.find("it stays OUT OF TRAFFIC: `caretaker maint stop replicas/db3`") != std::string::npos);
+  CHECK(AdminStates("db3") == "1 1");
+
+  const std::string restore = WriteFileIn(
+      RollSandbox(), "serve-restore.toml",
+      Replaced(ConfigText(RollSandbox()), "backend = \"replicas\"\n", "backend = \"replicas\"\non_maint_expiry = \"restore\"\n"));
+  Served again = Serve(restore);
+  const bool restored = WaitForText(again.proc.err_path, "serve.maint.restore.end pool=replicas server=db3 ok=true", 60s);
+  Run second = again.Stop();
+  INFO(second.err);
+  CHECK(restored);
+  CHECK(AdminStates("db3") == "0 0");
+  CHECK(Caretaker("maint list --json", restore).out.find("\"server\"") == std::string::npos);
+  CHECK(second.exit_code == 0);
+}
+
+}  // namespace
+}  // namespace caretaker
