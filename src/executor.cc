@@ -11,22 +11,17 @@
 namespace caretaker {
 namespace {
 
-bool AnyOut(const Job& job) {
-  return std::any_of(job.hosts.begin(), job.hosts.end(), [](const JobHost& h) { return h.out_of_traffic; });
-}
-
-std::string HoldsText(const Job& job) {
-  const std::string id = std::to_string(job.id);
-  return "job " + id + " " + job.state + (job.detail.empty() ? "" : " (" + job.detail + ")") +
-         " holds the pool: `caretaker job retry " + id + "`, `caretaker job restore " + id +
-         "` or `caretaker job cancel " + id + "`";
-}
-
-ExecAction Report(const std::string& pool, std::string text) {
+ExecAction Report(const std::string& pool, std::string text, bool warning = true) {
   ExecAction a;
   a.pool = pool;
   a.text = std::move(text);
+  a.warning = warning;
   return a;
+}
+
+// A wait that is no one's fault (a window, the job cap) is said as such.
+bool IsPlainWait(const std::string& why) {
+  return why.find("waits for the pool's window") != std::string::npos || why.find("max_concurrent_jobs") != std::string::npos;
 }
 
 ExecAction About(ExecAction::Kind kind, const std::string& pool, int64_t job) {
@@ -37,62 +32,70 @@ ExecAction About(ExecAction::Kind kind, const std::string& pool, int64_t job) {
   return a;
 }
 
+// Why `head` may not start now ("" when it may). `in_window`: the pool has
+// no schedule, or one of its windows is open.
+std::string WhyWaits(const ExecInput& in, const PoolConfig& pool, const Job& head, bool in_window, size_t running) {
+  const std::string id = std::to_string(head.id);
+  if (!in.config->FindTask(head.task)) {
+    return "job " + id + " needs task " + head.task + ", which the configuration serve runs with (" + in.config->path +
+           ", as last loaded) does not have: add it and reload serve (SIGHUP), or `caretaker job cancel " + id + "`";
+  }
+  const bool orphaned = head.state == "running";
+  const bool urgent = orphaned || (head.state == "paused" && head.AnyOut());  // members to bring back
+  if (!in_window && !urgent) {
+    std::optional<Window> next = NextWindow(pool.schedule->schedule, in.now);
+    return "job " + id + " (" + head.state + ") waits for the pool's window: next " +
+           (next ? FormatUtc(next->open) : "never");
+  }
+  if (in.halted) return "job " + id + " waits: halted";
+  if (running >= static_cast<size_t>(in.config->serve.max_concurrent_jobs)) {
+    return "job " + id + " waits: " + std::to_string(running) + " jobs run (max_concurrent_jobs)";
+  }
+  return "";
+}
+
+// The decisions for one pool; `running`: jobs running here, counted up.
+void DecidePool(const ExecInput& in, const PoolConfig& pool, size_t& running, std::vector<ExecAction>& out) {
+  std::optional<Window> window;
+  if (pool.schedule) window = WindowAt(pool.schedule->schedule, in.now);
+  const bool in_window = !pool.schedule || window.has_value();
+  bool runs_here = false;
+  for (const auto& [id, job_pool] : in.running_here) {
+    if (job_pool != pool.name) continue;
+    runs_here = true;
+    if (!in_window && !in.pausing_here.count(id)) out.push_back(About(ExecAction::Kind::kPause, pool.name, id));
+  }
+  const Job* head = PoolHeadIn(in.open, pool.name);
+  auto last = in.last_window.find(pool.name);
+  const bool new_window = window && (last == in.last_window.end() || last->second < window->open);
+  if (new_window && !head) {
+    ExecAction add = About(ExecAction::Kind::kAdd, pool.name, 0);
+    add.window = *window;
+    return out.push_back(add);  // it starts next round
+  }
+  if (!head || runs_here) return;
+  if (head->state == "failed" || head->state == "stopped") {
+    const std::string opened = new_window ? "its window opened at " + FormatUtc(window->open) + ", but " : "";
+    return out.push_back(Report(pool.name, opened + HeldBy(*head)));
+  }
+  if (head->state == "running" && !in.orphaned.count(head->id)) return;  // another process runs it
+  if (std::string why = WhyWaits(in, pool, *head, in_window, running); !why.empty()) {
+    return out.push_back(Report(pool.name, why, !IsPlainWait(why)));
+  }
+  ExecAction start = About(ExecAction::Kind::kStart, pool.name, head->id);
+  // One walk per window: a job that starts in a window no job had yet takes
+  // it (the schedule adds none for it).
+  if (new_window) start.window = *window;
+  out.push_back(start);
+  ++running;
+}
+
 }  // namespace
 
 std::vector<ExecAction> DecideJobs(const ExecInput& in) {
   std::vector<ExecAction> out;
   size_t running = in.running_here.size();
-  const size_t cap = static_cast<size_t>(in.config->serve.max_concurrent_jobs);
-  for (const PoolConfig& pool : in.config->pools) {
-    std::optional<Window> window;
-    if (pool.schedule) window = WindowAt(pool.schedule->schedule, in.now);
-    const bool in_window = !pool.schedule || window.has_value();
-    for (const Job& job : in.open) {
-      if (job.pool == pool.name && !in_window && in.running_here.count(job.id) && !in.pausing_here.count(job.id)) {
-        out.push_back(About(ExecAction::Kind::kPause, pool.name, job.id));
-      }
-    }
-    const Job* head = PoolHeadIn(in.open, pool.name);
-    if (window) {
-      auto last = in.last_window.find(pool.name);
-      if (last == in.last_window.end() || last->second < window->open) {
-        if (!head) {
-          ExecAction add = About(ExecAction::Kind::kAdd, pool.name, 0);
-          add.window = *window;
-          out.push_back(add);
-          continue;  // it starts next round
-        }
-        if (head->state == "failed" || head->state == "stopped") {
-          out.push_back(Report(pool.name, "its window opened at " + FormatUtc(window->open) + ", but " +
-                                              HoldsText(*head)));
-          continue;
-        }
-        // A job still running, queued or paused: it has this window.
-      }
-    }
-    if (!head || in.running_here.count(head->id)) continue;
-    if (head->state == "failed" || head->state == "stopped") {
-      out.push_back(Report(pool.name, HoldsText(*head)));
-      continue;
-    }
-    const bool orphaned = head->state == "running" && in.orphaned.count(head->id);
-    if (head->state == "running" && !orphaned) continue;  // another process runs it
-    const bool urgent = orphaned || (head->state == "paused" && AnyOut(*head));
-    if (!in_window && !urgent) continue;  // it waits for its window
-    if (in.halted) {
-      out.push_back(Report(pool.name, "job " + std::to_string(head->id) + " waits: halted"));
-      continue;
-    }
-    if (running >= cap) {
-      out.push_back(Report(pool.name, "job " + std::to_string(head->id) + " waits: " + std::to_string(running) +
-                                          " jobs run (max_concurrent_jobs)"));
-      continue;
-    }
-    ExecAction start = About(ExecAction::Kind::kStart, pool.name, head->id);
-    if (window) start.window = *window;
-    out.push_back(start);
-    ++running;
-  }
+  for (const PoolConfig& pool : in.config->pools) DecidePool(in, pool, running, out);
   for (const Job& job : in.open) {
     if (!in.config->FindPool(job.pool) && PoolHeadIn(in.open, job.pool) == &job) {
       out.push_back(Report(job.pool, "job " + std::to_string(job.id) + " (" + job.state + ") is of pool " + job.pool +
@@ -102,11 +105,12 @@ std::vector<ExecAction> DecideJobs(const ExecInput& in) {
   return out;
 }
 
-void Executor::Say(const std::string& pool, const std::string& text) {
+void Executor::Say(const std::string& pool, const std::string& text, bool warning) {
   auto& said = said_[pool];
   if (said == text) return;
   said = text;
-  LogEvent(LogLevel::kWarn, "serve.pool.held", {{"pool", pool}, {"why", text}});
+  LogEvent(warning ? LogLevel::kWarn : LogLevel::kInfo, warning ? "serve.pool.held" : "serve.pool.waiting",
+           {{"pool", pool}, {"why", text}});
 }
 
 void Executor::Apply(const Config& config, const ExecAction& a, SysSeconds now) {
@@ -117,6 +121,7 @@ void Executor::Apply(const Config& config, const ExecAction& a, SysSeconds now) 
       NewJob spec;
       spec.pool = a.pool;
       spec.task = s.task;
+      spec.task_steps = TaskSteps(*config.FindTask(s.task));
       for (const MemberConfig& m : pool->members) spec.members.push_back(m.server);
       spec.who = "caretaker serve";
       spec.reason = "schedule \"" + s.schedule.cron.text() + "\" (" + s.schedule.tz.name() + "), window " +
@@ -132,7 +137,7 @@ void Executor::Apply(const Config& config, const ExecAction& a, SysSeconds now) 
       auto found = store_.FindJob(a.job);
       if (!found || !found.value()) return;
       Job& job = *found.value();
-      if (job.window && a.window.open > *job.window) {
+      if (a.window.open > job.window.value_or(SysSeconds{})) {
         job.window = a.window.open;
         if (auto taken = store_.UpdateJob(job); !taken) return Say(a.pool, "cannot start: " + taken.error().message);
       }
@@ -142,34 +147,44 @@ void Executor::Apply(const Config& config, const ExecAction& a, SysSeconds now) 
       LogEvent(LogLevel::kInfo, "serve.job.pausing", {{"job", a.job}, {"pool", a.pool}});
       return launcher_.Pause(a.job, "its window closed (" + FormatUtc(now) + ")");
     case ExecAction::Kind::kReport:
-      return Say(a.pool, a.text);
+      return Say(a.pool, a.text, a.warning);
   }
 }
 
 void Executor::Tick(const Config& config, SysSeconds now, bool halted) {
-  auto open = store_.OpenJobs();
-  if (!open) return Say("", "cannot read the jobs: " + open.error().message + "; nothing starts");
   ExecInput in;
   in.now = now;
   in.halted = halted;
   in.config = &config;
-  in.open = std::move(open).value();
   in.running_here = launcher_.Running();
   in.pausing_here = launcher_.Pausing();
+  auto open = store_.OpenJobs();
+  bool readable = bool(open);
+  if (open) in.open = std::move(open).value();
   for (const Job& job : in.open) {
     if (job.state == "running" && !in.running_here.count(job.id) && owner_gone_(job)) in.orphaned.insert(job.id);
   }
   for (const PoolConfig& pool : config.pools) {
-    if (!pool.schedule) continue;
+    if (!pool.schedule || !readable) continue;
     auto last = store_.LastWindow(pool.name);
-    if (!last) return Say(pool.name, "cannot read its schedule's last window: " + last.error().message);
-    if (last.value()) in.last_window[pool.name] = *last.value();
+    readable = readable && last;
+    if (last && last.value()) in.last_window[pool.name] = *last.value();
+  }
+  if (!readable) {
+    // Only the pauses: nothing is known of the queues.
+    Say("", "cannot read the jobs in the state store; nothing starts");
+    in.open.clear();
+    in.halted = true;
+    for (const PoolConfig& pool : config.pools) {
+      if (pool.schedule) in.last_window[pool.name] = SysSeconds::max();
+    }
   }
   std::set<std::string> reported;
   for (const ExecAction& a : DecideJobs(in)) {
     if (a.kind == ExecAction::Kind::kReport) reported.insert(a.pool);
     Apply(config, a, now);
   }
+  if (!readable) reported.insert("");
   std::erase_if(said_, [&](const auto& p) { return !reported.count(p.first); });  // said again if it comes back
 }
 

@@ -14,7 +14,8 @@
 //   window; a paused job that left members out of traffic, or a running job
 //   whose process died (orphaned), starts at once, window or not (outside
 //   its window it only brings its members back, then pauses again).
-// - Nothing starts while halted; at most max_jobs run at once (here).
+// - Nothing starts while halted; at most max_jobs run at once (here), and
+//   never a second one in a pool where one runs here.
 // - A job running here in a pool with a schedule, outside any window, pauses.
 //   A schedule's job that goes on in a later window takes that window (so
 //   the schedule adds no second job for it).
@@ -44,6 +45,7 @@ struct ExecAction {
   int64_t job = 0;
   Window window{};
   std::string text;
+  bool warning = false;  // kReport: something an operator must act on (not a wait)
 };
 
 struct ExecInput {
@@ -51,7 +53,7 @@ struct ExecInput {
   bool halted = false;
   const Config* config = nullptr;
   std::vector<Job> open;                           // StateStore::OpenJobs(), oldest first
-  std::set<int64_t> running_here;                  // jobs this process runs
+  std::map<int64_t, std::string> running_here;     // jobs this process runs -> their pool
   std::set<int64_t> pausing_here;                  // ... of those, the ones told to pause
   std::set<int64_t> orphaned;                      // running jobs whose process is gone
   std::map<std::string, SysSeconds> last_window;   // pool -> the window its schedule last added a job for
@@ -65,7 +67,7 @@ class JobLauncher {
   virtual ~JobLauncher() = default;
   virtual void Start(const Job& job) = 0;
   virtual void Pause(int64_t job, const std::string& why) = 0;
-  virtual std::set<int64_t> Running() const = 0;  // started and not finished
+  virtual std::map<int64_t, std::string> Running() const = 0;  // started and not finished -> pool
   virtual std::set<int64_t> Pausing() const = 0;  // of those, told to pause
 };
 
@@ -74,11 +76,12 @@ class Executor {
   Executor(StateStore& store, JobLauncher& launcher, std::function<bool(const Job&)> owner_gone)
       : store_(store), launcher_(launcher), owner_gone_(std::move(owner_gone)) {}
   // One round at `now` with `config` (the current one: serve reloads it).
-  // A store that cannot be read starts nothing (and is said once).
+  // A store that cannot be read starts and adds nothing (said once); jobs
+  // outside their window still pause.
   void Tick(const Config& config, SysSeconds now, bool halted);
 
  private:
-  void Say(const std::string& pool, const std::string& text);
+  void Say(const std::string& pool, const std::string& text, bool warning = true);
   void Apply(const Config& config, const ExecAction& a, SysSeconds now);
 
   StateStore& store_;

@@ -2,6 +2,7 @@
 // (or NAME, any server) in its environment, caretaker kills itself with
 // SIGKILL when the walk of SERVER reaches the point NAME — exactly what a
 // crash or `kill -9` there does, but at a known place. Names:
+//   journaled-PHASE   the record says PHASE ("draining", ...), its change not yet made
 //   drain-sent        DRAIN applied on every instance
 //   sessions-waiting  counting the sessions of the drained member
 //   maint-set         MAINT applied

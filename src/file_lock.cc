@@ -33,6 +33,18 @@ Result<FileLock> FileLock::Acquire(const std::string& path, std::chrono::millise
   return FileLock(fd);
 }
 
+bool FileLock::Held(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  int rc;
+  do {
+    rc = ::flock(fd, LOCK_SH | LOCK_NB);
+  } while (rc != 0 && errno == EINTR);
+  const bool held = rc != 0 && errno == EWOULDBLOCK;
+  ::close(fd);
+  return held;
+}
+
 int MakePrivateDirs(const std::string& dir) {
   for (size_t slash = dir.find('/', 1);; slash = dir.find('/', slash + 1)) {
     std::string part = dir.substr(0, slash);

@@ -16,6 +16,11 @@ class FileLock {
   // for up to `wait`. The error says who to wait for when it stays held.
   static Result<FileLock> Acquire(const std::string& path, std::chrono::milliseconds wait);
 
+  // Whether some process holds the lock at `path` now (a missing file: no).
+  // Tests with a shared lock, so two testers never fail each other; a
+  // process taking the lock meanwhile waits for it (Acquire's `wait`).
+  static bool Held(const std::string& path);
+
   FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
   FileLock& operator=(FileLock&&) = delete;
   FileLock(const FileLock&) = delete;

@@ -32,7 +32,7 @@ struct JobHost {
   std::string phase = "pending";
   size_t step = 0;      // 0-based, meaningful in phase "step"
   std::string detail;   // first line of what it waits for, or why it ended
-  bool out_of_traffic = false;
+  bool out_of_traffic = false;  // as its walk last wrote (the member's record is the truth)
   friend bool operator==(const JobHost&, const JobHost&) = default;
 };
 
@@ -40,6 +40,7 @@ struct Job {
   int64_t id = 0;
   std::string pool;
   std::string task;
+  std::string task_steps;  // the task's step names when the job was made (TaskSteps)
   std::string state = "queued";
   std::string who;      // who asked for it
   std::string reason;
@@ -54,6 +55,14 @@ struct Job {
   // A schedule's job: the opening of the window it was added for.
   std::optional<SysSeconds> window;
   std::vector<JobHost> hosts;  // in walk order
+
+  // Some member was left out of traffic by it (as last written).
+  bool AnyOut() const {
+    for (const JobHost& h : hosts) {
+      if (h.out_of_traffic) return true;
+    }
+    return false;
+  }
 };
 
 }  // namespace caretaker

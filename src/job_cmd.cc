@@ -15,10 +15,6 @@ using maint_detail::kExitFailed;
 using maint_detail::kExitRefused;
 using maint_detail::kExitUsage;
 
-SysSeconds NowSeconds() {
-  return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-}
-
 std::unique_ptr<StateStore> Open(const Config& config, const std::string& what, const MaintIo& io) {
   auto store = OpenStateStore(config, maint_detail::OperatorName() + " (caretaker " + what + ")");
   if (store) return std::move(store).value();
@@ -74,6 +70,31 @@ std::optional<Job> Find(StateStore& store, int64_t id, const MaintIo& io, int& c
   return found.value();
 }
 
+// Each host out of traffic as its record says (the truth: written before
+// every change, removed once the host is back), not as the walk last wrote.
+void MarkOut(const StateStore& store, Job& job) {
+  auto records = store.List();
+  if (!records) return;
+  for (JobHost& h : job.hosts) {
+    h.out_of_traffic = false;
+    for (const MaintRecord& r : records.value()) {
+      if (r.job == job.id && r.pool == job.pool && r.server == h.server) h.out_of_traffic = true;
+    }
+  }
+}
+
+// How an operator goes on with a job that holds its pool: the retry's own
+// question when a plain retry would be refused, else the three commands.
+std::string NextStep(const Config& config, const StateStore& store, const Job& job) {
+  const TaskConfig* task = config.FindTask(job.task);
+  auto records = store.List();
+  if (task && records && job.state != "queued") {
+    RetryPlan plan = PlanRetry(job, *task, records.value(), std::nullopt, true);
+    if (!plan.refused.empty()) return "to go on: " + plan.refused;
+  }
+  return BlockedMessage(config, store, job);
+}
+
 // The members the job left out of traffic: its records.
 std::vector<MaintRecord> LeftOut(StateStore& store, const Job& job) {
   std::vector<MaintRecord> out;
@@ -83,6 +104,22 @@ std::vector<MaintRecord> LeftOut(StateStore& store, const Job& job) {
     if (r.job == job.id) out.push_back(r);
   }
   return out;
+}
+
+// Ends `job` as `state`, if it still is as read (serve may have taken it
+// meanwhile): 0, or the exit code (said on io.err).
+int End(StateStore& store, const Job& job, const std::string& state, const std::string& detail, const MaintIo& io) {
+  auto ended = store.EndJobIf(job.id, job.state, job.owner, state, detail);
+  if (!ended) {
+    io.err << "caretaker: " << ended.error().message << "\n";
+    return kExitFailed;
+  }
+  if (ended.value()) return 0;
+  auto now = store.FindJob(job.id);
+  std::string is = now && now.value() ? now.value()->state + " (" + now.value()->owner + ")" : "changed";
+  io.err << "caretaker: job " << job.id << " changed meanwhile: it is now " << is << "; look again (`caretaker job "
+         << "show " << job.id << "`)\n";
+  return kExitFailed;
 }
 
 }  // namespace
@@ -98,7 +135,10 @@ int RunJobs(const Config& config, bool json, const MaintIo& io) {
   if (json) {
     JsonWriter w;
     w.BeginObject().Key("jobs").BeginArray();
-    for (const Job& job : jobs.value()) JobJson(w, config, *store, job);
+    for (Job& job : jobs.value()) {
+      MarkOut(*store, job);
+      JobJson(w, config, *store, job);
+    }
     w.EndArray().EndObject();
     io.out << w.str() << "\n";
     return 0;
@@ -127,6 +167,7 @@ int RunJobShow(const Config& config, int64_t id, bool json, const MaintIo& io) {
   int code = 0;
   std::optional<Job> job = Find(*store, id, io, code);
   if (!job) return code;
+  MarkOut(*store, *job);
   if (json) {
     JsonWriter w;
     JobJson(w, config, *store, *job);
@@ -138,9 +179,11 @@ int RunJobShow(const Config& config, int64_t id, bool json, const MaintIo& io) {
          << "  by " << job->who << " (" << job->reason << "), created " << FormatUtc(job->created) << ", started "
          << OptTime(job->started) << ", ended " << OptTime(job->ended) << "\n";
   if (!job->detail.empty()) io.out << "  " << job->detail << "\n";
-  if (state == "orphaned") {
-    io.out << "  its process (" << job->owner << ") died while it ran: `caretaker job retry " << id
-           << "` picks it up where it stopped\n";
+  if (state == "orphaned") io.out << "  its process (" << job->owner << ") died while it ran\n";
+  // What holds the pool, and how to go on.
+  if (auto head = PoolHead(*store, job->pool); head && head.value() && head.value()->id == job->id &&
+                                               state != "running") {
+    io.out << "  " << NextStep(config, *store, *job) << "\n";
   }
   for (const JobHost& h : job->hosts) {
     std::string phase = h.phase == "step" ? "step " + std::to_string(h.step + 1) : h.phase;
@@ -170,13 +213,7 @@ int RunJobCancel(const Config& config, int64_t id, const MaintIo& io) {
     io.err << "caretaker: job " << id << " is " << job->state << ": there is nothing to cancel\n";
     return kExitUsage;
   }
-  job->state = "cancelled";
-  job->detail = "cancelled by " + who;
-  job->ended = NowSeconds();
-  if (auto updated = store->UpdateJob(*job); !updated) {
-    io.err << "caretaker: " << updated.error().message << "\n";
-    return kExitFailed;
-  }
+  if (int failed = End(*store, *job, "cancelled", "cancelled by " + who, io)) return failed;
   BreakDeadLease(config, *store, job->pool);
   io.out << "job " << id << " cancelled; pool " << job->pool << " may be walked again\n";
   for (const MaintRecord& r : LeftOut(*store, *job)) {
@@ -197,6 +234,13 @@ int RunJobRestore(const Config& config, int64_t id, const MaintIo& io) {
            << "` first; nothing was changed\n";
     return kExitRefused;
   }
+  if (job->state == "done" || job->state == "cancelled" || job->state == "restored" || job->state == "queued") {
+    io.err << "caretaker: job " << id << " is " << job->state << ": there is nothing to restore"
+           << (job->state == "queued" ? " (it never ran: `caretaker job cancel " + std::to_string(id) + "` drops it)"
+                                      : std::string())
+           << "\n";
+    return kExitUsage;
+  }
   std::vector<MaintRecord> out = LeftOut(*store, *job);
   int worst = 0;
   for (const MaintRecord& r : out) {
@@ -209,15 +253,10 @@ int RunJobRestore(const Config& config, int64_t id, const MaintIo& io) {
            << job->state << "\n";
     return worst;
   }
+  const std::string detail = out.empty() ? "nothing was out of traffic" : std::to_string(out.size()) + " host(s) put back";
+  if (int failed = End(*store, *job, "restored", detail, io)) return failed;
   BreakDeadLease(config, *store, job->pool);
-  job->state = "restored";
-  job->detail = out.empty() ? "nothing was out of traffic" : std::to_string(out.size()) + " host(s) put back";
-  job->ended = NowSeconds();
-  if (auto updated = store->UpdateJob(*job); !updated) {
-    io.err << "caretaker: " << updated.error().message << "\n";
-    return kExitFailed;
-  }
-  io.out << "job " << id << " restored: " << job->detail << "\n";
+  io.out << "job " << id << " restored: " << detail << "\n";
   return 0;
 }
 

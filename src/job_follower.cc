@@ -7,10 +7,6 @@
 namespace caretaker {
 namespace {
 
-SysSeconds NowSeconds() {
-  return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-}
-
 void Warn(const Result<void>& written, const Job& job) {
   if (written) return;
   LogEvent(LogLevel::kWarn, "job.store_failed", {{"job", job.id}, {"error", written.error().message}});
@@ -22,6 +18,7 @@ Job MakeJob(const NewJob& spec) {
   Job job;
   job.pool = spec.pool;
   job.task = spec.task;
+  job.task_steps = spec.task_steps;
   job.who = spec.who;
   job.reason = spec.reason;
   job.created = NowSeconds();
@@ -43,17 +40,12 @@ JobFollower::~JobFollower() {
   for (Job& job : jobs_) Release(job);
 }
 
-void JobFollower::Keep(Job job, FileLock lock) {
-  locks_.push_back(std::move(lock));
-  last_.push_back(job.hosts);
-  jobs_.push_back(std::move(job));
-}
-
 void JobFollower::Release(Job& job) {
   if (auto released = store_.ReleaseLease(job.pool, job.owner); !released) Warn(released, job);
 }
 
 Result<void> JobFollower::AddClaimed(const std::vector<NewJob>& specs) {
+  if (auto held = HoldOwnerLock(config_); !held) return held.error();
   for (const NewJob& spec : specs) {
     Job job = MakeJob(spec);
     job.state = "running";
@@ -61,44 +53,31 @@ Result<void> JobFollower::AddClaimed(const std::vector<NewJob>& specs) {
     job.started = job.created;
     BreakDeadLease(config_, store_, job.pool);
     auto added = store_.AddJob(job, Lease{job.pool, 0, job.owner, job.created + kLeaseTtl});
-    std::optional<Error> failed;
-    if (!added) {
-      failed = added.error();
-    } else if (added.value() == 0) {
-      auto lease = store_.ReadLease(job.pool);
-      failed = Error{"pool " + job.pool + " is being walked by " +
-                     (lease && lease.value() ? "job " + std::to_string(lease.value()->job) + " (" +
-                                                   lease.value()->owner + ")"
-                                             : std::string("another process"))};
-    } else {
-      job.id = added.value();
-      auto lock = LockJob(config_, job.id);
-      if (!lock) {
-        failed = lock.error();
-        jobs_.push_back(job);  // cancelled below with the others
-      } else {
-        Keep(std::move(job), std::move(lock).value());
-      }
+    if (!added || added.value() == 0) {
+      Error why = added ? Error{WalkedBy(store_, job.pool)} : added.error();
+      Abandon("cancelled", "not started: " + why.message);
+      return why;
     }
-    if (failed) {
-      Abandon("cancelled", "not started: " + failed->message);
-      return *failed;
-    }
+    job.id = added.value();
+    last_.push_back(job.hosts);
+    jobs_.push_back(std::move(job));
   }
+  renewed_ = std::chrono::steady_clock::now();
   return boost::outcome_v2::success();
 }
 
-Result<void> JobFollower::Take(const Job& job) {
-  auto lock = ClaimJobHere(config_, store_, job);
-  if (!lock) return lock.error();
-  auto claimed = store_.FindJob(job.id);
-  if (!claimed || !claimed.value()) {
+Result<void> JobFollower::Take(const Job& job, bool clear_cancel) {
+  if (auto claimed = ClaimJobHere(config_, store_, job, clear_cancel); !claimed) return claimed.error();
+  auto read = store_.FindJob(job.id);
+  if (!read || !read.value()) {
     Job back = job;
     back.owner = JobOwnerName();
     Release(back);
-    return claimed ? Error{"job " + std::to_string(job.id) + " is gone from the store"} : claimed.error();
+    return read ? Error{"job " + std::to_string(job.id) + " is gone from the store"} : read.error();
   }
-  Keep(std::move(*claimed.value()), std::move(lock).value());
+  last_.push_back(read.value()->hosts);
+  jobs_.push_back(std::move(*read.value()));
+  renewed_ = std::chrono::steady_clock::now();
   return boost::outcome_v2::success();
 }
 
@@ -113,16 +92,27 @@ void JobFollower::Tick(RollDriver& driver) {
   const SteadyTime now = std::chrono::steady_clock::now();
   if (now >= next_renew_) {
     next_renew_ = now + kLeaseRenew;
+    bool all = true;
     for (Job& job : jobs_) {
       auto renewed = store_.RenewLease(job.pool, job.owner, NowSeconds() + kLeaseTtl);
+      all = all && renewed && renewed.value();
       if (!renewed) {
-        Warn(renewed.error(), job);  // the store may be back next time; the lease lasts kLeaseTtl
+        Warn(renewed.error(), job);  // the store may be back next time
       } else if (!renewed.value() && !lease_lost_) {
         // Someone took the pool: two walks must never run on it at once.
         LogEvent(LogLevel::kError, "job.lease_lost", {{"job", job.id}, {"pool", job.pool}});
         lease_lost_ = true;
         driver.Stop("the lease of pool " + job.pool + " was lost (another process took it)");
       }
+    }
+    if (all) renewed_ = now;
+    // Not renewed for half its life (the store failing): stop before it
+    // expires and another process may take the pool.
+    if (!lease_lost_ && now - renewed_ > kLeaseTtl / 2) {
+      LogEvent(LogLevel::kError, "job.lease_unrenewed", {{"seconds", static_cast<int64_t>(kLeaseTtl.count() / 2)}});
+      lease_lost_ = true;
+      driver.Stop("the pool's lease could not be renewed for " + std::to_string(kLeaseTtl.count() / 2) +
+                  "s (the state store fails)");
     }
   }
   if (cancelled_ || now < next_poll_) return;  // rounds come fast: a cancel is read twice a second
@@ -138,6 +128,11 @@ void JobFollower::Tick(RollDriver& driver) {
 }
 
 void JobFollower::Finish(const RollDriver& driver, JobEnd end) {
+  // A cancel asked for since the last poll counts too.
+  for (const Job& job : jobs_) {
+    auto read = store_.FindJob(job.id);
+    cancelled_ = cancelled_ || (read && read.value() && read.value()->cancel_requested);
+  }
   if (cancelled_) end = JobEnd::kCancelled;
   for (size_t i = 0; i < jobs_.size() && i < driver.walks().size(); ++i) {
     const Walker& walker = driver.walks()[i].walker;

@@ -1,6 +1,6 @@
 // Keeps the jobs a RollDriver walks in step with the store: one job per walk
 // (parallel to RollDriver::walks()), each claimed by this process (its pool's
-// lease, renewed as the walk goes, and its lock), its hosts' progress written
+// lease, renewed as the walk goes), its hosts' progress written
 // as they change, a `caretaker job cancel` noticed within half a second, and
 // its end state written when the walk ends. Used by `roll`, `job retry` and
 // `serve`.
@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "src/config.h"
-#include "src/file_lock.h"
 #include "src/job_run.h"
 #include "src/state_store.h"
 
@@ -24,6 +23,7 @@ class RollDriver;
 struct NewJob {
   std::string pool;
   std::string task;
+  std::string task_steps;            // TaskSteps() of the task, as configured now
   std::vector<std::string> members;  // in walk order
   std::string who;
   std::string reason;
@@ -43,8 +43,9 @@ class JobFollower {
   // All or none: an error (a lease held by another process, the store)
   // cancels those added before it.
   Result<void> AddClaimed(const std::vector<NewJob>& jobs);
-  // Claims `job`, a job of the store (a retry, or one serve picks up).
-  Result<void> Take(const Job& job);
+  // Claims `job`, as read from the store (a retry, or one serve picks up);
+  // `clear_cancel`: an operator's retry drops an old cancel request.
+  Result<void> Take(const Job& job, bool clear_cancel);
   const std::vector<Job>& jobs() const { return jobs_; }
 
   // After every round: hosts that changed, the lease, a cancel request
@@ -59,19 +60,18 @@ class JobFollower {
   bool lease_lost() const { return lease_lost_; }
 
  private:
-  void Keep(Job job, FileLock lock);
   void Release(Job& job);
 
   const Config& config_;
   StateStore& store_;
   std::vector<Job> jobs_;
   std::vector<std::vector<JobHost>> last_;
-  std::vector<FileLock> locks_;
   bool cancelled_ = false;
   bool lease_lost_ = false;
   bool finished_ = false;
   SteadyTime next_poll_{};
   SteadyTime next_renew_{};
+  SteadyTime renewed_{};  // the last renewal that reached the store
 };
 
 }  // namespace caretaker

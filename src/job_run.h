@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "src/config.h"
-#include "src/file_lock.h"
 #include "src/job.h"
 #include "src/state_store.h"
 #include "src/walker.h"
@@ -25,21 +24,31 @@ namespace caretaker {
 inline constexpr std::chrono::seconds kLeaseTtl{30};
 inline constexpr std::chrono::seconds kLeaseRenew{5};
 
-// "hostname:pid", the owner of the jobs this process runs.
+// "host:pid:nonce", the owner of the jobs this process runs (the nonce: a
+// pid used again after a reboot is another owner).
 std::string JobOwnerName();
-// The lock a process holds while it runs job `id` (state dir/locks/job-ID.lock).
-Result<FileLock> LockJob(const Config& config, int64_t id);
-// Whether the process that ran `job` is gone. Known at once for an owner on
-// this machine (its lock can be taken); elsewhere, when its lease expired.
+// Takes this process's owner lock (state dir/locks/owner-PID-NONCE.lock),
+// held for the rest of its life, so others can tell at once when it is gone.
+// Taken before it adds or claims a job; later calls cost nothing.
+Result<void> HoldOwnerLock(const Config& config);
+// Whether `owner` is a process of this machine that is gone (its owner lock
+// is not held). An owner elsewhere is never known gone here: its lease's
+// expiry says so.
+bool OwnerGoneHere(const Config& config, const std::string& owner);
+// Whether the process that ran `job` is gone: OwnerGoneHere, or, for an
+// owner on another machine, its lease of the pool expired or moved on.
 bool JobOwnerGone(const Config& config, const StateStore& store, const Job& job);
 // Breaks the lease of `pool` when its owner is a process of this machine
 // that is gone (a caretaker killed mid-walk), so the pool need not wait for
 // the lease to expire.
 void BreakDeadLease(const Config& config, StateStore& store, const std::string& pool);
-// Takes `job` (queued, paused, or running with its owner gone) for this
-// process: the pool's lease (store.ClaimJob) and the job's lock. An error
-// when another owner holds the lease or the lock.
-Result<FileLock> ClaimJobHere(const Config& config, StateStore& store, const Job& job);
+// "pool P is being walked by job N (owner)": who holds the pool's lease.
+std::string WalkedBy(const StateStore& store, const std::string& pool);
+// Takes `job`, as read from the store (queued, paused, failed, stopped, or
+// running with its owner gone), for this process: the owner lock, then the
+// pool's lease and the job (StateStore::ClaimJob). An error when the lease
+// is held or the job changed meanwhile.
+Result<void> ClaimJobHere(const Config& config, StateStore& store, const Job& job, bool clear_cancel);
 
 // The job at the head of `pool`'s queue: the oldest one not finished, unless
 // it is a stopped job that left nothing out of traffic (an operator stopped
@@ -49,26 +58,40 @@ Result<std::optional<Job>> PoolHead(const StateStore& store, const std::string& 
 const Job* PoolHeadIn(const std::vector<Job>& open, const std::string& pool);
 // One sentence: why `job` holds its pool, and what the operator can do.
 std::string BlockedMessage(const Config& config, const StateStore& store, const Job& job);
+// The same for a failed or stopped job, without the pool: "job 7 failed
+// (db2 failed: ...); first `caretaker job retry 7` (...), ...".
+std::string HeldBy(const Job& job);
 
 // Where a job picked up again starts each member.
 struct RetryPlan {
   std::vector<std::string> members;           // to walk, in the job's order (done ones left out)
   std::map<std::string, ResumePoint> resume;  // members out of traffic because of the job
+  std::vector<std::string> skipped;           // past their drain with no record: put back meanwhile
   std::string refused;                        // non-empty: an operator must decide first (why, and how)
 };
+// "stop | upgrade | start": what a job records of its task, to notice a
+// task changed between a job's runs.
+std::string TaskSteps(const TaskConfig& task);
 // From the job's hosts and its members' records (`records`: every record).
-// A record in "maint" says the next step; one in "steps" says a step had
-// started and may have run: it is run again when it failed (retrying it is
-// the operator's decision) or is safe_to_repeat, else the plan is refused
-// unless `from_step` (1-based; steps + 1: all done) says where to go on.
+// A record in "draining" says the drain was the job's; in "maint", the next
+// step; in "steps", a step that started and may have run: it is run again
+// when it is safe_to_repeat, or when it failed and `by_operator` (`job
+// retry`; serve never repeats a failed step on its own); otherwise the plan
+// is refused — `from_step` (1-based; steps + 1: all done) decides for one
+// such member, never for several. A member past its drain with no record
+// was put back meanwhile: skipped, never walked again unasked. Refused too:
+// a task whose steps changed while members were mid-walk.
 RetryPlan PlanRetry(const Job& job, const TaskConfig& task, const std::vector<MaintRecord>& records,
-                    std::optional<size_t> from_step);
+                    std::optional<size_t> from_step, bool by_operator);
 
-// A member the job's records say is out of traffic must be out in `live`:
-// one back in traffic was put back by someone, and repeating its steps would
-// hit live traffic. The sentence saying so (what to do), or nullopt.
-std::optional<std::string> ResumeConflict(const Job& job, const std::map<std::string, ResumePoint>& resume,
-                                          const PoolView& live);
+// The resume points checked against HAProxy (`live`), before the walk: a
+// member whose record says draining but that is in traffic never had its
+// drain sent, so it starts as any member does, with a capacity check (its
+// point is dropped); any other member the records say is out must be out —
+// one back in traffic was put back by someone, and repeating its steps
+// would hit live traffic. The sentence saying so (what to do), or nullopt.
+std::optional<std::string> ReconcileResume(const Job& job, std::map<std::string, ResumePoint>& resume,
+                                           const PoolView& live);
 
 // The job's hosts as the walker sees them now.
 std::vector<JobHost> JobHostsOf(const Walker& walker);

@@ -19,7 +19,7 @@ int RunMaintList(const Config& config, bool json, const MaintIo& io) {
     io.err << "caretaker: " << list.error().message << "\n";
     return 1;
   }
-  auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  auto now = NowSeconds();
   io.out << (json ? RenderMaintListJson(list.value(), now) + "\n" : RenderMaintList(list.value(), now, io.color));
   return 0;
 }

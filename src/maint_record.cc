@@ -484,4 +484,8 @@ std::optional<SysSeconds> ParseUtc(std::string_view text) {
   return sys_days{ymd} + hours{h} + minutes{m} + seconds{s};
 }
 
+SysSeconds NowSeconds() {
+  return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
 }  // namespace caretaker

@@ -76,5 +76,7 @@ std::unique_ptr<MaintRecords> OpenFileMaintRecords(std::string path);
 // leap second or out-of-range field.
 std::string FormatUtc(SysSeconds t);
 std::optional<SysSeconds> ParseUtc(std::string_view text);
+// The system clock now, in whole seconds (records, jobs, the audit trail).
+SysSeconds NowSeconds();
 
 }  // namespace caretaker

@@ -113,7 +113,7 @@ Task<std::optional<Stop>> Back::Preflight() {
     r.host = s_.member().host + ":" + std::to_string(s_.member().port);
     r.who = maint_detail::OperatorName();
     r.reason = "maint stop of a server found out of traffic without a record";
-    r.since = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    r.since = NowSeconds();
     r.phase = "maint";
     if (auto stop = s_.Journal(r)) co_return stop;
     record_ = r;

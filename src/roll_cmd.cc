@@ -198,6 +198,11 @@ int Walk(const Config& config, const MaintIo& io, asio::io_context& loop, WalkIo
   jobs.Finish(driver, signals_seen > 0 ? JobEnd::kInterrupted : JobEnd::kWalked);
   if (jobs.cancelled()) io.err << "caretaker: the job was cancelled (`caretaker job cancel`)\n";
   if (jobs.lease_lost()) io.err << "caretaker: STOPPED: another process took the pool's lease\n";
+  for (const Job& job : jobs.jobs()) {
+    if (job.state == "failed" || (job.state == "stopped" && job.AnyOut())) {
+      io.err << "caretaker: pool " << job.pool << " is held by " << HeldBy(job) << "\n";
+    }
+  }
   bool all_done = true, capacity_only = true;
   for (size_t i = 0; i < setup.walks.size(); ++i) {
     const Walker& walker = driver.walks()[i].walker;
@@ -217,8 +222,9 @@ int Walk(const Config& config, const MaintIo& io, asio::io_context& loop, WalkIo
 int Enqueue(const Config& config, StateStore& store, const Setup& setup, const RollOptions& options,
             const std::string& who, const MaintIo& io) {
   for (const PoolWalk& w : setup.walks) {
-    Job job = MakeJob(NewJob{w.pool->name, options.task, w.spec.members, who, "caretaker roll --queue --task " +
-                             options.task, options.max_failures, options.force_sessions, std::nullopt});
+    Job job = MakeJob(NewJob{w.pool->name, options.task, TaskSteps(*w.task), w.spec.members, who,
+                             "caretaker roll --queue --task " + options.task, options.max_failures,
+                             options.force_sessions, std::nullopt});
     auto added = store.AddJob(job);
     if (!added) {
       io.err << "caretaker: cannot queue the job of pool " << w.pool->name << ": " << added.error().message << "\n";
@@ -230,13 +236,80 @@ int Enqueue(const Config& config, StateStore& store, const Setup& setup, const R
     if (head && head.value() && head.value()->id != added.value()) {
       io.out << ", behind job " << head.value()->id << " (" << head.value()->state << ")";
     }
-    if (w.pool->schedule) io.out << ", in the pool's window (" << w.pool->schedule->schedule.cron.text() << ")";
+    if (w.pool->schedule) {
+      const Schedule& sched = w.pool->schedule->schedule;
+      auto open = WindowAt(sched, NowSeconds());
+      auto next = NextWindow(sched, NowSeconds());
+      io.out << ", in the pool's window (" << sched.cron.text() << " " << sched.tz.name() << ": "
+             << (open ? "open until " + FormatUtc(open->close) : next ? "next " + FormatUtc(next->open) : "never")
+             << ")";
+    }
     io.out << "; `caretaker serve` runs it (`caretaker job show " << added.value() << "`)\n";
   }
   if (HaltCheck halt = CheckHalt(&store, config.halt_file); halt.halted) {
-    io.err << "caretaker: " << halt.why << "; the jobs wait until `caretaker resume`\n";
+    io.err << "caretaker: " << halt.why << "; the jobs wait until the halt is lifted\n";
   }
   return 0;
+}
+
+// After the preflight, before anything changes: a retried job's records
+// against HAProxy, and the halt (a queued job may wait for it).
+std::optional<int> CheckLiveState(const Config& config, const RollOptions& options, StateStore& store,
+                                  roll_detail::Retry& retry, Setup& setup, const MaintIo& io) {
+  if (options.retry_job) {
+    if (auto conflict = ReconcileResume(retry.job, retry.resume, setup.live.front())) {
+      io.err << "caretaker: " << *conflict << "; nothing was changed\n";
+      return kExitRefused;
+    }
+    setup.walks.front().spec.resume = retry.resume;
+  }
+  if (HaltCheck halt = CheckHalt(&store, config.halt_file); halt.halted && !options.dry_run && !options.queue) {
+    io.err << "caretaker: " << halt.why << "; no walk starts while halted (`caretaker resume` lifts it); nothing was "
+              "changed\n";
+    return kExitRefused;
+  }
+  return std::nullopt;
+}
+
+// A walk that cannot finish without someone else acting first is refused
+// now, as `maint start` is, rather than paused with members half done.
+// (The pause is for a member that goes down mid-walk.)
+std::optional<int> RefuseBlocked(const Setup& setup, const MaintIo& io) {
+  for (size_t i = 0; i < setup.walks.size(); ++i) {
+    const WalkPlan& plan = setup.plans[i];
+    if (plan.blocked.empty()) continue;
+    PrintPlans(setup, io.err);
+    io.err << "caretaker: refusing to walk pool " << setup.walks[i].pool->name << ": " << plan.blocked
+           << " (members it could not reach: " << roll_detail::JoinNames(plan.not_started) << "); nothing was changed\n";
+    return kExitRefused;
+  }
+  return std::nullopt;
+}
+
+// The jobs, claimed: one walk per pool at a time, across processes (the
+// pool's lease), for the whole walk. A retry takes its job over.
+std::optional<int> ClaimJobs(JobFollower& jobs, const RollOptions& options, const roll_detail::Retry& retry,
+                             const Setup& setup, const std::string& who, const std::string& reason,
+                             const MaintIo& io) {
+  if (options.retry_job) {
+    if (auto taken = jobs.Take(retry.job, true); !taken) {
+      io.err << "caretaker: cannot go on with job " << retry.job.id << ": " << taken.error().message
+             << "; nothing was changed\n";
+      return kExitRefused;
+    }
+    return std::nullopt;
+  }
+  const RollOptions& effective = retry.options;
+  std::vector<NewJob> specs;
+  for (const PoolWalk& w : setup.walks) {
+    specs.push_back(NewJob{w.pool->name, effective.task, TaskSteps(*w.task), w.spec.members, who, reason,
+                           effective.max_failures, effective.force_sessions, std::nullopt});
+  }
+  if (auto added = jobs.AddClaimed(specs); !added) {
+    io.err << "caretaker: " << added.error().message << "; nothing was changed\n";
+    return kExitRefused;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -251,17 +324,8 @@ int RunRoll(const Config& config, const RollOptions& options, const MaintIo& io,
     return kExitFailed;
   }
   auto& records = store.value();
-  // A retry goes on with its job; a new roll needs pools no job blocks.
   roll_detail::Retry retry;
-  if (options.retry_job) {
-    if (auto code = roll_detail::PrepareRetry(config, *records, options, retry, io)) return *code;
-  } else {
-    retry.options = options;
-    // A queued job waits its turn; a walk now needs its pools free.
-    if (!options.queue) {
-      if (auto code = roll_detail::CheckPoolsFree(config, *records, options.pools, io)) return *code;
-    }
-  }
+  if (auto code = roll_detail::PrepareJobs(config, *records, options, retry, io)) return *code;
   const RollOptions& effective = retry.options;
   WalkRecordInfo info{who, options.retry_job ? retry.job.reason : "caretaker roll --task " + options.task, {}};
   if (options.retry_job) info.jobs[retry.job.pool] = retry.job.id;
@@ -275,32 +339,14 @@ int RunRoll(const Config& config, const RollOptions& options, const MaintIo& io,
     return kExitUsage;
   }
   if (auto code = Prepare(config, effective, io, loop, *world, setup, retry.resume)) return *code;
-  if (options.retry_job) {
-    if (auto conflict = ResumeConflict(retry.job, retry.resume, setup.live.front())) {
-      io.err << "caretaker: " << *conflict << "; nothing was changed\n";
-      return kExitRefused;
-    }
-  }
-  if (HaltCheck halt = CheckHalt(records.get(), config.halt_file); halt.halted && !options.dry_run && !options.queue) {
-    io.err << "caretaker: " << halt.why << "; no walk starts while halted (`caretaker resume` lifts it); nothing was "
-              "changed\n";
-    return kExitRefused;
-  }
+  if (auto code = CheckLiveState(config, options, *records, retry, setup, io)) return *code;
   if (options.dry_run) {
     PrintPlans(setup, io.out);
     io.out << "nothing was changed (--dry-run)\n";
     return setup.blocked ? kExitRefused : 0;
   }
-  // A walk that cannot finish without someone else acting first is refused
-  // now, as `maint start` is, rather than paused with members half done.
-  // (The pause is for a member that goes down mid-walk.)
-  for (size_t i = 0; i < setup.walks.size() && !options.queue; ++i) {
-    const WalkPlan& plan = setup.plans[i];
-    if (plan.blocked.empty()) continue;
-    PrintPlans(setup, io.err);
-    io.err << "caretaker: refusing to walk pool " << setup.walks[i].pool->name << ": " << plan.blocked
-           << " (members it could not reach: " << roll_detail::JoinNames(plan.not_started) << "); nothing was changed\n";
-    return kExitRefused;
+  if (!options.queue) {
+    if (auto code = RefuseBlocked(setup, io)) return *code;
   }
   if (in_tty && !options.yes) {
     PrintPlans(setup, io.err);
@@ -310,26 +356,8 @@ int RunRoll(const Config& config, const RollOptions& options, const MaintIo& io,
     }
   }
   if (options.queue) return Enqueue(config, *records, setup, effective, who, io);
-  // The jobs, claimed: one walk per pool at a time, across processes (the
-  // pool's lease), for the whole walk.
   JobFollower jobs(config, *records);
-  if (options.retry_job) {
-    if (auto taken = jobs.Take(retry.job); !taken) {
-      io.err << "caretaker: cannot go on with job " << retry.job.id << ": " << taken.error().message
-             << "; nothing was changed\n";
-      return kExitRefused;
-    }
-  } else {
-    std::vector<NewJob> specs;
-    for (const PoolWalk& w : setup.walks) {
-      specs.push_back(NewJob{w.pool->name, effective.task, w.spec.members, who, info.reason, effective.max_failures,
-                             effective.force_sessions, std::nullopt});
-    }
-    if (auto added = jobs.AddClaimed(specs); !added) {
-      io.err << "caretaker: " << added.error().message << "; nothing was changed\n";
-      return kExitRefused;
-    }
-  }
+  if (auto code = ClaimJobs(jobs, options, retry, setup, who, info.reason, io)) return *code;
   for (const Job& job : jobs.jobs()) {
     world->SetJob(job.pool, job.id);
     io.err << "caretaker: job " << job.id << (options.retry_job ? " goes on" : "") << ": pool " << job.pool
@@ -362,6 +390,9 @@ int RunPlan(const Config& config, const RollOptions& options, const MaintIo& io)
   } else {
     PrintPlans(setup, io.out);
     io.out << "nothing was changed (plan)\n";
+  }
+  if (HaltCheck halt = CheckHalt(records.get(), config.halt_file); halt.halted) {
+    io.err << "caretaker: note: " << halt.why << "; a roll is refused until the halt is lifted\n";
   }
   return setup.blocked ? kExitRefused : 0;
 }

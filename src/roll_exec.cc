@@ -49,8 +49,8 @@ void RollDriver::Kick() {
   wake_.cancel();
 }
 
-void RollDriver::Interrupt() {
-  for (Walk& w : walks_) w.walker.Interrupt(Now());
+void RollDriver::Interrupt(const std::string& reason) {
+  for (Walk& w : walks_) w.walker.Interrupt(Now(), reason);
   Kick();
 }
 
@@ -136,7 +136,6 @@ bool RollDriver::LockMember(Walk& walk, const WalkAction& action) {
 }
 
 void RollDriver::Start(Walk& walk, WalkAction action) {
-  if (action.journal == "draining" && !LockMember(walk, action)) return Kick();
   // Every step is journaled with its number, so that after a crash the
   // record says which step may have run.
   // The gates are journaled too (all steps done), once, before their first probe.
@@ -146,6 +145,10 @@ void RollDriver::Start(Walk& walk, WalkAction action) {
       if (h.server == action.server && h.phase == HostPhase::kGates) journal = "gates";
     }
   }
+  // The member's lock from its first change — its drain, or wherever a job
+  // picked up again starts it — until the walk is done with it.
+  if (!journal.empty()) action.journal = journal;  // for messages: what was not done
+  if (!journal.empty() && !walk.member_locks.count(action.server) && !LockMember(walk, action)) return Kick();
   if (!journal.empty()) {
     // Write-ahead: the record first, synchronously; no record, no change.
     auto put = world_.Journal(*walk.pool, MemberOf(walk, action.server), journal, action.step);
@@ -154,6 +157,7 @@ void RollDriver::Start(Walk& walk, WalkAction action) {
       return Kick();
     }
     walk.journaled[action.server] = journal;
+    FailPoint("journaled-" + journal, action.server);  // the record written, its change not yet made
   }
   ++in_flight_;
   asio::co_spawn(io_, Perform(walk, std::move(action)), [this](std::exception_ptr e) {

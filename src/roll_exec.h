@@ -77,7 +77,7 @@ class RollDriver {
   void Add(const PoolConfig& pool, const TaskConfig& task, WalkSpec spec);
   // Walks every pool to its end.
   Awaitable<void> Run();
-  void Interrupt();  // first Ctrl-C
+  void Interrupt(const std::string& reason = "");  // first Ctrl-C, or a window's close
   void Abort();      // second Ctrl-C: also kills running steps
   void Stop(const std::string& reason);  // Walker::Stop on every walk
   // Read before every round of decisions (so before every drain and step,

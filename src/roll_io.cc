@@ -230,7 +230,7 @@ Result<void> RealWalkIo::Journal(const PoolConfig& pool, const MemberConfig& mem
   const std::string key = Key(pool, member.server);
   auto since = mine_.find(key);
   if (since == mine_.end()) {
-    auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    auto now = NowSeconds();
     since = mine_.emplace(key, now).first;
   }
   MaintRecord r;

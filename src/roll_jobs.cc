@@ -2,6 +2,7 @@
 #include "src/roll_jobs.h"
 
 #include "src/maint_session.h"
+#include "src/roll_setup.h"
 
 namespace caretaker::roll_detail {
 namespace {
@@ -49,6 +50,13 @@ std::optional<int> PrepareRetry(const Config& config, const StateStore& store, c
     io.err << "caretaker: job " << id << " is " << job.state << ": there is nothing to retry\n";
     return kExitUsage;
   }
+  // Only the job that holds its pool's queue goes on (not an older one
+  // behind a newer failure).
+  if (auto head = PoolHead(store, job.pool); head && head.value() && head.value()->id != job.id) {
+    io.err << "caretaker: " << BlockedMessage(config, store, *head.value()) << "; job " << id
+           << " cannot go on before it; nothing was changed\n";
+    return kExitRefused;
+  }
   const TaskConfig* task = config.FindTask(job.task);
   if (!task || !config.FindPool(job.pool)) {
     io.err << "caretaker: job " << id << " walks pool " << job.pool << " through task " << job.task
@@ -61,10 +69,19 @@ std::optional<int> PrepareRetry(const Config& config, const StateStore& store, c
     io.err << "caretaker: " << records.error().message << "\n";
     return kExitFailed;
   }
-  RetryPlan plan = PlanRetry(job, *task, records.value(), options.from_step);
+  RetryPlan plan = PlanRetry(job, *task, records.value(), options.from_step, true);
   if (!plan.refused.empty()) {
     io.err << "caretaker: " << plan.refused << "; nothing was changed\n";
     return kExitRefused;
+  }
+  if (!plan.skipped.empty()) {
+    io.err << "caretaker: not walked again (back in traffic without its record: put back meanwhile): "
+           << JoinNames(plan.skipped) << "\n";
+  }
+  if (plan.members.empty()) {
+    io.err << "caretaker: job " << id << " has no member left to walk; `caretaker job cancel " << id
+           << "` ends it\n";
+    return kExitUsage;
   }
   retry.options = options;
   retry.options.pools = {job.pool};
@@ -75,6 +92,14 @@ std::optional<int> PrepareRetry(const Config& config, const StateStore& store, c
   retry.options.force_sessions = job.force_sessions;
   retry.resume = std::move(plan.resume);
   return std::nullopt;
+}
+
+std::optional<int> PrepareJobs(const Config& config, const StateStore& store, const RollOptions& options,
+                               Retry& retry, const MaintIo& io) {
+  if (options.retry_job) return PrepareRetry(config, store, options, retry, io);
+  retry.options = options;
+  if (options.queue) return std::nullopt;
+  return CheckPoolsFree(config, store, options.pools, io);
 }
 
 }  // namespace caretaker::roll_detail

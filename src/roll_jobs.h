@@ -30,5 +30,10 @@ struct Retry {
 };
 std::optional<int> PrepareRetry(const Config& config, const StateStore& store, const RollOptions& options,
                                 Retry& retry, const MaintIo& io);
+// Either: a retry goes on with its job (PrepareRetry); a roll now needs its
+// pools free (CheckPoolsFree); a queued one waits its turn. `retry.options`
+// are the options the walk runs with.
+std::optional<int> PrepareJobs(const Config& config, const StateStore& store, const RollOptions& options,
+                               Retry& retry, const MaintIo& io);
 
 }  // namespace caretaker::roll_detail

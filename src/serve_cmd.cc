@@ -16,6 +16,7 @@
 #include <memory>
 
 #include "src/executor.h"
+#include "src/file_lock.h"
 #include "src/job_run.h"
 #include "src/log.h"
 #include "src/maint_session.h"
@@ -31,10 +32,6 @@ namespace {
 namespace asio = boost::asio;
 using maint_detail::kExitFailed;
 using maint_detail::kExitUsage;
-
-SysSeconds NowSeconds() {
-  return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-}
 
 // A restore of an expired record runs `caretaker maint stop` as a child:
 // the gates can take as long as they are configured to.
@@ -57,7 +54,7 @@ class Server final : public JobLauncher {
 
   void Start(const Job& job) override;
   void Pause(int64_t job, const std::string& why) override;
-  std::set<int64_t> Running() const override;
+  std::map<int64_t, std::string> Running() const override;
   std::set<int64_t> Pausing() const override;
 
  private:
@@ -75,7 +72,14 @@ class Server final : public JobLauncher {
   std::unique_ptr<StateStore> store_;
   std::string password_;
   HostBudget budget_;
-  std::map<int64_t, std::unique_ptr<ServeJob>> jobs_;
+  struct JobRun {
+    std::string pool;
+    std::unique_ptr<ServeJob> job;
+  };
+  std::map<int64_t, JobRun> jobs_;
+  // Jobs whose run threw: kept (never destroyed while serve runs), as work
+  // of theirs may still be in flight.
+  std::vector<std::unique_ptr<ServeJob>> crashed_;
   Executor executor_;
   ExpiryWatch expiry_;
   SysSeconds next_expiry_{};
@@ -87,28 +91,29 @@ class Server final : public JobLauncher {
 };
 
 void Server::Start(const Job& job) {
+  if (jobs_.count(job.id)) return;  // still winding down: started again next round, if it must
   auto run = std::make_unique<ServeJob>(io_, config_, *store_, password_, budget_);
   ServeJob& serve_job = *run;
-  jobs_.emplace(job.id, std::move(run));
+  jobs_.emplace(job.id, JobRun{job.pool, std::move(run)});
   asio::co_spawn(io_, serve_job.Run(job), [this](std::exception_ptr) { Wake(); });
 }
 
 void Server::Pause(int64_t job, const std::string& why) {
-  if (auto it = jobs_.find(job); it != jobs_.end()) it->second->Pause(why);
+  if (auto it = jobs_.find(job); it != jobs_.end()) it->second.job->Pause(why);
 }
 
-std::set<int64_t> Server::Running() const {
-  std::set<int64_t> out;
-  for (const auto& [id, job] : jobs_) {
-    if (!job->finished()) out.insert(id);
+std::map<int64_t, std::string> Server::Running() const {
+  std::map<int64_t, std::string> out;
+  for (const auto& [id, run] : jobs_) {
+    if (!run.job->finished()) out.emplace(id, run.pool);
   }
   return out;
 }
 
 std::set<int64_t> Server::Pausing() const {
   std::set<int64_t> out;
-  for (const auto& [id, job] : jobs_) {
-    if (!job->finished() && job->pausing()) out.insert(id);
+  for (const auto& [id, run] : jobs_) {
+    if (!run.job->finished() && run.job->pausing()) out.insert(id);
   }
   return out;
 }
@@ -137,6 +142,10 @@ void Server::Reload() {
   auto loaded = LoadConfig(path);
   std::optional<std::string> refused;
   if (!loaded) refused = loaded.error().message;
+  if (!refused && loaded.value().state_dir != config_->state_dir) {
+    refused = "[state] dir changed (" + config_->state_dir + " -> " + loaded.value().state_dir +
+              "): the state store cannot move under a running serve; restart it";
+  }
   for (size_t i = 0; !refused && i < loaded.value().pools.size(); ++i) {
     auto valid = CheckPoolPolicy(loaded.value(), loaded.value().pools[i]);
     if (!valid) refused = valid.error().message;
@@ -164,11 +173,12 @@ void Server::OnSignal(const boost::system::error_code& ec, int signal) {
              {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}, {"running_jobs", static_cast<int64_t>(Running().size())},
               {"what", "nothing new starts; running steps finish, their members stay out with their records; the "
                        "next start goes on with them (signal again to kill the steps)"}});
-    for (auto& [id, job] : jobs_) job->Stop("caretaker serve is stopping");
+    for (auto& [id, run] : jobs_) run.job->Stop("caretaker serve is stopping");
+    children_->CancelAll();  // expiry restores: automated, they stop too (their hosts stay in MAINT)
     Wake();
   } else {
     LogEvent(LogLevel::kWarn, "serve.aborting", {{"what", "running steps are killed; members stay where they are"}});
-    for (auto& [id, job] : jobs_) job->Abort();
+    for (auto& [id, run] : jobs_) run.job->Abort();
     children_->CancelAll();
   }
   signals_.async_wait([this](const boost::system::error_code& e, int s) { OnSignal(e, s); });
@@ -223,13 +233,24 @@ void Server::WatchExpiry(SysSeconds now, bool halted) {
 
 asio::awaitable<void> Server::Loop() {
   while (true) {
-    std::erase_if(jobs_, [](const auto& p) { return p.second->finished(); });
+    for (auto it = jobs_.begin(); it != jobs_.end();) {
+      if (!it->second.job->finished()) {
+        ++it;
+        continue;
+      }
+      if (it->second.job->crashed()) crashed_.push_back(std::move(it->second.job));
+      it = jobs_.erase(it);
+    }
     if (stops_ > 0) {
       if (jobs_.empty() && restores_ == 0) co_return;
     } else {
       const SysSeconds now = NowSeconds();
       HaltCheck halt = CheckHalt(store_.get(), config_->halt_file);
       executor_.Tick(*config_, now, halt.halted);
+      if (halt.halted && restores_ > 0) {
+        LogEvent(LogLevel::kWarn, "serve.maint.restore.halted", {{"why", halt.why}});
+        children_->CancelAll();  // their hosts stay in MAINT with their records
+      }
       WatchExpiry(now, halt.halted);
     }
     timer_.expires_after(kRound);
@@ -281,6 +302,13 @@ int RunServe(const Config& config, const MaintIo& io) {
       io.err << "caretaker: " << valid.error().message << "\n";
       return kExitUsage;
     }
+  }
+  // One serve per state store: two would each run the other's jobs.
+  auto alone = FileLock::Acquire(maint_detail::LockPath(config, "serve"), Millis(0));
+  if (!alone) {
+    io.err << "caretaker: another `caretaker serve` runs with the state dir " << config.state_dir << " ("
+           << alone.error().message << ")\n";
+    return maint_detail::kExitRefused;
   }
   auto store = OpenStateStore(config, maint_detail::OperatorName() + " (caretaker serve)");
   if (!store) {

@@ -28,7 +28,8 @@
 namespace caretaker {
 
 // Exit code: 0 after SIGTERM, 1 when the store cannot be opened, 2 when the
-// MySQL password cannot be read.
+// MySQL password cannot be read, 3 when another serve runs with the same
+// state dir (one at a time).
 int RunServe(const Config& config, const MaintIo& io);
 
 }  // namespace caretaker

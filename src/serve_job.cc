@@ -30,6 +30,7 @@ struct ServeJob::Impl {
   bool stop = false;
   bool abort = false;
   bool finished = false;
+  bool crashed = false;
 
   boost::asio::awaitable<void> Run(Job job);
   // Ends the job without a walk: `state`, and why; loudly.
@@ -40,9 +41,15 @@ struct ServeJob::Impl {
 };
 
 void ServeJob::Impl::End(const Job& job, const std::string& state, const std::string& why) {
+  const std::string id = std::to_string(job.id);
+  // What to do is in the sentence already when it names a command.
+  const std::string said = state != "failed" || why.find("`caretaker ") != std::string::npos
+                               ? why
+                               : why + "; once fixed, `caretaker job retry " + id + "` (or `caretaker job restore " +
+                                     id + "`, `caretaker job cancel " + id + "`)";
   LogEvent(state == "failed" ? LogLevel::kError : LogLevel::kWarn, "serve.job.end",
-           {{"job", job.id}, {"pool", job.pool}, {"state", state}, {"why", why}});
-  follower->Abandon(state, why);
+           {{"job", job.id}, {"pool", job.pool}, {"state", state}, {"why", said}});
+  follower->Abandon(state, said);
 }
 
 // The walk of what is left of `job`, or nullopt (the job ended, said why).
@@ -51,8 +58,9 @@ std::optional<std::vector<roll_detail::PoolWalk>> ServeJob::Impl::Walks(const Jo
   const TaskConfig* task = config->FindTask(job.task);
   if (!task || !config->FindPool(job.pool)) {
     End(job, "failed",
-        config->path + " no longer has " + (task ? "pool " + job.pool : "task " + job.task) +
-            "; put it back, or `caretaker job restore " + std::to_string(job.id) + "`");
+        "the configuration serve runs with (" + config->path + ", as last loaded) has no " +
+            (task ? "pool " + job.pool : "task " + job.task) + "; put it back and reload serve (SIGHUP), or " +
+            "`caretaker job restore " + std::to_string(job.id) + "`");
     return std::nullopt;
   }
   auto records = store.List();
@@ -60,7 +68,7 @@ std::optional<std::vector<roll_detail::PoolWalk>> ServeJob::Impl::Walks(const Jo
     End(job, "failed", records.error().message);
     return std::nullopt;
   }
-  RetryPlan plan = PlanRetry(job, *task, records.value(), std::nullopt);
+  RetryPlan plan = PlanRetry(job, *task, records.value(), std::nullopt, false);
   if (!plan.refused.empty()) {
     End(job, "failed", plan.refused);
     return std::nullopt;
@@ -88,7 +96,7 @@ std::optional<std::vector<roll_detail::PoolWalk>> ServeJob::Impl::Walks(const Jo
 
 boost::asio::awaitable<void> ServeJob::Impl::Run(Job job) {
   follower.emplace(*config, store);
-  if (auto taken = follower->Take(job); !taken) {
+  if (auto taken = follower->Take(job, false); !taken) {
     LogEvent(LogLevel::kWarn, "serve.job.not_taken", {{"job", job.id}, {"why", taken.error().message}});
     co_return;
   }
@@ -105,10 +113,11 @@ boost::asio::awaitable<void> ServeJob::Impl::Run(Job job) {
     End(job, "failed", refused->message);
     co_return;
   }
-  if (auto conflict = ResumeConflict(job, resume, preflight.live().front())) {
+  if (auto conflict = ReconcileResume(job, resume, preflight.live().front())) {
     End(job, "failed", *conflict);
     co_return;
   }
+  walks->front().spec.resume = resume;
   auto walk = Walk(job, *walks);
   co_await std::move(walk);
 }
@@ -129,7 +138,7 @@ boost::asio::awaitable<void> ServeJob::Impl::Walk(const Job& job, std::vector<ro
   driver->ShareBudget(budget);
   driver->SetHaltCheck([this] { return CheckHalt(&store, config->halt_file); });
   driver->Add(*walks.front().pool, *walks.front().task, walks.front().spec);
-  if (!pause.empty()) driver->Interrupt();
+  if (!pause.empty()) driver->Interrupt(pause);
   if (stop) driver->Stop("caretaker serve is stopping");
   if (abort) driver->Abort();
   auto run = driver->Run();
@@ -153,7 +162,7 @@ void ServeJob::Impl::Report() {
 ServeJob::ServeJob(boost::asio::io_context& io, std::shared_ptr<const Config> config, StateStore& store,
                    std::string password, HostBudget& budget)
     : impl_(new Impl{io, std::move(config), store, std::move(password), budget, {}, {}, {}, {}, "", false, false,
-                     false}) {}
+                     false, false}) {}
 
 ServeJob::~ServeJob() = default;
 
@@ -162,9 +171,13 @@ boost::asio::awaitable<void> ServeJob::Run(Job job) {
     auto run = impl_->Run(std::move(job));
     co_await std::move(run);
   } catch (const std::exception& e) {
-    // Its job stays "running" with this process as owner: orphaned once serve
-    // exits, picked up again by the next start.
+    // Failed, so that it holds its pool (and is not started again next
+    // round); its members stay where they are, with their records.
     LogEvent(LogLevel::kError, "serve.job.internal_error", {{"what", e.what()}});
+    impl_->crashed = true;
+    if (impl_->follower && !impl_->follower->jobs().empty()) {
+      impl_->End(impl_->follower->jobs().front(), "failed", std::string("internal error: ") + e.what());
+    }
   }
   impl_->finished = true;
 }
@@ -172,7 +185,7 @@ boost::asio::awaitable<void> ServeJob::Run(Job job) {
 void ServeJob::Pause(const std::string& why) {
   if (!impl_->pause.empty()) return;
   impl_->pause = why;
-  if (impl_->driver) impl_->driver->Interrupt();
+  if (impl_->driver) impl_->driver->Interrupt(why);
 }
 
 void ServeJob::Stop(const std::string& why) {
@@ -187,5 +200,6 @@ void ServeJob::Abort() {
 
 bool ServeJob::pausing() const { return !impl_->pause.empty(); }
 bool ServeJob::finished() const { return impl_->finished; }
+bool ServeJob::crashed() const { return impl_->crashed; }
 
 }  // namespace caretaker

@@ -3,8 +3,9 @@
 // stopped (its hosts' records: after a crash, a pause, a retry), checked
 // against the live state — and a host its records say is out must still be
 // out in HAProxy — then walked, its progress and end written to the store.
-// Anything that keeps it from starting ends it "failed", with why: it holds
-// its pool until an operator acts. Never throws.
+// Anything that keeps it from starting once claimed ends it "failed", with
+// why and what to do: it holds its pool until an operator acts. A job it
+// cannot claim (taken meanwhile) is left as it is. Never throws.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -42,6 +43,9 @@ class ServeJob {
   void Abort();
   bool pausing() const;
   bool finished() const;
+  // Its run threw: the job was ended "failed" (it holds its pool); the
+  // object must outlive serve's event loop.
+  bool crashed() const;
 
  private:
   struct Impl;

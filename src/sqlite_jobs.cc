@@ -12,7 +12,7 @@ using sqlite::Value;
 
 constexpr const char* kJobColumns =
     "id, pool, task, state, who, reason, owner, detail, created, started, ended, max_failures, force_sessions, "
-    "cancel_requested, window";
+    "cancel_requested, window, task_steps";
 
 Job JobOf(const Row& row) {
   Job j;
@@ -31,6 +31,7 @@ Job JobOf(const Row& row) {
   j.force_sessions = row.Int(12) != 0;
   j.cancel_requested = row.Int(13) != 0;
   j.window = OptionalTime(row, 14);
+  j.task_steps = row.Text(15);
   return j;
 }
 
@@ -38,10 +39,12 @@ std::string JobName(int64_t id) { return "job " + std::to_string(id); }
 
 }  // namespace
 
-Result<bool> SqliteStore::LeaseFree(const std::string& pool, const std::string& owner, SysSeconds now) const {
+Result<bool> SqliteStore::LeaseFree(const std::string& pool, const std::string& owner, int64_t job,
+                                    SysSeconds now) const {
   auto held = ReadLease(pool);
   if (!held) return held.error();
-  return !held.value() || held.value()->owner == owner || held.value()->expires <= now;
+  const std::optional<Lease>& l = held.value();
+  return !l || l->expires <= now || (job != 0 && l->owner == owner && l->job == job);
 }
 
 Result<void> SqliteStore::PutLease(const Lease& l) {
@@ -55,7 +58,7 @@ Result<int64_t> SqliteStore::AddJob(const Job& j, const std::optional<Lease>& le
   int64_t id = 0;
   auto added = Write([&]() -> Result<void> {
     if (lease) {
-      auto free = LeaseFree(j.pool, lease->owner, Now());
+      auto free = LeaseFree(j.pool, lease->owner, 0, Now());
       if (!free) return free.error();
       if (!free.value()) return boost::outcome_v2::success();
     }
@@ -67,11 +70,11 @@ Result<int64_t> SqliteStore::AddJob(const Job& j, const std::optional<Lease>& le
     }
     auto insert = db_->Query(
         "INSERT INTO jobs (pool, task, state, who, reason, owner, detail, created, started, ended, max_failures, "
-        "force_sessions, window) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        "force_sessions, window, task_steps) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         {Value::Text(j.pool), Value::Text(j.task), Value::Text(j.state), Value::Text(j.who), Value::Text(j.reason),
          Value::Text(j.owner), Value::Text(j.detail), Value::Int(Epoch(j.created)), OptionalTime(j.started),
          OptionalTime(j.ended), Value::Int(j.max_failures), Value::Int(j.force_sessions ? 1 : 0),
-         OptionalTime(j.window)});
+         OptionalTime(j.window), Value::Text(j.task_steps)});
     if (!insert) return insert.error();
     id = db_->LastInsertId();
     for (size_t i = 0; i < j.hosts.size(); ++i) {
@@ -141,14 +144,32 @@ Result<void> SqliteStore::UpdateJob(const Job& j) {
     if (!before) return before.error();
     if (before.value().empty()) return Error{"no " + JobName(j.id) + " in " + db_->path()};
     auto set = db_->Query(
-        "UPDATE jobs SET state = ?2, owner = ?3, detail = ?4, started = ?5, ended = ?6, cancel_requested = ?7, "
-        "window = ?8 WHERE id = ?1",
+        "UPDATE jobs SET state = ?2, owner = ?3, detail = ?4, started = ?5, ended = ?6, window = ?7 WHERE id = ?1",
         {Value::Int(j.id), Value::Text(j.state), Value::Text(j.owner), Value::Text(j.detail), OptionalTime(j.started),
-         OptionalTime(j.ended), Value::Int(j.cancel_requested ? 1 : 0), OptionalTime(j.window)});
+         OptionalTime(j.ended), OptionalTime(j.window)});
     if (!set) return set.error();
     if (before.value().front().Text(0) == j.state) return boost::outcome_v2::success();
     return Append({0, {}, "", "job." + j.state, j.pool, JobName(j.id) + (j.detail.empty() ? "" : ": " + j.detail)});
   });
+}
+
+Result<bool> SqliteStore::EndJobIf(int64_t id, const std::string& expect_state, const std::string& expect_owner,
+                                   const std::string& state, const std::string& detail) {
+  bool ended = false;
+  auto written = Write([&]() -> Result<void> {
+    auto set = db_->Query(
+        "UPDATE jobs SET state = ?4, detail = ?5, ended = ?6 WHERE id = ?1 AND state = ?2 AND owner = ?3",
+        {Value::Int(id), Value::Text(expect_state), Value::Text(expect_owner), Value::Text(state), Value::Text(detail),
+         Value::Int(Epoch(Now()))});
+    if (!set) return set.error();
+    ended = db_->Changes() > 0;
+    if (!ended) return boost::outcome_v2::success();
+    auto pool = db_->Query("SELECT pool FROM jobs WHERE id = ?1", {Value::Int(id)});
+    if (!pool) return pool.error();
+    return Append({0, {}, "", "job." + state, pool.value().front().Text(0), JobName(id) + ": " + detail});
+  });
+  if (!written) return written.error();
+  return ended;
 }
 
 Result<void> SqliteStore::UpdateJobHosts(int64_t id, const std::vector<JobHost>& hosts) {
@@ -178,21 +199,26 @@ Result<std::optional<SysSeconds>> SqliteStore::LastWindow(const std::string& poo
   return OptionalTime(rows.value().front(), 0);
 }
 
-Result<bool> SqliteStore::ClaimJob(int64_t id, const std::string& owner, SysSeconds expires, SysSeconds now) {
+Result<bool> SqliteStore::ClaimJob(int64_t id, const std::string& owner, SysSeconds expires, SysSeconds now,
+                                   const std::string& expect_owner, bool clear_cancel) {
   bool claimed = false;
   auto written = Write([&]() -> Result<void> {
-    auto job = db_->Query("SELECT pool, state FROM jobs WHERE id = ?1", {Value::Int(id)});
+    auto job = db_->Query("SELECT pool, state, owner FROM jobs WHERE id = ?1", {Value::Int(id)});
     if (!job) return job.error();
     if (job.value().empty()) return Error{"no " + JobName(id) + " in " + db_->path()};
-    const std::string pool = job.value().front().Text(0);
-    auto free = LeaseFree(pool, owner, now);
+    const Row& row = job.value().front();
+    const std::string pool = row.Text(0), state = row.Text(1);
+    if (row.Text(2) != expect_owner || state == "done" || state == "cancelled" || state == "restored") {
+      return boost::outcome_v2::success();  // it changed since the caller read it
+    }
+    auto free = LeaseFree(pool, owner, id, now);
     if (!free) return free.error();
     if (!free.value()) return boost::outcome_v2::success();
     if (auto put = PutLease(Lease{pool, id, owner, expires}); !put) return put;
     auto set = db_->Query(
         "UPDATE jobs SET state = 'running', owner = ?2, started = COALESCE(started, ?3), ended = NULL, "
-        "cancel_requested = 0 WHERE id = ?1",
-        {Value::Int(id), Value::Text(owner), Value::Int(Epoch(now))});
+        "cancel_requested = CASE WHEN ?4 THEN 0 ELSE cancel_requested END WHERE id = ?1",
+        {Value::Int(id), Value::Text(owner), Value::Int(Epoch(now)), Value::Int(clear_cancel ? 1 : 0)});
     if (!set) return set.error();
     claimed = true;
     return boost::outcome_v2::success();

@@ -42,7 +42,8 @@ CREATE TABLE jobs (
   id INTEGER PRIMARY KEY AUTOINCREMENT, pool TEXT NOT NULL, task TEXT NOT NULL, state TEXT NOT NULL,
   who TEXT NOT NULL, reason TEXT NOT NULL, owner TEXT NOT NULL, detail TEXT NOT NULL,
   created INTEGER NOT NULL, started INTEGER, ended INTEGER, max_failures INTEGER NOT NULL,
-  force_sessions INTEGER NOT NULL, cancel_requested INTEGER NOT NULL DEFAULT 0, window INTEGER);
+  force_sessions INTEGER NOT NULL, cancel_requested INTEGER NOT NULL DEFAULT 0, window INTEGER,
+  task_steps TEXT NOT NULL DEFAULT '');
 CREATE INDEX jobs_by_pool ON jobs (pool, id);
 CREATE INDEX jobs_by_state ON jobs (state, id);
 CREATE UNIQUE INDEX jobs_by_window ON jobs (pool, window);
@@ -77,7 +78,7 @@ MaintRecord RecordOf(const Row& row) {
 
 int64_t Epoch(SysSeconds t) { return t.time_since_epoch().count(); }
 SysSeconds FromEpoch(int64_t s) { return SysSeconds(std::chrono::seconds(s)); }
-SysSeconds Now() { return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()); }
+SysSeconds Now() { return NowSeconds(); }
 Value OptionalTime(const std::optional<SysSeconds>& t) { return t ? Value::Int(Epoch(*t)) : Value::Null(); }
 std::optional<SysSeconds> OptionalTime(const Row& row, size_t i) {
   if (row.IsNull(i)) return std::nullopt;

@@ -42,18 +42,22 @@ class SqliteStore final : public StateStore {
   Result<std::vector<Job>> ListJobs(size_t limit) const override;
   Result<std::vector<Job>> OpenJobs() const override;
   Result<void> UpdateJob(const Job& job) override;
+  Result<bool> EndJobIf(int64_t id, const std::string& expect_state, const std::string& expect_owner,
+                        const std::string& state, const std::string& detail) override;
   Result<void> UpdateJobHosts(int64_t id, const std::vector<JobHost>& hosts) override;
   Result<void> RequestCancel(int64_t id, const std::string& who) override;
   Result<std::optional<SysSeconds>> LastWindow(const std::string& pool) const override;
 
-  Result<bool> ClaimJob(int64_t id, const std::string& owner, SysSeconds expires, SysSeconds now) override;
+  Result<bool> ClaimJob(int64_t id, const std::string& owner, SysSeconds expires, SysSeconds now,
+                        const std::string& expect_owner, bool clear_cancel) override;
   Result<bool> RenewLease(const std::string& pool, const std::string& owner, SysSeconds expires) override;
   Result<void> ReleaseLease(const std::string& pool, const std::string& owner) override;
   Result<std::optional<Lease>> ReadLease(const std::string& pool) const override;
 
  private:
-  // Whether `owner` may take the lease of `pool` at `now`: none, expired, or theirs.
-  Result<bool> LeaseFree(const std::string& pool, const std::string& owner, SysSeconds now) const;
+  // Whether `owner` may take the lease of `pool` for job `job` at `now`:
+  // none, expired, or already theirs for that job (0: a new job).
+  Result<bool> LeaseFree(const std::string& pool, const std::string& owner, int64_t job, SysSeconds now) const;
   Result<void> PutLease(const Lease& lease);
   Result<std::vector<Job>> SelectJobs(const std::string& where_order, const std::vector<sqlite::Value>& params) const;
   Result<void> LoadHosts(Job& job) const;

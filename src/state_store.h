@@ -81,9 +81,14 @@ class StateStore : public MaintRecords {
   // Every job not finished (queued, running, paused, failed, stopped), oldest
   // first, each with its hosts: the queues of all pools.
   virtual Result<std::vector<Job>> OpenJobs() const = 0;
-  // Writes the job's state, owner, detail, times, cancel flag and window
-  // (not its hosts).
+  // Writes the job's state, owner, detail, times and window (not its hosts,
+  // not its cancel flag: only RequestCancel and ClaimJob touch that).
   virtual Result<void> UpdateJob(const Job& job) = 0;
+  // Ends job `id` as `state` with `detail` — only if it still is in
+  // `expect_state` with owner `expect_owner`, as the caller read it (a
+  // command racing serve). false: it changed, nothing was written.
+  virtual Result<bool> EndJobIf(int64_t id, const std::string& expect_state, const std::string& expect_owner,
+                                const std::string& state, const std::string& detail) = 0;
   // Writes these hosts of job `id` (by server), in one transaction.
   virtual Result<void> UpdateJobHosts(int64_t id, const std::vector<JobHost>& hosts) = 0;
   // Sets the cancel flag of a running job; its process stops the walk.
@@ -93,9 +98,14 @@ class StateStore : public MaintRecords {
 
   // Pool leases. ClaimJob takes job `id` for `owner` in one transaction: the
   // lease of the job's pool until `expires` — when it is free, expired at
-  // `now`, or already `owner`'s — and the job's state "running" with that
-  // owner. false: another owner holds the lease, and nothing was written.
-  virtual Result<bool> ClaimJob(int64_t id, const std::string& owner, SysSeconds expires, SysSeconds now) = 0;
+  // `now`, or already `owner`'s for this job — and the job's state "running"
+  // with that owner, provided the job is as the caller read it: owned by
+  // `expect_owner` ("" never ran) and not done, cancelled or restored.
+  // `clear_cancel`: an operator's retry drops an old cancel request (serve
+  // keeps it, and the walk it starts honours it). false: the lease is held
+  // or the job changed; nothing was written.
+  virtual Result<bool> ClaimJob(int64_t id, const std::string& owner, SysSeconds expires, SysSeconds now,
+                                const std::string& expect_owner, bool clear_cancel) = 0;
   // Extends `owner`'s lease of `pool`; false when it is no longer theirs.
   virtual Result<bool> RenewLease(const std::string& pool, const std::string& owner, SysSeconds expires) = 0;
   // Gives it up (a lease held by another owner is left alone); also how a

@@ -272,8 +272,8 @@ std::string Walker::HeldByOwnFailures() const {
 }
 
 void Walker::StopWalk(Stopping why, std::string reason, SteadyTime now) {
-  if (stopping_ != Stopping::kNo && why != Stopping::kAbort) return;
-  if (stop_reason_.empty() || why == Stopping::kAbort) stop_reason_ = std::move(reason);
+  if (static_cast<int>(why) <= static_cast<int>(stopping_)) return;
+  stop_reason_ = std::move(reason);
   stopping_ = why;
   Event("", "stopping: " + stop_reason_, true);
   if (why != Stopping::kFailures) return;
@@ -285,8 +285,10 @@ void Walker::StopWalk(Stopping why, std::string reason, SteadyTime now) {
   }
 }
 
-void Walker::Interrupt(SteadyTime now) {
-  StopWalk(Stopping::kInterrupt, "interrupted; members out of traffic finish their task, draining ones go back", now);
+void Walker::Interrupt(SteadyTime now, const std::string& reason) {
+  StopWalk(Stopping::kInterrupt,
+           (reason.empty() ? "interrupted" : reason) + "; members out of traffic finish their task, draining ones go back",
+           now);
   for (Host& h : state_) {
     // Halted before a step: its task cannot finish, so it stops there.
     if (HeldByHalt(h)) StopHost(h, "before " + StepLabel(h.todo->step) + " (halted)", now);

@@ -64,7 +64,7 @@ struct WalkAction {
   std::string server;             // empty for kObserve
   LbState state = LbState::kReady;
   int percent = 100;
-  size_t step = 0;
+  size_t step = 0;                // kRunStep: the step; kSetState to MAINT: the next step to run
   int attempt = 1;
   uint64_t seq = 0;               // kObserve: pass it back to OnObserved
   bool with_mysql = false;        // kObserve: probe every member's MySQL too (before a start)
@@ -128,7 +128,8 @@ struct WalkEvent {
 // Where a member is picked up when an earlier run of the same job left it
 // out of traffic (caretaker died, or the job failed and is retried).
 struct ResumePoint {
-  HostPhase phase = HostPhase::kMaint;  // kMaint: MAINT again, then every step;
+  HostPhase phase = HostPhase::kMaint;  // kDraining: drained again (its drain was the job's);
+                                        // kMaint: MAINT again, then every step;
                                         // kStep: from `step`; kGates: gates, then READY
   size_t step = 0;
 };
@@ -172,7 +173,9 @@ class Walker {
   // it stands, never retried; a member not yet drained is left as it was.
   void OnJournalFailed(const WalkAction& action, const std::string& error, SteadyTime now);
 
-  void Interrupt(SteadyTime now);  // Ctrl-C
+  // Ctrl-C (or a window that closed: `reason` says so): no member starts,
+  // draining ones go back, the others finish their task.
+  void Interrupt(SteadyTime now, const std::string& reason = "");
   void Abort(SteadyTime now);      // a second Ctrl-C
   // Stops as after max_failures, without counting a failure (serve stopping,
   // a lost lease): no member starts, draining ones go back, a member in a
@@ -200,7 +203,10 @@ class Walker {
   std::vector<WalkEvent> TakeEvents();
 
  private:
-  enum class Stopping { kNo, kFailures, kInterrupt, kAbort };
+  // In increasing strength: a stronger stop replaces a weaker one (SIGTERM
+  // after a window's close: the running steps finish, the next ones do not
+  // start); a weaker one after a stronger changes nothing.
+  enum class Stopping { kNo, kInterrupt, kFailures, kAbort };
   // Where a member is inside its phase.
   enum class Sub {
     kNone,
@@ -232,7 +238,8 @@ class Walker {
   Host& HostOf(const std::string& server);
   HostStatus& StatusOf(const Host& h) { return hosts_[h.index]; }
   void Do(Host& h, WalkAction action, SteadyTime at);
-  void SetState(Host& h, Sub sub, LbState state, std::string journal, SteadyTime now);
+  // `next_step`: for a "maint" record, the step to run next (0: none ran).
+  void SetState(Host& h, Sub sub, LbState state, std::string journal, SteadyTime now, size_t next_step = 0);
   void SetWeight(Host& h, Sub sub, int percent, SteadyTime at);
   void WaitForView(Host& h, Sub sub, SteadyTime now);
   std::string StepLabel(size_t step) const;

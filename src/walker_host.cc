@@ -51,11 +51,12 @@ void Walker::Do(Host& h, WalkAction action, SteadyTime at) {
   h.want_view = false;
 }
 
-void Walker::SetState(Host& h, Sub sub, LbState state, std::string journal, SteadyTime now) {
+void Walker::SetState(Host& h, Sub sub, LbState state, std::string journal, SteadyTime now, size_t next_step) {
   WalkAction a;
   a.kind = WalkAction::Kind::kSetState;
   a.state = state;
   a.journal = std::move(journal);
+  a.step = next_step;
   h.sub = sub;
   Do(h, std::move(a), now);
 }
@@ -92,6 +93,12 @@ void Walker::Resume(Host& h, const ResumePoint& at, SteadyTime now) {
   h.was_out = true;
   h.phase_started = now;
   switch (at.phase) {
+    case HostPhase::kDraining:
+      // Its drain was this job's: drained again, or (the walk stopping) put
+      // back READY, not left drained as a member that was out before.
+      h.was_out = false;
+      Event(s.server, "picked up where the last run left it: draining");
+      return StartHost(h, now);
     case HostPhase::kStep:
       Event(s.server, "picked up where the last run left it: " + StepLabel(at.step));
       return StartStep(h, std::min(at.step, spec_.steps.size() - 1), 1, now);
@@ -354,7 +361,8 @@ void Walker::CheckUp(Host& h, const MemberView& m, SteadyTime now) {
 
 void Walker::BackToMaint(Host& h, std::string why, SteadyTime now) {
   h.why = std::move(why);
-  SetState(h, Sub::kBackToMaint, LbState::kMaint, "maint", now);
+  // Its steps are done: the record says so, and a retry goes to the gates.
+  SetState(h, Sub::kBackToMaint, LbState::kMaint, "maint", now, spec_.steps.size());
 }
 
 void Walker::Release(Host& h, SteadyTime now) {

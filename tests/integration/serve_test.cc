@@ -75,11 +75,29 @@ TEST_CASE("SIGTERM mid-step: the step finishes, its member stays in MAINT, and t
   CHECK(AdminStates("db1") == "0 0");
 }
 
+TEST_CASE("job cancel of a job serve runs: its member finishes its task, no other starts, the job ends cancelled",
+          "[serve]") {
+  const std::string config = ConfigWith("serve-two.toml", kTwoSteps);
+  const std::string id = Queue("--pool replicas --task two --limit 'db[12]'", config);
+  Served serve = Serve(config);
+  REQUIRE(WaitForText(serve.proc.err_path, "line=\"working on db1\"", 30s));
+  Run cancel = Caretaker("job cancel " + id, config);
+  const bool cancelled = WaitForJob(id, "cancelled", config);
+  Run stopped = serve.Stop();
+  INFO(cancel.out << cancel.err << stopped.err);
+  CHECK(cancel.exit_code == 0);
+  CHECK(cancel.out.find("job " + id + ": cancel requested") != std::string::npos);
+  CHECK(cancelled);
+  CHECK(stopped.err.find("line=\"finishing db1\"") != std::string::npos);  // db1 finished its task
+  CHECK(stopped.err.find("line=\"working on db2\"") == std::string::npos);  // db2 never started
+  for (const char* s : {"db1", "db2"}) CHECK(AdminStates(s) == "0 0");
+}
+
 TEST_CASE("while halted serve starts no job; after resume it does", "[serve]") {
   const std::string config = ConfigWith("serve-two.toml", kTwoSteps);
   REQUIRE(Caretaker("halt --reason 'change freeze'", config).exit_code == 0);
   Run queued = Caretaker("roll --queue --yes --pool replicas --task two --limit db3", config);
-  CHECK(queued.err.find("the jobs wait until `caretaker resume`") != std::string::npos);
+  CHECK(queued.err.find("the jobs wait until the halt is lifted") != std::string::npos);
   const std::string id = QueuedIdOf(queued.out);
   Served serve = Serve(config);
   const bool said = WaitForText(serve.proc.err_path, "why=\"job " + id + " waits: halted\"");

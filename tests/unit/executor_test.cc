@@ -92,7 +92,8 @@ TEST_CASE("executor: which job starts, one decision per line", "[executor]") {
     const Config* config;
     SysSeconds now;
     std::vector<Job> open;
-    std::set<int64_t> here, orphaned;
+    std::map<int64_t, std::string> here;
+    std::set<int64_t> orphaned;
     bool halted;
     std::vector<std::string> expect;
   };
@@ -106,25 +107,37 @@ TEST_CASE("executor: which job starts, one decision per line", "[executor]") {
        {"start 1", "report analytics: job 2 waits: 1 jobs run (max_concurrent_jobs)"}},
       {"halted: nothing starts", &plain, day, {QueuedJob(1, "replicas")}, {}, {}, true,
        {"report replicas: job 1 waits: halted"}},
-      {"running here: nothing", &plain, day, {QueuedJob(1, "replicas", "running")}, {1}, {}, false, {}},
+      {"running here: nothing", &plain, day, {QueuedJob(1, "replicas", "running")}, {{1, "replicas"}}, {}, false, {}},
+      {"a job runs here in the pool: no second one", &plain, day, {QueuedJob(2, "replicas")}, {{1, "replicas"}}, {},
+       false, {}},
       {"running elsewhere: nothing", &plain, day, {QueuedJob(1, "replicas", "running")}, {}, {}, false, {}},
       {"orphaned: picked up", &plain, day, {QueuedJob(1, "replicas", "running")}, {}, {1}, false, {"start 1"}},
       {"a failed head holds its pool", &plain, day, {failed, QueuedJob(2, "replicas")}, {}, {}, false,
-       {"report replicas: job 1 failed (db2 failed) holds the pool: `caretaker job retry 1`, `caretaker job restore "
-        "1` or `caretaker job cancel 1`"}},
-      {"queued waits for its window", &nightly, day, {QueuedJob(1, "replicas")}, {}, {}, false, {}},
-      {"paused waits for its window", &nightly, day, {QueuedJob(1, "replicas", "paused")}, {}, {}, false, {}},
+       {"report replicas: job 1 failed (db2 failed); first `caretaker job retry 1` (go on from where it stopped), "
+        "`caretaker job restore 1` (put its hosts back) or `caretaker job cancel 1`"}},
+      {"queued waits for its window", &nightly, day, {QueuedJob(1, "replicas")}, {}, {}, false,
+       {"report replicas: job 1 (queued) waits for the pool's window: next 2026-12-02T03:00:00Z"}},
+      {"paused waits for its window", &nightly, day, {QueuedJob(1, "replicas", "paused")}, {}, {}, false,
+       {"report replicas: job 1 (paused) waits for the pool's window: next 2026-12-02T03:00:00Z"}},
+      {"a task serve's config lacks: said, not started", &plain, day, {[] {
+         Job j = QueuedJob(1, "replicas");
+         j.task = "upgrade";
+         return j;
+       }()}, {}, {}, false,
+       {"report replicas: job 1 needs task upgrade, which the configuration serve runs with (caretaker.toml, as "
+        "last loaded) does not have: add it and reload serve (SIGHUP), or `caretaker job cancel 1`"}},
       {"paused with a member out goes on at once", &nightly, day, {paused_out}, {}, {}, false, {"start 1"}},
       {"orphaned goes on outside its window", &nightly, day, {QueuedJob(1, "replicas", "running")}, {}, {1}, false,
        {"start 1"}},
-      {"running here outside its window pauses", &nightly, day, {QueuedJob(1, "replicas", "running")}, {1}, {}, false,
-       {"pause 1"}},
+      {"running here outside its window pauses", &nightly, day, {QueuedJob(1, "replicas", "running")},
+       {{1, "replicas"}}, {}, false, {"pause 1"}},
       {"a window opens: a job is added", &nightly, night, {}, {}, {}, false, {"add replicas 2026-12-01T03:00:00Z"}},
       {"a window opens on a paused job: it goes on", &nightly, night, {QueuedJob(1, "replicas", "paused")}, {}, {},
        false, {"start 1"}},
       {"a window opens on a failed job: said", &nightly, night, {failed}, {}, {}, false,
-       {"report replicas: its window opened at 2026-12-01T03:00:00Z, but job 1 failed (db2 failed) holds the pool: "
-        "`caretaker job retry 1`, `caretaker job restore 1` or `caretaker job cancel 1`"}},
+       {"report replicas: its window opened at 2026-12-01T03:00:00Z, but job 1 failed (db2 failed); first "
+        "`caretaker job retry 1` (go on from where it stopped), `caretaker job restore 1` (put its hosts back) or "
+        "`caretaker job cancel 1`"}},
       {"a job of a pool gone from the config", &plain, day, {QueuedJob(1, "gone")}, {}, {}, false,
        {"report gone: job 1 (queued) is of pool gone, which caretaker.toml no longer has"}},
   };
@@ -161,15 +174,16 @@ class FakeLauncher : public JobLauncher {
   FakeLauncher(StateStore& store, const TaskConfig& task) : store_(store), task_(task) {}
 
   void Start(const Job& job) override {
-    REQUIRE(store_.ClaimJob(job.id, "test:1", At("2100-01-01T00:00:00Z"), At("2026-01-01T00:00:00Z")).value());
-    RetryPlan plan = PlanRetry(job, task_, {}, std::nullopt);
+    REQUIRE(store_.ClaimJob(job.id, "test:1", At("2100-01-01T00:00:00Z"), At("2026-01-01T00:00:00Z"), job.owner, false)
+                .value());
+    RetryPlan plan = PlanRetry(job, task_, {}, std::nullopt, false);
     walked[job.id].push_back(plan.members);
-    runs_[job.id] = Run{plan.members, false};
+    runs_[job.id] = Run{job.pool, plan.members, false};
   }
   void Pause(int64_t job, const std::string&) override { runs_.at(job).pausing = true; }
-  std::set<int64_t> Running() const override {
-    std::set<int64_t> out;
-    for (const auto& [id, run] : runs_) out.insert(id);
+  std::map<int64_t, std::string> Running() const override {
+    std::map<int64_t, std::string> out;
+    for (const auto& [id, run] : runs_) out.emplace(id, run.pool);
     return out;
   }
   std::set<int64_t> Pausing() const override {
@@ -207,6 +221,7 @@ class FakeLauncher : public JobLauncher {
 
  private:
   struct Run {
+    std::string pool;
     std::vector<std::string> left;
     bool pausing = false;
   };
@@ -257,7 +272,7 @@ TEST_CASE("executor: a window that closes mid-job pauses it, and the next window
   }
   now = At("2026-12-02T03:00:00Z");
   tick();
-  CHECK(launcher.Running() == std::set<int64_t>{id});
+  CHECK(launcher.Running() == std::map<int64_t, std::string>{{id, "replicas"}});
   launcher.Advance();
   now = At("2026-12-02T03:20:00Z");
   tick();

@@ -53,6 +53,7 @@ std::string Where(const RetryPlan& plan, const std::string& server) {
   auto at = plan.resume.find(server);
   if (at == plan.resume.end()) return "start";
   switch (at->second.phase) {
+    case HostPhase::kDraining: return "draining";
     case HostPhase::kMaint: return "maint";
     case HostPhase::kStep: return "step " + std::to_string(at->second.step + 1);
     case HostPhase::kGates: return "gates";
@@ -68,16 +69,20 @@ TEST_CASE("PlanRetry: each member starts where its record says, one case per lin
     std::optional<MaintRecord> record;      // its maintenance record
     std::optional<size_t> from_step;
     std::string expect;                     // Where(), or "refused"
+    bool by_operator = true;                // `job retry`; false: serve picking it up
   };
   const std::vector<Case> cases = {
       {"no record: in traffic", "pending", std::nullopt, std::nullopt, "start"},
-      {"draining", "draining", RecordAt("db1", "draining", 0), std::nullopt, "start"},
+      {"draining: its drain was the job's", "draining", RecordAt("db1", "draining", 0), std::nullopt, "draining"},
       {"MAINT, no step run", "maint", RecordAt("db1", "maint", 0), std::nullopt, "maint"},
       {"between steps 1 and 2", "step", RecordAt("db1", "maint", 1), std::nullopt, "step 2"},
       {"every step done", "step", RecordAt("db1", "maint", 3), std::nullopt, "gates"},
       {"in step 1, safe to repeat", "step", RecordAt("db1", "steps", 0), std::nullopt, "step 1"},
       {"in step 2, not safe to repeat", "step", RecordAt("db1", "steps", 1), std::nullopt, "refused"},
       {"step 2 failed: the retry is the operator's", "failed", RecordAt("db1", "steps", 1), std::nullopt, "step 2"},
+      {"step 2 failed: serve does not repeat it", "failed", RecordAt("db1", "steps", 1), std::nullopt, "refused failed",
+       false},
+      {"step 1 safe to repeat: serve repeats it", "step", RecordAt("db1", "steps", 0), std::nullopt, "step 1", false},
       {"--from-step 2", "step", RecordAt("db1", "steps", 1), 2, "step 2"},
       {"--from-step 3", "step", RecordAt("db1", "steps", 1), 3, "step 3"},
       {"--from-step 4: its steps are done", "step", RecordAt("db1", "steps", 1), 4, "gates"},
@@ -89,8 +94,11 @@ TEST_CASE("PlanRetry: each member starts where its record says, one case per lin
     INFO(c.what);
     std::vector<MaintRecord> records;
     if (c.record) records.push_back(*c.record);
-    RetryPlan plan = PlanRetry(JobOf({JobHost{"db1", c.host_phase, 0, "", false}}), task, records, c.from_step);
-    if (c.expect == "refused") {
+    RetryPlan plan =
+        PlanRetry(JobOf({JobHost{"db1", c.host_phase, 0, "", false}}), task, records, c.from_step, c.by_operator);
+    if (c.expect == "refused failed") {
+      CHECK(plan.refused.starts_with("db1 failed () when job 7 ended: `caretaker job retry 7` runs its step again"));
+    } else if (c.expect == "refused") {
       CHECK(plan.refused ==
             "db1 was in step 2/3 \"upgrade\" when job 7 ended, and that step is not safe_to_repeat, so caretaker "
             "cannot tell whether it ran: check db1, then `caretaker job retry 7 --from-step 2` (run it again) or "
@@ -102,13 +110,51 @@ TEST_CASE("PlanRetry: each member starts where its record says, one case per lin
   }
 }
 
-TEST_CASE("PlanRetry: done members are not walked again; the rest keep the job's order", "[jobs]") {
+TEST_CASE("PlanRetry: done members are not walked again, and the rest keep the job's order", "[jobs]") {
   Job job = JobOf({JobHost{"db1", "done", 0, "", false}, JobHost{"db2", "step", 0, "", false},
                    JobHost{"db3", "pending", 0, "", false}});
-  RetryPlan plan = PlanRetry(job, ThreeSteps(), {RecordAt("db2", "maint", 2)}, std::nullopt);
+  RetryPlan plan = PlanRetry(job, ThreeSteps(), {RecordAt("db2", "maint", 2)}, std::nullopt, true);
   CHECK(plan.members == std::vector<std::string>{"db2", "db3"});
   CHECK(Where(plan, "db2") == "step 3");
   CHECK(Where(plan, "db3") == "start");
+}
+
+TEST_CASE("PlanRetry: a member past its drain without a record was put back, and is not walked again", "[jobs]") {
+  Job job = JobOf({JobHost{"db1", "step", 0, "", false}, JobHost{"db2", "pending", 0, "", false}});
+  RetryPlan plan = PlanRetry(job, ThreeSteps(), {}, std::nullopt, false);
+  CHECK(plan.skipped == std::vector<std::string>{"db1"});
+  CHECK(plan.members == std::vector<std::string>{"db2"});
+  CHECK(plan.refused.empty());
+}
+
+TEST_CASE("PlanRetry: several members mid-step that is not safe to repeat are all named, and --from-step refused",
+          "[jobs]") {
+  Job job = JobOf({JobHost{"db1", "step", 1, "", false}, JobHost{"db2", "step", 1, "", false}});
+  const std::vector<MaintRecord> records = {RecordAt("db1", "steps", 1), RecordAt("db2", "steps", 1)};
+  CHECK(PlanRetry(job, ThreeSteps(), records, std::nullopt, true).refused ==
+        "several members were in a step that is not safe_to_repeat when job 7 ended: db1 (step 2/3 \"upgrade\"), "
+        "db2 (step 2/3 \"upgrade\"); caretaker cannot tell whether those steps ran: check each, put it back with "
+        "`caretaker maint stop` (or all of them: `caretaker job restore 7`), then `caretaker job retry 7`");
+  CHECK(PlanRetry(job, ThreeSteps(), records, 4, true).refused ==
+        "--from-step says where one member goes on, and several were in a step: db1 (step 2/3 \"upgrade\"), db2 "
+        "(step 2/3 \"upgrade\"); put them back with `caretaker maint stop` (or `caretaker job restore 7`) first");
+  CHECK(PlanRetry(job, ThreeSteps(), {}, 4, true).refused ==
+        "--from-step says where one member goes on, and no member of job 7 was in a step: retry without it");
+}
+
+TEST_CASE("PlanRetry: a task whose steps changed while members were mid-walk is refused", "[jobs]") {
+  Job job = JobOf({JobHost{"db1", "step", 0, "", false}, JobHost{"db2", "pending", 0, "", false}});
+  job.task_steps = "stop | upgrade | start";
+  CHECK(PlanRetry(job, ThreeSteps(), {RecordAt("db1", "maint", 1)}, std::nullopt, true).refused.empty());
+  job.task_steps = "stop | start";
+  RetryPlan plan = PlanRetry(job, ThreeSteps(), {RecordAt("db1", "maint", 1)}, std::nullopt, true);
+  CHECK(plan.refused ==
+        "task upgrade changed since job 7 started (its steps were: stop | start; now: stop | upgrade | start), so "
+        "caretaker cannot tell where its members stand: put them back with `caretaker job restore 7`, or "
+        "`caretaker job cancel 7`");
+  // Nobody mid-walk: the new task is simply used.
+  job.hosts[0].phase = "pending";
+  CHECK(PlanRetry(job, ThreeSteps(), {}, std::nullopt, true).refused.empty());
 }
 
 TEST_CASE("the head of a pool's queue: the oldest job not finished, but a stop that left nothing out", "[jobs]") {
@@ -128,7 +174,7 @@ TEST_CASE("the head of a pool's queue: the oldest job not finished, but a stop t
   CHECK(PoolHeadIn(open, "other") == nullptr);
 }
 
-TEST_CASE("expired maintenance: reported once and every hour; restored where the pool says, not while halted",
+TEST_CASE("expired maintenance: reported once and every hour, restored where the pool says, not while halted",
           "[jobs]") {
   Config config;
   PoolConfig keep, restore;

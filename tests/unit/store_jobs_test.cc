@@ -11,6 +11,8 @@
 namespace caretaker {
 namespace {
 
+using namespace std::chrono_literals;
+
 SysSeconds At(std::string_view utc) { return ParseUtc(utc).value(); }
 
 std::unique_ptr<StateStore> Open(const std::string& path) {
@@ -92,21 +94,23 @@ TEST_CASE("store: one lease per pool, which expires, is renewed by its owner onl
   const SysSeconds t = At("2026-12-01T03:00:00Z");
   int64_t a = store->AddJob(MakeTestJob("replicas", {"db1"})).value();
   int64_t b = store->AddJob(MakeTestJob("replicas", {"db2"})).value();
-  CHECK(store->ClaimJob(a, "h1:10", t + std::chrono::seconds(30), t).value());
+  CHECK(store->ClaimJob(a, "h1:10", t + 30s, t, "", false).value());
   Job running = store->FindJob(a).value().value();
   CHECK(running.state == "running");
   CHECK(running.owner == "h1:10");
   CHECK(running.started == t);
-  // Another owner cannot take the pool while the lease lasts ...
-  CHECK_FALSE(store->ClaimJob(b, "h2:20", t + std::chrono::seconds(60), t + std::chrono::seconds(10)).value());
+  // Another owner cannot take the pool while the lease lasts, nor the same
+  // owner for another job of the pool (serve runs many jobs, one per pool).
+  CHECK_FALSE(store->ClaimJob(b, "h2:20", t + 60s, t + 10s, "", false).value());
+  CHECK_FALSE(store->ClaimJob(b, "h1:10", t + 60s, t + 10s, "", false).value());
   CHECK(store->FindJob(b).value()->state == "queued");  // nothing written
   // ... the owner renews it ...
-  CHECK(store->RenewLease("replicas", "h1:10", t + std::chrono::seconds(60)).value());
-  CHECK_FALSE(store->RenewLease("replicas", "h2:20", t + std::chrono::seconds(90)).value());
-  CHECK_FALSE(store->ClaimJob(b, "h2:20", t + std::chrono::seconds(90), t + std::chrono::seconds(45)).value());
+  CHECK(store->RenewLease("replicas", "h1:10", t + 60s).value());
+  CHECK_FALSE(store->RenewLease("replicas", "h2:20", t + 90s).value());
+  CHECK_FALSE(store->ClaimJob(b, "h2:20", t + 90s, t + 45s, "", false).value());
   // ... and once it expired, another owner takes it; the old one cannot renew.
-  CHECK(store->ClaimJob(b, "h2:20", t + std::chrono::seconds(90), t + std::chrono::seconds(60)).value());
-  CHECK_FALSE(store->RenewLease("replicas", "h1:10", t + std::chrono::seconds(120)).value());
+  CHECK(store->ClaimJob(b, "h2:20", t + 90s, t + 60s, "", false).value());
+  CHECK_FALSE(store->RenewLease("replicas", "h1:10", t + 120s).value());
   Lease lease = store->ReadLease("replicas").value().value();
   CHECK(lease.job == b);
   CHECK(lease.owner == "h2:20");
@@ -115,6 +119,36 @@ TEST_CASE("store: one lease per pool, which expires, is renewed by its owner onl
   CHECK(store->ReadLease("replicas").value().has_value());
   REQUIRE(store->ReleaseLease("replicas", "h2:20"));
   CHECK(store->ReadLease("replicas").value() == std::nullopt);
+}
+
+TEST_CASE("store: a job is claimed only as the caller read it", "[store]") {
+  auto store = Open("");
+  const SysSeconds t = At("2026-12-01T03:00:00Z");
+  int64_t a = store->AddJob(MakeTestJob("replicas", {"db1"})).value();
+  // Read as queued (no owner); meanwhile another process took it.
+  CHECK(store->ClaimJob(a, "h1:10", t + 30s, t, "", false).value());
+  REQUIRE(store->ReleaseLease("replicas", "h1:10"));
+  CHECK_FALSE(store->ClaimJob(a, "h2:20", t + 30s, t, "", false).value());
+  // Read as running with its (dead) owner: taken over.
+  CHECK(store->ClaimJob(a, "h2:20", t + 30s, t, "h1:10", false).value());
+  // A cancel request survives a claim by serve, not an operator's retry.
+  REQUIRE(store->RequestCancel(a, "ann"));
+  REQUIRE(store->ReleaseLease("replicas", "h2:20"));
+  CHECK(store->ClaimJob(a, "h3:30", t + 30s, t, "h2:20", false).value());
+  CHECK(store->FindJob(a).value()->cancel_requested);
+  REQUIRE(store->ReleaseLease("replicas", "h3:30"));
+  CHECK(store->ClaimJob(a, "h4:40", t + 30s, t, "h3:30", true).value());
+  CHECK_FALSE(store->FindJob(a).value()->cancel_requested);
+  // Ended as it was read, or not at all.
+  CHECK_FALSE(store->EndJobIf(a, "running", "h3:30", "cancelled", "by ann").value());
+  CHECK(store->EndJobIf(a, "running", "h4:40", "cancelled", "by ann").value());
+  Job ended = store->FindJob(a).value().value();
+  CHECK(ended.state == "cancelled");
+  CHECK(ended.detail == "by ann");
+  CHECK(ended.ended.has_value());
+  // A cancelled job is never claimed again.
+  REQUIRE(store->ReleaseLease("replicas", "h4:40"));
+  CHECK_FALSE(store->ClaimJob(a, "h5:50", t + 30s, t, "h4:40", false).value());
 }
 
 TEST_CASE("store: a job added claimed takes its pool's lease, or is not added at all", "[store]") {

@@ -204,15 +204,16 @@ TEST_CASE("a replication thread stopped on an error fails the gates: the member 
 }
 
 TEST_CASE("a failed READY sets the member back to MAINT", "[walker]") {
-  // given: "state ready" fails for db1; expect: MAINT again (recorded first),
-  // db1 failed out of traffic, the walk stops.
+  // given: "state ready" fails for db1; expect: MAINT again (recorded first,
+  // its record saying every step is done: a retry goes to the gates), db1
+  // failed out of traffic, the walk stops.
   World world(Pool());
   world.FailNext(Set("db1", "state ready"), "lb2: Permission denied");
   Walker walker(Spec(), t0);
   REQUIRE_FINISHED(world, walker);
   CHECK(world.commands == Cat({IntoSteps("db1"),
                                {"step db1 restart", "journal db1 enabling", Set("db1", "state ready"),
-                                "journal db1 maint", Set("db1", "state maint")}}));
+                                "journal db1 maint, next step 3", Set("db1", "state maint")}}));
   const HostStatus& db1 = StatusOf(walker, "db1");
   CHECK(db1.phase == HostPhase::kFailed);
   CHECK(db1.out_of_traffic);
@@ -229,7 +230,7 @@ TEST_CASE("a member HAProxy never reports UP within enable_timeout is set back t
   REQUIRE_FINISHED(world, walker);
   CHECK(world.commands == Cat({IntoSteps("db1"),
                                {"step db1 restart", "journal db1 enabling", Set("db1", "state ready"),
-                                "journal db1 maint", Set("db1", "state maint")}}));
+                                "journal db1 maint, next step 3", Set("db1", "state maint")}}));
   CHECK(world.TimeOf(Set("db1", "state maint")) == t0);
   CHECK(world.command_times.back() == t0 + 20s + 30s);
   const HostStatus& db1 = StatusOf(walker, "db1");

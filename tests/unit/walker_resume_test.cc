@@ -80,5 +80,54 @@ TEST_CASE("a resumed member needs no capacity as it is out already, and the next
   CHECK(world.TimeOf("journal db1 draining") >= t0 + 10min);
 }
 
+TEST_CASE("a member whose drain was the job's is drained again, or put back READY when the walk stops",
+          "[walker]") {
+  // given: db2 in DRAIN, its record (of this job) saying draining; expect:
+  // with the walk going on, drained again and walked; with the walk
+  // interrupted from the start (its window closed), put back READY — not
+  // left drained as a member that was out before the walk.
+  WalkSpec spec = Spec();
+  spec.members = {"db2"};
+  spec.resume["db2"] = ResumePoint{HostPhase::kDraining, 0};
+  {
+    World world(Pool());
+    world["db2"].admin = Admin::kDrain;
+    Walker walker(spec, t0);
+    REQUIRE_FINISHED(world, walker);
+    CHECK(world.commands == Walked("db2"));
+  }
+  World world(Pool());
+  world["db2"].admin = Admin::kDrain;
+  Walker walker(spec, t0);
+  walker.Interrupt(t0, "its window closed");
+  REQUIRE_FINISHED(world, walker);
+  CHECK(world.commands == std::vector<std::string>{"journal db2 draining", Set("db2", "state drain"),
+                                                   Set("db2", "state ready"), "release db2"});
+  CHECK(world["db2"].admin == Admin::kReady);
+  CHECK(walker.stop_reason() ==
+        "its window closed; members out of traffic finish their task, draining ones go back");
+}
+
+TEST_CASE("Stop() after Interrupt(): the step running finishes and the next does not start", "[walker]") {
+  // given: a window closed while db1 ran its first step (Interrupt: it would
+  // finish its task), then serve is stopped (Stop); expect: the first step
+  // ends, the second never starts, db1 stays in MAINT, out, with its record.
+  WalkSpec spec = Spec();
+  spec.members = {"db1"};
+  World world(Pool());
+  Walker walker(spec, t0);
+  world.On("step db1 upgrade", [&] {
+    walker.Interrupt(world.now, "its window closed");
+    walker.Stop("caretaker serve is stopping", world.now);
+  });
+  REQUIRE_FINISHED(world, walker);
+  CHECK(world.commands == IntoSteps("db1"));
+  const HostStatus& db1 = StatusOf(walker, "db1");
+  CHECK(db1.phase == HostPhase::kStopped);
+  CHECK(db1.out_of_traffic);
+  CHECK(world["db1"].admin == Admin::kMaint);
+  CHECK(walker.stop_reason() == "caretaker serve is stopping");
+}
+
 }  // namespace
 }  // namespace caretaker

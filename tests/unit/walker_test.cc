@@ -302,7 +302,7 @@ TEST_CASE("a walked member counts as out until HAProxy reports it UP, even with 
   REQUIRE_FINISHED(world, walker);
   CHECK(world.commands == Cat({IntoSteps("db1"),
                                {"step db1 restart", "journal db1 enabling", Set("db1", "state ready"),
-                                "journal db1 maint", Set("db1", "state maint")}}));
+                                "journal db1 maint, next step 3", Set("db1", "state maint")}}));
   CHECK(world.max_out_seen == 1);
   CHECK(StatusOf(walker, "db1").phase == HostPhase::kFailed);
   CHECK(StatusOf(walker, "db2").phase == HostPhase::kPending);

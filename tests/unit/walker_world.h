@@ -302,10 +302,18 @@ class World {
     return fault ? fault(a, command) : std::nullopt;
   }
 
+  // "journal db1 maint"; a "maint" record naming the next step to run (not
+  // the first) says it: "journal db1 maint, next step 3".
+  static std::string JournalText(const WalkAction& a) {
+    std::string text = "journal " + a.server + " " + a.journal;
+    if (a.journal == "maint" && a.step > 0) text += ", next step " + std::to_string(a.step + 1);
+    return text;
+  }
+
   // A record that cannot be written: the walker hears it, nothing is done.
   bool JournalFails(const WalkAction& a) {
     if (a.journal.empty()) return false;
-    const std::string command = "journal " + a.server + " " + a.journal;
+    const std::string command = JournalText(a);
     auto it = fail_next_.find(command);
     if (it == fail_next_.end() || it->second.empty()) return false;
     std::string error = std::move(it->second.front());
@@ -316,7 +324,7 @@ class World {
 
   void Command(const WalkAction& a) {
     if (JournalFails(a)) return;
-    if (!a.journal.empty()) Record("journal " + a.server + " " + a.journal);
+    if (!a.journal.empty()) Record(JournalText(a));
     const std::string command = CommandText(a);
     if (before_command) before_command(a, command);
     Record(command);
@@ -353,7 +361,7 @@ class World {
 
   void RunStep(const WalkAction& a) {
     if (JournalFails(a)) return;
-    if (!a.journal.empty()) Record("journal " + a.server + " " + a.journal);
+    if (!a.journal.empty()) Record(JournalText(a));
     std::string command = "step " + a.server + " " + walker_->spec().steps[a.step].name;
     if (a.attempt > 1) command += " (attempt " + std::to_string(a.attempt) + ")";
     if (before_command) before_command(a, command);
