@@ -10,13 +10,15 @@
 #include <random>
 #include <thread>
 
-#include <sqlite3.h>
-
 #include "src/state_store.h"
+#include "tests/unit/store_fixture.h"
 #include "tests/unit/temp_dir.h"
 
 namespace caretaker {
 namespace {
+
+using store_testing::Open;
+using store_testing::RawExec;
 
 SysSeconds At(std::string_view utc) { return ParseUtc(utc).value(); }
 
@@ -33,29 +35,11 @@ MaintRecord Record(std::string pool, std::string server, std::string phase = "ma
   return r;
 }
 
-std::unique_ptr<StateStore> Open(const std::string& path) {
-  auto store = OpenSqliteStore(path);
-  REQUIRE(store);
-  return std::move(store).value();
-}
-
 std::vector<std::string> Actions(const StateStore& store) {
   std::vector<std::string> out;
   auto trail = store.RecentAudit(100).value();
   for (const AuditEntry& e : trail) out.push_back(e.action + " " + e.target);
   return out;
-}
-
-// Runs `sql` on the file directly, as another program (or an old caretaker) would.
-void RawExec(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  char* error = nullptr;
-  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-  INFO((error ? error : ""));
-  sqlite3_free(error);
-  sqlite3_close(db);
-  REQUIRE(rc == SQLITE_OK);
 }
 
 TEST_CASE("store: a record put is found, listed in order, replaced and removed", "[store]") {

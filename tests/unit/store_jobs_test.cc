@@ -3,34 +3,19 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include <sqlite3.h>
-
 #include "src/state_store.h"
+#include "tests/unit/store_fixture.h"
 #include "tests/unit/temp_dir.h"
 
 namespace caretaker {
 namespace {
 
+using store_testing::Open;
+using store_testing::RawExec;
+
 using namespace std::chrono_literals;
 
 SysSeconds At(std::string_view utc) { return ParseUtc(utc).value(); }
-
-std::unique_ptr<StateStore> Open(const std::string& path) {
-  auto store = OpenSqliteStore(path);
-  REQUIRE(store);
-  return std::move(store).value();
-}
-
-void RawExec(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  char* error = nullptr;
-  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-  INFO((error ? error : ""));
-  sqlite3_free(error);
-  sqlite3_close(db);
-  REQUIRE(rc == SQLITE_OK);
-}
 
 Job MakeTestJob(const std::string& pool, std::vector<std::string> servers) {
   Job j;
