@@ -2,7 +2,10 @@
 #   make demo   install what is missing, build, run a sandbox demo
 #   make test   install what is missing, build, run every test
 BUILD ?= build
-CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# -O1 -g1: the demo and the tests run as well, and it builds in half the time
+# of -O2 -g on 2 cores (line tables are kept for backtraces). A packaged
+# build picks its own flags.
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo '-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG'
 
 .PHONY: all deps configure build test demo sandbox clean
 
