@@ -56,6 +56,9 @@ struct Job {
   std::optional<SysSeconds> window;
   std::vector<JobHost> hosts;  // in walk order
 
+  // Over for good: done, cancelled or restored (never claimed again).
+  bool Ended() const { return state == "done" || state == "cancelled" || state == "restored"; }
+
   // Some member was left out of traffic by it (as last written).
   bool AnyOut() const {
     for (const JobHost& h : hosts) {

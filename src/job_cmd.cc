@@ -56,18 +56,32 @@ void JobJson(JsonWriter& w, const Config& config, const StateStore& store, const
   w.EndArray().EndObject();
 }
 
-std::optional<Job> Find(StateStore& store, int64_t id, const MaintIo& io, int& code) {
-  auto found = store.FindJob(id);
+// The store and job `id`, for `caretaker job WHAT ID`; `code` is the exit
+// code (said on io.err) when either is missing.
+struct Opened {
+  std::unique_ptr<StateStore> store;
+  std::optional<Job> job;
+  int code = 0;
+  explicit operator bool() const { return job.has_value(); }
+};
+Opened OpenJob(const Config& config, const std::string& what, int64_t id, const MaintIo& io) {
+  Opened o;
+  o.store = Open(config, what, io);
+  o.code = kExitFailed;
+  if (!o.store) return o;
+  auto found = o.store->FindJob(id);
   if (!found) {
     io.err << "caretaker: " << found.error().message << "\n";
-    code = kExitFailed;
-    return std::nullopt;
+    return o;
   }
   if (!found.value()) {
     io.err << "caretaker: there is no job " << id << " (`caretaker jobs` lists them)\n";
-    code = kExitUsage;
+    o.code = kExitUsage;
+    return o;
   }
-  return found.value();
+  o.job = std::move(found.value());
+  o.code = 0;
+  return o;
 }
 
 // Each host out of traffic as its record says (the truth: written before
@@ -162,11 +176,10 @@ int RunJobs(const Config& config, bool json, const MaintIo& io) {
 }
 
 int RunJobShow(const Config& config, int64_t id, bool json, const MaintIo& io) {
-  auto store = Open(config, "job show", io);
-  if (!store) return kExitFailed;
-  int code = 0;
-  std::optional<Job> job = Find(*store, id, io, code);
-  if (!job) return code;
+  Opened opened = OpenJob(config, "job show", id, io);
+  if (!opened) return opened.code;
+  auto& store = opened.store;
+  std::optional<Job>& job = opened.job;
   MarkOut(*store, *job);
   if (json) {
     JsonWriter w;
@@ -194,11 +207,10 @@ int RunJobShow(const Config& config, int64_t id, bool json, const MaintIo& io) {
 }
 
 int RunJobCancel(const Config& config, int64_t id, const MaintIo& io) {
-  auto store = Open(config, "job cancel", io);
-  if (!store) return kExitFailed;
-  int code = 0;
-  std::optional<Job> job = Find(*store, id, io, code);
-  if (!job) return code;
+  Opened opened = OpenJob(config, "job cancel", id, io);
+  if (!opened) return opened.code;
+  auto& store = opened.store;
+  std::optional<Job>& job = opened.job;
   const std::string who = maint_detail::OperatorName();
   if (job->state == "running" && !JobOwnerGone(config, *store, *job)) {
     if (auto asked = store->RequestCancel(id, who); !asked) {
@@ -209,7 +221,7 @@ int RunJobCancel(const Config& config, int64_t id, const MaintIo& io) {
            << ") stops within a second: no member starts, draining ones go back, the others finish their task\n";
     return 0;
   }
-  if (job->state == "done" || job->state == "cancelled" || job->state == "restored") {
+  if (job->Ended()) {
     io.err << "caretaker: job " << id << " is " << job->state << ": there is nothing to cancel\n";
     return kExitUsage;
   }
@@ -224,17 +236,16 @@ int RunJobCancel(const Config& config, int64_t id, const MaintIo& io) {
 }
 
 int RunJobRestore(const Config& config, int64_t id, const MaintIo& io) {
-  auto store = Open(config, "job restore", io);
-  if (!store) return kExitFailed;
-  int code = 0;
-  std::optional<Job> job = Find(*store, id, io, code);
-  if (!job) return code;
+  Opened opened = OpenJob(config, "job restore", id, io);
+  if (!opened) return opened.code;
+  auto& store = opened.store;
+  std::optional<Job>& job = opened.job;
   if (job->state == "running" && !JobOwnerGone(config, *store, *job)) {
     io.err << "caretaker: job " << id << " is running (" << job->owner << "): `caretaker job cancel " << id
            << "` first; nothing was changed\n";
     return kExitRefused;
   }
-  if (job->state == "done" || job->state == "cancelled" || job->state == "restored" || job->state == "queued") {
+  if (job->Ended() || job->state == "queued") {
     io.err << "caretaker: job " << id << " is " << job->state << ": there is nothing to restore"
            << (job->state == "queued" ? " (it never ran: `caretaker job cancel " + std::to_string(id) + "` drops it)"
                                       : std::string())

@@ -13,6 +13,16 @@ using maint_detail::kExitUsage;
 
 }  // namespace
 
+RollOptions JobOptions(const Job& job, const std::vector<std::string>& members, RollOptions o) {
+  o.pools = {job.pool};
+  o.task = job.task;
+  o.limit = members;
+  o.order = "config";
+  o.max_failures = job.max_failures;
+  o.force_sessions = job.force_sessions;
+  return o;
+}
+
 std::optional<int> CheckPoolsFree(const Config& config, const StateStore& store, const std::vector<std::string>& pools,
                                   const MaintIo& io) {
   for (const std::string& pool : pools) {
@@ -46,7 +56,7 @@ std::optional<int> PrepareRetry(const Config& config, const StateStore& store, c
     io.err << "caretaker: job " << id << " is running (" << job.owner << "); nothing was changed\n";
     return kExitRefused;
   }
-  if (job.state == "done" || job.state == "cancelled" || job.state == "restored" || job.state == "queued") {
+  if (job.Ended() || job.state == "queued") {
     io.err << "caretaker: job " << id << " is " << job.state << ": there is nothing to retry\n";
     return kExitUsage;
   }
@@ -83,13 +93,7 @@ std::optional<int> PrepareRetry(const Config& config, const StateStore& store, c
            << "` ends it\n";
     return kExitUsage;
   }
-  retry.options = options;
-  retry.options.pools = {job.pool};
-  retry.options.task = job.task;
-  retry.options.limit = plan.members;
-  retry.options.order = "config";
-  retry.options.max_failures = job.max_failures;
-  retry.options.force_sessions = job.force_sessions;
+  retry.options = JobOptions(job, plan.members, options);
   retry.resume = std::move(plan.resume);
   return std::nullopt;
 }

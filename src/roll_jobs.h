@@ -1,4 +1,4 @@
-// Internal to roll (roll_cmd.cc): the jobs a roll or a `job retry` runs —
+// Internal to roll (roll_cmd.cc) and serve: the jobs a roll or a `job retry` runs —
 // refusing a pool whose queue another job holds, and picking up a job where
 // it stopped.
 #pragma once
@@ -16,6 +16,10 @@
 #include "src/walker.h"
 
 namespace caretaker::roll_detail {
+
+// `base` walking `members` of `job` (those left) as the job was started:
+// its pool and task, the config's order, its max_failures and sessions rule.
+RollOptions JobOptions(const Job& job, const std::vector<std::string>& members, RollOptions base = {});
 
 // Exit code when a pool of `pools` is blocked by a job (said on io.err).
 std::optional<int> CheckPoolsFree(const Config& config, const StateStore& store, const std::vector<std::string>& pools,

@@ -9,6 +9,7 @@
 #include "src/log.h"
 #include "src/roll_exec.h"
 #include "src/roll_io.h"
+#include "src/roll_jobs.h"
 #include "src/roll_preflight.h"
 #include "src/roll_setup.h"
 #include "src/state_open.h"
@@ -77,14 +78,7 @@ std::optional<std::vector<roll_detail::PoolWalk>> ServeJob::Impl::Walks(const Jo
     End(job, "done", "every member was done");
     return std::nullopt;
   }
-  RollOptions options;
-  options.pools = {job.pool};
-  options.task = job.task;
-  options.limit = plan.members;
-  options.order = "config";
-  options.max_failures = job.max_failures;
-  options.force_sessions = job.force_sessions;
-  auto walks = roll_detail::ResolveWalks(*config, options);
+  auto walks = roll_detail::ResolveWalks(*config, roll_detail::JobOptions(job, plan.members));
   if (!walks) {
     End(job, "failed", walks.error().message);
     return std::nullopt;

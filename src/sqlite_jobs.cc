@@ -58,7 +58,7 @@ Result<int64_t> SqliteStore::AddJob(const Job& j, const std::optional<Lease>& le
   int64_t id = 0;
   auto added = Write([&]() -> Result<void> {
     if (lease) {
-      auto free = LeaseFree(j.pool, lease->owner, 0, Now());
+      auto free = LeaseFree(j.pool, lease->owner, 0, NowSeconds());
       if (!free) return free.error();
       if (!free.value()) return boost::outcome_v2::success();
     }
@@ -160,7 +160,7 @@ Result<bool> SqliteStore::EndJobIf(int64_t id, const std::string& expect_state, 
     auto set = db_->Query(
         "UPDATE jobs SET state = ?4, detail = ?5, ended = ?6 WHERE id = ?1 AND state = ?2 AND owner = ?3",
         {Value::Int(id), Value::Text(expect_state), Value::Text(expect_owner), Value::Text(state), Value::Text(detail),
-         Value::Int(Epoch(Now()))});
+         Value::Int(Epoch(NowSeconds()))});
     if (!set) return set.error();
     ended = db_->Changes() > 0;
     if (!ended) return boost::outcome_v2::success();

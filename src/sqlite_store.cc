@@ -78,7 +78,6 @@ MaintRecord RecordOf(const Row& row) {
 
 int64_t Epoch(SysSeconds t) { return t.time_since_epoch().count(); }
 SysSeconds FromEpoch(int64_t s) { return SysSeconds(std::chrono::seconds(s)); }
-SysSeconds Now() { return NowSeconds(); }
 Value OptionalTime(const std::optional<SysSeconds>& t) { return t ? Value::Int(Epoch(*t)) : Value::Null(); }
 std::optional<SysSeconds> OptionalTime(const Row& row, size_t i) {
   if (row.IsNull(i)) return std::nullopt;
@@ -190,7 +189,7 @@ Result<std::optional<HaltRecord>> SqliteStore::ClearHalt(const std::string& who)
 }
 
 Result<void> SqliteStore::Append(AuditEntry e) {
-  if (e.at == SysSeconds{}) e.at = Now();
+  if (e.at == SysSeconds{}) e.at = NowSeconds();
   auto added = db_->Query("INSERT INTO audit (at, who, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
                           {Value::Int(Epoch(e.at)), Value::Text(e.who.empty() ? actor_ : e.who),
                            Value::Text(e.action), Value::Text(e.target), Value::Text(e.detail)});

@@ -14,7 +14,6 @@ namespace caretaker::sqlite_store {
 
 int64_t Epoch(SysSeconds t);
 SysSeconds FromEpoch(int64_t s);
-SysSeconds Now();
 sqlite::Value OptionalTime(const std::optional<SysSeconds>& t);
 std::optional<SysSeconds> OptionalTime(const sqlite::Row& row, size_t i);
 
