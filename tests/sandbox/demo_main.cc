@@ -9,7 +9,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -19,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/sandbox/load.h"
 #include "tests/sandbox/sandbox.h"
 
 extern char** environ;
@@ -48,9 +48,15 @@ pid_t SpawnCaretaker(const std::vector<std::string>& args) {
   std::vector<char*> cargv;
   for (auto& a : argv) cargv.push_back(a.data());
   cargv.push_back(nullptr);
+  // No fd above 2: a socket of the read load inherited here would keep its
+  // HAProxy session open after the client closed it, and hold up a drain.
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
   pid_t pid;
-  if (posix_spawn(&pid, cargv[0], nullptr, nullptr, cargv.data(), environ) != 0) return -1;
-  return pid;
+  int rc = posix_spawn(&pid, cargv[0], &actions, nullptr, cargv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  return rc == 0 ? pid : -1;
 }
 
 int Wait(pid_t pid) {
@@ -89,54 +95,6 @@ class AppSession {
 
  private:
   MYSQL* mysql_;
-};
-
-// Reads through both HAProxy frontends, a new connection per query, as a
-// small web application would, until stopped: counts what succeeded.
-class ReadLoad {
- public:
-  explicit ReadLoad(const sandbox::Sandbox& sb) {
-    for (const auto& h : sb.haproxies()) ports_.push_back(h.frontend_port);
-    password_ = sb.mysql_password();
-    thread_ = std::thread([this] { Loop(); });
-  }
-  ~ReadLoad() { Stop(); }
-  void Stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  std::string Summary() const {
-    return std::to_string(ok_) + " queries through lb1 and lb2 during the roll, " + std::to_string(failed_) +
-           " failed" + (first_error_.empty() ? "" : " (first: " + first_error_ + ")");
-  }
-
- private:
-  void Loop() {
-    for (size_t n = 0; !stop_; ++n) {
-      MYSQL* m = mysql_init(nullptr);
-      unsigned timeout = 5, protocol = MYSQL_PROTOCOL_TCP;
-      mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-      mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &timeout);
-      mysql_options(m, MYSQL_OPT_PROTOCOL, &protocol);
-      bool ok = mysql_real_connect(m, "127.0.0.1", "caretaker", password_.c_str(), nullptr,
-                                   ports_[n % ports_.size()], nullptr, 0) &&
-                mysql_query(m, "SELECT @@port") == 0;
-      if (ok) {
-        mysql_free_result(mysql_store_result(m));
-        ++ok_;
-      } else {
-        if (failed_++ == 0) first_error_ = mysql_error(m);
-      }
-      mysql_close(m);
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-  std::vector<uint16_t> ports_;
-  std::string password_;
-  std::atomic<bool> stop_{false};
-  std::atomic<long> ok_{0}, failed_{0};
-  std::string first_error_;
-  std::thread thread_;
 };
 
 // The sandbox's config with a drain deadline short enough to watch.
@@ -202,11 +160,14 @@ int Demo() {
   std::cout << "  the task (in the sandbox's config) stops and starts each replica's mariadbd; plan shows\n"
                "  what roll will do, without changing anything:\n";
   if (RunCaretaker({"-c", config, "plan", "--pool", "replicas", "--task", "restart"}) != 0) return 1;
-  std::cout << "  now for real, while an application reads through both HAProxy frontends:\n" << std::flush;
-  ReadLoad load(*sb);
+  std::cout << "  now for real, while an application reads through both HAProxy frontends (a new\n"
+               "  connection per query, and pooled connections replaced after 1 s, under the 3 s drain deadline):\n"
+            << std::flush;
+  sandbox::LoadOptions load_options;
+  load_options.sticky_clients = 0;  // the demo's drain restores at the deadline: a 1 h session would fail the roll
+  auto load = sandbox::Load::Start(*sb, load_options);
   int rolled = RunCaretaker({"-c", config, "roll", "--pool", "replicas", "--task", "restart", "--yes"});
-  load.Stop();
-  std::cout << "  read load: " << load.Summary() << "\n";
+  std::cout << "  read " << load->Stop().Summary() << std::flush;
   if (rolled != 0) return 1;
   RunCaretaker({"-c", config, "status"});
 
