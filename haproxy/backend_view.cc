@@ -46,7 +46,7 @@ auto ForEachConcurrently(const std::vector<const Client*>& clients, const Fn& fn
 Task<InstanceDump> ReadOne(const Client& client, std::string backend) {
   InstanceDump dump;
   dump.instance = client.name();
-  auto both = client.ShowStat() && client.ShowServersState(backend);  // concurrently
+  auto both = client.ShowStat(backend) && client.ShowServersState(backend);  // concurrently
   auto [stats, states] = co_await std::move(both);
   if (!stats || !states) {
     dump.error = !stats ? stats.error() : states.error();
@@ -69,14 +69,14 @@ bool TakesTraffic(const ServerOnInstance& on) {
 }
 
 // One instance's rows of one backend, by server name.
+// One dump's rows of one backend (rows == nullptr: it has none).
 struct BackendRows {
   const InstanceDump* dump;
-  std::map<std::string_view, const ServerStat*> stats;
-  std::map<std::string_view, const ServerState*> states;
+  const DumpIndex::Rows* rows;
 };
 
-BackendRows IndexBackend(const InstanceDump& dump, std::string_view backend) {
-  BackendRows rows{&dump, {}, {}};
+DumpIndex::Rows IndexBackend(const InstanceDump& dump, std::string_view backend) {
+  DumpIndex::Rows rows;
   for (const ServerStat& s : dump.stats) {
     if (s.backend == backend) rows.stats.emplace(s.server, &s);
   }
@@ -90,9 +90,10 @@ ServerOnInstance Lookup(const BackendRows& rows, const std::string& server) {
   ServerOnInstance on;
   on.instance = rows.dump->instance;
   on.error = rows.dump->error;
-  auto st = rows.states.find(server);
-  auto ss = rows.stats.find(server);
-  if (on.error || st == rows.states.end() || ss == rows.stats.end()) return on;
+  if (on.error || !rows.rows) return on;
+  auto st = rows.rows->states.find(server);
+  auto ss = rows.rows->stats.find(server);
+  if (st == rows.rows->states.end() || ss == rows.rows->stats.end()) return on;
   on.present = true;
   on.state = *st->second;
   on.stat = *ss->second;
@@ -174,22 +175,61 @@ Task<std::vector<InstanceDump>> ReadInstances(const std::vector<const Client*>& 
   co_return co_await ForEachConcurrently(clients, read);
 }
 
-BackendView MergeBackend(std::string_view backend, const std::vector<const InstanceDump*>& dumps,
-                         const std::vector<std::string>& order) {
+namespace {
+
+// `instances` (one BackendRows per dump) merged: the config's `order` first.
+BackendView MergeRows(std::string_view backend, const std::vector<BackendRows>& instances,
+                      const std::vector<std::string>& order) {
   BackendView view;
   view.backend = std::string(backend);
-  std::vector<BackendRows> instances;
+  std::set<std::string_view> ordered(order.begin(), order.end());
   std::set<std::string> extra;
-  for (const InstanceDump* dump : dumps) {
-    if (dump->error) view.unreachable.push_back(dump->instance);
-    instances.push_back(IndexBackend(*dump, backend));
-    for (const auto& [name, state] : instances.back().states) {
-      if (std::find(order.begin(), order.end(), name) == order.end()) extra.emplace(name);
+  for (const BackendRows& rows : instances) {
+    if (rows.dump->error) view.unreachable.push_back(rows.dump->instance);
+    if (!rows.rows) continue;
+    for (const auto& [name, state] : rows.rows->states) {
+      if (!ordered.count(name)) extra.emplace(name);
     }
   }
   for (const std::string& name : order) view.servers.push_back(Merge(name, instances));
   for (const std::string& name : extra) view.servers.push_back(Merge(name, instances));
   return view;
+}
+
+}  // namespace
+
+BackendView MergeBackend(std::string_view backend, const std::vector<const InstanceDump*>& dumps,
+                         const std::vector<std::string>& order) {
+  std::vector<DumpIndex::Rows> indexed;
+  indexed.reserve(dumps.size());
+  std::vector<BackendRows> instances;
+  for (const InstanceDump* dump : dumps) {
+    indexed.push_back(IndexBackend(*dump, backend));
+    instances.push_back({dump, &indexed.back()});
+  }
+  return MergeRows(backend, instances, order);
+}
+
+DumpIndex::DumpIndex(const std::vector<InstanceDump>& dumps) {
+  for (const InstanceDump& dump : dumps) {
+    for (const ServerStat& s : dump.stats) rows_[{&dump, s.backend}].stats.emplace(s.server, &s);
+    for (const ServerState& s : dump.states) rows_[{&dump, s.backend}].states.emplace(s.server, &s);
+  }
+}
+
+bool DumpIndex::Lists(const InstanceDump& dump, std::string_view backend) const {
+  auto it = rows_.find({&dump, backend});
+  return it != rows_.end() && !it->second.states.empty();
+}
+
+BackendView DumpIndex::Merge(std::string_view backend, const std::vector<const InstanceDump*>& dumps,
+                             const std::vector<std::string>& order) const {
+  std::vector<BackendRows> instances;
+  for (const InstanceDump* dump : dumps) {
+    auto it = rows_.find({dump, backend});
+    instances.push_back({dump, it == rows_.end() ? nullptr : &it->second});
+  }
+  return MergeRows(backend, instances, order);
 }
 
 BackendView MergeBackend(std::string_view backend, const std::vector<InstanceDump>& dumps,
@@ -270,7 +310,7 @@ Task<std::optional<Error>> WaitNoSessions(const Client& c, const std::string& b,
   const auto step = std::chrono::milliseconds(50);
   int64_t scur = -1;
   for (auto waited = std::chrono::milliseconds(0);; waited += step) {
-    auto stats = co_await c.ShowStat();
+    auto stats = co_await c.ShowStat(b);
     if (!stats) co_return stats.error();
     auto it = std::find_if(stats.value().begin(), stats.value().end(),
                            [&](const ServerStat& st) { return st.backend == b && st.server == s; });

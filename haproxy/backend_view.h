@@ -83,6 +83,28 @@ BackendView MergeBackend(std::string_view backend, const std::vector<const Insta
 BackendView MergeBackend(std::string_view backend, const std::vector<InstanceDump>& dumps,
                          const std::vector<std::string>& order);
 
+// The dumps' rows by instance and backend, indexed in one pass: merging every
+// backend of a large fleet (500 pools of `status`) then costs one pass over
+// the rows, not one per backend. The dumps must outlive the index.
+class DumpIndex {
+ public:
+  explicit DumpIndex(const std::vector<InstanceDump>& dumps);
+  // Whether `dump` (one of the indexed dumps) lists a server of `backend`.
+  bool Lists(const InstanceDump& dump, std::string_view backend) const;
+  // MergeBackend over `dumps` (some of the indexed dumps), from the index.
+  BackendView Merge(std::string_view backend, const std::vector<const InstanceDump*>& dumps,
+                    const std::vector<std::string>& order) const;
+
+  // One backend's rows of one dump, by server name.
+  struct Rows {
+    std::map<std::string_view, const ServerStat*> stats;
+    std::map<std::string_view, const ServerState*> states;
+  };
+
+ private:
+  std::map<std::pair<const InstanceDump*, std::string_view>, Rows> rows_;
+};
+
 // --- Apply-to-all operations ----------------------------------------------
 
 struct InstanceOutcome {

@@ -56,8 +56,11 @@ class Client {
   // Sends one command line and returns the whole reply, uninterpreted.
   Task<Result<std::string>> Execute(std::string_view command) const;
 
-  // All server rows of every backend (`show stat -1 4 -1`).
-  Task<Result<std::vector<ServerStat>>> ShowStat() const;
+  // The server rows of `backend` (`show stat BACKEND 4 -1`: HAProxy dumps
+  // only that proxy, a few rows instead of a whole fleet's), or of every
+  // backend when it is empty (`show stat -1 4 -1`). A name HAProxy would read
+  // as a proxy id (all digits) is asked for in full and filtered here.
+  Task<Result<std::vector<ServerStat>>> ShowStat(std::string_view backend = {}) const;
   // `show servers state [backend]`; an empty backend means all of them.
   Task<Result<std::vector<ServerState>>> ShowServersState(std::string_view backend) const;
   Task<Result<Info>> ShowInfo() const;

@@ -62,6 +62,17 @@ bool ParseStatusSuffix(Word word, std::string_view rest, StatusField& field) {
 // Splits one CSV line. HAProxy quotes a field (RFC 4180 style, "" for a quote)
 // only when it holds a comma or a quote. nullopt on an unterminated quote.
 std::optional<std::vector<std::string>> SplitCsv(std::string_view line) {
+  if (line.find('"') == std::string_view::npos) {
+    // The common line, nothing quoted: whole fields at once (a fleet's dump
+    // is ~100 fields x 10,000 rows).
+    std::vector<std::string> fields;
+    for (size_t start = 0;;) {
+      size_t comma = line.find(',', start);
+      fields.emplace_back(line.substr(start, comma == std::string_view::npos ? comma : comma - start));
+      if (comma == std::string_view::npos) return fields;
+      start = comma + 1;
+    }
+  }
   std::vector<std::string> fields(1);
   bool quoted = false;
   for (size_t i = 0; i < line.size(); ++i) {

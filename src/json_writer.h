@@ -22,11 +22,19 @@ class JsonWriter {
 
   JsonWriter& Key(std::string_view key) {
     Separate();
-    out_ += "\"" + JsonEscape(key) + "\":";
+    out_ += '"';
+    AppendJsonEscaped(out_, key);
+    out_ += "\":";
     after_key_ = true;
     return *this;
   }
-  JsonWriter& String(std::string_view v) { return Raw("\"" + JsonEscape(v) + "\""); }
+  JsonWriter& String(std::string_view v) {
+    Separate();
+    out_ += '"';
+    AppendJsonEscaped(out_, v);
+    out_ += '"';
+    return *this;
+  }
   JsonWriter& Int(int64_t v) { return Raw(std::to_string(v)); }
   JsonWriter& Bool(bool v) { return Raw(v ? "true" : "false"); }
   JsonWriter& Null() { return Raw("null"); }

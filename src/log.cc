@@ -1,5 +1,7 @@
 #include "src/log.h"
 
+#include <algorithm>
+
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -112,6 +114,19 @@ void InitLogging(LogFormat format, LogLevel min_level) {
 std::string JsonEscape(std::string_view text) {
   std::string out;
   out.reserve(text.size() + 8);
+  AppendJsonEscaped(out, text);
+  return out;
+}
+
+void AppendJsonEscaped(std::string& out, std::string_view text) {
+  bool plain = std::all_of(text.begin(), text.end(), [](char ch) {
+    auto c = static_cast<unsigned char>(ch);
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+  });
+  if (plain) {
+    out.append(text);
+    return;
+  }
   for (size_t i = 0; i < text.size();) {
     unsigned char c = static_cast<unsigned char>(text[i]);
     if (c == '"' || c == '\\') {
@@ -142,7 +157,6 @@ std::string JsonEscape(std::string_view text) {
     }
     ++i;
   }
-  return out;
 }
 
 std::string FormatEventJson(std::string_view ts, std::string_view level, std::string_view event,

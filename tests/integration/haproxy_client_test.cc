@@ -359,5 +359,26 @@ TEST_CASE("weights are set and confirmed on every instance", "[haproxy]") {
   CHECK_THAT(range.error().message, Catch::Contains("between 0 and 256"));
 }
 
+TEST_CASE("show stat of one backend: only its servers, and an unknown one is no such backend", "[haproxy]") {
+  // The sandbox has backends replicas, replicas_static and replicas_weighted,
+  // each with db1..dbN: all of them in the full dump, one in the filtered.
+  Fleet fleet = SandboxFleet();
+  const haproxy::Client& lb1 = *fleet.Find("lb1");
+  auto all = RunSync(lb1.ShowStat());
+  auto one = RunSync(lb1.ShowStat("replicas_static"));
+  REQUIRE(all);
+  REQUIRE(one);
+  const size_t replicas = sandbox::Shared().replicas().size();
+  CHECK(all.value().size() == 3 * replicas);
+  REQUIRE(one.value().size() == replicas);
+  for (const auto& s : one.value()) CHECK(s.backend == "replicas_static");
+  auto unknown = RunSync(lb1.ShowStat("nosuch"));
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().code == ErrorCode::kNoSuchBackend);
+  auto invalid = RunSync(lb1.ShowStat("a b"));
+  REQUIRE_FALSE(invalid);
+  CHECK(invalid.error().code == ErrorCode::kRejected);
+}
+
 }  // namespace
 }  // namespace caretaker

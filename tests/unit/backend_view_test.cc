@@ -89,6 +89,28 @@ TEST_CASE("an unreachable instance makes nothing 'everywhere'", "[view]") {
   CHECK(f.instances[1].error.has_value());
 }
 
+TEST_CASE("an index of the dumps merges each backend as MergeBackend does", "[view]") {
+  std::vector<InstanceDump> dumps = TwoInstances();
+  DumpIndex index(dumps);
+  std::vector<const InstanceDump*> both = {&dumps[0], &dumps[1]};
+  for (const std::vector<std::string>& order : {std::vector<std::string>{}, std::vector<std::string>{"f", "zz"}}) {
+    BackendView direct = MergeBackend("replicas", both, order);
+    BackendView indexed = index.Merge("replicas", both, order);
+    REQUIRE(indexed.servers.size() == direct.servers.size());
+    for (size_t i = 0; i < direct.servers.size(); ++i) {
+      CHECK(indexed.servers[i].server == direct.servers[i].server);
+      CHECK(indexed.servers[i].agree == direct.servers[i].agree);
+      CHECK(indexed.servers[i].sessions == direct.servers[i].sessions);
+      CHECK(HealthByInstance(indexed.servers[i]) == HealthByInstance(direct.servers[i]));
+    }
+  }
+  CHECK(index.Lists(dumps[0], "replicas"));
+  CHECK_FALSE(index.Lists(dumps[0], "nosuch"));
+  BackendView none = index.Merge("nosuch", both, {"db1"});
+  REQUIRE(none.servers.size() == 1);
+  CHECK_FALSE(none.servers[0].instances[0].present);
+}
+
 }  // namespace
 }  // namespace caretaker::haproxy
 
