@@ -3,7 +3,8 @@
 //
 // A run is two coroutines sharing one RunState: ReadOutput reads the pipe and
 // delivers lines; Supervise polls the process (waitid on its pid only, every
-// 20 ms: other code may wait for children of its own), sends the signals of a
+// 20 ms: other code may wait for children of its own; a pidfd wakes it at
+// once when the process exits), sends the signals of a
 // timeout or a cancel, and closes the pipe once the process is done. The
 // group leader is reaped last, so its pid (the group's id) cannot be reused
 // while signals go to the group.
@@ -13,6 +14,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -227,6 +229,16 @@ bool GroupHasLiveMembers(pid_t pgid) {
 struct RunState;
 
 // The runs in progress of one runner; outlives it while runs do.
+// A pidfd of child `pid` (Linux >= 5.3), close-on-exec; -1 if unavailable.
+int OpenPidFd(pid_t pid) {
+#ifdef SYS_pidfd_open
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+#else
+  (void)pid;
+  return -1;
+#endif
+}
+
 struct Registry {
   std::set<RunState*> running;
 };
@@ -237,7 +249,7 @@ enum class KilledBy { kNone, kTimeout, kCancel };
 // Used from the event loop's thread only.
 struct RunState {
   RunState(asio::any_io_executor ex, std::shared_ptr<Registry> reg, const Spawned& spawned, OnLine callback)
-      : pid(spawned.pid), output(ex, spawned.output), timer(ex), on_line(std::move(callback)),
+      : pid(spawned.pid), output(ex, spawned.output), exit_watch(ex), timer(ex), on_line(std::move(callback)),
         registry(std::move(reg)) {
     registry->running.insert(this);
   }
@@ -266,6 +278,7 @@ struct RunState {
   bool kill_sent = false;
   bool reader_done = false;
   asio::posix::stream_descriptor output;
+  asio::posix::stream_descriptor exit_watch;  // the leader's pidfd, if the kernel has them
   asio::steady_timer timer;  // Supervise's tick; cancelled to wake it early
   std::string partial;       // output after the last newline
   std::deque<std::string> tail;
@@ -376,6 +389,13 @@ asio::awaitable<void> ReadOutput(std::shared_ptr<RunState> s) {
 // Waits for the run to be over, then for the output (at most kOutputGrace: a
 // daemon started in the background may hold the pipe open for ever).
 asio::awaitable<void> Supervise(std::shared_ptr<RunState> s, Clock::time_point deadline) {
+  if (s->exit_watch.is_open()) {
+    // Readable once the leader exited: a step's end is seen at once, not at
+    // the next tick. Runs only while Supervise waits on the timer.
+    s->exit_watch.async_wait(asio::posix::stream_descriptor::wait_read, [s](const boost::system::error_code& ec) {
+      if (!ec) s->timer.cancel();
+    });
+  }
   std::optional<Clock::time_point> over;
   for (;;) {
     if (!over && s->Advance(deadline)) over = Clock::now();
@@ -387,6 +407,7 @@ asio::awaitable<void> Supervise(std::shared_ptr<RunState> s, Clock::time_point d
   }
   boost::system::error_code ignored;
   s->output.close(ignored);  // ends a read still pending
+  s->exit_watch.close(ignored);
 }
 
 StepResult ResultOf(RunState& s, Clock::time_point start) {
@@ -425,6 +446,7 @@ asio::awaitable<StepResult> RunProcess(asio::any_io_executor ex, std::shared_ptr
     co_return failed;
   }
   auto state = std::make_shared<RunState>(ex, std::move(registry), spawned, std::move(on_line));
+  if (int pidfd = OpenPidFd(spawned.pid); pidfd >= 0) state->exit_watch.assign(pidfd);
   auto group = asio::experimental::make_parallel_group(asio::co_spawn(ex, ReadOutput(state), asio::deferred),
                                                        asio::co_spawn(ex, Supervise(state, start + timeout),
                                                                       asio::deferred));
