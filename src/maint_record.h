@@ -52,6 +52,14 @@ class MaintRecords {
   // (fsync'ed) when it returns success. Refuses a record with an empty pool,
   // server or reason, a phase not listed above, or text that is not UTF-8.
   virtual Result<void> Put(const MaintRecord& record) = 0;
+  // Puts every record; a store that can writes them all in one durable
+  // transaction (one fsync for a wave of hosts), else one by one.
+  virtual Result<void> PutAll(const std::vector<MaintRecord>& records) {
+    for (const MaintRecord& r : records) {
+      if (auto put = Put(r); !put) return put;
+    }
+    return boost::outcome_v2::success();
+  }
   // Removes the record of pool/server; removing an absent record is success.
   virtual Result<void> Remove(std::string_view pool, std::string_view server) = 0;
 };

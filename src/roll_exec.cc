@@ -107,7 +107,7 @@ void RollDriver::Round(SteadyTime now) {
     walk.walker.SetHalt(halt.halted ? std::optional<std::string>(halt.why) : std::nullopt, now);
     size_t out = OutNow();
     std::vector<WalkAction> actions = walk.walker.Next(now, out >= cap ? 0 : cap - out);
-    for (WalkAction& a : actions) Start(walk, std::move(a));
+    StartAll(walk, std::move(actions));
     if (walk.decided) walk.decide_lock.reset();  // the records of what it started are written
     walk.decided = false;
     for (const HostStatus& h : walk.walker.hosts()) {
@@ -135,30 +135,59 @@ bool RollDriver::LockMember(Walk& walk, const WalkAction& action) {
   return false;
 }
 
-void RollDriver::Start(Walk& walk, WalkAction action) {
-  // Every step is journaled with its number, so that after a crash the
-  // record says which step may have run.
-  // The gates are journaled too (all steps done), once, before their first probe.
-  std::string journal = action.kind == Kind::kRunStep ? "steps" : action.journal;
+// Every step is journaled with its number, so that after a crash the record
+// says which step may have run. The gates are journaled too (all steps done),
+// once, before their first probe. "" for an action that changes nothing.
+std::string RollDriver::JournalPhase(Walk& walk, const WalkAction& action) const {
+  if (action.kind == Kind::kRunStep) return "steps";
   if (action.kind == Kind::kProbe && walk.journaled[action.server] != "gates") {
     for (const HostStatus& h : walk.walker.hosts()) {
-      if (h.server == action.server && h.phase == HostPhase::kGates) journal = "gates";
+      if (h.server == action.server && h.phase == HostPhase::kGates) return "gates";
     }
   }
-  // The member's lock from its first change — its drain, or wherever a job
-  // picked up again starts it — until the walk is done with it.
-  if (!journal.empty()) action.journal = journal;  // for messages: what was not done
-  if (!journal.empty() && !walk.member_locks.count(action.server) && !LockMember(walk, action)) return Kick();
-  if (!journal.empty()) {
-    // Write-ahead: the record first, synchronously; no record, no change.
-    auto put = world_.Journal(*walk.pool, MemberOf(walk, action.server), journal, action.step);
-    if (!put) {
-      walk.walker.OnJournalFailed(action, put.error().message, Now());
-      return Kick();
+  return action.journal;
+}
+
+void RollDriver::StartAll(Walk& walk, std::vector<WalkAction> actions) {
+  std::vector<bool> go(actions.size(), true);
+  std::vector<size_t> journaled;
+  std::vector<WalkIo::JournalEntry> entries;
+  for (size_t i = 0; i < actions.size(); ++i) {
+    WalkAction& action = actions[i];
+    std::string journal = JournalPhase(walk, action);
+    if (journal.empty()) continue;
+    action.journal = journal;  // for messages: what was not done
+    // The member's lock from its first change — its drain, or wherever a job
+    // picked up again starts it — until the walk is done with it.
+    if (!walk.member_locks.count(action.server) && !LockMember(walk, action)) {
+      go[i] = false;
+      Kick();
+      continue;
     }
-    walk.journaled[action.server] = journal;
-    FailPoint("journaled-" + journal, action.server);  // the record written, its change not yet made
+    entries.push_back({&MemberOf(walk, action.server), journal, action.step});
+    journaled.push_back(i);
   }
+  if (!entries.empty()) {
+    // Write-ahead: the records first, synchronously, in one transaction (one
+    // fsync for a wave); no record, no change.
+    auto put = world_.JournalAll(*walk.pool, entries);
+    for (size_t i : journaled) {
+      if (!put) {
+        walk.walker.OnJournalFailed(actions[i], put.error().message, Now());
+        go[i] = false;
+        Kick();
+        continue;
+      }
+      walk.journaled[actions[i].server] = actions[i].journal;
+      FailPoint("journaled-" + actions[i].journal, actions[i].server);  // the record written, its change not yet made
+    }
+  }
+  for (size_t i = 0; i < actions.size(); ++i) {
+    if (go[i]) Launch(walk, std::move(actions[i]));
+  }
+}
+
+void RollDriver::Launch(Walk& walk, WalkAction action) {
   ++in_flight_;
   asio::co_spawn(io_, Perform(walk, std::move(action)), [this](std::exception_ptr e) {
     --in_flight_;
@@ -177,8 +206,15 @@ Awaitable<void> RollDriver::Observe(Walk& walk, const WalkAction& action) {
     // The capacity decision: no other caretaker decides for this pool until
     // the records of the members this one starts are written (Round()). A
     // `maint start` holds it for milliseconds: wait up to 2 s, off the loop.
+    // Still held from this walk's last decision (the coroutine may start
+    // inside Round, before Round lets go of it): the records of what that
+    // decision started are written already, so this decision goes on with it.
+    if (walk.decide_lock) {
+      lock.emplace(std::move(*walk.decide_lock));
+      walk.decide_lock.reset();
+    }
     const SteadyTime give_up = Now() + std::chrono::seconds(2);
-    while (true) {
+    while (!lock) {
       auto got = FileLock::Acquire(maint_detail::LockPath(config_, "pool-" + walk.pool->name), Millis(0));
       if (got) {
         lock.emplace(std::move(got.value()));
@@ -193,8 +229,12 @@ Awaitable<void> RollDriver::Observe(Walk& walk, const WalkAction& action) {
       co_await std::move(wait);
     }
   }
+  const SteadyTime started = Now();
   auto op = world_.Observe(*walk.pool, action.with_mysql && !walk.walker.spec().gates.off.mysqld);
   Result<PoolView> view = co_await std::move(op);
+  LogEvent(LogLevel::kDebug, "roll.observe",
+           {{"pool", walk.pool->name}, {"decide", action.with_mysql}, {"ok", bool(view)},
+            {"ms", static_cast<int64_t>(std::chrono::duration_cast<Millis>(Now() - started).count())}});
   walk.decide_lock.reset();
   if (lock) walk.decide_lock.emplace(std::move(*lock));
   walk.walker.OnObserved(action.seq, view, Now());

@@ -93,7 +93,10 @@ class RollDriver {
 
  private:
   void Round(SteadyTime now);
-  void Start(Walk& walk, WalkAction action);
+  // Journals what needs it (one transaction for all), then launches each.
+  void StartAll(Walk& walk, std::vector<WalkAction> actions);
+  std::string JournalPhase(Walk& walk, const WalkAction& action) const;
+  void Launch(Walk& walk, WalkAction action);
   // Locks the member a "draining" action starts; false (and the walker told) when it is held.
   bool LockMember(Walk& walk, const WalkAction& action);
   size_t OutNow() const;  // against the cap: this driver's, or the budget's

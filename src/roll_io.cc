@@ -56,6 +56,7 @@ class RealWalkIo : public WalkIo {
   Awaitable<mysql::Status> RunWarmupQueries(const PoolConfig& pool, const MemberConfig& member) override;
   Result<void> Journal(const PoolConfig& pool, const MemberConfig& member, const std::string& phase,
                        size_t step) override;
+  Result<void> JournalAll(const PoolConfig& pool, const std::vector<JournalEntry>& entries) override;
   Result<void> Release(const PoolConfig& pool, const MemberConfig& member) override;
   void Cancel() override { cancelled_ = true; }
   void SetJob(const std::string& pool, int64_t job) override { info_.jobs[pool] = job; }
@@ -67,6 +68,7 @@ class RealWalkIo : public WalkIo {
     return mysql::RunBlocking<R>(threads_, std::move(work));
   }
   bool MemberBusy(const PoolConfig& pool, const std::string& server) const;
+  MaintRecord RecordFor(const PoolConfig& pool, const MemberConfig& member, const std::string& phase, size_t step);
   static std::string Key(const PoolConfig& pool, const std::string& server) { return pool.name + "/" + server; }
 
   const Config& config_;
@@ -225,14 +227,11 @@ Awaitable<mysql::Status> RealWalkIo::RunWarmupQueries(const PoolConfig& pool, co
   co_return ran;
 }
 
-Result<void> RealWalkIo::Journal(const PoolConfig& pool, const MemberConfig& member, const std::string& phase,
-                                 size_t step) {
+MaintRecord RealWalkIo::RecordFor(const PoolConfig& pool, const MemberConfig& member, const std::string& phase,
+                                  size_t step) {
   const std::string key = Key(pool, member.server);
   auto since = mine_.find(key);
-  if (since == mine_.end()) {
-    auto now = NowSeconds();
-    since = mine_.emplace(key, now).first;
-  }
+  if (since == mine_.end()) since = mine_.emplace(key, NowSeconds()).first;
   MaintRecord r;
   r.pool = pool.name;
   r.server = member.server;
@@ -243,9 +242,22 @@ Result<void> RealWalkIo::Journal(const PoolConfig& pool, const MemberConfig& mem
   r.phase = phase;
   r.step = step;
   if (auto job = info_.jobs.find(pool.name); job != info_.jobs.end()) r.job = job->second;
-  auto put = records_.Put(r);
-  LogEvent(put ? LogLevel::kDebug : LogLevel::kError, "roll.journal",
-           {{"pool", pool.name}, {"server", member.server}, {"phase", phase}, {"ok", bool(put)}});
+  return r;
+}
+
+Result<void> RealWalkIo::Journal(const PoolConfig& pool, const MemberConfig& member, const std::string& phase,
+                                 size_t step) {
+  return JournalAll(pool, {{&member, phase, step}});
+}
+
+Result<void> RealWalkIo::JournalAll(const PoolConfig& pool, const std::vector<JournalEntry>& entries) {
+  std::vector<MaintRecord> records;
+  for (const JournalEntry& e : entries) records.push_back(RecordFor(pool, *e.member, e.phase, e.step));
+  auto put = records_.PutAll(records);
+  for (const JournalEntry& e : entries) {
+    LogEvent(put ? LogLevel::kDebug : LogLevel::kError, "roll.journal",
+             {{"pool", pool.name}, {"server", e.member->server}, {"phase", e.phase}, {"ok", bool(put)}});
+  }
   if (!put) return Error{"cannot write the maintenance record: " + put.error().message};
   return boost::outcome_v2::success();
 }

@@ -44,6 +44,19 @@ class WalkIo {
   // "steps", the step about to start, 0-based), removed.
   virtual Result<void> Journal(const PoolConfig& pool, const MemberConfig& member, const std::string& phase,
                                size_t step) = 0;
+  struct JournalEntry {
+    const MemberConfig* member;
+    std::string phase;
+    size_t step;
+  };
+  // Journal() for several members at once: one durable transaction where the
+  // store allows it (a wave of drains costs one fsync, not one each).
+  virtual Result<void> JournalAll(const PoolConfig& pool, const std::vector<JournalEntry>& entries) {
+    for (const JournalEntry& e : entries) {
+      if (auto put = Journal(pool, *e.member, e.phase, e.step); !put) return put;
+    }
+    return boost::outcome_v2::success();
+  }
   virtual Result<void> Release(const PoolConfig& pool, const MemberConfig& member) = 0;
   // Ends long waits early (a second Ctrl-C): WaitForPrimary returns within
   // one slice with an error. Other calls are bounded by their timeouts.

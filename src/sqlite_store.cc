@@ -127,22 +127,33 @@ Result<std::optional<MaintRecord>> SqliteStore::Find(std::string_view pool, std:
   return std::optional<MaintRecord>(RecordOf(rows.value().front()));
 }
 
-Result<void> SqliteStore::Put(const MaintRecord& r) {
-  if (auto problem = MaintRecordProblem(r)) {
-    return Error{"cannot record maintenance of " + r.pool + "/" + r.server + " in " + db_->path() + ": " + *problem};
+Result<void> SqliteStore::Put(const MaintRecord& r) { return PutAll({r}); }
+
+Result<void> SqliteStore::PutAll(const std::vector<MaintRecord>& records) {
+  for (const MaintRecord& r : records) {
+    if (auto problem = MaintRecordProblem(r)) {
+      return Error{"cannot record maintenance of " + r.pool + "/" + r.server + " in " + db_->path() + ": " + *problem};
+    }
   }
   return Write([&]() -> Result<void> {
-    auto put = db_->Query(
-        "INSERT OR REPLACE INTO maintenance (pool, server, host, who, reason, since, until, phase, step, job) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        {Value::Text(r.pool), Value::Text(r.server), Value::Text(r.host), Value::Text(r.who), Value::Text(r.reason),
-         Value::Int(Epoch(r.since)), r.until ? Value::Int(Epoch(*r.until)) : Value::Null(), Value::Text(r.phase),
-         Value::Int(static_cast<int64_t>(r.step)), Value::Int(r.job)});
-    if (!put) return put.error();
-    std::string what = r.phase == "steps" ? "step " + std::to_string(r.step + 1) + "; " : "";
-    if (r.job) what += "job " + std::to_string(r.job) + "; ";
-    return Append({0, {}, r.who, "maint." + r.phase, r.pool + "/" + r.server, what + r.reason});
+    for (const MaintRecord& r : records) {
+      if (auto put = PutRecord(r); !put) return put;
+    }
+    return boost::outcome_v2::success();
   });
+}
+
+Result<void> SqliteStore::PutRecord(const MaintRecord& r) {
+  auto put = db_->Query(
+      "INSERT OR REPLACE INTO maintenance (pool, server, host, who, reason, since, until, phase, step, job) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+      {Value::Text(r.pool), Value::Text(r.server), Value::Text(r.host), Value::Text(r.who), Value::Text(r.reason),
+       Value::Int(Epoch(r.since)), r.until ? Value::Int(Epoch(*r.until)) : Value::Null(), Value::Text(r.phase),
+       Value::Int(static_cast<int64_t>(r.step)), Value::Int(r.job)});
+  if (!put) return put.error();
+  std::string what = r.phase == "steps" ? "step " + std::to_string(r.step + 1) + "; " : "";
+  if (r.job) what += "job " + std::to_string(r.job) + "; ";
+  return Append({0, {}, r.who, "maint." + r.phase, r.pool + "/" + r.server, what + r.reason});
 }
 
 Result<void> SqliteStore::Remove(std::string_view pool, std::string_view server) {

@@ -26,6 +26,7 @@ class SqliteStore final : public StateStore {
   Result<std::vector<MaintRecord>> List() const override;
   Result<std::optional<MaintRecord>> Find(std::string_view pool, std::string_view server) const override;
   Result<void> Put(const MaintRecord& record) override;
+  Result<void> PutAll(const std::vector<MaintRecord>& records) override;
   Result<void> Remove(std::string_view pool, std::string_view server) override;
 
   void SetActor(std::string actor) override { actor_ = std::move(actor); }
@@ -58,6 +59,8 @@ class SqliteStore final : public StateStore {
   // none, expired, or already theirs for that job (0: a new job).
   Result<bool> LeaseFree(const std::string& pool, const std::string& owner, int64_t job, SysSeconds now) const;
   Result<void> PutLease(const Lease& lease);
+  // Put's statements, inside the caller's Write.
+  Result<void> PutRecord(const MaintRecord& record);
   Result<std::vector<Job>> SelectJobs(const std::string& where_order, const std::vector<sqlite::Value>& params) const;
   Result<void> LoadHosts(Job& job) const;
   // Runs `change` and its audit entries in one write transaction.

@@ -254,5 +254,20 @@ TEST_CASE("store: random puts and removes agree with a std::map", "[store]") {
   }
 }
 
+TEST_CASE("store: PutAll writes a wave of records in one transaction, or none of them", "[store]") {
+  TempDir dir;
+  auto store = Open(dir.path() + "/state/caretaker.db");
+  REQUIRE(store->PutAll({Record("main", "db1", "draining"), Record("main", "db2", "draining")}));
+  CHECK(store->List().value().size() == 2);
+  CHECK(Actions(*store) == std::vector<std::string>{"maint.draining main/db1", "maint.draining main/db2"});
+
+  // One bad record: the whole wave is refused, the good ones too.
+  MaintRecord bad = Record("main", "db4");
+  bad.reason = "";
+  REQUIRE_FALSE(store->PutAll({Record("main", "db3", "draining"), bad}));
+  CHECK_FALSE(store->Find("main", "db3").value());
+  CHECK(store->List().value().size() == 2);
+}
+
 }  // namespace
 }  // namespace caretaker
