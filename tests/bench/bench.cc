@@ -1,0 +1,71 @@
+#include "tests/bench/bench.h"
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+
+#include "tests/sandbox/files.h"
+#include "tests/sandbox/process.h"
+
+namespace caretaker::bench {
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+std::string Fixed(double value, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, value);
+  return buf;
+}
+
+void Report(const Figure& f) {
+  std::string verdict = !f.met ? "" : *f.met ? "  [met]" : "  [MISSED]";
+  std::printf("  %-58s %14s  %s%s\n", f.what.c_str(), f.value.c_str(),
+              f.target.empty() ? "" : ("target " + f.target).c_str(), verdict.c_str());
+  std::fflush(stdout);
+  const char* table = std::getenv("CARETAKER_BENCH_TABLE");
+  if (!table || !*table) return;
+  std::ofstream out(table, std::ios::app);
+  out << f.bench << '\t' << f.what << '\t' << f.value << '\t' << f.target << '\t'
+      << (!f.met ? "" : *f.met ? "met" : "MISSED") << '\n';
+}
+
+const char* CaretakerBin() { return CARETAKER_BIN; }
+
+Timed RunCaretaker(const std::vector<std::string>& args, const std::string& log_dir) {
+  static int runs = 0;
+  std::string base = log_dir + "/caretaker-" + std::to_string(++runs);
+  sandbox::SpawnOptions spawn;
+  spawn.argv = {CaretakerBin()};
+  spawn.argv.insert(spawn.argv.end(), args.begin(), args.end());
+  sandbox::ScopedFd out(sandbox::OpenLog(base + ".out"));
+  sandbox::ScopedFd err(sandbox::OpenLog(base + ".err"));
+  spawn.stdout_fd = out.get();
+  spawn.stderr_fd = err.get();
+  spawn.new_session = false;  // Ctrl-C on the bench reaches it too
+  Timed t;
+  auto start = Clock::now();
+  pid_t pid = sandbox::Spawn(spawn);
+  int status = 0;
+  rusage usage{};
+  while (wait4(pid, &status, 0, &usage) < 0) {
+    if (errno != EINTR) throw std::runtime_error("wait4 on caretaker failed");
+  }
+  t.seconds = Seconds(Clock::now() - start);
+  t.exit_code = sandbox::ShellExitCode(status);
+  t.peak_rss_kib = usage.ru_maxrss;
+  t.out = sandbox::ReadFile(base + ".out");
+  t.err = sandbox::ReadFile(base + ".err");
+  return t;
+}
+
+void Require(const Timed& run, const std::string& what) {
+  if (run.exit_code == 0) return;
+  std::string tail = run.err.size() > 2000 ? run.err.substr(run.err.size() - 2000) : run.err;
+  throw std::runtime_error(what + ": caretaker exited " + std::to_string(run.exit_code) + ":\n" + tail);
+}
+
+}  // namespace caretaker::bench

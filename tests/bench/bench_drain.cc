@@ -1,0 +1,129 @@
+// Drain detection: how soon after the last client session of a draining
+// server closes does caretaker notice and move on? A MySQL session through
+// lb1 holds a sandbox replica; `caretaker maint start` drains it and waits;
+// the session closes at t0; t1 is when HAProxy shows the server in MAINT
+// (polled every millisecond on the admin socket), i.e. caretaker noticed the
+// 0 sessions, wrote its journal record and sent `set server ... state maint`.
+// With the default drain poll_interval (100 ms). Repeated; median and max.
+#include <mysql.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/bench/bench.h"
+#include "tests/sandbox/process.h"
+#include "tests/sandbox/sandbox.h"
+
+namespace caretaker::bench {
+namespace {
+
+constexpr int kRounds = 10;
+
+// srv_admin_state of `server` in backend replicas on instance i.
+int AdminState(const sandbox::Sandbox& sb, size_t i, const std::string& server) {
+  std::istringstream reply(sb.HaproxyCommand(i, "show servers state replicas"));
+  for (std::string line; std::getline(reply, line);) {
+    std::istringstream in(line);
+    std::vector<std::string> f;
+    for (std::string w; in >> w;) f.push_back(w);
+    if (f.size() > 6 && f[3] == server) return std::stoi(f[6]);
+  }
+  throw std::runtime_error("no server " + server + " on lb" + std::to_string(i + 1));
+}
+
+// A session through lb1's frontend; returns the port of the replica it is on.
+MYSQL* OpenSession(const sandbox::Sandbox& sb, std::string& port) {
+  MYSQL* m = mysql_init(nullptr);
+  unsigned timeout = 5, protocol = MYSQL_PROTOCOL_TCP;
+  mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+  mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &timeout);
+  mysql_options(m, MYSQL_OPT_PROTOCOL, &protocol);
+  if (!mysql_real_connect(m, "127.0.0.1", "caretaker", sb.mysql_password().c_str(), nullptr,
+                          sb.haproxies()[0].frontend_port, nullptr, 0) ||
+      mysql_query(m, "SELECT @@port") != 0) {
+    std::string error = mysql_error(m);
+    mysql_close(m);
+    throw std::runtime_error("a session through lb1: " + error);
+  }
+  MYSQL_RES* res = mysql_store_result(m);
+  port = mysql_fetch_row(res)[0];
+  mysql_free_result(res);
+  return m;
+}
+
+// The sandbox's config with the product's default drain poll interval.
+std::string DefaultPollConfig(const sandbox::Sandbox& sb) {
+  std::ifstream in(sb.config_path());
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string toml = text.str();
+  const std::string from = "poll_interval = \"50ms\"\n";
+  size_t at = toml.find(from);
+  if (at != std::string::npos) toml.erase(at, from.size());
+  std::string path = sb.dir() + "/bench-drain.toml";
+  std::ofstream(path) << toml;
+  return path;
+}
+
+double OneRound(const sandbox::Sandbox& sb, const std::string& config, int round) {
+  std::string port;
+  MYSQL* session = OpenSession(sb, port);
+  std::string server;
+  for (const auto& r : sb.replicas()) {
+    if (std::to_string(r.port) == port) server = r.name;
+  }
+  sandbox::SpawnOptions spawn;
+  spawn.argv = {CaretakerBin(), "-c", config, "maint", "start", server, "--reason", "bench " + std::to_string(round)};
+  pid_t pid = sandbox::Spawn(spawn);
+  // Drained on both instances, then long enough that caretaker is polling.
+  while (AdminState(sb, 0, server) != 8 || AdminState(sb, 1, server) != 8) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300 + 37 * round));  // not in step with the poll
+  auto t0 = Clock::now();
+  mysql_close(session);
+  while ((AdminState(sb, 0, server) & 1) == 0) {
+    if (Seconds(Clock::now() - t0) > 30) throw std::runtime_error("caretaker never set " + server + " to MAINT");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  double noticed = Seconds(Clock::now() - t0);
+  auto status = sandbox::WaitExit(pid, std::chrono::seconds(30));
+  if (!status || sandbox::ShellExitCode(*status) != 0) throw std::runtime_error("caretaker maint start failed");
+  Timed stop = RunCaretaker({"-c", config, "maint", "stop", server}, sb.dir());
+  Require(stop, "caretaker maint stop " + server);
+  sb.WaitAllUp(std::chrono::seconds(30));
+  return noticed;
+}
+
+int Main() {
+  std::printf("drain: last session closed -> MAINT on HAProxy, %d rounds, default poll_interval 100ms\n", kRounds);
+  auto sb = sandbox::Sandbox::Start(sandbox::Options{});
+  std::string config = DefaultPollConfig(*sb);
+  std::vector<double> times;
+  for (int i = 0; i < kRounds; ++i) times.push_back(OneRound(*sb, config, i));
+  std::sort(times.begin(), times.end());
+  double median = times[times.size() / 2], max = times.back();
+  Report({"drain", "last session closed -> noticed (MAINT set), median", Fixed(median * 1000, 0) + " ms", "< 200 ms",
+          median < 0.2});
+  Report({"drain", "last session closed -> noticed (MAINT set), max", Fixed(max * 1000, 0) + " ms", "< 200 ms",
+          max < 0.2});
+  return 0;
+}
+
+}  // namespace
+}  // namespace caretaker::bench
+
+int main() {
+  try {
+    return caretaker::bench::Main();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_drain: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,55 @@
+// Overhead against the ideal: 60 servers on a real HAProxy, walked by
+// `caretaker roll` with max_out 6 through a task of one 1 s step, every gate
+// off. The ideal makespan is 10 waves x 1 s; whatever caretaker adds (drain,
+// sessions poll, MAINT, journal writes, READY and its confirmation, starting
+// the process, reading live state) shows as the ratio to it.
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
+
+#include "tests/bench/bench.h"
+#include "tests/bench/fleet.h"
+
+namespace caretaker::bench {
+namespace {
+
+constexpr int kServers = 60;
+constexpr int kMaxOut = 6;
+constexpr double kStepSeconds = 1.0;
+
+int Main() {
+  std::printf("overhead: %d servers on a real HAProxy, max_out %d, a %.0f s step, gates off\n", kServers, kMaxOut,
+              kStepSeconds);
+  FleetOptions options;
+  options.servers_per_backend = kServers;
+  auto fleet = Fleet::Start(options);
+  std::string extra = "[defaults]\nmax_out = " + std::to_string(kMaxOut) +
+                      "\n\n[defaults.drain]\npoll_interval = \"20ms\"\n";
+  // The step as argv (no shell in between): the 1 s is sleep's own.
+  std::string config = fleet->WriteConfig("caretaker.toml", "[\"sleep\", \"1\"]", extra);
+  std::vector<std::string> args = {"-c", config, "roll", "--pool", "b001", "--task", "step", "--yes"};
+  if (std::getenv("CARETAKER_BENCH_VERBOSE")) args.insert(args.begin(), {"--log-level", "debug", "--log-format", "json"});
+  Timed run = RunCaretaker(args, fleet->dir());
+  Require(run, "caretaker roll");
+  if (std::getenv("CARETAKER_BENCH_VERBOSE")) std::printf("%s%s", run.out.c_str(), run.err.c_str());
+  double ideal = (kServers / kMaxOut) * kStepSeconds;
+  double ratio = run.seconds / ideal;
+  Report({"overhead", "makespan, roll command start to exit", Fixed(run.seconds, 2) + " s", "", {}});
+  Report({"overhead", "ideal makespan (10 waves x 1 s)", Fixed(ideal, 2) + " s", "", {}});
+  Report({"overhead", "ratio to the ideal", Fixed(ratio, 3), "<= 1.05", ratio <= 1.05});
+  Report({"overhead", "peak RSS of caretaker roll", std::to_string(run.peak_rss_kib / 1024) + " MiB", "", {}});
+  return 0;
+}
+
+}  // namespace
+}  // namespace caretaker::bench
+
+int main() {
+  try {
+    return caretaker::bench::Main();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_overhead: %s\n", e.what());
+    return 1;
+  }
+}
