@@ -7,7 +7,7 @@ BUILD ?= build
 # build picks its own flags.
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo '-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG'
 
-.PHONY: all deps configure build test demo sandbox clean
+.PHONY: all deps configure build test demo sandbox bench clean
 
 all: build
 
@@ -25,6 +25,12 @@ test: build
 
 demo: build
 	@$(BUILD)/tests/caretaker-demo
+
+# The benchmarks of tests/bench/ (minutes; not part of `make test`): writes
+# tests/bench/RESULTS.md and the table in README.md.
+bench: build
+	@tools/install-deps --bench
+	@tools/bench $(BUILD)
 
 # A sandbox to play with: prints its config path, runs until Ctrl-C.
 sandbox: build
