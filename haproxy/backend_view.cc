@@ -104,6 +104,7 @@ ServerOnInstance Lookup(const BackendRows& rows, const std::string& server) {
 MergedServer Merge(std::string server, const std::vector<BackendRows>& instances) {
   MergedServer m;
   m.server = std::move(server);
+  m.instances.reserve(instances.size());
   bool all_read = !instances.empty();
   bool same = true;
   for (const BackendRows& rows : instances) {

@@ -98,6 +98,7 @@ Result<std::vector<ServerState>> ParseServersState(std::string_view reply) {
   const auto header = ParseHeader(lines[1]);
   if (!header) return header.error();
   std::vector<ServerState> servers;
+  servers.reserve(lines.size() - 2);  // no growth slack: a fleet's dump is 10,000 rows
   for (size_t i = 2; i < lines.size(); ++i) {
     if (Trim(lines[i], kSpace).empty()) continue;
     auto state = ReadRow(header.value(), lines[i], i + 1);

@@ -202,6 +202,7 @@ Result<std::vector<ServerStat>> ParseShowStat(std::string_view reply) {
   const auto header = ParseHeader(lines[0]);
   if (!header) return header.error();
   std::vector<ServerStat> servers;
+  servers.reserve(lines.size() - 1);  // no growth slack: a fleet's dump is 10,000 rows
   for (size_t i = 1; i < lines.size(); ++i) {
     if (Trim(lines[i], kSpace).empty()) continue;
     if (auto status = ReadLine(header.value(), lines[i], i + 1, servers); !status) {

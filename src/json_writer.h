@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "src/log.h"
@@ -47,6 +48,9 @@ class JsonWriter {
   JsonWriter& Field(std::string_view key, bool v) { return Key(key).Bool(v); }
 
   const std::string& str() const { return out_; }
+  // What was written so far, handed over; writing goes on where it was (for
+  // output written out in pieces: a fleet's status is megabytes).
+  std::string Take() { return std::exchange(out_, std::string()); }
 
  private:
   JsonWriter& Open(char c) {

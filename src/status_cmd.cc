@@ -154,7 +154,8 @@ int RunStatus(const Config& config, const StatusOptions& options, std::ostream& 
   report.mysql = std::move(probes);
   report.mysql_error = std::move(mysql_error);
   if (options.json) {
-    out << RenderStatusJson(report) << "\n";
+    WriteStatusJson(report, out);
+    out << "\n";
   } else {
     out << RenderStatusTable(report, options.color);
   }

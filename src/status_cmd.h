@@ -61,6 +61,8 @@ StatusReport BuildStatusReport(const Config& config, const std::vector<haproxy::
 // object with a stable shape (documented in README.md).
 std::string RenderStatusTable(const StatusReport& report, bool color);
 std::string RenderStatusJson(const StatusReport& report);
+// The same, written to `out` a pool at a time (no whole copy in memory).
+void WriteStatusJson(const StatusReport& report, std::ostream& out);
 
 struct StatusOptions {
   bool json = false;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -287,9 +288,16 @@ std::string RenderStatusTable(const StatusReport& report, bool color) {
 }
 
 std::string RenderStatusJson(const StatusReport& report) {
+  std::ostringstream out;
+  WriteStatusJson(report, out);
+  return out.str();
+}
+
+void WriteStatusJson(const StatusReport& report, std::ostream& out) {
   JsonWriter w;
   w.BeginObject().Key("pools").BeginArray();
   for (const PoolStatus& p : report.pools) {
+    out << w.Take();
     w.BeginObject().Field("name", p.pool->name).Field("backend", p.pool->backend);
     w.Key("haproxy").BeginArray();
     for (const std::string& lb : p.pool->haproxy) w.String(lb);
@@ -308,7 +316,7 @@ std::string RenderStatusJson(const StatusReport& report) {
     w.Field("message", e.error->message).EndObject();
   }
   w.EndArray().EndObject();
-  return w.str();
+  out << w.Take();
 }
 
 }  // namespace caretaker
