@@ -43,20 +43,38 @@ auto ForEachConcurrently(const std::vector<const Client*>& clients, const Fn& fn
   co_return std::move(values);
 }
 
+// The rows of `backend`, or of every backend when it is empty (both dumps
+// at once). One backend: its servers' state first, then `show stat` of its id
+// only (see ShowBackendStat), so a walk's every read of a pool does not parse
+// the whole fleet.
 Task<InstanceDump> ReadOne(const Client& client, std::string backend) {
   InstanceDump dump;
   dump.instance = client.name();
-  auto both = client.ShowStat(backend) && client.ShowServersState(backend);  // concurrently
-  auto [stats, states] = co_await std::move(both);
-  if (!stats || !states) {
-    dump.error = !stats ? stats.error() : states.error();
+  if (backend.empty()) {
+    auto both = client.ShowStat() && client.ShowServersState(backend);  // concurrently
+    auto [stats, states] = co_await std::move(both);
+    if (!stats || !states) {
+      dump.error = !stats ? stats.error() : states.error();
+      co_return dump;
+    }
+    dump.stats = std::move(stats.value());
+    dump.states = std::move(states.value());
+    co_return dump;
+  }
+  auto states = co_await client.ShowServersState(backend);
+  if (!states) {
+    dump.error = states.error();
+    co_return dump;
+  }
+  dump.states = std::move(states.value());
+  if (dump.states.empty()) co_return dump;  // a backend without servers
+  auto stats = co_await client.ShowBackendStat(dump.states.front().backend_id, backend);
+  if (!stats) {
+    dump.error = stats.error();
+    dump.states.clear();
     co_return dump;
   }
   dump.stats = std::move(stats.value());
-  if (!backend.empty()) {
-    std::erase_if(dump.stats, [&](const ServerStat& s) { return s.backend != backend; });
-  }
-  dump.states = std::move(states.value());
   co_return dump;
 }
 
@@ -309,9 +327,16 @@ Task<std::optional<Error>> WaitNoSessions(const Client& c, const std::string& b,
                                           const std::string& op, std::chrono::milliseconds limit) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   const auto step = std::chrono::milliseconds(50);
+  auto states = co_await c.ShowServersState(b);
+  if (!states) co_return states.error();
+  if (states.value().empty()) {
+    co_return Error{ErrorCode::kNotConfirmed, "haproxy " + c.where() + ": server " + b + "/" + s +
+                                                  " vanished while confirming '" + op + "'"};
+  }
+  const int backend_id = states.value().front().backend_id;
   int64_t scur = -1;
   for (auto waited = std::chrono::milliseconds(0);; waited += step) {
-    auto stats = co_await c.ShowStat(b);
+    auto stats = co_await c.ShowBackendStat(backend_id, b);
     if (!stats) co_return stats.error();
     auto it = std::find_if(stats.value().begin(), stats.value().end(),
                            [&](const ServerStat& st) { return st.backend == b && st.server == s; });

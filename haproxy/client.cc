@@ -191,18 +191,15 @@ Task<Result<T>> Query(const Client& client, const std::string& command, std::str
 
 }  // namespace
 
-Task<Result<std::vector<ServerStat>>> Client::ShowStat(std::string_view backend) const {
-  if (!backend.empty() && !IsValidName(backend)) {
-    co_return Prefixed(Error{ErrorCode::kRejected, "invalid backend name \"" + std::string(backend) + "\""});
-  }
-  bool by_name = !backend.empty() && !std::all_of(backend.begin(), backend.end(), [](char c) {
-    return c >= '0' && c <= '9';
-  });
-  const std::string command = "show stat " + (by_name ? std::string(backend) : std::string("-1")) + " 4 -1";
+Task<Result<std::vector<ServerStat>>> Client::ShowStat() const {
+  const std::string command = "show stat -1 4 -1";
+  co_return co_await Query(*this, command, "#", &ParseShowStat);
+}
+
+Task<Result<std::vector<ServerStat>>> Client::ShowBackendStat(int backend_id, std::string_view backend) const {
+  const std::string command = "show stat " + std::to_string(backend_id) + " 4 -1";
   auto rows = co_await Query(*this, command, "#", &ParseShowStat);
-  if (rows && !backend.empty() && !by_name) {
-    std::erase_if(rows.value(), [&](const ServerStat& s) { return s.backend != backend; });
-  }
+  if (rows) std::erase_if(rows.value(), [&](const ServerStat& s) { return s.backend != backend; });
   co_return rows;
 }
 

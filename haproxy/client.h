@@ -56,11 +56,15 @@ class Client {
   // Sends one command line and returns the whole reply, uninterpreted.
   Task<Result<std::string>> Execute(std::string_view command) const;
 
-  // The server rows of `backend` (`show stat BACKEND 4 -1`: HAProxy dumps
-  // only that proxy, a few rows instead of a whole fleet's), or of every
-  // backend when it is empty (`show stat -1 4 -1`). A name HAProxy would read
-  // as a proxy id (all digits) is asked for in full and filtered here.
-  Task<Result<std::vector<ServerStat>>> ShowStat(std::string_view backend = {}) const;
+  // All server rows of every backend (`show stat -1 4 -1`).
+  Task<Result<std::vector<ServerStat>>> ShowStat() const;
+  // The server rows of one backend, asked for by its numeric id (`show stat
+  // ID 4 -1`, the be_id of `show servers state`): a few rows instead of a
+  // whole fleet's dump. By id, not name: HAProxy looks a name up among every
+  // proxy, so a frontend of the same name (common) would answer instead, and
+  // an unknown name that starts with digits reads as an id. Rows of another
+  // proxy (an id that changed under a reload) are dropped.
+  Task<Result<std::vector<ServerStat>>> ShowBackendStat(int backend_id, std::string_view backend) const;
   // `show servers state [backend]`; an empty backend means all of them.
   Task<Result<std::vector<ServerState>>> ShowServersState(std::string_view backend) const;
   Task<Result<Info>> ShowInfo() const;

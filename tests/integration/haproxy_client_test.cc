@@ -359,25 +359,42 @@ TEST_CASE("weights are set and confirmed on every instance", "[haproxy]") {
   CHECK_THAT(range.error().message, Catch::Contains("between 0 and 256"));
 }
 
-TEST_CASE("show stat of one backend: only its servers, and an unknown one is no such backend", "[haproxy]") {
+TEST_CASE("show stat of one backend by id: only its servers, even with a frontend of its name", "[haproxy]") {
   // The sandbox has backends replicas, replicas_static and replicas_weighted,
-  // each with db1..dbN: all of them in the full dump, one in the filtered.
+  // each with db1..dbN, and a frontend named replicas_weighted declared before
+  // its backend (`show stat replicas_weighted` would answer with the frontend).
   Fleet fleet = SandboxFleet();
   const haproxy::Client& lb1 = *fleet.Find("lb1");
-  auto all = RunSync(lb1.ShowStat());
-  auto one = RunSync(lb1.ShowStat("replicas_static"));
-  REQUIRE(all);
-  REQUIRE(one);
   const size_t replicas = sandbox::Shared().replicas().size();
+  auto all = RunSync(lb1.ShowStat());
+  REQUIRE(all);
   CHECK(all.value().size() == 3 * replicas);
-  REQUIRE(one.value().size() == replicas);
-  for (const auto& s : one.value()) CHECK(s.backend == "replicas_static");
-  auto unknown = RunSync(lb1.ShowStat("nosuch"));
-  REQUIRE_FALSE(unknown);
-  CHECK(unknown.error().code == ErrorCode::kNoSuchBackend);
-  auto invalid = RunSync(lb1.ShowStat("a b"));
-  REQUIRE_FALSE(invalid);
-  CHECK(invalid.error().code == ErrorCode::kRejected);
+  for (const std::string backend : {"replicas_static", "replicas_weighted"}) {
+    INFO(backend);
+    auto states = RunSync(lb1.ShowServersState(backend));
+    REQUIRE(states);
+    REQUIRE_FALSE(states.value().empty());
+    auto one = RunSync(lb1.ShowBackendStat(states.value().front().backend_id, backend));
+    REQUIRE(one);
+    REQUIRE(one.value().size() == replicas);
+    for (const auto& s : one.value()) CHECK(s.backend == backend);
+    // Read as a pool is: every member present, with its health.
+    auto dumps = RunSync(haproxy::ReadInstances({&lb1}, backend));
+    REQUIRE(dumps.size() == 1);
+    REQUIRE_FALSE(dumps[0].error);
+    CHECK(dumps[0].stats.size() == replicas);
+    CHECK(dumps[0].states.size() == replicas);
+  }
+  // By name, HAProxy answers with the frontend: no server rows at all.
+  auto by_name = RunSync(lb1.Execute("show stat replicas_weighted 4 -1"));
+  REQUIRE(by_name);
+  CHECK(by_name.value().find("replicas_weighted,db1,") == std::string::npos);
+  // An id that is another backend's: its rows are not taken for this one's.
+  auto states = RunSync(lb1.ShowServersState("replicas"));
+  REQUIRE(states);
+  auto wrong = RunSync(lb1.ShowBackendStat(states.value().front().backend_id, "replicas_static"));
+  REQUIRE(wrong);
+  CHECK(wrong.value().empty());
 }
 
 }  // namespace
