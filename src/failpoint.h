@@ -3,6 +3,8 @@
 // SIGKILL when the walk of SERVER reaches the point NAME — exactly what a
 // crash or `kill -9` there does, but at a known place. Names:
 //   journaled-PHASE   the record says PHASE ("draining", ...), its change not yet made
+//                     (nor any change of its round: a wave's records are
+//                     written together, before any of its changes)
 //   drain-sent        DRAIN applied on every instance
 //   sessions-waiting  counting the sessions of the drained member
 //   maint-set         MAINT applied

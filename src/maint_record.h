@@ -52,8 +52,10 @@ class MaintRecords {
   // (fsync'ed) when it returns success. Refuses a record with an empty pool,
   // server or reason, a phase not listed above, or text that is not UTF-8.
   virtual Result<void> Put(const MaintRecord& record) = 0;
-  // Puts every record; a store that can writes them all in one durable
-  // transaction (one fsync for a wave of hosts), else one by one.
+  // Puts every record. The SQLite store writes them all or none, in one
+  // durable transaction (one fsync for a wave of hosts); this default writes
+  // them one by one and stops at the first failure, leaving the earlier ones
+  // written (a record without its change: the cautious side).
   virtual Result<void> PutAll(const std::vector<MaintRecord>& records) {
     for (const MaintRecord& r : records) {
       if (auto put = Put(r); !put) return put;

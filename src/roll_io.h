@@ -49,8 +49,10 @@ class WalkIo {
     std::string phase;
     size_t step;
   };
-  // Journal() for several members at once: one durable transaction where the
-  // store allows it (a wave of drains costs one fsync, not one each).
+  // Journal() for several members at once: all or none in one durable
+  // transaction where the store allows it (a wave of drains costs one fsync,
+  // not one each). This default writes one by one and stops at the first
+  // failure; the driver then makes none of the changes either way.
   virtual Result<void> JournalAll(const PoolConfig& pool, const std::vector<JournalEntry>& entries) {
     for (const JournalEntry& e : entries) {
       if (auto put = Journal(pool, *e.member, e.phase, e.step); !put) return put;

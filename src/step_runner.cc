@@ -228,7 +228,6 @@ bool GroupHasLiveMembers(pid_t pgid) {
 
 struct RunState;
 
-// The runs in progress of one runner; outlives it while runs do.
 // A pidfd of child `pid` (Linux >= 5.3), close-on-exec; -1 if unavailable.
 int OpenPidFd(pid_t pid) {
 #ifdef SYS_pidfd_open
@@ -239,6 +238,7 @@ int OpenPidFd(pid_t pid) {
 #endif
 }
 
+// The runs in progress of one runner; outlives it while runs do.
 struct Registry {
   std::set<RunState*> running;
 };
@@ -446,7 +446,11 @@ asio::awaitable<StepResult> RunProcess(asio::any_io_executor ex, std::shared_ptr
     co_return failed;
   }
   auto state = std::make_shared<RunState>(ex, std::move(registry), spawned, std::move(on_line));
-  if (int pidfd = OpenPidFd(spawned.pid); pidfd >= 0) state->exit_watch.assign(pidfd);
+  if (int pidfd = OpenPidFd(spawned.pid); pidfd >= 0) {
+    boost::system::error_code ec;  // e.g. no epoll watch left: the poll still sees the exit
+    state->exit_watch.assign(pidfd, ec);
+    if (ec) ::close(pidfd);
+  }
   auto group = asio::experimental::make_parallel_group(asio::co_spawn(ex, ReadOutput(state), asio::deferred),
                                                        asio::co_spawn(ex, Supervise(state, start + timeout),
                                                                       asio::deferred));

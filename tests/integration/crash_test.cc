@@ -66,6 +66,31 @@ TEST_CASE("serve killed at every point of a member's walk: the next serve finish
   }
 }
 
+TEST_CASE("serve killed after a wave's records, before any drain: the next serve walks the whole wave", "[crash]") {
+  // given: max_out 2, so db1 and db2 start in one round and their "draining"
+  // records are written in one transaction; killed once both are written.
+  const std::string config = WriteFileIn(
+      RollSandbox(), "crash-wave.toml",
+      Replaced(ConfigText(RollSandbox()), "backend = \"replicas\"\n", "backend = \"replicas\"\nmax_out = 2\n") +
+          "\n[[tasks]]\nname = \"quick\"\n  [[tasks.steps]]\n  name = \"work\"\n  command = \"sleep 0.2\"\n");
+  const std::string id = Queue("--pool replicas --task quick --limit 'db[12]'", config);
+  Run dead = Killed(Serve(config, "journaled-draining@db2"));
+  INFO(dead.err);
+  REQUIRE(dead.signal == SIGKILL);
+  // expect: both records, neither drained; the next serve finishes both.
+  CHECK(AdminStates("db1") == "0 0");
+  CHECK(AdminStates("db2") == "0 0");
+  std::string records = Caretaker("maint list --json", config).out;
+  CHECK(records.find("\"db1\"") != std::string::npos);
+  CHECK(records.find("\"db2\"") != std::string::npos);
+  CheckNothingOutWithoutRecord(config);
+  ServedUntil again = ServeUntil(id, "done", config);
+  INFO(again.run.err);
+  CHECK(again.reached);
+  CheckAllBack(config);
+  RollSandbox().WaitAllUp(std::chrono::seconds(20));
+}
+
 TEST_CASE("serve killed in a step that is not safe to repeat: the next serve stops the job for an operator",
           "[crash]") {
   const std::string config = CrashConfig();
