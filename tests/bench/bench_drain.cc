@@ -82,7 +82,10 @@ double OneRound(const sandbox::Sandbox& sb, const std::string& config, int round
   spawn.argv = {CaretakerBin(), "-c", config, "maint", "start", server, "--reason", "bench " + std::to_string(round)};
   pid_t pid = sandbox::Spawn(spawn);
   // Drained on both instances, then long enough that caretaker is polling.
-  while (AdminState(sb, 0, server) != 8 || AdminState(sb, 1, server) != 8) {
+  for (auto since = Clock::now(); AdminState(sb, 0, server) != 8 || AdminState(sb, 1, server) != 8;) {
+    if (sandbox::PeekExit(pid) || Seconds(Clock::now() - since) > 30) {
+      throw std::runtime_error("caretaker maint start " + server + " never drained it");
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(300 + 37 * round));  // not in step with the poll

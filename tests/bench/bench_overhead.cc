@@ -3,10 +3,12 @@
 // off. The ideal makespan is 10 waves x 1 s; whatever caretaker adds (drain,
 // sessions poll, MAINT, journal writes, READY and its confirmation, starting
 // the process, reading live state) shows as the ratio to it.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "tests/bench/bench.h"
 #include "tests/bench/fleet.h"
@@ -17,6 +19,7 @@ namespace {
 constexpr int kServers = 60;
 constexpr int kMaxOut = 6;
 constexpr double kStepSeconds = 1.0;
+constexpr int kRuns = 3;
 
 int Main() {
   std::printf("overhead: %d servers on a real HAProxy, max_out %d, a %.0f s step, gates off\n", kServers, kMaxOut,
@@ -30,15 +33,29 @@ int Main() {
   std::string config = fleet->WriteConfig("caretaker.toml", "[\"sleep\", \"1\"]", extra);
   std::vector<std::string> args = {"-c", config, "roll", "--pool", "b001", "--task", "step", "--yes"};
   if (std::getenv("CARETAKER_BENCH_VERBOSE")) args.insert(args.begin(), {"--log-level", "debug", "--log-format", "json"});
-  Timed run = RunCaretaker(args, fleet->dir());
-  Require(run, "caretaker roll");
-  if (std::getenv("CARETAKER_BENCH_VERBOSE")) std::printf("%s%s", run.out.c_str(), run.err.c_str());
+  // Three walks (each walks all 60 again: a finished job leaves nothing
+  // behind); the median counts, all three are printed.
+  std::vector<Timed> runs;
+  for (int i = 0; i < kRuns; ++i) {
+    runs.push_back(RunCaretaker(args, fleet->dir()));
+    Require(runs.back(), "caretaker roll");
+    if (std::getenv("CARETAKER_BENCH_VERBOSE")) std::printf("%s%s", runs.back().out.c_str(), runs.back().err.c_str());
+  }
+  std::vector<double> seconds;
+  std::string all;
+  for (const Timed& t : runs) {
+    seconds.push_back(t.seconds);
+    all += (all.empty() ? "" : ", ") + Fixed(t.seconds, 2);
+  }
+  std::sort(seconds.begin(), seconds.end());
+  double median = seconds[seconds.size() / 2];
   double ideal = (kServers / kMaxOut) * kStepSeconds;
-  double ratio = run.seconds / ideal;
-  Report({"overhead", "makespan, roll command start to exit", Fixed(run.seconds, 2) + " s", "", {}});
+  double ratio = median / ideal;
+  Report({"overhead", "makespan, roll command start to exit (median of 3)", Fixed(median, 2) + " s", "", {}});
+  std::printf("  (the three: %s s)\n", all.c_str());
   Report({"overhead", "ideal makespan (10 waves x 1 s)", Fixed(ideal, 2) + " s", "", {}});
   Report({"overhead", "ratio to the ideal", Fixed(ratio, 3), "<= 1.05", ratio <= 1.05});
-  Report({"overhead", "peak RSS of caretaker roll", std::to_string(run.peak_rss_kib / 1024) + " MiB", "", {}});
+  Report({"overhead", "peak RSS of caretaker roll", std::to_string(runs.front().peak_rss_kib / 1024) + " MiB", "", {}});
   return 0;
 }
 
