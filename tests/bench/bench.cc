@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include "tests/sandbox/files.h"
@@ -39,7 +40,11 @@ Timed RunCaretaker(const std::vector<std::string>& args, const std::string& log_
   static int runs = 0;
   std::string base = log_dir + "/caretaker-" + std::to_string(++runs);
   sandbox::SpawnOptions spawn;
-  spawn.argv = {CaretakerBin()};
+  if (const char* prefix = std::getenv("CARETAKER_BENCH_PREFIX")) {
+    std::istringstream words(prefix);
+    for (std::string w; words >> w;) spawn.argv.push_back(w);
+  }
+  spawn.argv.push_back(CaretakerBin());
   spawn.argv.insert(spawn.argv.end(), args.begin(), args.end());
   sandbox::ScopedFd out(sandbox::OpenLog(base + ".out"));
   sandbox::ScopedFd err(sandbox::OpenLog(base + ".err"));

@@ -45,7 +45,9 @@ struct Timed {
 
 // Runs the caretaker binary with `args` (stdin /dev/null), waits for it and
 // returns its wall time, exit status, peak RSS and output. `log_dir` holds the
-// captured output files.
+// captured output files. $CARETAKER_BENCH_PREFIX, when set, is a command
+// (split at spaces) run with caretaker's command line after it, for
+// profiling: CARETAKER_BENCH_PREFIX="perf record -g -o /tmp/roll.data".
 Timed RunCaretaker(const std::vector<std::string>& args, const std::string& log_dir);
 
 // The path of the caretaker binary under test.
