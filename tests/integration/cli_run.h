@@ -24,27 +24,6 @@ struct Run {
   std::string err;
 };
 
-// Runs `caretaker -c CONFIG ARGS` (the sandbox's config when `config` is
-// empty), stdin from /dev/null; captures stdout and stderr.
-inline Run RunCaretaker(const sandbox::Sandbox& sb, const std::string& args, std::string config = "") {
-  if (config.empty()) config = sb.config_path();
-  static int runs = 0;
-  std::string err_path = sb.dir() + "/cli-stderr-" + std::to_string(++runs) + ".txt";
-  std::string cmd = std::string(CARETAKER_BIN) + " -c " + config + " " + args + " 2>" + err_path + " </dev/null";
-  Run run;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) run.out.append(buf, n);
-  int status = pclose(p);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream err(err_path);
-  std::stringstream ss;
-  ss << err.rdbuf();
-  run.err = ss.str();
-  return run;
-}
-
 // `text` with every run of spaces folded to one: table rows compared by
 // content, whatever the column widths.
 inline std::string FoldSpaces(const std::string& text) {
@@ -109,6 +88,10 @@ inline Spawned SpawnCaretaker(const sandbox::Sandbox& sb, const std::string& arg
   s.pid = fork();
   REQUIRE(s.pid >= 0);
   if (s.pid == 0) {
+    // Nothing of the test's but 0-2: a client socket inherited here would stay
+    // open in caretaker after the test closed it, a session on HAProxy that
+    // no client holds (and that a drain then waits for).
+    ::closefrom(3);
     if (!failpoint.empty()) setenv("CARETAKER_FAILPOINT", failpoint.c_str(), 1);
     execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
     _exit(127);
@@ -134,6 +117,12 @@ inline Run Finish(const Spawned& s) {
   int status = 0;
   if (waitpid(s.pid, &status, 0) != s.pid) status = 0x7f00;  // not ours: exit code 127
   return Collect(s, status);
+}
+
+// Runs `caretaker -c CONFIG ARGS` (the sandbox's config when `config` is
+// empty), stdin from /dev/null, to its end; captures stdout and stderr.
+inline Run RunCaretaker(const sandbox::Sandbox& sb, const std::string& args, std::string config = "") {
+  return Finish(SpawnCaretaker(sb, args, std::move(config)));
 }
 
 }  // namespace caretaker
