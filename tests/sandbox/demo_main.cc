@@ -167,8 +167,19 @@ int Demo() {
   load_options.sticky_clients = 0;  // the demo's drain restores at the deadline: a 1 h session would fail the roll
   auto load = sandbox::Load::Start(*sb, load_options);
   int rolled = RunCaretaker({"-c", config, "roll", "--pool", "replicas", "--task", "restart", "--yes"});
-  std::cout << "  read " << load->Stop().Summary() << std::flush;
+  const auto report = load->Stop();
+  std::cout << "  read " << report.Summary() << std::flush;
   if (rolled != 0) return 1;
+  long queries = 0, errors = 0;
+  for (const auto& kind : report.kinds) {
+    queries += kind.queries + kind.errors;
+    errors += kind.errors;
+  }
+  if (errors > 0) {
+    std::cout << "  FAILED: " << errors << " of " << queries << " queries failed during the roll\n";
+    return 1;
+  }
+  std::cout << "  no query failed: " << queries << " queries through both HAProxy instances during the roll\n";
   RunCaretaker({"-c", config, "status"});
 
   std::cout << "\nstopping the sandbox (every process it started, and its temp dir)\n" << std::flush;
