@@ -36,6 +36,16 @@ void Report(const Figure& f) {
 
 const char* CaretakerBin() { return CARETAKER_BIN; }
 
+int Guarded(const char* name, int (*body)()) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each line as it is printed, piped or not
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", name, e.what());
+    return 1;
+  }
+}
+
 Timed RunCaretaker(const std::vector<std::string>& args, const std::string& log_dir) {
   static int runs = 0;
   std::string base = log_dir + "/caretaker-" + std::to_string(++runs);

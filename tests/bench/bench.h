@@ -50,6 +50,10 @@ struct Timed {
 // profiling: CARETAKER_BENCH_PREFIX="perf record -g -o /tmp/roll.data".
 Timed RunCaretaker(const std::vector<std::string>& args, const std::string& log_dir);
 
+// A bench program's main: runs `body`; an exception (it could not measure)
+// is printed as "<name>: <what>" and is exit 1.
+int Guarded(const char* name, int (*body)());
+
 // The path of the caretaker binary under test.
 const char* CaretakerBin();
 

@@ -122,11 +122,4 @@ int Main() {
 }  // namespace
 }  // namespace caretaker::bench
 
-int main() {
-  try {
-    return caretaker::bench::Main();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_drain: %s\n", e.what());
-    return 1;
-  }
-}
+int main() { return caretaker::bench::Guarded("bench_drain", caretaker::bench::Main); }

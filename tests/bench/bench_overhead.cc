@@ -37,6 +37,7 @@ int Main() {
   // behind); the median counts, all three are printed.
   std::vector<Timed> runs;
   for (int i = 0; i < kRuns; ++i) {
+    std::printf("  walk %d of %d ...\n", i + 1, kRuns);
     runs.push_back(RunCaretaker(args, fleet->dir()));
     Require(runs.back(), "caretaker roll");
     if (std::getenv("CARETAKER_BENCH_VERBOSE")) std::printf("%s%s", runs.back().out.c_str(), runs.back().err.c_str());
@@ -51,10 +52,15 @@ int Main() {
   double median = seconds[seconds.size() / 2];
   double ideal = (kServers / kMaxOut) * kStepSeconds;
   double ratio = median / ideal;
-  Report({"overhead", "makespan, roll command start to exit (median of 3)", Fixed(median, 2) + " s", "", {}});
-  std::printf("  (the three: %s s)\n", all.c_str());
+  Report({"overhead", "makespan, roll command start to exit (median of 3: " + all + " s)", Fixed(median, 2) + " s",
+          "", {}});
   Report({"overhead", "ideal makespan (10 waves x 1 s)", Fixed(ideal, 2) + " s", "", {}});
-  Report({"overhead", "ratio to the ideal", Fixed(ratio, 3), "<= 1.05", ratio <= 1.05});
+  Report({"overhead", "ratio to the ideal (gates off, no sessions, no health checks)", Fixed(ratio, 3), "<= 1.05",
+          ratio <= 1.05});
+  // Each of the max_out slots walks servers/max_out members one after another.
+  double per_member = (median - ideal) / (kServers / kMaxOut) * 1000;
+  Report({"overhead", "time caretaker adds per member (drain, MAINT, journal, READY, UP)", Fixed(per_member, 0) + " ms",
+          "", {}});
   Report({"overhead", "peak RSS of caretaker roll", std::to_string(runs.front().peak_rss_kib / 1024) + " MiB", "", {}});
   return 0;
 }
@@ -62,11 +68,4 @@ int Main() {
 }  // namespace
 }  // namespace caretaker::bench
 
-int main() {
-  try {
-    return caretaker::bench::Main();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_overhead: %s\n", e.what());
-    return 1;
-  }
-}
+int main() { return caretaker::bench::Guarded("bench_overhead", caretaker::bench::Main); }

@@ -72,10 +72,12 @@ int Main() {
   Timed status = Best({"-c", config, "status", "--no-mysql", "--json"}, *fleet, "caretaker status", peak);
   Timed plan = Best({"-c", config, "plan", "--pool", Join(fleet->backend_names()), "--task", "step", "--json"},
                     *fleet, "caretaker plan", peak);
-  Report({"scale", "status snapshot of 10,000 servers, 4 instances (command)", Fixed(status.seconds, 3) + " s",
+  Report({"scale", "status --no-mysql --json of 10,000 servers, 4 instances (whole command)",
+          Fixed(status.seconds, 3) + " s",
           "< 1 s", status.seconds < 1.0});
   Report({"scale", "floor: HAProxy's own show stat dumps, 4 at once", Fixed(floor, 3) + " s", "", {}});
-  Report({"scale", "plan of all 500 pools (command)", Fixed(plan.seconds, 3) + " s", "", {}});
+  Report({"scale", "plan of all 500 pools (whole command; gates off: HAProxy only)", Fixed(plan.seconds, 3) + " s",
+          "", {}});
   Report({"scale", "peak RSS of caretaker (status, plan)", Fixed(peak / 1024.0, 1) + " MiB", "< 64 MiB",
           peak < 64 * 1024});
   std::printf("  (status --json wrote %zu bytes; plan --json %zu bytes)\n", status.out.size(), plan.out.size());
@@ -85,11 +87,4 @@ int Main() {
 }  // namespace
 }  // namespace caretaker::bench
 
-int main() {
-  try {
-    return caretaker::bench::Main();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_scale: %s\n", e.what());
-    return 1;
-  }
-}
+int main() { return caretaker::bench::Guarded("bench_scale", caretaker::bench::Main); }
