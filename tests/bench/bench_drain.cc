@@ -5,18 +5,17 @@
 // (polled every millisecond on the admin socket), i.e. caretaker noticed the
 // 0 sessions, wrote its journal record and sent `set server ... state maint`.
 // With the default drain poll_interval (100 ms). Repeated; median and max.
-#include <mysql.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <exception>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "tests/bench/bench.h"
+#include "tests/sandbox/files.h"
+#include "tests/sandbox/mysql_session.h"
 #include "tests/sandbox/process.h"
 #include "tests/sandbox/sandbox.h"
 
@@ -37,46 +36,23 @@ int AdminState(const sandbox::Sandbox& sb, size_t i, const std::string& server) 
   throw std::runtime_error("no server " + server + " on lb" + std::to_string(i + 1));
 }
 
-// A session through lb1's frontend; returns the port of the replica it is on.
-MYSQL* OpenSession(const sandbox::Sandbox& sb, std::string& port) {
-  MYSQL* m = mysql_init(nullptr);
-  unsigned timeout = 5, protocol = MYSQL_PROTOCOL_TCP;
-  mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-  mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &timeout);
-  mysql_options(m, MYSQL_OPT_PROTOCOL, &protocol);
-  if (!mysql_real_connect(m, "127.0.0.1", "caretaker", sb.mysql_password().c_str(), nullptr,
-                          sb.haproxies()[0].frontend_port, nullptr, 0) ||
-      mysql_query(m, "SELECT @@port") != 0) {
-    std::string error = mysql_error(m);
-    mysql_close(m);
-    throw std::runtime_error("a session through lb1: " + error);
-  }
-  MYSQL_RES* res = mysql_store_result(m);
-  port = mysql_fetch_row(res)[0];
-  mysql_free_result(res);
-  return m;
-}
-
 // The sandbox's config with the product's default drain poll interval.
 std::string DefaultPollConfig(const sandbox::Sandbox& sb) {
-  std::ifstream in(sb.config_path());
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string toml = text.str();
+  std::string toml = sandbox::ReadFile(sb.config_path());
   const std::string from = "poll_interval = \"50ms\"\n";
-  size_t at = toml.find(from);
-  if (at != std::string::npos) toml.erase(at, from.size());
+  if (size_t at = toml.find(from); at != std::string::npos) toml.erase(at, from.size());
   std::string path = sb.dir() + "/bench-drain.toml";
-  std::ofstream(path) << toml;
+  sandbox::WriteFile(path, toml);
   return path;
 }
 
 double OneRound(const sandbox::Sandbox& sb, const std::string& config, int round) {
-  std::string port;
-  MYSQL* session = OpenSession(sb, port);
+  sandbox::MysqlSession session;
+  uint16_t port = session.Open(sb.haproxies()[0].frontend_port, sb.mysql_password()) ? session.QueryPort() : 0;
+  if (port == 0) throw std::runtime_error("a session through lb1: " + session.error());
   std::string server;
   for (const auto& r : sb.replicas()) {
-    if (std::to_string(r.port) == port) server = r.name;
+    if (r.port == port) server = r.name;
   }
   sandbox::SpawnOptions spawn;
   spawn.argv = {CaretakerBin(), "-c", config, "maint", "start", server, "--reason", "bench " + std::to_string(round)};
@@ -90,7 +66,7 @@ double OneRound(const sandbox::Sandbox& sb, const std::string& config, int round
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(300 + 37 * round));  // not in step with the poll
   auto t0 = Clock::now();
-  mysql_close(session);
+  session.Close();
   while ((AdminState(sb, 0, server) & 1) == 0) {
     if (Seconds(Clock::now() - t0) > 30) throw std::runtime_error("caretaker never set " + server + " to MAINT");
     std::this_thread::sleep_for(std::chrono::milliseconds(1));

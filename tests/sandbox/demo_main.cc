@@ -4,21 +4,20 @@
 // while it is out, the gates); then `caretaker plan` and `caretaker roll` of
 // the whole pool through a task that restarts each replica's mariadbd, under a
 // small read load through both HAProxy frontends.
-#include <mysql.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <thread>
 #include <string>
 #include <vector>
 
 #include "tests/sandbox/load.h"
+#include "tests/sandbox/files.h"
+#include "tests/sandbox/mysql_session.h"
 #include "tests/sandbox/sandbox.h"
 
 extern char** environ;
@@ -72,42 +71,29 @@ int RunCaretaker(const std::vector<std::string>& args) { return Wait(SpawnCareta
 // A MySQL client session through lb1's frontend, as an application holds one.
 class AppSession {
  public:
-  explicit AppSession(const sandbox::Sandbox& sb) : mysql_(mysql_init(nullptr)) {
-    unsigned timeout = 5, protocol = MYSQL_PROTOCOL_TCP;
-    mysql_options(mysql_, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-    mysql_options(mysql_, MYSQL_OPT_READ_TIMEOUT, &timeout);
-    mysql_options(mysql_, MYSQL_OPT_PROTOCOL, &protocol);
-    if (!mysql_real_connect(mysql_, "127.0.0.1", "caretaker", sb.mysql_password().c_str(), nullptr,
-                            sb.haproxies()[0].frontend_port, nullptr, 0)) {
-      throw std::runtime_error(std::string("connecting through lb1: ") + mysql_error(mysql_));
+  explicit AppSession(const sandbox::Sandbox& sb) {
+    if (!session_.Open(sb.haproxies()[0].frontend_port, sb.mysql_password())) {
+      throw std::runtime_error("connecting through lb1: " + session_.error());
     }
   }
-  ~AppSession() { mysql_close(mysql_); }
   // The port of the replica serving this session, or "" once it is gone.
   std::string Port() {
-    if (mysql_query(mysql_, "SELECT @@port") != 0) return "";
-    MYSQL_RES* res = mysql_store_result(mysql_);
-    std::string port = mysql_fetch_row(res)[0];
-    mysql_free_result(res);
-    return port;
+    uint16_t port = session_.QueryPort();
+    return port == 0 ? "" : std::to_string(port);
   }
-  std::string Error() { return mysql_error(mysql_); }
+  const std::string& Error() const { return session_.error(); }
 
  private:
-  MYSQL* mysql_;
+  sandbox::MysqlSession session_;
 };
 
 // The sandbox's config with a drain deadline short enough to watch.
 std::string DemoConfig(const sandbox::Sandbox& sb) {
-  std::ifstream in(sb.config_path());
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string toml = text.str();
+  std::string toml = sandbox::ReadFile(sb.config_path());
   const std::string from = "deadline = \"10s\"";
-  size_t at = toml.find(from);
-  if (at != std::string::npos) toml.replace(at, from.size(), "deadline = \"3s\"");
+  if (size_t at = toml.find(from); at != std::string::npos) toml.replace(at, from.size(), "deadline = \"3s\"");
   std::string path = sb.dir() + "/demo.toml";
-  std::ofstream(path) << toml;
+  sandbox::WriteFile(path, toml);
   return path;
 }
 

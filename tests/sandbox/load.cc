@@ -4,7 +4,6 @@
 #include "tests/sandbox/load.h"
 
 #include <errmsg.h>
-#include <fcntl.h>
 #include <mysql.h>
 #include <mysqld_error.h>
 
@@ -16,12 +15,12 @@
 #include <stdexcept>
 #include <thread>
 
+#include "tests/sandbox/mysql_session.h"
 #include "tests/sandbox/net.h"
 
 namespace caretaker::sandbox {
 namespace {
 
-constexpr unsigned kMysqlTimeoutSeconds = 5;
 constexpr auto kSocketTimeout = std::chrono::seconds(2);
 
 // A lost connection, as a pool sees it: the peer closed it (HAProxy's
@@ -30,77 +29,6 @@ bool IsLost(unsigned code) {
   return code == CR_SERVER_LOST || code == CR_SERVER_GONE_ERROR || code == ER_CONNECTION_KILLED ||
          code == ER_SERVER_SHUTDOWN;
 }
-
-// One MySQL connection to 127.0.0.1:port over TCP, and `SELECT @@port` on it.
-class Connection {
- public:
-  Connection() = default;
-  ~Connection() { Close(); }
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
-
-  bool Open(uint16_t port, const std::string& password) {
-    Close();
-    mysql_ = mysql_init(nullptr);
-    if (mysql_ == nullptr) return Failed(CR_OUT_OF_MEMORY, "mysql_init: out of memory");
-    unsigned timeout = kMysqlTimeoutSeconds, protocol = MYSQL_PROTOCOL_TCP;
-    mysql_options(mysql_, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-    mysql_options(mysql_, MYSQL_OPT_READ_TIMEOUT, &timeout);
-    mysql_options(mysql_, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
-    mysql_options(mysql_, MYSQL_OPT_PROTOCOL, &protocol);
-    if (!mysql_real_connect(mysql_, "127.0.0.1", "caretaker", password.c_str(), nullptr, port, nullptr, 0)) {
-      Failed(mysql_errno(mysql_), std::string("connect: ") + mysql_error(mysql_));
-      Close();
-      return false;
-    }
-    // Close-on-exec, so a process the owner spawns later does not keep it
-    // open (and its HAProxy session alive) after this client closes it.
-    ::fcntl(mysql_get_socket(mysql_), F_SETFD, FD_CLOEXEC);
-    opened_ = LoadClock::now();
-    port_ = 0;
-    return true;
-  }
-
-  // The replica's port, or 0 on failure (error_code()/error() say why).
-  uint16_t QueryPort() {
-    if (mysql_query(mysql_, "SELECT @@port") != 0) {
-      Failed(mysql_errno(mysql_), std::string("SELECT @@port: ") + mysql_error(mysql_));
-      return 0;
-    }
-    MYSQL_RES* res = mysql_store_result(mysql_);
-    MYSQL_ROW row = res != nullptr ? mysql_fetch_row(res) : nullptr;
-    uint16_t port = row != nullptr && row[0] != nullptr ? static_cast<uint16_t>(std::stoul(row[0])) : 0;
-    if (res != nullptr) mysql_free_result(res);
-    if (port == 0) {
-      Failed(mysql_errno(mysql_), std::string("SELECT @@port: no row: ") + mysql_error(mysql_));
-    } else {
-      port_ = port;
-    }
-    return port;
-  }
-
-  void Close() {
-    if (mysql_ != nullptr) mysql_close(mysql_);
-    mysql_ = nullptr;
-  }
-  bool is_open() const { return mysql_ != nullptr; }
-  LoadClock::duration Age() const { return LoadClock::now() - opened_; }
-  uint16_t last_port() const { return port_; }  // of the last query that succeeded
-  unsigned error_code() const { return error_code_; }
-  const std::string& error() const { return error_; }
-
- private:
-  bool Failed(unsigned code, std::string text) {
-    error_code_ = code;
-    error_ = std::move(text) + " (" + std::to_string(code) + ")";
-    return false;
-  }
-  MYSQL* mysql_ = nullptr;
-  LoadClock::time_point opened_;
-  uint16_t port_ = 0;
-  unsigned error_code_ = 0;
-  std::string error_;
-};
 
 std::vector<std::string> SplitCsv(const std::string& line) {
   std::vector<std::string> fields;
@@ -195,12 +123,12 @@ struct Load::Impl {
   }
   void ShortLoop(int client);
   void PooledLoop(int client, ClientKind kind, std::chrono::milliseconds lifetime);
-  uint16_t PooledQuery(Connection& conn, int client, ClientKind kind, size_t instance);
+  uint16_t PooledQuery(MysqlSession& conn, int client, ClientKind kind, size_t instance);
   void SamplerLoop();
 };
 
 void Load::Impl::ShortLoop(int client) {
-  Connection conn;
+  MysqlSession conn;
   for (size_t n = 0; !stop; ++n) {
     const size_t instance = (client + n) % frontend_ports.size();
     if (conn.Open(frontend_ports[instance], password) && conn.QueryPort() != 0) {
@@ -215,7 +143,7 @@ void Load::Impl::ShortLoop(int client) {
 
 // One query of a pooled client on `conn` (open): on a lost connection,
 // records the reconnect, connects again and retries once. 0 on failure.
-uint16_t Load::Impl::PooledQuery(Connection& conn, int client, ClientKind kind, size_t instance) {
+uint16_t Load::Impl::PooledQuery(MysqlSession& conn, int client, ClientKind kind, size_t instance) {
   if (uint16_t port = conn.QueryPort(); port != 0 || !IsLost(conn.error_code())) return port;
   Reconnect r{LoadClock::now(), kind, client, instance, conn.last_port(), "", conn.error_code(), conn.error()};
   auto server = server_of.find(r.port);
@@ -227,7 +155,7 @@ uint16_t Load::Impl::PooledQuery(Connection& conn, int client, ClientKind kind, 
 
 void Load::Impl::PooledLoop(int client, ClientKind kind, std::chrono::milliseconds lifetime) {
   const size_t instance = client % frontend_ports.size();
-  Connection conn;
+  MysqlSession conn;
   while (!stop) {
     if (conn.is_open() && conn.Age() >= lifetime) conn.Close();  // max lifetime: replaced
     if (!conn.is_open() && !conn.Open(frontend_ports[instance], password)) {
