@@ -3,8 +3,10 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -46,20 +48,15 @@ int Guarded(const char* name, int (*body)()) {
   }
 }
 
-Timed RunCaretaker(const std::vector<std::string>& args, const std::string& log_dir) {
-  static int runs = 0;
-  std::string base = log_dir + "/caretaker-" + std::to_string(++runs);
+Timed RunTimed(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+               const std::string& out_path, const std::string& err_path) {
   sandbox::SpawnOptions spawn;
-  if (const char* prefix = std::getenv("CARETAKER_BENCH_PREFIX")) {
-    std::istringstream words(prefix);
-    for (std::string w; words >> w;) spawn.argv.push_back(w);
-  }
-  spawn.argv.push_back(CaretakerBin());
-  spawn.argv.insert(spawn.argv.end(), args.begin(), args.end());
-  sandbox::ScopedFd out(sandbox::OpenLog(base + ".out"));
-  sandbox::ScopedFd err(sandbox::OpenLog(base + ".err"));
+  spawn.argv = argv;
+  spawn.extra_env = env;
+  sandbox::ScopedFd out(sandbox::OpenLog(out_path));
+  sandbox::ScopedFd err(err_path == out_path ? -1 : sandbox::OpenLog(err_path));
   spawn.stdout_fd = out.get();
-  spawn.stderr_fd = err.get();
+  spawn.stderr_fd = err_path == out_path ? out.get() : err.get();
   spawn.new_session = false;  // Ctrl-C on the bench reaches it too
   Timed t;
   auto start = Clock::now();
@@ -67,14 +64,27 @@ Timed RunCaretaker(const std::vector<std::string>& args, const std::string& log_
   int status = 0;
   rusage usage{};
   while (wait4(pid, &status, 0, &usage) < 0) {
-    if (errno != EINTR) throw std::runtime_error("wait4 on caretaker failed");
+    if (errno != EINTR) throw std::runtime_error("wait4 on " + argv[0] + ": " + std::strerror(errno));
   }
   t.seconds = Seconds(Clock::now() - start);
   t.exit_code = sandbox::ShellExitCode(status);
   t.peak_rss_kib = usage.ru_maxrss;
-  t.out = sandbox::ReadFile(base + ".out");
-  t.err = sandbox::ReadFile(base + ".err");
+  t.out = sandbox::ReadFile(out_path);
+  if (err_path != out_path) t.err = sandbox::ReadFile(err_path);
   return t;
+}
+
+Timed RunCaretaker(const std::vector<std::string>& args, const std::string& log_dir) {
+  static int runs = 0;
+  std::string base = log_dir + "/caretaker-" + std::to_string(++runs);
+  std::vector<std::string> argv;
+  if (const char* prefix = std::getenv("CARETAKER_BENCH_PREFIX")) {
+    std::istringstream words(prefix);
+    for (std::string w; words >> w;) argv.push_back(w);
+  }
+  argv.push_back(CaretakerBin());
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunTimed(argv, {}, base + ".out", base + ".err");
 }
 
 void Require(const Timed& run, const std::string& what) {

@@ -43,6 +43,13 @@ struct Timed {
   std::string err;         // stderr
 };
 
+// Runs argv (stdin /dev/null, `env` added to the environment, stdout to
+// `out_path`, stderr to `err_path`: the same path for both is fine), waits
+// for it and returns its wall time, exit status, peak RSS and output (`err`
+// empty when both went to one file). It gets Ctrl-C with the bench.
+Timed RunTimed(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+               const std::string& out_path, const std::string& err_path);
+
 // Runs the caretaker binary with `args` (stdin /dev/null), waits for it and
 // returns its wall time, exit status, peak RSS and output. `log_dir` holds the
 // captured output files. $CARETAKER_BENCH_PREFIX, when set, is a command

@@ -85,26 +85,7 @@ std::string Tail(const std::string& text, size_t max_chars) {
 // are measured the same way).
 Timed RunLogged(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                 const std::string& log) {
-  sandbox::ScopedFd out(sandbox::OpenLog(log));
-  sandbox::SpawnOptions spawn;
-  spawn.argv = argv;
-  spawn.stdout_fd = out.get();
-  spawn.stderr_fd = out.get();
-  spawn.new_session = false;  // Ctrl-C on the bench reaches it too
-  spawn.extra_env = env;
-  Timed t;
-  auto start = Clock::now();
-  pid_t pid = sandbox::Spawn(spawn);
-  int status = 0;
-  rusage usage{};
-  while (::wait4(pid, &status, 0, &usage) < 0) {
-    if (errno != EINTR) throw std::runtime_error("wait4 on " + argv[0] + ": " + std::strerror(errno));
-  }
-  t.seconds = Seconds(Clock::now() - start);
-  t.exit_code = sandbox::ShellExitCode(status);
-  t.peak_rss_kib = usage.ru_maxrss;
-  t.out = sandbox::ReadFile(log);
-  return t;
+  return RunTimed(argv, env, log, log);
 }
 
 // Ansible's files and runs for one sandbox, all under <sandbox dir>/ansible.

@@ -2,21 +2,16 @@
 // of the walk sandbox (4 replicas behind 2 HAProxy instances) under a read
 // load through both frontends (tests/sandbox/load.h), with HAProxy sampled
 // every 50 ms. caretaker is run as a user runs it; only the harness judges.
-#include <fcntl.h>
-#include <spawn.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <set>
 #include <string>
 #include <thread>
 
 #include "tests/integration/roll_fixture.h"
 #include "tests/sandbox/load.h"
-
-extern char** environ;
 
 namespace caretaker {
 namespace {
@@ -39,33 +34,6 @@ std::string LoadConfig() {
   return WriteFileIn(RollSandbox(), "zero-downtime.toml", text);
 }
 
-// `caretaker -c CONFIG ARGS` as Caretaker() runs it, but with no fd above 2:
-// a socket of the load inherited at the fork would stay open in caretaker
-// after its client closed it, holding a session on HAProxy that no client owns
-// (and that caretaker's own drain then waits for).
-Run CaretakerAlone(const std::vector<std::string>& args, const std::string& config) {
-  static int runs = 0;
-  Spawned s;
-  s.out_path = RollSandbox().dir() + "/zero-downtime-out-" + std::to_string(++runs) + ".txt";
-  s.err_path = RollSandbox().dir() + "/zero-downtime-err-" + std::to_string(runs) + ".txt";
-  std::vector<std::string> argv = {CARETAKER_BIN, "-c", config};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<char*> cargv;
-  for (auto& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, s.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, 2, s.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-  int rc = posix_spawn(&s.pid, cargv[0], &actions, nullptr, cargv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  INFO("posix_spawn " << CARETAKER_BIN << ": " << std::strerror(rc));
-  REQUIRE(rc == 0);
-  return Finish(s);
-}
-
 struct Walk {
   Run roll;
   LoadReport load;
@@ -82,7 +50,9 @@ Walk RollUnderLoad(const std::string& config, const sandbox::LoadOptions& option
   std::this_thread::sleep_for(1s);
   Walk walk;
   walk.started = sandbox::LoadClock::now();
-  walk.roll = CaretakerAlone({"roll", "--pool", "replicas", "--task", "restart", "--yes"}, config);
+  // Spawned with no fd of the test above 2 (cli_run.h): an inherited socket
+  // of the load would hold a session that no client owns.
+  walk.roll = RunCaretaker(RollSandbox(), "roll --pool replicas --task restart --yes", config);
   walk.ended = sandbox::LoadClock::now();
   std::this_thread::sleep_for(1s);
   walk.load = load->Stop();
