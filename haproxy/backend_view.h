@@ -11,7 +11,9 @@
 // a partial success is a failure (the caller decides whether to undo it).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -107,6 +109,42 @@ class DumpIndex {
 
 // --- Apply-to-all operations ----------------------------------------------
 
+// What an apply-to-all says about an instance that stopped answering, as it
+// happens: the caller logs it (nothing in haproxy/ prints).
+struct ApplyNote {
+  enum class Kind {
+    kStalled,   // a command or its confirmation got no answer: re-reading it
+    kAnswered,  // it answers again (`message` says what it held)
+    kGaveUp,    // it did not answer within the deadline: the outcome is the error
+  };
+  Kind kind = Kind::kStalled;
+  std::string instance;
+  std::string operation;
+  std::chrono::milliseconds silent{0};  // how long it had not answered (kAnswered, kGaveUp)
+  // "lb2 does not answer 'set server replicas/db1 state drain'; re-reading it for up to 30s",
+  // "lb2 answers again after 3.1s; it had applied the drain".
+  std::string message;
+};
+const char* ApplyNoteKindName(ApplyNote::Kind kind);  // "stalled", "answered", "gave_up"
+
+// How an apply-to-all rides out an instance that stops answering for a while
+// (a reload, a stopped or overloaded process). A command that got no answer
+// may still take effect when the instance wakes, so rather than failing at
+// once it keeps re-reading that instance (`show servers state B` every
+// `reread_interval`, each read with the client's own timeouts) until it
+// answers or `unresponsive_deadline` has passed since it stopped answering
+// (a read already under way when it passes may still answer). Once it
+// answers: confirmed when it holds what was asked, else the command is sent
+// again (set state and set weight are idempotent) and confirmed. No answer
+// means a timeout, a refused connection or one that broke (kTimeout,
+// kConnect, kIo); any other error is the outcome at once.
+struct ApplyOptions {
+  std::chrono::milliseconds unresponsive_deadline{0};  // 0: the first non-answer is the outcome
+  std::chrono::milliseconds reread_interval{250};
+  // Called on the caller's executor as each note happens; may be empty.
+  std::function<void(const ApplyNote&)> on_note;
+};
+
 struct InstanceOutcome {
   std::string instance;
   std::optional<Error> error;
@@ -118,6 +156,9 @@ struct InstanceOutcome {
 struct ApplyReport {
   std::string operation;  // "set server replicas/db1 state drain"
   std::vector<InstanceOutcome> outcomes;
+  // Instances that stopped answering (ApplyOptions): by instance, in order;
+  // empty when every instance answered every time.
+  std::vector<ApplyNote> notes;
   bool ok() const;
   // "" when ok, else one line per failed instance.
   std::string FailureSummary() const;
@@ -125,14 +166,15 @@ struct ApplyReport {
 
 // Sets the state on every client and confirms it from `show servers state`
 // (drain: bit 0x08 and no maint bit; maint: bit 0x01; ready: no maint or
-// drain bit at all, inherited ones included).
+// drain bit at all, inherited ones included). `options`: see ApplyOptions
+// (by value: the coroutine keeps its own copy).
 Task<ApplyReport> SetStateEverywhere(const std::vector<const Client*>& clients, std::string_view backend,
-                                     std::string_view server, AdminState state);
+                                     std::string_view server, AdminState state, ApplyOptions options = {});
 
 // Sets the weight on every client and confirms srv_uweight (a percentage is
 // of the initial weight, rounded down, as HAProxy computes it).
 Task<ApplyReport> SetWeightEverywhere(const std::vector<const Client*>& clients, std::string_view backend,
-                                      std::string_view server, Weight weight);
+                                      std::string_view server, Weight weight, ApplyOptions options = {});
 
 // Ends the server's sessions on every client and confirms scur reached 0
 // within 1 s. Drain the server first: a READY one gets new sessions.
