@@ -27,6 +27,7 @@ using config_detail::TableReader;
 // Built-in defaults, documented in conf/caretaker.example.toml.
 constexpr Millis kHaproxyConnectTimeout{1000};
 constexpr Millis kHaproxyReplyTimeout{5000};
+constexpr Millis kHaproxyUnresponsiveDeadline{30000};
 constexpr uint16_t kMysqlPort = 3306;
 // The built-in capacity policy: at least half of a pool (rounded up) serves,
 // and one member at a time is out, counting those already down or lagging. A
@@ -38,6 +39,7 @@ const policies::Limit kMaxOut = policies::Limit::Count(1);
 struct Defaults {
   Millis connect_timeout = kHaproxyConnectTimeout;
   Millis reply_timeout = kHaproxyReplyTimeout;
+  Millis unresponsive_deadline = kHaproxyUnresponsiveDeadline;
   policies::CapacityPolicy capacity{kMinInService, kMaxOut, true};
   DrainConfig drain;
   GatesConfig gates;
@@ -58,10 +60,11 @@ Defaults ReadDefaults(TableReader& root) {
   const toml::table* table = root.SubTable("defaults");
   if (!table) return d;
   TableReader t(root.sink(), *table, "defaults");
-  t.CheckKeys({"haproxy_connect_timeout", "haproxy_reply_timeout", "min_in_service", "max_out",
-               "count_unhealthy_as_out", "drain", "gates", "on_maint_expiry"});
+  t.CheckKeys({"haproxy_connect_timeout", "haproxy_reply_timeout", "haproxy_unresponsive_deadline",
+               "min_in_service", "max_out", "count_unhealthy_as_out", "drain", "gates", "on_maint_expiry"});
   d.connect_timeout = t.Timeout("haproxy_connect_timeout", d.connect_timeout);
   d.reply_timeout = t.Timeout("haproxy_reply_timeout", d.reply_timeout);
+  d.unresponsive_deadline = t.Timeout("haproxy_unresponsive_deadline", d.unresponsive_deadline);
   d.capacity = ReadCapacity(t, d.capacity);
   d.drain = config_detail::ReadDrain(t, d.drain);
   d.gates = config_detail::ReadGates(t, d.gates);
@@ -344,6 +347,7 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& path) 
   config.path = path;
   ReadState(root, config);
   Defaults defaults = ReadDefaults(root);
+  config.haproxy_unresponsive_deadline = defaults.unresponsive_deadline;
   config.mysql = ReadMysql(root);
   if (sink.ok()) config.haproxy = ReadHaproxies(root, defaults);
   if (sink.ok()) config.pools = ReadPools(root, config.haproxy, defaults);

@@ -198,6 +198,10 @@ struct Config {
   // for when no caretaker command can run: `touch /etc/caretaker/HALT`.
   std::string halt_file = "/etc/caretaker/HALT";
   std::vector<HaproxyConfig> haproxy;
+  // [defaults] haproxy_unresponsive_deadline: how long a change (set state,
+  // set weight) keeps re-reading an HAProxy instance that stopped answering
+  // (a reload, a stopped process) before the member fails, held out of traffic.
+  Millis haproxy_unresponsive_deadline{30000};
   MysqlConfig mysql;
   std::vector<PoolConfig> pools;
   std::vector<TaskConfig> tasks;

@@ -143,7 +143,7 @@ TEST_CASE("[state], [drain], [gates] and [pools.primary]: each bad document gets
        "bad.toml:6:11: pools[0].primary: expected a table ([primary]), got a string"},
       {"[defaults.primary]\nhost = \"10.0.0.10\"\n" + kValid,
        "bad.toml:1:11: defaults.primary: unknown key (allowed: haproxy_connect_timeout, haproxy_reply_timeout, "
-       "min_in_service, max_out, count_unhealthy_as_out, drain, gates, on_maint_expiry)"},
+       "haproxy_unresponsive_deadline, min_in_service, max_out, count_unhealthy_as_out, drain, gates, on_maint_expiry)"},
   };
   for (const BadConfig& c : cases) {
     INFO(c.toml);

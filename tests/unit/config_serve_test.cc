@@ -198,7 +198,7 @@ TEST_CASE("[serve], [pools.schedule], on_maint_expiry: each bad document gets on
        "bad.toml:6:12: pools[0].schedule: expected a table ([schedule]), got a string"},
       {"[defaults.schedule]\n" + kTask + kCron + kWindow + kValid,
        "bad.toml:1:11: defaults.schedule: unknown key (allowed: haproxy_connect_timeout, haproxy_reply_timeout, "
-       "min_in_service, max_out, count_unhealthy_as_out, drain, gates, on_maint_expiry)"},
+       "haproxy_unresponsive_deadline, min_in_service, max_out, count_unhealthy_as_out, drain, gates, on_maint_expiry)"},
       // [serve].
       {"[serve]\nmax_concurrent_jobs = 0\n" + kValid,
        "bad.toml:2:23: serve.max_concurrent_jobs: expected an integer 1-1000, got 0"},

@@ -53,7 +53,8 @@ TEST_CASE("each bad document gets one exact message", "[config]") {
        "bad.toml:1:2: pool: unknown key (did you mean \"pools\"?)"},
       {"[defaults]\nhaproxy_timeout = \"1s\"\n" + kValid,
        "bad.toml:2:1: defaults.haproxy_timeout: unknown key (allowed: haproxy_connect_timeout, "
-       "haproxy_reply_timeout, min_in_service, max_out, count_unhealthy_as_out, drain, gates, on_maint_expiry)"},
+       "haproxy_reply_timeout, haproxy_unresponsive_deadline, min_in_service, max_out, "
+       "count_unhealthy_as_out, drain, gates, on_maint_expiry)"},
       {kLb + kPool + "[[pools.member]]\nserver = \"db1\"\nhost = \"h1\"\n",
        "bad.toml:6:9: pools[0].member: unknown key (did you mean \"members\"?)"},
       {"\"max out\" = 1\n" + kValid,
@@ -128,6 +129,12 @@ TEST_CASE("each bad document gets one exact message", "[config]") {
       {"[defaults]\nhaproxy_reply_timeout = \"-5s\"\n" + kValid,
        "bad.toml:2:25: defaults.haproxy_reply_timeout: a timeout must be greater than zero, got "
        "\"-5s\""},
+      {"[defaults]\nhaproxy_unresponsive_deadline = \"0s\"\n" + kValid,
+       "bad.toml:2:33: defaults.haproxy_unresponsive_deadline: a timeout must be greater than zero, got "
+       "\"0s\""},
+      {"[defaults]\nhaproxy_unresponsive_deadline = 30\n" + kValid,
+       "bad.toml:2:33: defaults.haproxy_unresponsive_deadline: expected a duration like \"500ms\", \"5s\" or "
+       "\"2m\", got 30"},
       {"[mysql]\nread_timeout = \"1500ms\"\n" + kValid,
        "bad.toml:2:16: mysql.read_timeout: MySQL timeouts are whole seconds (Connector/C counts "
        "seconds), got \"1500ms\""},
@@ -229,6 +236,7 @@ TEST_CASE("a complete document sets every field", "[config]") {
 [defaults]
 haproxy_connect_timeout = "2s"
 haproxy_reply_timeout = "7s"
+haproxy_unresponsive_deadline = "12s"
 
 [mysql]
 user = "ct"
@@ -280,6 +288,7 @@ count_unhealthy_as_out = false
   CHECK(c.haproxy[1].socket == "tcp:[2001:db8::2]:9999");
   CHECK(c.haproxy[1].connect_timeout == 2s);  // from [defaults]
   CHECK(c.haproxy[1].reply_timeout == 7s);
+  CHECK(c.haproxy_unresponsive_deadline == 12s);
   REQUIRE(c.pools.size() == 1);
   const PoolConfig& p = c.pools[0];
   CHECK(p.name == "replicas-eu");
@@ -295,7 +304,7 @@ count_unhealthy_as_out = false
   CHECK(p.capacity.min_in_service == policies::Limit::Percent(75));
   CHECK(p.capacity.max_out == policies::Limit::Count(2));
   CHECK_FALSE(p.capacity.count_unhealthy_as_out);
-  CHECK(p.line == 23);  // its [[pools]] header
+  CHECK(p.line == 24);  // its [[pools]] header
   CHECK(p.column == 1);
 }
 
@@ -328,6 +337,7 @@ TEST_CASE("defaults apply to every key left out", "[config]") {
     CHECK(h.connect_timeout == 1s);
     CHECK(h.reply_timeout == 5s);
   }
+  CHECK(c.haproxy_unresponsive_deadline == 30s);
   REQUIRE(c.pools.size() == 1);
   CHECK(c.pools[0].backend == "p");  // the pool's name
   CHECK(c.pools[0].haproxy == std::vector<std::string>{"lb2", "lb1"});  // all, in file order
