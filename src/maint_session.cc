@@ -102,7 +102,8 @@ Task<std::map<std::string, mysql::Result<mysql::ReplicaStatus>>> Session::ProbeA
 }
 
 Task<haproxy::ApplyReport> Session::SetState(haproxy::AdminState state) {
-  auto op = haproxy::SetStateEverywhere(clients_, pool().backend, server(), state);
+  haproxy::ApplyOptions options = ApplyOptionsFor(config_, pool(), server(), "maint");
+  auto op = haproxy::SetStateEverywhere(clients_, pool().backend, server(), state, options);
   haproxy::ApplyReport report = co_await std::move(op);
   LogEvent(report.ok() ? LogLevel::kDebug : LogLevel::kError, "maint.set_state",
            {{"pool", pool().name}, {"server", server()}, {"state", haproxy::AdminStateName(state)},
@@ -111,7 +112,8 @@ Task<haproxy::ApplyReport> Session::SetState(haproxy::AdminState state) {
 }
 
 Task<haproxy::ApplyReport> Session::SetWeight(haproxy::Weight weight) {
-  auto op = haproxy::SetWeightEverywhere(clients_, pool().backend, server(), weight);
+  haproxy::ApplyOptions options = ApplyOptionsFor(config_, pool(), server(), "maint");
+  auto op = haproxy::SetWeightEverywhere(clients_, pool().backend, server(), weight, options);
   haproxy::ApplyReport report = co_await std::move(op);
   LogEvent(report.ok() ? LogLevel::kDebug : LogLevel::kError, "maint.set_weight",
            {{"pool", pool().name}, {"server", server()}, {"weight", weight.ToString()}, {"ok", report.ok()}});
@@ -163,6 +165,20 @@ int RunToCompletion(asio::io_context& io, Task<int> body) {
 }  // namespace
 
 // "alice@db-admin-1": SUDO_USER when run through sudo, else the login name.
+haproxy::ApplyOptions ApplyOptionsFor(const Config& config, const PoolConfig& pool, const std::string& server,
+                                      const std::string& prefix) {
+  haproxy::ApplyOptions options;
+  options.unresponsive_deadline = config.haproxy_unresponsive_deadline;
+  options.on_note = [pool = pool.name, server, prefix](const haproxy::ApplyNote& note) {
+    const LogLevel level = note.kind == haproxy::ApplyNote::Kind::kGaveUp ? LogLevel::kError : LogLevel::kWarn;
+    const std::string event = prefix + ".instance_" + haproxy::ApplyNoteKindName(note.kind);
+    LogEvent(level, event,
+             {{"pool", pool}, {"server", server}, {"instance", note.instance}, {"operation", note.operation},
+              {"silent_ms", static_cast<int64_t>(note.silent.count())}, {"message", note.message}});
+  };
+  return options;
+}
+
 std::string OperatorName() {
   const char* user = std::getenv("SUDO_USER");
   if (!user || !*user) {

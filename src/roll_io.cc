@@ -162,7 +162,12 @@ Awaitable<Result<PoolView>> RealWalkIo::Observe(const PoolConfig& pool, bool wit
 
 Awaitable<Result<void>> RealWalkIo::SetState(const PoolConfig& pool, const std::string& server, LbState state) {
   std::vector<const haproxy::Client*> clients = fleet_.For(pool);
-  auto op = haproxy::SetStateEverywhere(clients, pool.backend, server, AdminStateOf(state));
+  // An instance that stops answering is re-read until it answers (or the
+  // deadline passes). Nothing new starts meanwhile: this member's action is
+  // still under way, and any read of the pool (ReadView) fails while an
+  // instance cannot be read.
+  haproxy::ApplyOptions options = maint_detail::ApplyOptionsFor(config_, pool, server, "roll");
+  auto op = haproxy::SetStateEverywhere(clients, pool.backend, server, AdminStateOf(state), options);
   haproxy::ApplyReport report = co_await std::move(op);
   LogEvent(report.ok() ? LogLevel::kDebug : LogLevel::kError, "roll.set_state",
            {{"pool", pool.name}, {"server", server}, {"state", LbStateName(state)}, {"ok", report.ok()}});
@@ -171,7 +176,8 @@ Awaitable<Result<void>> RealWalkIo::SetState(const PoolConfig& pool, const std::
 
 Awaitable<Result<void>> RealWalkIo::SetWeight(const PoolConfig& pool, const std::string& server, int percent) {
   std::vector<const haproxy::Client*> clients = fleet_.For(pool);
-  auto op = haproxy::SetWeightEverywhere(clients, pool.backend, server, haproxy::Weight{percent, true});
+  haproxy::ApplyOptions options = maint_detail::ApplyOptionsFor(config_, pool, server, "roll");
+  auto op = haproxy::SetWeightEverywhere(clients, pool.backend, server, haproxy::Weight{percent, true}, options);
   haproxy::ApplyReport report = co_await std::move(op);
   LogEvent(report.ok() ? LogLevel::kDebug : LogLevel::kError, "roll.set_weight",
            {{"pool", pool.name}, {"server", server}, {"percent", static_cast<int64_t>(percent)}, {"ok", report.ok()}});
