@@ -59,6 +59,11 @@ const char* ErrorCodeName(ErrorCode code) {
   return "unknown";
 }
 
+bool IsConfigurationError(ErrorCode code) {
+  return code == ErrorCode::kAccessDenied || code == ErrorCode::kMissingPrivilege || code == ErrorCode::kTls ||
+         code == ErrorCode::kBadOption;
+}
+
 Error ReadTimedOut(std::string_view where, std::string_view doing, unsigned int errno_, std::chrono::seconds timeout) {
   return Make(ErrorCode::kTimeout, errno_,
               "MySQL " + std::string(where) + ": " + std::string(doing) + " failed: no reply within " +

@@ -27,6 +27,12 @@ enum class ErrorCode {
 // Short stable name ("access_denied"), for JSON output and logs.
 const char* ErrorCodeName(ErrorCode code);
 
+// Whether the error lies in caretaker's own configuration — its account, a
+// privilege, TLS, an option — so the server did answer. Every other error
+// (refused, unreachable, timed out, connection lost, a statement the server
+// failed) means the server could not be read: unknown, which is never healthy.
+bool IsConfigurationError(ErrorCode code);
+
 struct Error {
   ErrorCode code;
   unsigned int errno_ = 0;  // mysql_errno(), 0 when the error is caretaker's own

@@ -5,11 +5,8 @@
 namespace caretaker::policies {
 namespace {
 
-bool IsUnhealthy(Member::State s) { return s == Member::State::kDown || s == Member::State::kLagging; }
-
-bool CountsAsOut(const CapacityPolicy& policy, Member::State s) {
-  if (s == Member::State::kInService) return false;
-  return policy.count_unhealthy_as_out || !IsUnhealthy(s);
+bool IsUnhealthy(Member::State s) {
+  return s == Member::State::kDown || s == Member::State::kLagging || s == Member::State::kUnreachable;
 }
 
 // The pool as the budget sees it.
@@ -58,11 +55,22 @@ std::string MaxOutClause(const CapacityPolicy& policy, const Counts& c) {
   return "max_out is " + std::to_string(*c.max_out) + PercentNote(*policy.max_out);
 }
 
-// Said whenever down or lagging members are counted as in service.
+// Said whenever down, lagging or unreachable members are counted as in service.
 std::string UnhealthyNote(const Counts& c) {
   if (c.unhealthy_counted_in == 0) return "";
   return "; " + std::to_string(c.unhealthy_counted_in) +
-         " down or lagging counted as in service (count_unhealthy_as_out = false)";
+         " down, lagging or unreachable counted as in service (count_unhealthy_as_out = false)";
+}
+
+// Names the members out on their own, for a refusal: the person reading it
+// needs to know which replica holds the budget, not only how many.
+std::string CountedOutNote(const CapacityPolicy& policy, const PoolSnapshot& pool) {
+  std::string names;
+  for (const Member& m : pool.members) {
+    if (!IsUnhealthy(m.state) || !CountsAsOut(policy, m.state)) continue;
+    names += (names.empty() ? "" : ", ") + m.name + " (" + StateName(m.state) + ")";
+  }
+  return names.empty() ? "" : "; counted out: " + names;
 }
 
 std::string UnknownMemberReason(const PoolSnapshot& pool, std::string_view member) {
@@ -81,10 +89,16 @@ const char* StateName(Member::State state) {
     case Member::State::kInService: return "in service";
     case Member::State::kDown: return "down";
     case Member::State::kLagging: return "lagging";
+    case Member::State::kUnreachable: return "MySQL unreachable";
     case Member::State::kDrained: return "drained";
     case Member::State::kInMaintenance: return "in maintenance";
   }
   return "unknown";
+}
+
+bool CountsAsOut(const CapacityPolicy& policy, Member::State state) {
+  if (state == Member::State::kInService) return false;
+  return policy.count_unhealthy_as_out || !IsUnhealthy(state);
 }
 
 Decision MayTakeOut(const CapacityPolicy& policy, const PoolSnapshot& pool, std::string_view member) {
@@ -97,11 +111,13 @@ Decision MayTakeOut(const CapacityPolicy& policy, const PoolSnapshot& pool, std:
   }
   const Counts c = Count(policy, pool);
   if (c.in() < c.floor + 1) {
-    return Refuse(Decision::Kind::kFloor, prefix + FloorClause(policy, c) + UnhealthyNote(c));
+    return Refuse(Decision::Kind::kFloor,
+                  prefix + FloorClause(policy, c) + CountedOutNote(policy, pool) + UnhealthyNote(c));
   }
   if (c.max_out && c.out + 1 > *c.max_out) {
     return Refuse(Decision::Kind::kMaxOut, prefix + std::to_string(c.out) + " of " + std::to_string(c.size) +
-                                               " already out, " + MaxOutClause(policy, c) + UnhealthyNote(c));
+                                               " already out, " + MaxOutClause(policy, c) +
+                                               CountedOutNote(policy, pool) + UnhealthyNote(c));
   }
   std::string limits = FloorClause(policy, c) + (c.max_out ? ", " + MaxOutClause(policy, c) : "");
   return Decision{Decision::Kind::kAllowed,

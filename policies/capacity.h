@@ -8,10 +8,11 @@
 // - Pool size is the number of members in the snapshot; names are unique.
 // - A member counts as OUT when it is drained (or draining, or in HAProxy
 //   maint) or in someone's maintenance record; and, when
-//   count_unhealthy_as_out (the default), also when it is down or lagging.
+//   count_unhealthy_as_out (the default), also when it is down, lagging or
+//   unreachable (its MySQL could not be read: unknown is never in service).
 //   Every other member counts as IN SERVICE. With count_unhealthy_as_out
-//   false, a down or lagging member counts as in service for the budget and
-//   taking it out spends budget like taking out a healthy one.
+//   false, a down, lagging or unreachable member counts as in service for the
+//   budget and taking it out spends budget like taking out a healthy one.
 // - Taking out a member that already counts as out costs nothing: allowed.
 // - Otherwise it is allowed only if afterwards in service >= floor
 //   (min_in_service, percent rounded up) and out <= max_out (percent rounded
@@ -20,7 +21,10 @@
 //     "pool replicas-eu: 3 of 4 in service, floor is 3 (75%)"
 //     "pool replicas-eu: 2 of 4 already out, max_out is 2"
 //     "pool replicas-eu: 4 of 4 in service, floor is 3 (75%): 1 may go out now"
-//   plus "; N down or lagging counted as in service (...)" when that applies.
+//   plus, for a refusal, "; counted out: db3 (MySQL unreachable), db4 (down)"
+//   naming the members out on their own (down, lagging, unreachable), and
+//   "; N down, lagging or unreachable counted as in service (...)" when that
+//   applies.
 //   The caller adds what was refused ("refusing to take db2 out: ...").
 #pragma once
 
@@ -46,6 +50,7 @@ struct Member {
     kInService,      // UP and READY everywhere, not lagging
     kDown,           // failing its health checks somewhere
     kLagging,        // replication behind or stopped
+    kUnreachable,    // its MySQL could not be read (refused, timed out, lost)
     kDrained,        // drain, maint or draining on an instance: out of traffic
     kInMaintenance,  // someone's maintenance record holds it
   };
@@ -53,8 +58,11 @@ struct Member {
   State state = State::kInService;
 };
 
-// "in service", "down", "lagging", "drained", "in maintenance".
+// "in service", "down", "lagging", "MySQL unreachable", "drained", "in maintenance".
 const char* StateName(Member::State state);
+
+// Whether a member in `state` counts as out of service for `policy`.
+bool CountsAsOut(const CapacityPolicy& policy, Member::State state);
 
 struct PoolSnapshot {
   std::string name;

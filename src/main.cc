@@ -72,7 +72,7 @@ std::string DescribePolicy(const PoolConfig& pool) {
                     resolved(policies::FloorCount(c.min_in_service, n), c.min_in_service);
   if (c.max_out) out += ", max_out " + resolved(policies::MaxOutCount(*c.max_out, n), *c.max_out);
   out += " — " + std::to_string(policies::Headroom(c, healthy)) + " may go out at a time";
-  if (!c.count_unhealthy_as_out) out += " (down or lagging members count as in service)";
+  if (!c.count_unhealthy_as_out) out += " (down, lagging or unreachable members count as in service)";
   return out;
 }
 

@@ -90,8 +90,7 @@ Task<std::optional<Stop>> Start::Preflight() {
   auto mysql = co_await std::move(probe);
   // The member's own MySQL must accept caretaker: `maint stop` needs it.
   const auto& mine = mysql.at(s_.server());
-  if (!mine && (mine.error().code == mysql::ErrorCode::kAccessDenied ||
-                mine.error().code == mysql::ErrorCode::kMissingPrivilege || mine.error().code == mysql::ErrorCode::kTls)) {
+  if (!mine && mysql::IsConfigurationError(mine.error().code)) {
     co_return Stop{kExitUsage, mine.error().message + "; nothing was changed"};
   }
   // From the capacity decision until the record is written, no other

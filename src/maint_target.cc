@@ -88,10 +88,18 @@ State MemberState(const PoolConfig& pool, const MemberConfig& m, const haproxy::
   }
   if (!server || !server->up_everywhere) return State::kDown;
   auto it = mysql.find(m.server);
-  if (it != mysql.end() && it->second) {
-    const mysql::ReplicaStatus& s = it->second.value();
-    if (!s.ThreadsRunning() || (s.lag && *s.lag > pool.gates.max_lag)) return State::kLagging;
+  if (it == mysql.end()) return State::kInService;  // not probed
+  if (!it->second) {
+    // HAProxy's checks need `fall` failures before they say DOWN: until then
+    // only this probe knows. A refusal of caretaker's own account is not the
+    // server's state (the commands refuse it with its sentence); "not a
+    // replica" answered.
+    const mysql::ErrorCode code = it->second.error().code;
+    return mysql::IsConfigurationError(code) || code == mysql::ErrorCode::kNotAReplica ? State::kInService
+                                                                                        : State::kUnreachable;
   }
+  const mysql::ReplicaStatus& s = it->second.value();
+  if (!s.ThreadsRunning() || (s.lag && *s.lag > pool.gates.max_lag)) return State::kLagging;
   return State::kInService;
 }
 

@@ -37,8 +37,10 @@ mysql::ProbeOptions PoolProbeOptions(const PoolConfig& pool);
 // - a maintenance record: in maintenance;
 // - drained or in maint on any instance read: drained;
 // - not UP with weight > 0 on every instance: down;
+// - its MySQL could not be read (refused, timed out, lost; anything but
+//   caretaker's own configuration or "not a replica"): unreachable;
 // - replication threads not both running, or lag above the pool's max_lag:
-//   lagging (unknown lag or an unreadable MySQL is not known to lag);
+//   lagging (unknown lag is not known to lag);
 // - otherwise in service.
 // `mysql` is keyed by server name; a member missing from it was not probed.
 policies::PoolSnapshot BuildSnapshot(const PoolConfig& pool, const haproxy::BackendView& view,

@@ -130,8 +130,14 @@ bool RollDriver::LockMember(Walk& walk, const WalkAction& action) {
     walk.member_locks.emplace(action.server, std::move(lock.value()));
     return true;
   }
-  walk.walker.OnJournalFailed(action, "another caretaker command is working on it (" + lock.error().message + ")",
-                              Now());
+  // Held right now by a command (a `maint start` being refused holds it for
+  // a moment): nothing was done, so the walker tries again later.
+  if (action.journal == "draining") {
+    walk.walker.OnLocked(action, "another caretaker command", Now());
+  } else {
+    walk.walker.OnJournalFailed(action, "another caretaker command is working on it (" + lock.error().message + ")",
+                                Now());
+  }
   return false;
 }
 

@@ -141,6 +141,7 @@ Awaitable<Result<PoolView>> RealWalkIo::Observe(const PoolConfig& pool, bool wit
     m.ready_everywhere = s.agree && s.admin == haproxy::Admin::kReady;
     m.checked_up = haproxy::CheckedUpEverywhere(s);
     m.health = haproxy::HealthByInstance(s);
+    if (m.state == policies::Member::State::kUnreachable) m.mysql_error = probes.at(s.server).error().message;
     const auto job = info_.jobs.find(pool.name);
     bool mine = mine_.count(Key(pool, s.server)) > 0;
     for (const MaintRecord& r : records.value()) {
@@ -153,7 +154,7 @@ Awaitable<Result<PoolView>> RealWalkIo::Observe(const PoolConfig& pool, bool wit
       if (!mine) m.held_by = r.who + ": " + r.reason;
     }
     if (with_mysql && !mine && m.held_by.empty() && MemberBusy(pool, s.server)) {
-      m.held_by = "a caretaker maint command is running on it";
+      m.locked_by = "a caretaker maint command";
     }
     out.members.push_back(std::move(m));
   }

@@ -37,9 +37,7 @@ Awaitable<std::optional<Stop>> Preflight::CheckMysql(const PoolWalk& w) {
       if (m.server != server) continue;
       auto op = world_.Probe(*w.pool, m);
       mysql::Result<mysql::ReplicaStatus> status = co_await std::move(op);
-      if (!status && (status.error().code == mysql::ErrorCode::kAccessDenied ||
-                      status.error().code == mysql::ErrorCode::kMissingPrivilege ||
-                      status.error().code == mysql::ErrorCode::kTls)) {
+      if (!status && mysql::IsConfigurationError(status.error().code)) {
         co_return Stop{kExitUsage, status.error().message + "; nothing was changed"};
       }
     }

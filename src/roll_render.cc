@@ -65,6 +65,7 @@ const MemberConfig* Member(const PoolConfig& pool, const std::string& server) {
 void RenderPlan(std::ostream& out, const PoolWalk& w, const WalkPlan& plan, const std::vector<std::string>& instances) {
   out << "pool " << w.pool->name << " (backend " << w.pool->backend << " on " << JoinNames(instances) << "): task \""
       << w.task->name << "\" on " << w.spec.members.size() << " of " << w.pool->members.size() << " members\n";
+  for (const WalkPlan::CountedOut& c : plan.counted_out) out << "  " << Describe(c) << "\n";
   for (size_t i = 0; i < plan.waves.size(); ++i) {
     out << "  wave " << (i + 1) << ": " << JoinNames(plan.waves[i]) << "\n";
   }
@@ -94,6 +95,11 @@ std::string PlanJson(const std::vector<PoolWalk>& walks, const std::vector<WalkP
     }
     j.EndArray().Key("skipped").BeginArray();
     for (const std::string& s : plans[i].skipped) j.String(s);
+    j.EndArray().Key("counted_out").BeginArray();
+    for (const WalkPlan::CountedOut& c : plans[i].counted_out) {
+      j.BeginObject().Field("server", c.server).Field("state", policies::StateName(c.state));
+      j.Field("detail", c.detail).EndObject();
+    }
     j.EndArray().Key("not_started").BeginArray();
     for (const std::string& s : plans[i].not_started) j.String(s);
     j.EndArray();

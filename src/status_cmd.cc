@@ -96,6 +96,15 @@ StatusReport BuildStatusReport(const Config& config, const std::vector<haproxy::
   return report;
 }
 
+policies::PoolSnapshot PolicySnapshot(const StatusReport& report, const PoolStatus& pool) {
+  std::map<std::string, mysql::Result<mysql::ReplicaStatus>> by_server;
+  for (const MemberConfig& m : pool.pool->members) {
+    auto it = report.mysql.find(MemberWhere(m));
+    if (it != report.mysql.end()) by_server.insert_or_assign(m.server, it->second);
+  }
+  return BuildSnapshot(*pool.pool, pool.view, by_server, {});
+}
+
 bool IsComplete(const StatusReport& report) {
   if (!report.instance_errors.empty()) return false;
   for (const PoolStatus& p : report.pools) {

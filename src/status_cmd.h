@@ -11,6 +11,7 @@
 #include "haproxy/backend_view.h"
 #include "mysql/error.h"
 #include "mysql/replica_status.h"
+#include "policies/capacity.h"
 #include "src/config.h"
 
 namespace caretaker {
@@ -45,6 +46,12 @@ std::string ThreadsText(const mysql::ReplicaStatus& status);
 std::string LagText(const mysql::ReplicaStatus& status);
 std::string WarmupText(const mysql::ReplicaStatus& status);
 std::string ShortError(const mysql::Error& error);
+
+// The pool as its capacity policy judges it from this report: HAProxy, and
+// each member's MySQL when probed (a member whose MySQL could not be read is
+// unreachable, counted out like a DOWN one). status reads no maintenance
+// records: a member in one is drained or in MAINT in HAProxy anyway.
+policies::PoolSnapshot PolicySnapshot(const StatusReport& report, const PoolStatus& pool);
 
 // True when the report is complete and consistent: every instance answered,
 // every pool's backend exists on each of its instances, every configured

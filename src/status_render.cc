@@ -83,13 +83,26 @@ std::string Address(const PoolConfig& pool, const std::string& server) {
   return "(not in config)";
 }
 
-std::string PoolHeader(const PoolStatus& p) {
-  size_t up = 0;
-  for (const MergedServer& s : p.view.servers) {
-    bool member = std::any_of(p.pool->members.begin(), p.pool->members.end(),
-                              [&](const MemberConfig& m) { return m.server == s.server; });
-    up += member && s.up_everywhere;
+// The member's state for the policy, or null for a server not in the config.
+const policies::Member* PolicyOf(const policies::PoolSnapshot& snapshot, const std::string& server) {
+  for (const policies::Member& m : snapshot.members) {
+    if (m.name == server) return &m;
   }
+  return nullptr;
+}
+
+// POLICY: "in service", "OUT: MySQL unreachable", or "in (down)" when the
+// policy counts an unhealthy member as in service.
+std::string PolicyCell(const policies::CapacityPolicy& policy, const policies::Member* m) {
+  if (m == nullptr) return "-";
+  if (m->state == policies::Member::State::kInService) return "in service";
+  const std::string state = policies::StateName(m->state);
+  return policies::CountsAsOut(policy, m->state) ? "OUT: " + state : "in (" + state + ")";
+}
+
+std::string PoolHeader(const PoolStatus& p, const policies::PoolSnapshot& snapshot) {
+  size_t up = 0;
+  for (const policies::Member& m : snapshot.members) up += !policies::CountsAsOut(p.pool->capacity, m.state);
   std::string lbs;
   for (const std::string& name : p.pool->haproxy) lbs += (lbs.empty() ? "" : ", ") + name;
   size_t n = p.pool->members.size();
@@ -97,13 +110,14 @@ std::string PoolHeader(const PoolStatus& p) {
          (n == 1 ? " member, " : " members, ") + std::to_string(up) + " in service\n";
 }
 
-std::string PoolTable(const StatusReport& report, const PoolStatus& p, bool color) {
+std::string PoolTable(const StatusReport& report, const PoolStatus& p, const policies::PoolSnapshot& snapshot,
+                      bool color) {
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> header = {"SERVER", "MYSQL"};
   for (const std::string& name : p.pool->haproxy) header.push_back(name);
   header.insert(header.end(), {"SESS", "CHECK"});
   if (report.mysql_probed) header.insert(header.end(), {"REPL", "LAG", "WARMUP"});
-  header.push_back("");
+  header.insert(header.end(), {"POLICY", ""});
   rows.push_back(header);
   for (const MergedServer& s : p.view.servers) {
     std::vector<std::string> row = {s.server, Address(*p.pool, s.server)};
@@ -119,6 +133,7 @@ std::string PoolTable(const StatusReport& report, const PoolStatus& p, bool colo
       std::vector<std::string> cells = MysqlCells(MysqlOf(report, *p.pool, s.server));
       row.insert(row.end(), cells.begin(), cells.end());
     }
+    row.push_back(PolicyCell(p.pool->capacity, PolicyOf(snapshot, s.server)));
     row.push_back(note);
     rows.push_back(row);
   }
@@ -138,6 +153,7 @@ std::string PoolTable(const StatusReport& report, const PoolStatus& p, bool colo
       if (color && r > 0 && i == repl && rows[r][i] != "-") {
         tint = rows[r][i] == "IO:Yes SQL:Yes" ? "\033[32m" : "\033[31m";
       }
+      if (color && r > 0 && i + 2 == rows[r].size() && rows[r][i].starts_with("OUT")) tint = "\033[31m";
       line += tint ? std::string(tint) + cell + "\033[0m" : cell;
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
@@ -203,7 +219,8 @@ void WriteMysql(JsonWriter& w, const mysql::Result<mysql::ReplicaStatus>* probe)
   w.Key("error").Null().EndObject();
 }
 
-void WriteServer(JsonWriter& w, const StatusReport& report, const PoolConfig& pool, const MergedServer& s) {
+void WriteServer(JsonWriter& w, const StatusReport& report, const PoolConfig& pool,
+                 const policies::PoolSnapshot& snapshot, const MergedServer& s) {
   w.BeginObject().Field("server", s.server);
   auto m = std::find_if(pool.members.begin(), pool.members.end(), [&](const auto& x) { return x.server == s.server; });
   if (m != pool.members.end()) {
@@ -215,6 +232,13 @@ void WriteServer(JsonWriter& w, const StatusReport& report, const PoolConfig& po
   if (s.admin) w.String(haproxy::AdminName(*s.admin));
   else w.Null();
   w.Field("agree", s.agree).Field("in_service", s.up_everywhere).Field("out_everywhere", s.out_everywhere);
+  w.Key("policy");
+  if (const policies::Member* m = PolicyOf(snapshot, s.server)) {
+    w.BeginObject().Field("state", policies::StateName(m->state));
+    w.Field("counts_as_out", policies::CountsAsOut(pool.capacity, m->state)).EndObject();
+  } else {
+    w.Null();
+  }
   w.Field("sessions", s.sessions).Key("haproxy").BeginArray();
   for (const ServerOnInstance& on : s.instances) WriteInstance(w, on);
   w.EndArray();
@@ -271,11 +295,12 @@ std::string RenderStatusTable(const StatusReport& report, bool color) {
   std::string out;
   for (const PoolStatus& p : report.pools) {
     if (!out.empty()) out += "\n";
-    out += PoolHeader(p);
+    const policies::PoolSnapshot snapshot = PolicySnapshot(report, p);
+    out += PoolHeader(p, snapshot);
     for (const std::string& lb : p.backend_missing_on) {
       out += "  ! backend " + p.pool->backend + " does not exist on " + lb + "\n";
     }
-    out += PoolTable(report, p, color);
+    out += PoolTable(report, p, snapshot, color);
     // The full sentence of each MySQL error, once per member.
     for (const MemberConfig& m : p.pool->members) {
       auto it = report.mysql.find(MemberWhere(m));
@@ -304,7 +329,8 @@ void WriteStatusJson(const StatusReport& report, std::ostream& out) {
     w.EndArray().Key("backend_missing_on").BeginArray();
     for (const std::string& lb : p.backend_missing_on) w.String(lb);
     w.EndArray().Key("members").BeginArray();
-    for (const MergedServer& s : p.view.servers) WriteServer(w, report, *p.pool, s);
+    const policies::PoolSnapshot snapshot = PolicySnapshot(report, p);
+    for (const MergedServer& s : p.view.servers) WriteServer(w, report, *p.pool, snapshot, s);
     w.EndArray().EndObject();
   }
   w.EndArray().Key("mysql_error");

@@ -170,6 +170,7 @@ void Walker::OnObserved(uint64_t seq, const Result<PoolView>& view, SteadyTime n
 // Members that may start, best first: already out of service, then in order.
 std::vector<Walker::Host*> Walker::Candidates(const PoolView& view, SteadyTime now) {
   std::vector<Host*> first, then;
+  locked_.clear();
   for (Host& h : state_) {
     HostStatus& s = StatusOf(h);
     if (s.phase != HostPhase::kPending) continue;
@@ -179,6 +180,10 @@ std::vector<Walker::Host*> Walker::Candidates(const PoolView& view, SteadyTime n
       End(h, HostPhase::kSkipped, now);
       Event(s.server, "skipped: " + s.detail, true);
       continue;
+    }
+    if (m && !m->locked_by.empty()) {
+      locked_.push_back(s.server + " (" + m->locked_by + " holds it)");
+      continue;  // transient: a later read
     }
     bool out = m && m->state != policies::Member::State::kInService;
     (out ? first : then).push_back(&h);
@@ -208,21 +213,25 @@ void Walker::StartHosts(SteadyTime now, size_t slots, std::vector<WalkAction>& o
   }
   size_t started = 0;
   std::string refused;
+  bool alone = false;  // an unreachable member started: nothing else from this read
   for (Host* h : Candidates(view, now)) {
     const std::string& server = StatusOf(*h).server;
-    if (started == slots) {
-      refused = "[roll] max_concurrent_hosts is reached (hosts out at once across every pool)";
+    if (started == slots || alone) {
+      if (started == slots) refused = "[roll] max_concurrent_hosts is reached (hosts out at once across every pool)";
       break;
     }
+    const MemberView* m = FindIn(view, server);
+    const bool unreachable = m && m->state == policies::Member::State::kUnreachable;
+    if (unreachable && started > 0) continue;  // the next read, on its own
     policies::Decision decision = policies::MayTakeOut(spec_.capacity, snapshot, server);
     if (!decision.allowed()) {
       refused = decision.reason;
       break;
     }
-    for (policies::Member& m : snapshot.members) {
-      if (m.name == server) m.state = policies::Member::State::kDrained;
+    alone = unreachable;
+    for (policies::Member& member : snapshot.members) {
+      if (member.name == server) member.state = policies::Member::State::kDrained;
     }
-    const MemberView* m = FindIn(view, server);
     h->was_out = m && !m->ready_everywhere;
     if (paused_since_) {  // said before the member's own events
       Event("", "resumed: capacity is back");
@@ -231,6 +240,11 @@ void Walker::StartHosts(SteadyTime now, size_t slots, std::vector<WalkAction>& o
     StartHost(*h, now);
     Emit(*h, now, out);
     ++started;
+  }
+  if (refused.empty() && !locked_.empty()) {
+    std::string names;
+    for (const std::string& l : locked_) names += (names.empty() ? "" : ", ") + l;
+    refused = "waiting for " + names;
   }
   waiting_for_ = started == 0 && CanStart() ? refused : "";
   next_decide_ = started > 0 ? now : now + spec_.gates.probe_interval;

@@ -15,8 +15,13 @@
 //   ones counted as out; any later start needs a newer read. Members of the
 //   walk count as out until HAProxy reported them UP again.
 // - Candidates: members already out of service first (down, lagging,
-//   drained), then the walk's order. A member held by someone else's
-//   maintenance record is skipped, and said so.
+//   unreachable, drained), then the walk's order. A member held by someone
+//   else's maintenance record is skipped, and said so. A member counted out
+//   only because its MySQL could not be read starts alone from its read:
+//   never beside another start, so the next read judges the pool again
+//   before anything else goes out. A member whose lock another caretaker
+//   command holds right now (a `maint start` being refused, say) is not
+//   skipped: it waits, within pause_deadline, and is walked once free.
 // - When nothing of the walk is out and the policy lets nothing out (a member
 //   outside the walk went down), the walk is paused: it reads the pool again
 //   every gates.probe_interval, and fails after pause_deadline.
@@ -82,6 +87,9 @@ struct MemberView {
   bool checked_up = false;     // READY and UP after a passed check on every instance
   std::string health;          // "lb1 UP READY, lb2 DOWN READY (L4CON)", for messages
   std::string held_by;         // someone else's maintenance record: "alice: disk swap"
+  std::string mysql_error;     // state kUnreachable: what its probe said
+  std::string locked_by;       // a caretaker command holds its lock right now (transient:
+                               // the walk waits for it), e.g. "a caretaker maint command"
 };
 
 struct PoolView {
@@ -172,6 +180,10 @@ class Walker {
   // not be locked), so the action was not performed: the member fails where
   // it stands, never retried; a member not yet drained is left as it was.
   void OnJournalFailed(const WalkAction& action, const std::string& error, SteadyTime now);
+  // The member a "draining" action starts was locked by another caretaker
+  // command at that moment, so nothing was done: it goes back to pending
+  // and is tried again from a later read.
+  void OnLocked(const WalkAction& action, const std::string& by, SteadyTime now);
 
   // Ctrl-C (or a window that closed: `reason` says so): no member starts,
   // draining ones go back, the others finish their task.
@@ -290,6 +302,7 @@ class Walker {
   SteadyTime next_decide_{};           // no start decision before this
   std::optional<SteadyTime> paused_since_;
   std::string waiting_for_;
+  std::vector<std::string> locked_;  // the last decision's members held by a command's lock
   Stopping stopping_ = Stopping::kNo;
   std::string stop_reason_;
   bool capacity_stop_ = false;

@@ -425,6 +425,22 @@ void Walker::OnJournalFailed(const WalkAction& action, const std::string& error,
   CountFailure(h, why, now);
 }
 
+void Walker::OnLocked(const WalkAction& action, const std::string& by, SteadyTime now) {
+  Host& h = HostOf(action.server);
+  h.busy = false;
+  if (h.sub != Sub::kDrainSent) return OnJournalFailed(action, by + " holds its lock", now);
+  HostStatus& s = StatusOf(h);
+  // Nothing was written or sent: as if it had not started.
+  s.phase = HostPhase::kPending;
+  s.started.reset();
+  s.detail = "waiting: " + by + " holds its lock";
+  h.todo.reset();
+  h.sub = Sub::kNone;
+  h.was_out = false;
+  Event(s.server, "not drained: " + by + " holds its lock; trying again at the next read", true);
+  next_decide_ = std::max(next_decide_, now + spec_.gates.probe_interval);
+}
+
 void Walker::StopHost(Host& h, std::string why, SteadyTime now, bool in_traffic) {
   HostStatus& s = StatusOf(h);
   s.detail = WithSuffix("stopped " + why, ": " + stop_reason_);

@@ -158,15 +158,16 @@ TEST_CASE("status table: one line per member, each instance's state in its colum
     }
     return out;
   };
-  CHECK(fold(lines[1]) == " SERVER MYSQL lb1 lb2 SESS CHECK");
-  CHECK(fold(lines[2]) == " a 10.0.0.1:3306 MAINT DOWN 0 lb1:- lb2:L4CON instances disagree");
-  CHECK(fold(lines[3]) == " f 10.0.0.6:3307 DRAIN DRAIN (DOWN) 0 lb1:L4OK lb2:L4CON");
-  CHECK(fold(lines[4]) == " b (not in config) no check no check 0 -");
-  CHECK(fold(lines[6]) == " d (not in config) MAINT (via replicas/a) DOWN 0 - instances disagree");
+  CHECK(fold(lines[1]) == " SERVER MYSQL lb1 lb2 SESS CHECK POLICY");
+  CHECK(fold(lines[2]) == " a 10.0.0.1:3306 MAINT DOWN 0 lb1:- lb2:L4CON OUT: drained instances disagree");
+  CHECK(fold(lines[3]) == " f 10.0.0.6:3307 DRAIN DRAIN (DOWN) 0 lb1:L4OK lb2:L4CON OUT: drained");
+  CHECK(fold(lines[4]) == " b (not in config) no check no check 0 - -");
+  CHECK(fold(lines[6]) == " d (not in config) MAINT (via replicas/a) DOWN 0 - - instances disagree");
 
   std::string json = RenderStatusJson(report);
   CHECK_THAT(json, Catch::Contains(R"({"server":"f","host":"10.0.0.6","port":3307,"configured":true,"admin":"DRAIN",)"
-                                   R"("agree":true,"in_service":false,"out_everywhere":true,"sessions":0,)"));
+                                   R"("agree":true,"in_service":false,"out_everywhere":true,)"
+                                   R"("policy":{"state":"drained","counts_as_out":true},"sessions":0,)"));
   CHECK_THAT(json, Catch::Contains(R"({"server":"b","configured":false,"admin":"READY")"));
   CHECK_THAT(json, Catch::EndsWith(R"("errors":[]})"));
 }

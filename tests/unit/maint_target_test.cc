@@ -111,10 +111,22 @@ haproxy::InstanceDump Instance(const std::string& name, const std::string& serve
 // A reading of the member's MySQL:
 //   "lag 1s", "lag 5s", "lag 6s", "lag ?" (NULL)    both threads running
 //   "io No", "io Connecting", "sql No"              the other thread running, lag 0
-//   "error"                                          the probe failed
+//   "error" (refused), "timeout", "lost", "query"   the server could not be read
+//   "denied", "privilege", "tls", "not a replica"   it answered: caretaker's config, or no replica
 mysql::Result<mysql::ReplicaStatus> Reading(std::string_view what) {
-  if (what == "error") {
-    return mysql::Error{mysql::ErrorCode::kConnect, 2003, "cannot connect to 10.0.0.1:3306: Connection refused"};
+  using mysql::ErrorCode;
+  const std::pair<std::string_view, mysql::Error> errors[] = {
+      {"error", {ErrorCode::kConnect, 2003, "cannot connect to 10.0.0.1:3306: Connection refused"}},
+      {"timeout", {ErrorCode::kTimeout, 2013, "10.0.0.1:3306: no reply within 2s"}},
+      {"lost", {ErrorCode::kConnect, 2013, "10.0.0.1:3306: Lost connection to server during query"}},
+      {"query", {ErrorCode::kQuery, 1053, "10.0.0.1:3306: Server shutdown in progress"}},
+      {"denied", {ErrorCode::kAccessDenied, 1045, "10.0.0.1:3306: access denied"}},
+      {"privilege", {ErrorCode::kMissingPrivilege, 1227, "10.0.0.1:3306: REPLICA MONITOR is needed"}},
+      {"tls", {ErrorCode::kTls, 2026, "10.0.0.1:3306: TLS error"}},
+      {"not a replica", {ErrorCode::kNotAReplica, 0, "10.0.0.1:3306: not a replica"}},
+  };
+  for (const auto& [name, error] : errors) {
+    if (what == name) return error;
   }
   mysql::ReplicaStatus s;
   s.io_thread = mysql::ThreadState::kYes;
@@ -244,7 +256,19 @@ TEST_CASE("BuildSnapshot: one member's state from HAProxy, MySQL and records, on
       {"up", "up", "-", false, State::kInService},       // not probed: not known to lag
       {"up", "up", "lag 5s", false, State::kInService},  // at max_lag
       {"up", "up", "lag ?", false, State::kInService},   // unknown lag is not known to lag
-      {"up", "up", "error", false, State::kInService},   // nor is a MySQL that cannot be read
+      // Unreachable: UP in HAProxy (its checks have not noticed yet), but the
+      // probe could not read the server. Unknown is never in service.
+      {"up", "up", "error", false, State::kUnreachable},
+      {"up", "up", "timeout", false, State::kUnreachable},
+      {"up", "up", "lost", false, State::kUnreachable},
+      {"nocheck", "up", "query", false, State::kUnreachable},
+      // The server answered: caretaker's own account or TLS (the commands
+      // refuse those with their sentence), or not a replica.
+      {"up", "up", "denied", false, State::kInService},
+      {"up", "up", "privilege", false, State::kInService},
+      {"up", "up", "tls", false, State::kInService},
+      {"up", "up", "not a replica", false, State::kInService},
+      {"down", "up", "error", false, State::kDown},  // HAProxy knows: down
       // A maintenance record wins over everything.
       {"up", "up", "lag 1s", true, State::kInMaintenance},
       {"drain", "drain", "-", true, State::kInMaintenance},

@@ -14,12 +14,14 @@ namespace {
 using State = Member::State;
 
 // A pool written as one letter per member, named db1, db2, ...:
-// I in service, D down, L lagging, R drained, M in someone's maintenance.
+// I in service, D down, L lagging, U MySQL unreachable, R drained, M in
+// someone's maintenance.
 PoolSnapshot Pool(const std::string& states) {
   PoolSnapshot pool{"replicas-eu", {}};
   for (char c : states) {
     State s = c == 'D'   ? State::kDown
               : c == 'L' ? State::kLagging
+              : c == 'U' ? State::kUnreachable
               : c == 'R' ? State::kDrained
               : c == 'M' ? State::kInMaintenance
                          : State::kInService;
@@ -47,12 +49,22 @@ TEST_CASE("may a member go out: one case per line, with the exact reason", "[pol
     size_t headroom;
     const char* reason;  // after "pool replicas-eu: "
   };
-  const char* uncounted = "; 1 down or lagging counted as in service (count_unhealthy_as_out = false)";
+  const char* uncounted = "; 1 down, lagging or unreachable counted as in service (count_unhealthy_as_out = false)";
   const Case cases[] = {
       {"IIII", Policy("75%", ""), "db1", K::kAllowed, 1, "4 of 4 in service, floor is 3 (75%): 1 may go out now"},
       {"RIII", Policy("75%", ""), "db2", K::kFloor, 0, "3 of 4 in service, floor is 3 (75%)"},
-      {"RDII", Policy("75%", ""), "db3", K::kFloor, 0, "2 of 4 in service, floor is 3 (75%)"},
-      {"LIII", Policy("75%", ""), "db2", K::kFloor, 0, "3 of 4 in service, floor is 3 (75%)"},
+      {"RDII", Policy("75%", ""), "db3", K::kFloor, 0, "2 of 4 in service, floor is 3 (75%); counted out: db2 (down)"},
+      {"LIII", Policy("75%", ""), "db2", K::kFloor, 0, "3 of 4 in service, floor is 3 (75%); counted out: db1 (lagging)"},
+      // A member whose MySQL cannot be read is out, as a DOWN one is: HAProxy
+      // may still say UP before its checks notice (issue 13).
+      {"IIUI", Policy("1", "1"), "db1", K::kMaxOut, 0,
+       "1 of 4 already out, max_out is 1; counted out: db3 (MySQL unreachable)"},
+      {"IIUI", Policy("75%", ""), "db1", K::kFloor, 0,
+       "3 of 4 in service, floor is 3 (75%); counted out: db3 (MySQL unreachable)"},
+      {"IIUI", Policy("1", "1"), "db3", K::kAlreadyOut, 0,
+       "db3 is already out (MySQL unreachable), taking it out costs no capacity"},
+      {"IIUI", Policy("1", "2"), "db1", K::kAllowed, 1,
+       "3 of 4 in service, floor is 1, max_out is 2: 1 may go out now"},
       {"RDII", Policy("75%", ""), "db2", K::kAlreadyOut, 0,
        "db2 is already out (down), taking it out costs no capacity"},
       {"MIII", Policy("75%", ""), "db1", K::kAlreadyOut, 0,
@@ -64,7 +76,8 @@ TEST_CASE("may a member go out: one case per line, with the exact reason", "[pol
       {"IIII", Policy("1", "50%"), "db4", K::kAllowed, 2,
        "4 of 4 in service, floor is 1, max_out is 2 (50%): 2 may go out now"},
       {"RRII", Policy("1", "2"), "db3", K::kMaxOut, 0, "2 of 4 already out, max_out is 2"},
-      {"RDII", Policy("1", "50%"), "db4", K::kMaxOut, 0, "2 of 4 already out, max_out is 2 (50%)"},
+      {"RDII", Policy("1", "50%"), "db4", K::kMaxOut, 0,
+       "2 of 4 already out, max_out is 2 (50%); counted out: db2 (down)"},
       {"IIIII", Policy("1", "50%"), "db1", K::kAllowed, 2,
        "5 of 5 in service, floor is 1, max_out is 2 (50%): 2 may go out now"},
       {"IIII", Policy("1", "10%"), "db1", K::kMaxOut, 0, "0 of 4 already out, max_out is 0 (10%)"},
@@ -87,6 +100,8 @@ TEST_CASE("may a member go out: one case per line, with the exact reason", "[pol
         {"DIII", Policy("3", "", false), "db2", K::kAllowed, 1, "4 of 4 in service, floor is 3: 1 may go out now"},
         {"DRII", Policy("3", "", false), "db3", K::kFloor, 0, "3 of 4 in service, floor is 3"},
         {"LIII", Policy("3", "", false), "db1", K::kAllowed, 1, "4 of 4 in service, floor is 3: 1 may go out now"},
+        {"UIII", Policy("1", "1", false), "db2", K::kAllowed, 1,
+         "4 of 4 in service, floor is 1, max_out is 1: 1 may go out now"},
         {"DRII", Policy("1", "1", false), "db3", K::kMaxOut, 0, "1 of 4 already out, max_out is 1"},
         {"DRII", Policy("1", "1", false), "db2", K::kAlreadyOut, 0,
          "db2 is already out (drained), taking it out costs no capacity"},
@@ -95,7 +110,7 @@ TEST_CASE("may a member go out: one case per line, with the exact reason", "[pol
       INFO(c.states << " " << c.member);
       Decision d = MayTakeOut(c.policy, Pool(c.states), c.member);
       CHECK(d.kind == c.kind);
-      std::string note = std::string(c.states).find_first_of("DL") != std::string::npos ? uncounted : "";
+      std::string note = std::string(c.states).find_first_of("DLU") != std::string::npos ? uncounted : "";
       CHECK(d.reason == std::string("pool replicas-eu: ") + c.reason + (c.kind == K::kAlreadyOut ? "" : note));
       CHECK(Headroom(c.policy, Pool(c.states)) == c.headroom);
     }
@@ -217,7 +232,7 @@ struct Model {
   }
   bool Out(State s) const {
     return s == State::kDrained || s == State::kInMaintenance ||
-           (unhealthy_out && (s == State::kDown || s == State::kLagging));
+           (unhealthy_out && (s == State::kDown || s == State::kLagging || s == State::kUnreachable));
   }
   size_t OutCount(const PoolSnapshot& pool) const {
     size_t out = 0;
@@ -233,20 +248,23 @@ Limit RandomLimit(std::mt19937& rng, size_t n) {
 
 TEST_CASE("random pools: taking members out only when allowed never breaks the floor or max_out", "[policy]") {
   std::mt19937 rng(20261125);
-  const State kStates[] = {State::kInService, State::kDown, State::kLagging, State::kDrained, State::kInMaintenance};
+  const State kStates[] = {State::kInService, State::kDown,    State::kLagging,
+                           State::kUnreachable, State::kDrained, State::kInMaintenance};
   size_t taken = 0, refused = 0;
   for (int round = 0; round < 5000; ++round) {
     const size_t n = 1 + rng() % 50;
     CapacityPolicy policy{RandomLimit(rng, n), std::nullopt, rng() % 4 != 0};
     if (rng() % 3) policy.max_out = RandomLimit(rng, n);
     PoolSnapshot pool = Pool(std::string(n, 'I'));
-    for (Member& m : pool.members) m.state = rng() % 3 ? State::kInService : kStates[rng() % 5];
+    for (Member& m : pool.members) m.state = rng() % 3 ? State::kInService : kStates[rng() % 6];
     const Model model(policy, n);
     INFO("round " << round << ", " << n << " members, min_in_service " << policy.min_in_service.ToString()
                   << ", max_out " << (policy.max_out ? policy.max_out->ToString() : "none"));
     for (size_t step = 0; step < 2 * n; ++step) {
       Member& m = pool.members[rng() % n];
-      if (rng() % 10 == 0) m.state = State::kDown;  // a member fails on its own, between two questions
+      // A member fails on its own between two questions: HAProxy sees it, or
+      // only its MySQL probe does.
+      if (rng() % 10 == 0) m.state = rng() % 2 ? State::kDown : State::kUnreachable;
       const size_t out_before = model.OutCount(pool);
       const bool was_out = model.Out(m.state);
       const size_t in = n - out_before;

@@ -155,5 +155,23 @@ TEST_CASE("plan: a pool that cannot be walked now says why, and who was not reac
   CHECK(plan.not_started == std::vector<std::string>{"db2", "db3", "db4"});
 }
 
+TEST_CASE("plan: a member whose MySQL cannot be read is counted out, and the plan says so", "[roll]") {
+  // db3 is UP in HAProxy but its probe failed: out for the policy (max_out
+  // 1), so it is walked first, alone, and the plan explains why.
+  PoolView view = Healthy(4);
+  view.members[2].state = policies::Member::State::kUnreachable;
+  view.members[2].mysql_error = "MySQL 127.0.0.1:3309: connecting failed: unreachable (refused)";
+  WalkPlan plan = SimulateWalk(PlanSpec(1), view, 20);
+  REQUIRE(plan.counted_out.size() == 1);
+  CHECK(Describe(plan.counted_out[0]) ==
+        "db3: MySQL unreachable, counted out (MySQL 127.0.0.1:3309: connecting failed: unreachable (refused))");
+  CHECK(plan.waves == std::vector<std::vector<std::string>>{{"db3"}, {"db1"}, {"db2"}, {"db4"}});
+  CHECK(plan.blocked.empty());
+  // With count_unhealthy_as_out = false it is in service for the budget.
+  WalkSpec lenient = PlanSpec(1);
+  lenient.capacity.count_unhealthy_as_out = false;
+  CHECK(SimulateWalk(lenient, view, 20).counted_out.empty());
+}
+
 }  // namespace
 }  // namespace caretaker

@@ -98,10 +98,10 @@ TEST_CASE("status table: REPL, LAG and WARMUP columns per member, errors spelled
   std::string table = RenderStatusTable(report, false);
   INFO(table);
   std::string folded = Fold(table);
-  CHECK_THAT(folded, Catch::Contains(" SERVER MYSQL lb1 SESS CHECK REPL LAG WARMUP\n"));
-  CHECK_THAT(folded, Catch::Contains(" a 10.0.0.1:3306 MAINT 0 - IO:Yes SQL:No ? ?\n"));
-  CHECK_THAT(folded, Catch::Contains(" f 10.0.0.6:3307 DRAIN 0 L4OK access denied - -\n"));
-  CHECK_THAT(folded, Catch::Contains(" b (not in config) no check 0 - - - -\n"));  // not a member: not probed
+  CHECK_THAT(folded, Catch::Contains(" SERVER MYSQL lb1 SESS CHECK REPL LAG WARMUP POLICY\n"));
+  CHECK_THAT(folded, Catch::Contains(" a 10.0.0.1:3306 MAINT 0 - IO:Yes SQL:No ? ? OUT: drained\n"));
+  CHECK_THAT(folded, Catch::Contains(" f 10.0.0.6:3307 DRAIN 0 L4OK access denied - - OUT: drained\n"));
+  CHECK_THAT(folded, Catch::Contains(" b (not in config) no check 0 - - - - -\n"));  // not a member: not probed
   CHECK_THAT(table, Catch::Contains("  ! f: MySQL 10.0.0.6:3307: access denied for caretaker — check the password\n"));
   // An error is a failure to read: exit 1. A stopped thread alone is a state.
   CHECK_FALSE(IsComplete(report));
@@ -110,8 +110,32 @@ TEST_CASE("status table: REPL, LAG and WARMUP columns per member, errors spelled
   loading.warmup = mysql::ParseBufferPoolLoad("Loaded 41/100 pages");
   report.mysql.emplace("10.0.0.6:3307", loading);
   CHECK_THAT(Fold(RenderStatusTable(report, false)),
-             Catch::Contains(" f 10.0.0.6:3307 DRAIN 0 L4OK IO:Yes SQL:Yes 3s loading 41%\n"));
+             Catch::Contains(" f 10.0.0.6:3307 DRAIN 0 L4OK IO:Yes SQL:Yes 3s loading 41% OUT: drained\n"));
   CHECK(IsComplete(report));
+}
+
+TEST_CASE("status: a member UP in HAProxy whose MySQL cannot be read is out for the policy", "[status]") {
+  // given: h is UP on lb1 but its probe was refused (mysqld died, HAProxy's
+  // checks have not noticed yet); a's probe says access denied (caretaker's
+  // own account: a state of the config, not of the server).
+  Config config = TwoMembers();
+  config.pools[0].members = {{"h", "10.0.0.8", 3306}, {"b", "10.0.0.2", 3306}};
+  StatusReport report = Report(config);
+  report.mysql_probed = true;
+  report.mysql.emplace("10.0.0.8:3306", Error{ErrorCode::kConnect, 2003, "MySQL 10.0.0.8:3306: unreachable"});
+  report.mysql.emplace("10.0.0.2:3306", Error{ErrorCode::kAccessDenied, 1045, "MySQL 10.0.0.2:3306: denied"});
+  std::string folded = Fold(RenderStatusTable(report, false));
+  INFO(folded);
+  CHECK_THAT(folded, Catch::Contains("2 members, 1 in service\n"));
+  CHECK_THAT(folded, Catch::Contains(" h 10.0.0.8:3306 UP 0 L4OK unreachable - - OUT: MySQL unreachable\n"));
+  CHECK_THAT(folded, Catch::Contains(" b 10.0.0.2:3306 no check 0 - access denied - - in service\n"));
+  std::string json = RenderStatusJson(report);
+  CHECK_THAT(json, Catch::Contains(R"("server":"h",)") &&
+                       Catch::Contains(R"("policy":{"state":"MySQL unreachable","counts_as_out":true})"));
+  // count_unhealthy_as_out = false: in service for the budget, and said so.
+  report.pools[0].pool = &config.pools[0];
+  config.pools[0].capacity.count_unhealthy_as_out = false;
+  CHECK_THAT(Fold(RenderStatusTable(report, false)), Catch::Contains(" unreachable - - in (MySQL unreachable)\n"));
 }
 
 TEST_CASE("status JSON: a mysql object per member, null when not probed", "[status]") {
@@ -149,7 +173,7 @@ TEST_CASE("status JSON: a mysql object per member, null when not probed", "[stat
 TEST_CASE("status without MySQL: no REPL column, a password that cannot be read is said once", "[status]") {
   Config config = TwoMembers();
   StatusReport report = Report(config);  // --no-mysql: nothing probed, no error
-  CHECK_THAT(Fold(RenderStatusTable(report, false)), Catch::Contains(" SERVER MYSQL lb1 SESS CHECK\n"));
+  CHECK_THAT(Fold(RenderStatusTable(report, false)), Catch::Contains(" SERVER MYSQL lb1 SESS CHECK POLICY\n"));
   CHECK_THAT(RenderStatusJson(report), Catch::Contains(R"(,"mysql":null})"));
 
   report.mysql_error = "mysql.password_file /x: No such file or directory";
@@ -171,7 +195,7 @@ TEST_CASE("status --no-mysql neither reads the password nor connects", "[status]
   StatusOptions options;
   options.no_mysql = true;
   CHECK(RunStatus(config, options, out) == 0);
-  CHECK_THAT(Fold(out.str()), Catch::Contains(" a 10.0.0.1:3306 - -\n") && !Catch::Contains("REPL") &&
+  CHECK_THAT(Fold(out.str()), Catch::Contains(" a 10.0.0.1:3306 - - OUT: down\n") && !Catch::Contains("REPL") &&
                                   !Catch::Contains("nonexistent"));
 }
 

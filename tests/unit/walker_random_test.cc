@@ -1,6 +1,7 @@
 // The walker against a simple model of a pool under random operations
 // (STYLE rule 13): random pools, policies, sessions, step failures, command
-// failures, members going down and up, Interrupt(), Abort() and halts. After every
+// failures, members going down and up (or only their mysqld, unnoticed by
+// HAProxy), Interrupt(), Abort() and halts. After every
 // event: never a member taken out when the capacity policy on the live state
 // would refuse it, never READY before the gates passed, never a member left
 // out of traffic without its status saying so; at the end, every member
@@ -183,6 +184,7 @@ class RandomWalk {
       m.sessions = dice_.Int(0, 20);
       m.sessions_linger = dice_.Chance(0.05) ? std::nullopt : std::optional<Millis>(dice_.Seconds(0, 40));
       m.down = dice_.Chance(0.1);
+      m.mysql_dead = !m.down && dice_.Chance(0.05);
       m.stay_down = dice_.Chance(0.03);
       m.lag_after_steps = dice_.Seconds(0, 30);
       if (dice_.Chance(0.1)) m.caught_up_at = t0 + dice_.Seconds(0, 60);
@@ -205,6 +207,25 @@ class RandomWalk {
       world_.At(down, [this, server] { world_[server].down = true; });
       if (dice_.Chance(0.15)) continue;  // down for good
       world_.At(down + dice_.Seconds(5, 300), [this, server] {
+        world_[server].down = false;
+        world_[server].up_from = world_.now + world_.check_interval;
+      });
+    }
+    // mysqld dies while HAProxy still says UP: only the probes know, until
+    // HAProxy's checks notice (or it comes back first).
+    for (int i = dice_.Int(0, 2); i > 0; --i) {
+      const int last = static_cast<int>(world_.members.size()) - 1;
+      std::string server = world_.members[static_cast<size_t>(dice_.Int(0, last))].server;
+      SteadyTime dies = t0 + dice_.Seconds(0, 600);
+      world_.At(dies, [this, server] { world_[server].mysql_dead = true; });
+      if (dice_.Chance(0.5)) {
+        world_.At(dies + dice_.Ms(200, 3000), [this, server] {
+          if (world_[server].mysql_dead) world_[server].down = true;
+        });
+      }
+      if (dice_.Chance(0.2)) continue;  // dead for good
+      world_.At(dies + dice_.Seconds(4, 300), [this, server] {
+        world_[server].mysql_dead = false;
         world_[server].down = false;
         world_[server].up_from = world_.now + world_.check_interval;
       });

@@ -114,12 +114,100 @@ TEST_CASE("a member outside the walk that goes down pauses the walk until it is 
   Walker walker(spec, t0);
   REQUIRE_FINISHED(world, walker);
   CHECK(world.commands == Cat({Walked("db1"), Walked("db2"), Walked("db3")}));
-  CHECK(world.HasEvent("", "paused: pool replicas: 1 of 4 already out, max_out is 1; no host starts until capacity is "
-                           "back (at most 30m)"));
+  CHECK(world.HasEvent("", "paused: pool replicas: 1 of 4 already out, max_out is 1; counted out: db4 (down); no "
+                           "host starts until capacity is back (at most 30m)"));
   CHECK(world.HasEvent("", "resumed: capacity is back"));
   CHECK(world.TimeOf("journal db2 draining") == t0 + 10min + 2s);  // UP one check after it is back
   CHECK_FALSE(walker.stopped_on_capacity());
   for (const HostStatus& s : walker.hosts()) CHECK(s.phase == HostPhase::kDone);
+}
+
+TEST_CASE("a member whose MySQL does not answer counts as out while HAProxy still says UP", "[walker]") {
+  // given: the walk is db1..db3 of db1..db4, max_out 1; db4's mysqld dies at
+  // 5s, HAProxy's checks never notice (it stays UP there), and it answers
+  // again at 10m; expect: db1 finishes, nothing else is drained while db4's
+  // probes fail (paused, naming it), then db2 and db3.
+  WalkSpec spec = Spec();
+  spec.members = {"db1", "db2", "db3"};
+  World world(Pool());
+  world.At(t0 + 5s, [&] { world["db4"].mysql_dead = true; });
+  world.At(t0 + 10min, [&] { world["db4"].mysql_dead = false; });
+  Walker walker(spec, t0);
+  REQUIRE_FINISHED(world, walker);
+  CHECK(world.commands == Cat({Walked("db1"), Walked("db2"), Walked("db3")}));
+  CHECK(world.HasEvent("", "paused: pool replicas: 1 of 4 already out, max_out is 1; counted out: db4 (MySQL "
+                           "unreachable); no host starts"));
+  CHECK(world.TimeOf("journal db2 draining") == t0 + 10min);
+  CHECK(world.max_out_seen == 1);
+}
+
+TEST_CASE("a member of the walk whose MySQL does not answer goes first, alone from its read", "[walker]") {
+  // given: max_out 2; db3's mysqld is dead before the walk (HAProxy says UP;
+  // its task repairs it); reads take 100ms; expect: db3 starts alone from
+  // the first read (costing nothing: it is out already), db1 from the next
+  // read, then db2 and db4 as budget frees; never more than 2 out.
+  World world(Pool());
+  world.observe_time = 100ms;
+  world["db3"].mysql_dead = true;
+  Walker walker(Spec(2), t0);
+  REQUIRE_FINISHED(world, walker);
+  REQUIRE(world.commands.size() > 2);
+  CHECK(world.commands[0] == "journal db3 draining");
+  CHECK(world.TimeOf("journal db3 draining") == t0 + 100ms);
+  CHECK(world.TimeOf("journal db1 draining") == t0 + 200ms);
+  CHECK(world.max_out_seen == 2);
+  CHECK_FALSE(world.HasEvent("", "paused"));
+  for (const HostStatus& s : walker.hosts()) CHECK(s.phase == HostPhase::kDone);
+}
+
+TEST_CASE("a member whose lock a command holds for a moment is walked once it is free, not skipped", "[walker]") {
+  // given: max_out 1; a `maint start db2` that is being refused holds db2's
+  // lock until 30s, and db4's from 60s to 100s; expect: db1, then db3 (db2
+  // is locked when db1 is back at 22s), db2 once free, and db4, the last,
+  // waited for (paused) and walked at 100s; nobody skipped.
+  World world(Pool());
+  world["db2"].locked_by = "a caretaker maint command";
+  world.At(t0 + 30s, [&] { world["db2"].locked_by.clear(); });
+  world.At(t0 + 60s, [&] { world["db4"].locked_by = "a caretaker maint command"; });
+  world.At(t0 + 100s, [&] { world["db4"].locked_by.clear(); });
+  Walker walker(Spec(), t0);
+  REQUIRE_FINISHED(world, walker);
+  CHECK(world.commands == Cat({Walked("db1"), Walked("db3"), Walked("db2"), Walked("db4")}));
+  CHECK(world.HasEvent("", "paused: waiting for db4 (a caretaker maint command holds it)"));
+  CHECK(world.TimeOf("journal db4 draining") == t0 + 100s);
+  for (const HostStatus& s : walker.hosts()) CHECK(s.phase == HostPhase::kDone);
+}
+
+TEST_CASE("a member locked between the read and its drain goes back to pending, nothing done", "[walker]") {
+  // given: the driver finds db1's lock taken when it starts the drain;
+  // expect: no record, no command; db1 pending again and walked later.
+  Walker walker(Spec(), t0);
+  std::vector<WalkAction> first = walker.Next(t0, 10);
+  REQUIRE(first.size() == 1);
+  REQUIRE(first[0].kind == WalkAction::Kind::kObserve);
+  World world(Pool());
+  walker.OnObserved(first[0].seq, world.View(), t0);
+  std::vector<WalkAction> start = walker.Next(t0, 10);
+  REQUIRE(!start.empty());
+  REQUIRE(start[0].journal == "draining");
+  walker.OnLocked(start[0], "another caretaker command", t0);
+  CHECK(StatusOf(walker, "db1").phase == HostPhase::kPending);
+  CHECK(StatusOf(walker, "db1").detail == "waiting: another caretaker command holds its lock");
+  CHECK(walker.active() == 0);
+  CHECK_FALSE(walker.finished());
+  // A later read starts it again.
+  SteadyTime now = t0 + Spec().gates.probe_interval;
+  std::vector<WalkAction> again = start;
+  for (int round = 0; round < 3; ++round) {
+    for (const WalkAction& a : again) {
+      if (a.kind == WalkAction::Kind::kObserve) walker.OnObserved(a.seq, world.View(), now);
+    }
+    again = walker.Next(now, 10);
+    if (!again.empty() && again[0].journal == "draining") break;
+  }
+  REQUIRE(!again.empty());
+  CHECK(again[0].server == "db1");
+  CHECK(again[0].journal == "draining");
 }
 
 TEST_CASE("the walk says it resumed as it starts again, also when that is its last member", "[walker]") {
@@ -156,7 +244,8 @@ TEST_CASE("a walk paused longer than pause_deadline stops on capacity", "[walker
   REQUIRE_FINISHED(world, walker);
   CHECK(world.commands == Walked("db1"));
   CHECK(walker.stopped_on_capacity());
-  CHECK(walker.stop_reason() == "paused for 30m on capacity: pool replicas: 1 of 4 already out, max_out is 1");
+  CHECK(walker.stop_reason() ==
+        "paused for 30m on capacity: pool replicas: 1 of 4 already out, max_out is 1; counted out: db4 (down)");
   CHECK(StatusOf(walker, "db1").phase == HostPhase::kDone);
   CHECK(StatusOf(walker, "db2").phase == HostPhase::kPending);
   CHECK(StatusOf(walker, "db3").phase == HostPhase::kPending);

@@ -12,7 +12,8 @@
 // uses Catch2: Run() says how it ended.
 //
 // The model: READY -> UP one check_interval later unless the member is down
-// or stay_down; DRAIN ends its sessions after sessions_linger; a member's
+// or stay_down; a member whose mysqld died unnoticed (mysql_dead) is UP for
+// HAProxy but its probes fail; DRAIN ends its sessions after sessions_linger; a member's
 // task (its last step succeeding) repairs it: mysqld answers again and
 // replication restarts lag_after_steps behind.
 #pragma once
@@ -48,6 +49,7 @@ struct MemberModel {
   SteadyTime sessions_end{};
   bool down = false;            // its checks fail and mysqld does not answer
   bool stay_down = false;       // HAProxy never reports it UP after READY
+  bool mysql_dead = false;      // mysqld does not answer, but HAProxy's checks have not noticed yet
   SteadyTime up_from{};         // UP from here on (a check interval after READY or coming back)
   mysql::ThreadState io = mysql::ThreadState::kYes;
   mysql::ThreadState sql = mysql::ThreadState::kYes;
@@ -57,6 +59,7 @@ struct MemberModel {
   std::string break_replication;  // after its last step, the SQL thread stops with this error
   int weight = 100;
   std::string held_by;          // someone else's maintenance record
+  std::string locked_by;        // a caretaker command holds its lock right now
 };
 
 struct StepOutcome {
@@ -103,6 +106,7 @@ class World {
     using State = policies::Member::State;
     if (m.admin != Admin::kReady) return State::kDrained;
     if (!CheckedUp(m, now)) return State::kDown;
+    if (m.mysql_dead) return State::kUnreachable;
     bool running = m.io == mysql::ThreadState::kYes && m.sql == mysql::ThreadState::kYes;
     if (!running || Lag(m) > max_lag) return State::kLagging;
     return State::kInService;
@@ -119,7 +123,9 @@ class World {
     return view;
   }
   mysql::Result<mysql::ReplicaStatus> Probe(const MemberModel& m) const {
-    if (m.down) return mysql::Error{mysql::ErrorCode::kConnect, 2003, m.server + ":3306: Connection refused"};
+    if (m.down || m.mysql_dead) {
+      return mysql::Error{mysql::ErrorCode::kConnect, 2003, m.server + ":3306: Connection refused"};
+    }
     mysql::ReplicaStatus s;
     s.io_thread = m.io;
     s.sql_thread = m.sql;
@@ -391,6 +397,7 @@ class World {
   // The task's last step ran: mysqld is back, replication restarts behind.
   void Repaired(MemberModel& m) {
     m.down = false;
+    m.mysql_dead = false;
     m.caught_up_at = now + m.lag_after_steps;
     if (!m.break_replication.empty()) {
       m.sql = mysql::ThreadState::kNo;
@@ -410,6 +417,8 @@ class World {
     const char* admin = m.admin == Admin::kReady ? "READY" : m.admin == Admin::kDrain ? "DRAIN" : "MAINT";
     v.health = std::string("lb1 ") + (CheckedUp(m, now) ? "UP " : "DOWN ") + admin;
     v.held_by = m.held_by;
+    v.locked_by = m.locked_by;
+    if (v.state == policies::Member::State::kUnreachable) v.mysql_error = Probe(m).error().message;
     return v;
   }
 
