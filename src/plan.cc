@@ -22,7 +22,11 @@ mysql::ReplicaStatus Healthy() {
 // The simulated pool: the live view, changed by what the walk does.
 class World {
  public:
-  explicit World(const PoolView& live) : view_(live) {}
+  explicit World(const PoolView& live) : view_(live) {
+    // A lock a command holds right now is let go in moments: the walk waits
+    // for it, so the plan does not stop there.
+    for (MemberView& m : view_.members) m.locked_by.clear();
+  }
 
   const PoolView& view() const { return view_; }
 

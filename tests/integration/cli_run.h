@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -79,10 +80,11 @@ struct Spawned {
 inline Spawned SpawnCaretaker(const sandbox::Sandbox& sb, const std::string& args, std::string config = "",
                               const std::string& failpoint = "") {
   if (config.empty()) config = sb.config_path();
-  static int spawns = 0;
+  static std::atomic<int> spawns{0};  // a test may run caretaker from two threads
+  const int n = ++spawns;
   Spawned s;
-  s.out_path = sb.dir() + "/bg-out-" + std::to_string(++spawns) + ".txt";
-  s.err_path = sb.dir() + "/bg-err-" + std::to_string(spawns) + ".txt";
+  s.out_path = sb.dir() + "/bg-out-" + std::to_string(n) + ".txt";
+  s.err_path = sb.dir() + "/bg-err-" + std::to_string(n) + ".txt";
   std::string cmd = "exec " + std::string(CARETAKER_BIN) + " -c " + config + " " + args + " >" + s.out_path +
                     " 2>" + s.err_path + " </dev/null";
   s.pid = fork();

@@ -196,6 +196,8 @@ void Sandbox::Impl::Teardown() noexcept {
     auto started = Clock::now();
     std::vector<pid_t> pids;
     for (auto& h : haproxies) pids.push_back(std::exchange(h.pid, 0));
+    for (pid_t old : retired) pids.push_back(old);
+    retired.clear();
     pids.push_back(std::exchange(primary.pid, 0));
     for (auto& r : replicas) {
       if (watchdog) Resync(r);
@@ -266,6 +268,26 @@ void Sandbox::StartReplica(size_t i) {
   auto deadline = Clock::now() + kStartTimeout;
   impl_->WaitMysqlReady(node, deadline);
   impl_->WaitReplicaRunning(node, deadline);
+}
+
+void Sandbox::KillReplica(size_t i) {
+  MysqlNode& node = At(impl_->replicas, i, "replica");
+  impl_->Resync(node);
+  if (node.pid == 0) return;
+  pid_t pid = std::exchange(node.pid, 0);
+  ::kill(pid, SIGKILL);
+  if (std::exchange(node.adopted, false)) {
+    StopForeign(pid, kStopGrace);  // waits until it is gone
+  } else {
+    StopProcesses({pid}, kStopGrace);  // reaps it
+  }
+  impl_->watchdog->Untrack(pid);
+}
+
+void Sandbox::ReloadHaproxy(size_t i) {
+  HaproxyNode& node = At(impl_->haproxies, i, "haproxy");
+  if (node.pid <= 0 || impl_->paused[i]) throw std::runtime_error("sandbox: haproxy " + node.name + " cannot reload now");
+  impl_->ReloadHaproxy(node);
 }
 
 void Sandbox::Resync() {

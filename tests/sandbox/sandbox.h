@@ -95,6 +95,10 @@ class Sandbox {
   // replication threads run. HAProxy notices on its own: call WaitAllUp().
   void StopReplica(size_t i);
   void StartReplica(size_t i);
+  // SIGKILL of replica i's mariadbd, as a crash: returns once it is gone.
+  // HAProxy notices only after its checks fail `fall` times; StartReplica(i)
+  // brings it back.
+  void KillReplica(size_t i);
   // Catches up with what `control` scripts did: a server that exited is
   // reaped, one started by a script is adopted (see MysqlNode::control).
   void Resync();
@@ -103,6 +107,13 @@ class Sandbox {
   // Both return once the kernel reports the change; repeating one is a no-op.
   void PauseHaproxy(size_t i);
   void ResumeHaproxy(size_t i);
+
+  // Reloads HAProxy instance i the usual way, `haproxy -db -f CFG -sf OLD`,
+  // without saving its server state first: the new process starts every
+  // server READY, whatever the old one held. Returns once the new process
+  // answers on its admin socket; the old one finishes its sessions and exits
+  // (or is stopped at teardown).
+  void ReloadHaproxy(size_t i);
 
   // Sends one command line to HAProxy instance i over its admin unix socket and
   // returns the whole reply (blocking, 5 s timeout, throws on failure).

@@ -109,6 +109,34 @@ void Sandbox::Impl::SpawnHaproxy(HaproxyNode& node) {
   watchdog->Track(node.pid, "haproxy " + node.name);
 }
 
+void Sandbox::Impl::ReloadHaproxy(HaproxyNode& node) {
+  WriteFile(node.state_file, "1\n");  // nothing saved: the usual reload forgets runtime state
+  const pid_t old = node.pid;
+  ScopedFd log(OpenLog(node.log_path));
+  SpawnOptions spawn;
+  spawn.argv = {"haproxy", "-db", "-f", node.config_path, "-sf", std::to_string(old)};
+  spawn.stdout_fd = log.get();
+  spawn.stderr_fd = log.get();
+  node.pid = Spawn(spawn);
+  watchdog->Track(node.pid, "haproxy " + node.name);
+  retired.push_back(old);
+  const std::string want = "Pid: " + std::to_string(node.pid);
+  auto deadline = Clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    try {
+      if (QueryUnixSocket(node.admin_socket, "show info", kQueryTimeout).find(want + "\n") != std::string::npos) return;
+    } catch (const std::exception&) {
+      // the socket is being taken over
+    }
+    if (auto status = PeekExit(node.pid)) {
+      throw std::runtime_error("haproxy " + node.name + " exited on reload, " + DescribeWaitStatus(*status) +
+                               SeeLog(node.log_path));
+    }
+    if (Clock::now() > deadline) throw std::runtime_error("haproxy " + node.name + " did not come back after a reload");
+    std::this_thread::sleep_for(kPollInterval);
+  }
+}
+
 std::string Sandbox::Impl::NotReadyOn(size_t i) const {
   const HaproxyNode& node = haproxies[i];
   std::map<std::string, ServerHealth> health;

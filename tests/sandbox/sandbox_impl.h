@@ -48,6 +48,7 @@ struct Sandbox::Impl {
   std::vector<MysqlNode> replicas;
   std::vector<HaproxyNode> haproxies;
   std::vector<bool> paused;  // per haproxy: SIGSTOPped by PauseHaproxy
+  std::vector<pid_t> retired;  // haproxy processes replaced by a reload, stopped at teardown
   std::unique_ptr<Watchdog> watchdog;
   Progress progress{false};
 
@@ -76,6 +77,9 @@ struct Sandbox::Impl {
 
   // sandbox_haproxy.cc
   void SpawnHaproxy(HaproxyNode& node);
+  // `haproxy -db -f CFG -sf OLD` with the state file emptied; waits until the
+  // new process answers `show info` with its own pid.
+  void ReloadHaproxy(HaproxyNode& node);
   // "" if every server of backend `replicas` is UP, check L7OK and READY on
   // instance i; else what is not (for the timeout message).
   std::string NotReadyOn(size_t i) const;

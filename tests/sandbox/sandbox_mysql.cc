@@ -148,7 +148,14 @@ void Sandbox::Impl::SpawnMysqld(MysqlNode& node) {
 void Sandbox::Impl::WaitMysqlReady(MysqlNode& node, Clock::time_point deadline) {
   for (;;) {
     if (node.pid == 0) throw std::runtime_error("mariadbd " + node.name + " is not running");
-    if (auto status = TryReap(node.pid)) {
+    if (node.adopted && !ProcessAlive(node.pid)) {
+      watchdog->Untrack(std::exchange(node.pid, 0));
+      node.adopted = false;
+      throw std::runtime_error("mariadbd " + node.name + " (started by its control script) exited" +
+                               SeeLog(node.error_log));
+    }
+    // Not a child when adopted: waitpid would not know it.
+    if (auto status = node.adopted ? std::nullopt : TryReap(node.pid)) {
       watchdog->Untrack(std::exchange(node.pid, 0));
       throw std::runtime_error("mariadbd " + node.name + " exited during start-up, " +
                                DescribeWaitStatus(*status) + SeeLog(node.error_log));
