@@ -33,8 +33,9 @@ class World {
   void Apply(const WalkAction& a) {
     for (MemberView& m : view_.members) {
       if (m.server != a.server) continue;
-      if (a.kind == Kind::kSetState && a.state != LbState::kReady) {
+      if ((a.kind == Kind::kSetState || a.kind == Kind::kReassert) && a.state != LbState::kReady) {
         m.state = policies::Member::State::kDrained;
+        m.ready_on.clear();
         m.out_everywhere = true;
         m.ready_everywhere = false;
         m.checked_up = false;
@@ -83,6 +84,7 @@ WalkPlan SimulateWalk(const WalkSpec& spec, const PoolView& live, size_t max_con
         case Kind::kProbe: walker.OnProbe(a, Healthy(), now); break;
         case Kind::kGtidWait: walker.OnGtidWait(a, true, now); break;
         case Kind::kWarmupQueries: walker.OnWarmupQueries(a, mysql::Ok(), now); break;
+        case Kind::kReassert: walker.OnReasserted(a, true, "", now); break;
         default: walker.OnApplied(a, true, "", now); break;
       }
     }

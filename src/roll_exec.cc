@@ -301,6 +301,7 @@ void RollDriver::Failed(Walk& walk, const WalkAction& action, const std::string&
     case Kind::kGtidWait: return walk.walker.OnGtidWait(action, mysql::Error{mysql::ErrorCode::kQuery, 0, what}, now);
     case Kind::kWarmupQueries:
       return walk.walker.OnWarmupQueries(action, mysql::Error{mysql::ErrorCode::kQuery, 0, what}, now);
+    case Kind::kReassert: return walk.walker.OnReasserted(action, false, what, now);
     default: return walk.walker.OnApplied(action, false, what, now);
   }
 }
@@ -337,6 +338,15 @@ Awaitable<void> RollDriver::Act(Walk& walk, const WalkAction& action) {
       auto op = world_.RunWarmupQueries(pool, MemberOf(walk, action.server));
       mysql::Status ran = co_await std::move(op);
       walk.walker.OnWarmupQueries(action, ran, Now());
+      co_return;
+    }
+    case Kind::kReassert: {
+      // The record already says where it is: nothing to journal.
+      auto op = world_.SetState(pool, action.server, action.state);
+      Result<void> done = co_await std::move(op);
+      LogEvent(done ? LogLevel::kWarn : LogLevel::kError, "roll.reassert",
+               {{"pool", pool.name}, {"server", action.server}, {"state", LbStateName(action.state)}, {"ok", bool(done)}});
+      walk.walker.OnReasserted(action, bool(done), done ? std::string() : done.error().message, Now());
       co_return;
     }
     default:

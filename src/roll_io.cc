@@ -2,6 +2,7 @@
 // Connector/C on a small thread pool, the maintenance records file.
 #include "src/roll_io.h"
 
+#include <algorithm>
 #include <map>
 
 #include "haproxy/backend_view.h"
@@ -63,6 +64,12 @@ class RealWalkIo : public WalkIo {
 
  private:
   Awaitable<Result<haproxy::BackendView>> ReadView(const PoolConfig& pool);
+  // Each instance's process id, from its first `show info` of this walk:
+  // tells a restarted instance apart from a change made to a running one.
+  Awaitable<void> LearnInstances(const PoolConfig& pool);
+  // Why `instances` hold `server` READY although this walk holds it out.
+  Awaitable<std::string> WhyReady(const PoolConfig& pool, const std::string& server,
+                                  const std::vector<std::string>& instances);
   template <class R>
   Awaitable<R> Blocking(std::function<R()> work) {
     return mysql::RunBlocking<R>(threads_, std::move(work));
@@ -79,6 +86,7 @@ class RealWalkIo : public WalkIo {
   mysql::BlockingPool threads_;
   mysql::RealReplicaProbe probe_;
   std::map<std::string, SysSeconds> mine_;  // records this walk wrote: key -> since
+  std::map<std::string, int64_t> pids_;     // instance name -> its HAProxy's pid when first read
   bool cancelled_ = false;
 };
 
@@ -111,6 +119,43 @@ Awaitable<Result<haproxy::BackendView>> RealWalkIo::ReadView(const PoolConfig& p
   co_return view;
 }
 
+Awaitable<void> RealWalkIo::LearnInstances(const PoolConfig& pool) {
+  for (const haproxy::Client* c : fleet_.For(pool)) {
+    if (pids_.count(c->name())) continue;
+    auto op = c->ShowInfo();
+    haproxy::Result<haproxy::Info> info = co_await std::move(op);
+    if (info) pids_[c->name()] = info.value().pid;
+  }
+}
+
+Awaitable<std::string> RealWalkIo::WhyReady(const PoolConfig& pool, const std::string& server,
+                                            const std::vector<std::string>& instances) {
+  std::string why;
+  for (const haproxy::Client* c : fleet_.For(pool)) {
+    if (std::find(instances.begin(), instances.end(), c->name()) == instances.end()) continue;
+    auto op = c->ShowInfo();
+    haproxy::Result<haproxy::Info> info = co_await std::move(op);
+    std::string cause;
+    if (!info) {
+      cause = "(and its `show info` failed: " + info.error().message + ")";
+    } else {
+      const int64_t pid = info.value().pid;
+      const std::string up = "up " + std::to_string(info.value().uptime_s) + "s";
+      auto seen = pids_.find(c->name());
+      if (seen != pids_.end() && seen->second != pid) {
+        cause = "after a restart of that HAProxy (pid " + std::to_string(seen->second) + " -> " + std::to_string(pid) +
+                ", " + up + ": a reload that did not keep the server state)";
+      } else {
+        cause = "with no restart of that HAProxy (the same process, pid " + std::to_string(pid) + ", " + up +
+                "): a person, an agent check or another tool set it";
+      }
+      pids_[c->name()] = pid;
+    }
+    why += (why.empty() ? "" : "; ") + c->name() + " had " + server + " READY " + cause;
+  }
+  co_return why;
+}
+
 // Whether a `caretaker maint` command holds the member's lock right now.
 bool RealWalkIo::MemberBusy(const PoolConfig& pool, const std::string& server) const {
   return !FileLock::Acquire(maint_detail::LockPath(config_, "member-" + pool.name + "-" + server), Millis(0));
@@ -124,6 +169,8 @@ Awaitable<Result<PoolView>> RealWalkIo::Observe(const PoolConfig& pool, bool wit
     auto all = ProbeMembers(probe_, config_, pool, password_);
     probes = co_await std::move(all);
   }
+  auto learn = LearnInstances(pool);
+  co_await std::move(learn);
   auto read = ReadView(pool);
   Result<haproxy::BackendView> view = co_await std::move(read);
   if (!view) co_return view.error();
@@ -144,8 +191,10 @@ Awaitable<Result<PoolView>> RealWalkIo::Observe(const PoolConfig& pool, bool wit
     if (m.state == policies::Member::State::kUnreachable) m.mysql_error = probes.at(s.server).error().message;
     const auto job = info_.jobs.find(pool.name);
     bool mine = mine_.count(Key(pool, s.server)) > 0;
+    std::string phase;  // of its record
     for (const MaintRecord& r : records.value()) {
       if (r.pool != pool.name || r.server != s.server) continue;
+      phase = r.phase;
       // A record of this job (an earlier run of it, retried or resumed) is its own.
       if (job != info_.jobs.end() && r.job == job->second) {
         mine = true;
@@ -155,6 +204,16 @@ Awaitable<Result<PoolView>> RealWalkIo::Observe(const PoolConfig& pool, bool wit
     }
     if (with_mysql && !mine && m.held_by.empty() && MemberBusy(pool, s.server)) {
       m.locked_by = "a caretaker maint command";
+    }
+    for (const haproxy::ServerOnInstance& on : s.instances) {
+      if (on.present && on.admin == haproxy::Admin::kReady) m.ready_on.push_back(on.instance);
+    }
+    // Held in MAINT by this walk (its record says so) yet READY somewhere:
+    // say why; the walker sets it back.
+    const bool held = phase == "maint" || phase == "steps" || phase == "gates";
+    if (mine && held && !m.ready_on.empty()) {
+      auto why = WhyReady(pool, s.server, m.ready_on);
+      m.ready_why = co_await std::move(why);
     }
     out.members.push_back(std::move(m));
   }

@@ -145,6 +145,7 @@ void RenderSummary(std::ostream& out, const PoolWalk& w, const Walker& walker, S
       std::istringstream rest(detail.substr(detail.find('\n') + 1));
       for (std::string line; std::getline(rest, line);) out << "      " << line << "\n";
     }
+    for (const std::string& note : h.notes) out << "      ! " << note << "\n";
     if (h.phase == HostPhase::kDone) ++done;
     if (h.out_of_traffic) out_of_traffic.push_back(h.server);
     if (h.record && !h.out_of_traffic) records_left.push_back(h.server);

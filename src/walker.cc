@@ -91,6 +91,7 @@ bool Walker::HeldByHalt(const Host& h) const {
 }
 
 void Walker::Emit(Host& h, SteadyTime now, std::vector<WalkAction>& out) {
+  if (h.lost_maint) return;  // MAINT first, everywhere
   if (HeldByHalt(h)) {
     StatusOf(h).detail = "halted before " + StepLabel(h.todo->step);
     return;
@@ -103,15 +104,25 @@ void Walker::Emit(Host& h, SteadyTime now, std::vector<WalkAction>& out) {
 
 bool Walker::WantsView(const Host& h, SteadyTime now) const { return h.want_view && !h.busy && now >= h.wake; }
 
+bool Walker::HeldInMaint(const HostStatus& s) { return s.phase == HostPhase::kStep || s.phase == HostPhase::kGates; }
+
+bool Walker::Guarding() const {
+  return std::any_of(hosts_.begin(), hosts_.end(), [](const HostStatus& s) { return HeldInMaint(s); });
+}
+
 std::vector<WalkAction> Walker::Next(SteadyTime now, size_t slots) {
   std::vector<WalkAction> out;
+  for (WalkAction& a : reasserts_) out.push_back(std::move(a));
+  reasserts_.clear();
   for (Host& h : state_) Emit(h, now, out);
   StartHosts(now, slots, out);
   starved_ = CanStart() && slots == 0;
   if (observing_) return out;
   bool hosts_want = std::any_of(state_.begin(), state_.end(), [&](const Host& h) { return WantsView(h, now); });
   bool decide = CanStart() && slots > 0 && now >= next_decide_ && !decide_view_;
-  if (hosts_want || decide) {
+  bool guard = Guarding() && now >= next_guard_;
+  if (hosts_want || decide || guard) {
+    next_guard_ = now + spec_.gates.probe_interval;
     WalkAction observe;
     observe.kind = WalkAction::Kind::kObserve;
     observe.seq = next_seq_++;
@@ -127,12 +138,13 @@ std::optional<SteadyTime> Walker::WakeAt() const {
   std::optional<SteadyTime> at;
   auto consider = [&](SteadyTime t) { at = at ? std::min(*at, t) : t; };
   for (const Host& h : state_) {
-    if (h.busy || HeldByHalt(h)) continue;
+    if (h.busy || HeldByHalt(h) || h.lost_maint) continue;  // the lost MAINT's read or result wakes it
     // A read in flight answers a member waiting for one: its result, not a
     // time, wakes the driver.
     if (h.todo || (h.want_view && !observing_)) consider(h.wake);
   }
   if (CanStart() && !starved_ && !observing_) consider(next_decide_);
+  if (Guarding() && !observing_) consider(next_guard_);
   return at;
 }
 
@@ -146,6 +158,10 @@ void Walker::OnObserved(uint64_t seq, const Result<PoolView>& view, SteadyTime n
       next_decide_ = now + spec_.gates.probe_interval;
       UpdatePause(false, now);
     }
+  }
+  for (Host& h : state_) {
+    if (!view || !HeldInMaint(StatusOf(h)) || h.reasserting) continue;
+    if (const MemberView* m = FindIn(view.value(), StatusOf(h).server)) Guard(h, *m, now);
   }
   for (Host& h : state_) {
     if (!h.want_view || h.busy || seq < h.min_seq) continue;

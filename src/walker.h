@@ -34,6 +34,11 @@
 // - Every action that changes a server carries `journal`: the driver writes
 //   the member's maintenance record with that phase BEFORE performing it.
 //   kRelease removes the record once the member is back in traffic.
+// - A member held in MAINT (its steps, its gates) is read every
+//   gates.probe_interval on every instance: one that shows it READY again
+//   (a reload that forgot the runtime state, a person, an agent check) gets
+//   MAINT set again at once (kReassert, said loudly), and the member's next
+//   action waits until that is confirmed.
 #pragma once
 
 #include <chrono>
@@ -64,6 +69,7 @@ struct WalkAction {
     kGtidWait,          // wait for the primary's GTID position until `deadline` -> OnGtidWait
     kWarmupQueries,     // run the pool's warm-up queries -> OnWarmupQueries
     kRelease,           // remove the member's record: it is back in traffic -> OnApplied
+    kReassert,          // `state` again on every instance: one lost it -> OnReasserted
   };
   Kind kind = Kind::kObserve;
   std::string server;             // empty for kObserve
@@ -90,6 +96,9 @@ struct MemberView {
   std::string mysql_error;     // state kUnreachable: what its probe said
   std::string locked_by;       // a caretaker command holds its lock right now (transient:
                                // the walk waits for it), e.g. "a caretaker maint command"
+  std::vector<std::string> ready_on;  // instances that hold it READY (no drain or maint bit)
+  std::string ready_why;       // why they do, when known: "lb1 had db1 READY after a restart of
+                               // that HAProxy (pid 4242 -> 4711)"
 };
 
 struct PoolView {
@@ -124,6 +133,7 @@ struct HostStatus {
   std::optional<SteadyTime> started;
   std::optional<SteadyTime> ended;
   std::vector<std::pair<Gate, Millis>> gates_passed;
+  std::vector<std::string> notes;  // what happened to it that the summary names ("lb1 had it READY ...")
 };
 
 // Something people should read, in order: "db2: drained in 1.2s".
@@ -176,6 +186,7 @@ class Walker {
   void OnProbe(const WalkAction& action, const mysql::Result<mysql::ReplicaStatus>& reading, SteadyTime now);
   void OnGtidWait(const WalkAction& action, const mysql::Result<bool>& reached, SteadyTime now);
   void OnWarmupQueries(const WalkAction& action, const mysql::Status& ran, SteadyTime now);
+  void OnReasserted(const WalkAction& action, bool ok, const std::string& error, SteadyTime now);
   // The record of `action.journal` could not be written (or the member could
   // not be locked), so the action was not performed: the member fails where
   // it stands, never retried; a member not yet drained is left as it was.
@@ -245,6 +256,8 @@ class Walker {
     size_t ramp = 0;                   // index of the ramp weight set last
     std::string why;                   // a failure being reported after an undo
     bool why_is_failure = true;        // counts as a failure (not a stop)
+    bool lost_maint = false;           // an instance showed it READY: its next action waits for MAINT
+    bool reasserting = false;          // a kReassert is due or in flight
   };
 
   Host& HostOf(const std::string& server);
@@ -288,6 +301,10 @@ class Walker {
   void StopWalk(Stopping why, std::string reason, SteadyTime now);
   void Event(const std::string& server, std::string text, bool warning = false);
   bool WantsView(const Host& h, SteadyTime now) const;
+  // In MAINT with its steps or gates running: no instance may hold it READY.
+  static bool HeldInMaint(const HostStatus& s);
+  bool Guarding() const;  // some member is held in MAINT
+  void Guard(Host& h, const MemberView& m, SteadyTime now);
 
   WalkSpec spec_;
   std::vector<HostStatus> hosts_;
@@ -303,6 +320,8 @@ class Walker {
   std::optional<SteadyTime> paused_since_;
   std::string waiting_for_;
   std::vector<std::string> locked_;  // the last decision's members held by a command's lock
+  SteadyTime next_guard_{};          // the next read of members held in MAINT
+  std::vector<WalkAction> reasserts_;  // due now
   Stopping stopping_ = Stopping::kNo;
   std::string stop_reason_;
   bool capacity_stop_ = false;

@@ -324,6 +324,45 @@ void Walker::OnWarmupQueries(const WalkAction& action, const mysql::Status& ran,
   GateAction(h, now);
 }
 
+// An instance shows a member held in MAINT as READY: set MAINT again before
+// its next action.
+void Walker::Guard(Host& h, const MemberView& m, SteadyTime now) {
+  if (m.ready_on.empty()) {
+    h.lost_maint = false;  // MAINT everywhere again (a failed reassert that applied after all)
+    return;
+  }
+  HostStatus& s = StatusOf(h);
+  std::string on;
+  for (const std::string& lb : m.ready_on) on += (on.empty() ? "" : ", ") + lb;
+  const std::string what = m.ready_why.empty() ? on + " had " + s.server + " READY" : m.ready_why;
+  Event(s.server, what + "; setting MAINT again", true);
+  s.notes.push_back(what + "; set MAINT again");
+  h.lost_maint = true;
+  h.reasserting = true;
+  WalkAction a;
+  a.kind = WalkAction::Kind::kReassert;
+  a.server = s.server;
+  a.state = LbState::kMaint;
+  reasserts_.push_back(std::move(a));
+  (void)now;
+}
+
+void Walker::OnReasserted(const WalkAction& action, bool ok, const std::string& error, SteadyTime now) {
+  Host& h = HostOf(action.server);
+  h.reasserting = false;
+  HostStatus& s = StatusOf(h);
+  if (ok) {
+    h.lost_maint = false;
+    Event(s.server, "MAINT again on every instance");
+    return;
+  }
+  // Tried again at the next read (gates.probe_interval), which still shows
+  // it READY; its next action waits meanwhile.
+  s.notes.push_back("setting MAINT again failed: " + FirstLine(error));
+  Event(s.server, "SETTING MAINT AGAIN FAILED, IT MAY BE IN TRAFFIC: " + error, true);
+  (void)now;
+}
+
 void Walker::FinishGates(Host& h, SteadyTime now) {
   HostStatus& s = StatusOf(h);
   s.gates_passed = h.gates->passed();

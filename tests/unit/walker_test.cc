@@ -3,6 +3,7 @@
 // Interrupt() and Abort() are in walker_failures_test.cc.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -208,6 +209,46 @@ TEST_CASE("a member locked between the read and its drain goes back to pending, 
   REQUIRE(!again.empty());
   CHECK(again[0].server == "db1");
   CHECK(again[0].journal == "draining");
+}
+
+TEST_CASE("a member held in MAINT that an instance shows READY again is set back before its next step", "[walker]") {
+  // given: db1 in its first step (10s); at 3.5s lb1 shows it READY (a reload
+  // that forgot the runtime state). expect: MAINT again at the next read
+  // (4s), said and noted; its second step starts only after that; the walk
+  // goes on and every member is done.
+  WalkSpec spec = Spec();
+  spec.members = {"db1"};
+  World world(Pool());
+  world.lb_time = 100ms;
+  world.At(t0 + 3500ms, [&] { world["db1"].admin = Admin::kReady; });
+  Walker walker(spec, t0);
+  REQUIRE_FINISHED(world, walker);
+  const std::string again = "set server replicas/db1 state maint (again)";
+  REQUIRE(world.TimeOf(again));
+  CHECK(*world.TimeOf(again) == t0 + 100ms + 4s);  // reads every 1s from the drain's at 100ms
+  CHECK(world.HasEvent("db1", "lb1 had db1 READY; setting MAINT again"));
+  CHECK(world.HasEvent("db1", "MAINT again on every instance"));
+  CHECK(StatusOf(walker, "db1").notes == std::vector<std::string>{"lb1 had db1 READY; set MAINT again"});
+  CHECK(StatusOf(walker, "db1").phase == HostPhase::kDone);
+  CHECK(std::count(world.commands.begin(), world.commands.end(), again) == 1);
+}
+
+TEST_CASE("a member whose MAINT cannot be set again waits: its next step does not start", "[walker]") {
+  // given: as above, but setting MAINT again fails 8 times (a read each
+  // second). expect: the second step, due at 10s, starts only once MAINT is
+  // confirmed on every instance (12s).
+  WalkSpec spec = Spec();
+  spec.members = {"db1"};
+  World world(Pool());
+  const std::string again = "set server replicas/db1 state maint (again)";
+  world.At(t0 + 3500ms, [&] { world["db1"].admin = Admin::kReady; });
+  for (int i = 0; i < 8; ++i) world.FailNext(again, "lb1: Connection refused");
+  Walker walker(spec, t0);
+  REQUIRE_FINISHED(world, walker);
+  CHECK(world.HasEvent("db1", "SETTING MAINT AGAIN FAILED, IT MAY BE IN TRAFFIC: lb1: Connection refused"));
+  CHECK(std::count(world.commands.begin(), world.commands.end(), again) == 9);
+  CHECK(world.TimeOf("step db1 restart") == t0 + 12s);
+  CHECK(StatusOf(walker, "db1").phase == HostPhase::kDone);
 }
 
 TEST_CASE("the walk says it resumed as it starts again, also when that is its last member", "[walker]") {

@@ -260,7 +260,8 @@ class World {
       case Kind::kSetState:
       case Kind::kSetWeight:
       case Kind::kShutdownSessions:
-      case Kind::kRelease: return Command(a);
+      case Kind::kRelease:
+      case Kind::kReassert: return Command(a);
       case Kind::kRunStep: return RunStep(a);
       case Kind::kProbe:
         ++probes[a.server];
@@ -289,6 +290,7 @@ class World {
       case WalkAction::Kind::kSetState: return "set server " + where + " state " + LbStateName(a.state);
       case WalkAction::Kind::kSetWeight: return "set server " + where + " weight " + std::to_string(a.percent) + "%";
       case WalkAction::Kind::kShutdownSessions: return "shutdown sessions server " + where;
+      case WalkAction::Kind::kReassert: return "set server " + where + " state " + LbStateName(a.state) + " (again)";
       default: return "release " + a.server;
     }
   }
@@ -337,7 +339,10 @@ class World {
     std::optional<std::string> error = Failure(a, command);
     if (!error) Apply(a);
     Fire(command);
-    Later(lb_time, [this, a, error] { walker_->OnApplied(a, !error, error.value_or(""), now); });
+    Later(lb_time, [this, a, error] {
+      if (a.kind == WalkAction::Kind::kReassert) return walker_->OnReasserted(a, !error, error.value_or(""), now);
+      walker_->OnApplied(a, !error, error.value_or(""), now);
+    });
   }
 
   void Fire(const std::string& command) {
@@ -352,7 +357,7 @@ class World {
     MemberModel& m = (*this)[a.server];
     if (a.kind == WalkAction::Kind::kSetWeight) m.weight = a.percent;
     if (a.kind == WalkAction::Kind::kShutdownSessions) m.sessions = 0;
-    if (a.kind != WalkAction::Kind::kSetState) return;
+    if (a.kind != WalkAction::Kind::kSetState && a.kind != WalkAction::Kind::kReassert) return;
     if (a.state == LbState::kDrain && m.admin == Admin::kReady) {
       m.admin = Admin::kDrain;
       if (m.sessions_linger) m.sessions_end = now + *m.sessions_linger;
@@ -418,6 +423,7 @@ class World {
     v.health = std::string("lb1 ") + (CheckedUp(m, now) ? "UP " : "DOWN ") + admin;
     v.held_by = m.held_by;
     v.locked_by = m.locked_by;
+    if (m.admin == Admin::kReady) v.ready_on = {"lb1"};
     if (v.state == policies::Member::State::kUnreachable) v.mysql_error = Probe(m).error().message;
     return v;
   }
