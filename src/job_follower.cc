@@ -140,7 +140,11 @@ void JobFollower::Finish(const RollDriver& driver, JobEnd end) {
     job.hosts = JobHostsOf(walker);
     Warn(store_.UpdateJobHosts(job.id, job.hosts), job);
     job.state = JobEndState(walker, end);
-    job.detail = job.state == "cancelled" ? "cancelled (`caretaker job cancel`)" : walker.stop_reason();
+    // The few words: the walk's own lines said the rest (a capacity stop has
+    // no other place that says what held the budget).
+    job.detail = job.state == "cancelled"      ? "cancelled (`caretaker job cancel`)"
+                 : walker.stopped_on_capacity() ? walker.stop_reason()
+                                                : walker.stop_brief();
     job.detail = job.detail.substr(0, job.detail.find('\n'));
     job.ended = job.state == "paused" ? std::nullopt : std::optional<SysSeconds>(NowSeconds());
     Warn(store_.UpdateJob(job), job);

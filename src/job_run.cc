@@ -122,9 +122,18 @@ Result<std::optional<Job>> PoolHead(const StateStore& store, const std::string& 
   return head ? std::optional<Job>(*head) : std::nullopt;
 }
 
-std::string HeldBy(const Job& job) {
+std::string HeldBy(const Job& job, bool said) {
   const std::string id = std::to_string(job.id);
-  return "job " + id + " " + job.state + (job.detail.empty() ? "" : " (" + job.detail + ")") +
+  // Why, for someone who did not see the walk: each failed host's own line.
+  std::string why = job.detail;
+  if (!said) {
+    std::string failed;
+    for (const JobHost& h : job.hosts) {
+      if (h.phase == "failed" && !h.detail.empty()) failed += (failed.empty() ? "" : "; ") + h.server + ": " + h.detail;
+    }
+    if (!failed.empty()) why = failed;
+  }
+  return "job " + id + " " + job.state + (why.empty() ? "" : " (" + why + ")") +
          "; first `caretaker job retry " + id + "` (go on from where it stopped), `caretaker job restore " + id +
          "` (put its hosts back) or `caretaker job cancel " + id + "`";
 }

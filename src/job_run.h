@@ -59,8 +59,10 @@ const Job* PoolHeadIn(const std::vector<Job>& open, const std::string& pool);
 // One sentence: why `job` holds its pool, and what the operator can do.
 std::string BlockedMessage(const Config& config, const StateStore& store, const Job& job);
 // The same for a failed or stopped job, without the pool: "job 7 failed
-// (db2 failed: ...); first `caretaker job retry 7` (...), ...".
-std::string HeldBy(const Job& job);
+// (db2: step 1/2 ... failed: ...); first `caretaker job retry 7` (...), ...".
+// `said`: the walk's own lines just told why, in full (the roll that ran
+// it): only the few words then.
+std::string HeldBy(const Job& job, bool said = false);
 
 // Where a job picked up again starts each member.
 struct RetryPlan {

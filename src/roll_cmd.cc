@@ -200,7 +200,7 @@ int Walk(const Config& config, const MaintIo& io, asio::io_context& loop, WalkIo
   if (jobs.lease_lost()) io.err << "caretaker: STOPPED: another process took the pool's lease\n";
   for (const Job& job : jobs.jobs()) {
     if (job.state == "failed" || (job.state == "stopped" && job.AnyOut())) {
-      io.err << "caretaker: pool " << job.pool << " is held by " << HeldBy(job) << "\n";
+      io.err << "caretaker: pool " << job.pool << " is held by " << HeldBy(job, /*said=*/true) << "\n";
     }
   }
   bool all_done = true, capacity_only = true;

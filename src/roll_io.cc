@@ -22,10 +22,6 @@ namespace {
 
 namespace asio = boost::asio;
 
-Result<void> FromReport(const haproxy::ApplyReport& report) {
-  if (report.ok()) return boost::outcome_v2::success();
-  return Error{report.FailureSummary()};
-}
 
 haproxy::AdminState AdminStateOf(LbState state) {
   switch (state) {
@@ -64,6 +60,10 @@ class RealWalkIo : public WalkIo {
 
  private:
   Awaitable<Result<haproxy::BackendView>> ReadView(const PoolConfig& pool);
+  // Success, or what failed on which instance (one clause each) and the
+  // state every instance holds `server` in now, as a fresh read says.
+  Awaitable<Result<void>> Reported(const PoolConfig& pool, const std::string& server,
+                                   const haproxy::ApplyReport& report);
   // Each instance's process id, from its first `show info` of this walk:
   // tells a restarted instance apart from a change made to a running one.
   Awaitable<void> LearnInstances(const PoolConfig& pool);
@@ -156,6 +156,30 @@ Awaitable<std::string> RealWalkIo::WhyReady(const PoolConfig& pool, const std::s
   co_return why;
 }
 
+Awaitable<Result<void>> RealWalkIo::Reported(const PoolConfig& pool, const std::string& server,
+                                            const haproxy::ApplyReport& report) {
+  if (report.ok()) co_return boost::outcome_v2::success();
+  std::string failed;
+  for (const haproxy::InstanceOutcome& o : report.outcomes) {
+    if (o.error) failed += (failed.empty() ? "" : "; ") + o.error->message;
+  }
+  std::vector<const haproxy::Client*> clients = fleet_.For(pool);
+  auto read = haproxy::ReadInstances(clients, pool.backend);
+  std::vector<haproxy::InstanceDump> dumps = co_await std::move(read);
+  std::string now;
+  for (const haproxy::InstanceDump& d : dumps) {
+    std::string state = "cannot be read";
+    if (!d.error) {
+      state = "does not list it";
+      for (const haproxy::ServerState& st : d.states) {
+        if (st.backend == pool.backend && st.server == server) state = haproxy::AdminName(haproxy::AdminOf(st));
+      }
+    }
+    now += (now.empty() ? "" : ", ") + d.instance + " " + state;
+  }
+  co_return Error{failed + " (now: " + now + ")"};
+}
+
 // Whether a `caretaker maint` command holds the member's lock right now.
 bool RealWalkIo::MemberBusy(const PoolConfig& pool, const std::string& server) const {
   return !FileLock::Acquire(maint_detail::LockPath(config_, "member-" + pool.name + "-" + server), Millis(0));
@@ -231,7 +255,8 @@ Awaitable<Result<void>> RealWalkIo::SetState(const PoolConfig& pool, const std::
   haproxy::ApplyReport report = co_await std::move(op);
   LogEvent(report.ok() ? LogLevel::kDebug : LogLevel::kError, "roll.set_state",
            {{"pool", pool.name}, {"server", server}, {"state", LbStateName(state)}, {"ok", report.ok()}});
-  co_return FromReport(report);
+  auto result = Reported(pool, server, report);
+  co_return co_await std::move(result);
 }
 
 Awaitable<Result<void>> RealWalkIo::SetWeight(const PoolConfig& pool, const std::string& server, int percent) {
@@ -241,7 +266,8 @@ Awaitable<Result<void>> RealWalkIo::SetWeight(const PoolConfig& pool, const std:
   haproxy::ApplyReport report = co_await std::move(op);
   LogEvent(report.ok() ? LogLevel::kDebug : LogLevel::kError, "roll.set_weight",
            {{"pool", pool.name}, {"server", server}, {"percent", static_cast<int64_t>(percent)}, {"ok", report.ok()}});
-  co_return FromReport(report);
+  auto result = Reported(pool, server, report);
+  co_return co_await std::move(result);
 }
 
 Awaitable<Result<void>> RealWalkIo::ShutdownSessions(const PoolConfig& pool, const std::string& server) {
@@ -250,7 +276,8 @@ Awaitable<Result<void>> RealWalkIo::ShutdownSessions(const PoolConfig& pool, con
   haproxy::ApplyReport report = co_await std::move(op);
   LogEvent(report.ok() ? LogLevel::kDebug : LogLevel::kError, "roll.shutdown_sessions",
            {{"pool", pool.name}, {"server", server}, {"ok", report.ok()}});
-  co_return FromReport(report);
+  auto result = Reported(pool, server, report);
+  co_return co_await std::move(result);
 }
 
 Awaitable<mysql::Result<mysql::ReplicaStatus>> RealWalkIo::Probe(const PoolConfig& pool, const MemberConfig& member) {

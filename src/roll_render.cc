@@ -60,6 +60,14 @@ const MemberConfig* Member(const PoolConfig& pool, const std::string& server) {
   return nullptr;
 }
 
+// A failure in the few words a summary row gives it: its event line said it
+// in full. What failed is what precedes the first ": " (the details follow).
+std::string FailureBrief(const HostStatus& h) {
+  const std::string first = h.detail.substr(0, h.detail.find('\n'));
+  const std::string what = first.substr(0, first.find(": "));
+  return what + (h.restored ? "; back in traffic" : h.out_of_traffic ? "; out of traffic" : "");
+}
+
 }  // namespace
 
 void RenderPlan(std::ostream& out, const PoolWalk& w, const WalkPlan& plan, const std::vector<std::string>& instances) {
@@ -131,7 +139,7 @@ void RenderSummary(std::ostream& out, const PoolWalk& w, const Walker& walker, S
                          : h.phase == HostPhase::kStopped ? "stopped"
                                                           : HostPhaseName(h.phase);
     std::string took = h.started && h.ended ? HumanDuration(std::chrono::duration_cast<Millis>(*h.ended - *h.started)) : "";
-    std::string detail = h.phase == HostPhase::kPending ? "" : h.detail;
+    std::string detail = h.phase == HostPhase::kPending ? "" : h.phase == HostPhase::kFailed ? FailureBrief(h) : h.detail;
     if (h.phase == HostPhase::kDone) {
       std::vector<std::string> gates;
       for (const auto& [gate, t] : h.gates_passed) gates.push_back(std::string(GateName(gate)) + " " + HumanDuration(t));
@@ -141,8 +149,9 @@ void RenderSummary(std::ostream& out, const PoolWalk& w, const Walker& walker, S
     std::snprintf(row, sizeof row, "  %-24s %-12s %-8s ", (w.pool->name + "/" + h.server).c_str(), result.c_str(),
                   took.c_str());
     out << row << detail.substr(0, detail.find('\n')) << "\n";
-    if (h.phase == HostPhase::kFailed && detail.find('\n') != std::string::npos) {
-      std::istringstream rest(detail.substr(detail.find('\n') + 1));
+    if (h.phase == HostPhase::kFailed && h.detail.find('\n') != std::string::npos) {
+      // What its step printed last.
+      std::istringstream rest(h.detail.substr(h.detail.find('\n') + 1));
       for (std::string line; std::getline(rest, line);) out << "      " << line << "\n";
     }
     for (const std::string& note : h.notes) out << "      ! " << note << "\n";
@@ -153,7 +162,7 @@ void RenderSummary(std::ostream& out, const PoolWalk& w, const Walker& walker, S
   auto total = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started);
   out << "pool " << w.pool->name << ": " << done << " of " << walker.hosts().size() << " done in "
       << HumanDuration(total);
-  if (!walker.stop_reason().empty()) out << "; stopped: " << walker.stop_reason();
+  if (!walker.stop_brief().empty()) out << "; stopped: " << walker.stop_brief();
   out << "\n";
   for (const std::string& s : out_of_traffic) {
     out << "OUT OF TRAFFIC: " << w.pool->name << "/" << s << " (its maintenance record is kept; "

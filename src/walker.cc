@@ -284,8 +284,8 @@ void Walker::UpdatePause(bool started, SteadyTime now) {
   }
   if (now - *paused_since_ >= spec_.pause_deadline) {
     capacity_stop_ = true;
-    StopWalk(Stopping::kFailures, "paused for " + HumanDuration(spec_.pause_deadline) + " on capacity: " + waiting_for_,
-             now);
+    const std::string paused = "paused for " + HumanDuration(spec_.pause_deadline) + " on capacity";
+    StopWalk(Stopping::kFailures, paused + ": " + waiting_for_, now, paused);
   }
 }
 
@@ -301,8 +301,9 @@ std::string Walker::HeldByOwnFailures() const {
          " (`caretaker maint stop` puts one back through the gates, and the walk goes on)";
 }
 
-void Walker::StopWalk(Stopping why, std::string reason, SteadyTime now) {
+void Walker::StopWalk(Stopping why, std::string reason, SteadyTime now, std::string brief) {
   if (static_cast<int>(why) <= static_cast<int>(stopping_)) return;
+  stop_brief_ = brief.empty() ? reason : std::move(brief);
   stop_reason_ = std::move(reason);
   stopping_ = why;
   Event("", "stopping: " + stop_reason_, true);
@@ -316,9 +317,9 @@ void Walker::StopWalk(Stopping why, std::string reason, SteadyTime now) {
 }
 
 void Walker::Interrupt(SteadyTime now, const std::string& reason) {
-  StopWalk(Stopping::kInterrupt,
-           (reason.empty() ? "interrupted" : reason) + "; members out of traffic finish their task, draining ones go back",
-           now);
+  const std::string brief = reason.empty() ? "interrupted" : reason;
+  StopWalk(Stopping::kInterrupt, brief + "; members out of traffic finish their task, draining ones go back", now,
+           brief);
   for (Host& h : state_) {
     // Halted before a step: its task cannot finish, so it stops there.
     if (HeldByHalt(h)) StopHost(h, "before " + StepLabel(h.todo->step) + " (halted)", now);
@@ -330,7 +331,7 @@ void Walker::Interrupt(SteadyTime now, const std::string& reason) {
 void Walker::Stop(std::string reason, SteadyTime now) { StopWalk(Stopping::kFailures, std::move(reason), now); }
 
 void Walker::Abort(SteadyTime now) {
-  StopWalk(Stopping::kAbort, "aborted; members out of traffic stay where they are", now);
+  StopWalk(Stopping::kAbort, "aborted; members out of traffic stay where they are", now, "aborted");
   for (Host& h : state_) {
     if (!h.busy && Active(StatusOf(h).phase)) StopHost(h, "while " + FirstLine(StatusOf(h).detail), now, ReadySet(h));
   }

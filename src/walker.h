@@ -218,8 +218,10 @@ class Walker {
   // Members out of traffic because of this walk right now (draining .. enabling).
   size_t active() const;
   const std::vector<HostStatus>& hosts() const { return hosts_; }
-  // Why the walk stopped early ("" when it did not).
+  // Why the walk stopped early ("" when it did not), as its "stopping:"
+  // event said it; and in a few words, for the lines that refer to it.
   const std::string& stop_reason() const { return stop_reason_; }
+  const std::string& stop_brief() const { return stop_brief_; }
   bool stopped_on_capacity() const { return capacity_stop_; }
   // Why no member can start now ("" when none is waiting for capacity).
   const std::string& waiting_for() const { return waiting_for_; }
@@ -269,7 +271,7 @@ class Walker {
   void WaitForView(Host& h, Sub sub, SteadyTime now);
   std::string StepLabel(size_t step) const;
   static std::string FirstLine(const std::string& text);  // what precedes the first '\n'  // step 2/3 "stop mariadb"
-  void CountFailure(const Host& h, const std::string& why, SteadyTime now);
+  void CountFailure(const Host& h, SteadyTime now);
   void StartStep(Host& h, size_t step, int attempt, SteadyTime at);
   void BackToMaint(Host& h, std::string why, SteadyTime now);
   void Release(Host& h, SteadyTime now);
@@ -298,7 +300,8 @@ class Walker {
   // Enabling, and HAProxy reported it UP: it counts as the pool sees it.
   static bool UpConfirmed(const Host& h);
   void End(Host& h, HostPhase phase, SteadyTime now);
-  void StopWalk(Stopping why, std::string reason, SteadyTime now);
+  // `brief`: the few words that refer to it later ("" = `reason`).
+  void StopWalk(Stopping why, std::string reason, SteadyTime now, std::string brief = "");
   void Event(const std::string& server, std::string text, bool warning = false);
   bool WantsView(const Host& h, SteadyTime now) const;
   // In MAINT with its steps or gates running: no instance may hold it READY.
@@ -324,6 +327,7 @@ class Walker {
   std::vector<WalkAction> reasserts_;  // due now
   Stopping stopping_ = Stopping::kNo;
   std::string stop_reason_;
+  std::string stop_brief_;
   bool capacity_stop_ = false;
   int failures_ = 0;
   std::optional<std::string> halted_;

@@ -29,6 +29,16 @@ std::string WithSuffix(const std::string& text, const std::string& suffix) {
   return text.substr(0, end) + suffix + text.substr(end);
 }
 
+// `error`, or "the same error" when `earlier` already says it (one instance
+// down fails READY and then MAINT the same way): each fact once. What the
+// instances hold now, the error's closing "(now: ...)", is kept.
+std::string SameAs(const std::string& earlier, const std::string& error) {
+  const size_t now = error.rfind(" (now: ");
+  const std::string cause = error.substr(0, now);
+  if (cause.empty() || earlier.find(cause) == std::string::npos) return error;
+  return "the same error" + (now == std::string::npos ? "" : error.substr(now));
+}
+
 WalkAction Act(WalkAction::Kind kind) {
   WalkAction a;
   a.kind = kind;
@@ -138,7 +148,7 @@ void Walker::OnApplied(const WalkAction& action, bool ok, const std::string& err
       return SetMaint(h, now);
     case Sub::kRestore:
       if (!ok) {
-        s.detail = h.why + "; RESTORING FAILED, IT MAY BE OUT OF TRAFFIC: " + error;
+        s.detail = h.why + "; RESTORING FAILED, IT MAY BE OUT OF TRAFFIC: " + SameAs(h.why, error);
         s.out_of_traffic = true;
         Event(s.server, s.detail, true);
         return End(h, h.why_is_failure ? HostPhase::kFailed : HostPhase::kStopped, now);
@@ -177,7 +187,8 @@ void Walker::OnApplied(const WalkAction& action, bool ok, const std::string& err
       s.detail = "weight " + std::to_string(action.percent) + "% for " + HumanDuration(spec_.gates.ramp_hold);
       return SetWeight(h, Sub::kHold, spec_.gates.weight_ramp[h.ramp + 1], now + spec_.gates.ramp_hold);
     case Sub::kBackToMaint:
-      h.why += ok ? "; set back to MAINT" : "; SETTING IT BACK TO MAINT FAILED, IT MAY BE IN TRAFFIC UNHEALTHY: " + error;
+      h.why += ok ? "; set back to MAINT" : "; SETTING IT BACK TO MAINT FAILED, IT MAY BE IN TRAFFIC UNHEALTHY: " +
+                                                 SameAs(h.why, error);
       if (!spec_.gates.weight_ramp.empty()) return SetWeight(h, Sub::kUndoWeight, 100, now);
       return Fail(h, h.why, now);
     case Sub::kUndoWeight:
@@ -409,10 +420,16 @@ void Walker::Release(Host& h, SteadyTime now) {
   Do(h, Act(WalkAction::Kind::kRelease), now);
 }
 
-void Walker::CountFailure(const Host& h, const std::string& why, SteadyTime now) {
+void Walker::CountFailure(const Host& h, SteadyTime now) {
   ++failures_;
   if (failures_ >= spec_.max_failures) {
-    StopWalk(Stopping::kFailures, hosts_[h.index].server + " failed: " + FirstLine(why), now);
+    // Its FAILED line said why, in full: the lines after it refer to it.
+    const std::string failed = hosts_[h.index].server + " failed";
+    StopWalk(Stopping::kFailures,
+             spec_.max_failures > 1 ? failed + " (" + std::to_string(failures_) + " failed, max_failures " +
+                                          std::to_string(spec_.max_failures) + ")"
+                                    : failed,
+             now, failed);
   }
 }
 
@@ -421,7 +438,7 @@ void Walker::Restore(Host& h, std::string why, SteadyTime now) {
   h.why = std::move(why);
   h.why_is_failure = stopping_ == Stopping::kNo;
   Event(s.server, h.why, true);
-  if (h.why_is_failure) CountFailure(h, h.why, now);
+  if (h.why_is_failure) CountFailure(h, now);
   s.phase = HostPhase::kRestoring;
   if (h.was_out) {
     s.detail = h.why + "; it was out of traffic before the walk, so it is left as it is (record kept)";
@@ -438,7 +455,7 @@ void Walker::Fail(Host& h, std::string why, SteadyTime now) {
   s.out_of_traffic = true;
   Event(s.server, WithSuffix("FAILED: " + why, "; it stays out of traffic (record kept)"), true);
   End(h, HostPhase::kFailed, now);
-  CountFailure(h, why, now);
+  CountFailure(h, now);
 }
 
 void Walker::OnJournalFailed(const WalkAction& action, const std::string& error, SteadyTime now) {
@@ -461,7 +478,7 @@ void Walker::OnJournalFailed(const WalkAction& action, const std::string& error,
   s.out_of_traffic = h.was_out;
   Event(s.server, "FAILED: " + why, true);
   End(h, HostPhase::kFailed, now);
-  CountFailure(h, why, now);
+  CountFailure(h, now);
 }
 
 void Walker::OnLocked(const WalkAction& action, const std::string& by, SteadyTime now) {
@@ -482,7 +499,7 @@ void Walker::OnLocked(const WalkAction& action, const std::string& by, SteadyTim
 
 void Walker::StopHost(Host& h, std::string why, SteadyTime now, bool in_traffic) {
   HostStatus& s = StatusOf(h);
-  s.detail = WithSuffix("stopped " + why, ": " + stop_reason_);
+  s.detail = WithSuffix("stopped " + why, " (" + stop_brief_ + ")");
   s.out_of_traffic = !in_traffic;
   Event(s.server,
         WithSuffix(s.detail, in_traffic ? "; it is READY, in traffic (record kept)" : "; it stays out of traffic (record kept)"),

@@ -55,12 +55,12 @@ TEST_CASE("caretaker status shows every member on both instances", "[cli]") {
   CHECK(r.out.find("\033[") == std::string::npos);  // no colours when not a terminal
   // Each member's row: its state on lb1 and on lb2, sessions, check.
   std::string folded = SettledChecks(FoldSpaces(r.out));
-  CHECK_THAT(folded, Catch::Contains(" SERVER MYSQL lb1 lb2 SESS CHECK REPL LAG WARMUP\n"));
+  CHECK_THAT(folded, Catch::Contains(" SERVER MYSQL lb1 lb2 SESS CHECK REPL LAG WARMUP POLICY\n"));
   for (const auto& replica : sandbox::Shared().replicas()) {
     // Both threads running and a small lag (the sandbox is idle).
     CHECK_THAT(folded, Catch::Contains(" " + replica.name + " 127.0.0.1:" + std::to_string(replica.port) +
                                        " UP UP 0 L7OK IO:Yes SQL:Yes ") &&
-                           Catch::Matches("[\\s\\S]* " + replica.name + " [^\\n]* IO:Yes SQL:Yes [0-5]s done\n[\\s\\S]*"));
+                           Catch::Matches("[\\s\\S]* " + replica.name + " [^\\n]* IO:Yes SQL:Yes [0-5]s done in service\n[\\s\\S]*"));
   }
 }
 
@@ -105,7 +105,7 @@ TEST_CASE("status shows a replica whose SQL thread is stopped, with unknown lag,
   CHECK(json.exit_code == 0);
   std::string folded = SettledChecks(FoldSpaces(table.out));
   CHECK_THAT(folded, Catch::Contains(" " + db2.name + " 127.0.0.1:" + std::to_string(db2.port) +
-                                     " UP UP 0 L7OK IO:Yes SQL:No ? done\n"));
+                                     " UP UP 0 L7OK IO:Yes SQL:No ? done OUT: lagging\n"));
   CHECK_THAT(json.out, Catch::Contains("\"mysql\":{\"io_running\":\"Yes\",\"sql_running\":\"No\",\"lag_s\":null,"));
   CHECK(json.out.find(sb.mysql_password()) == std::string::npos);
 }
@@ -139,7 +139,7 @@ TEST_CASE("status names a member whose MySQL refuses the password, and exits 1",
   std::string folded = SettledChecks(FoldSpaces(r.out));
   for (const auto& replica : sb.replicas()) {
     CHECK_THAT(folded, Catch::Contains(" " + replica.name + " 127.0.0.1:" + std::to_string(replica.port) +
-                                       " UP UP 0 L7OK access denied - -\n") &&
+                                       " UP UP 0 L7OK access denied - - in service\n") &&
                            Catch::Contains("! " + replica.name + ": "));
   }
   CHECK(r.out.find("not-the-password") == std::string::npos);
@@ -197,7 +197,7 @@ TEST_CASE("status exits 1 when a pool's backend or a member is missing on an ins
   CHECK(r.exit_code == 1);
   std::string folded = SettledChecks(FoldSpaces(r.out));
   // Nothing listens on 127.0.0.1:3306 in the sandbox: its MySQL is unreachable too.
-  CHECK_THAT(folded, Catch::Contains(" db9 127.0.0.1:3306 missing missing - - unreachable - -\n"));
+  CHECK_THAT(folded, Catch::Contains(" db9 127.0.0.1:3306 missing missing - - unreachable - - OUT: down\n"));
 }
 
 TEST_CASE("status names the missing REPLICA MONITOR privilege, and exits 1", "[cli]") {

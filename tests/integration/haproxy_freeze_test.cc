@@ -212,6 +212,13 @@ TEST_CASE("an instance frozen past the deadline: the member fails held out with 
   CHECK(run.err.find("lb2 does not answer 'set server replicas/db1 state drain'; re-reading it for up to 2s") !=
         std::string::npos);
   CHECK(run.err.find("lb2 did not answer 'set server replicas/db1 state drain' for ") != std::string::npos);
+  // Each fact once, naming the instance and what every instance holds now;
+  // the lines after it refer to it in a few words.
+  CHECK(run.err.find("RESTORING FAILED, IT MAY BE OUT OF TRAFFIC: ") != std::string::npos);
+  CHECK(run.err.find("(now: lb1 READY, lb2 cannot be read)") != std::string::npos);
+  CHECK(run.err.find("stopping: db1 failed\n") != std::string::npos);
+  CHECK(run.out.find("replicas/db1") != std::string::npos);
+  CHECK(run.out.find("the drain failed; out of traffic\n") != std::string::npos);
   CHECK(Caretaker("maint list --json").out.find("\"server\":\"db1\"") != std::string::npos);
   const std::string id = JobIdOf(run.err);
   REQUIRE_FALSE(id.empty());
