@@ -65,6 +65,7 @@ const MemberConfig* Member(const PoolConfig& pool, const std::string& server) {
 std::string FailureBrief(const HostStatus& h) {
   const std::string first = h.detail.substr(0, h.detail.find('\n'));
   const std::string what = first.substr(0, first.find(": "));
+  if (!h.may_be_in_traffic.empty()) return what + "; MAY BE IN TRAFFIC";
   return what + (h.restored ? "; back in traffic" : h.out_of_traffic ? "; out of traffic" : "");
 }
 
@@ -131,6 +132,7 @@ std::string PlanJson(const std::vector<PoolWalk>& walks, const std::vector<WalkP
 void RenderSummary(std::ostream& out, const PoolWalk& w, const Walker& walker, SteadyTime started) {
   size_t done = 0;
   std::vector<std::string> out_of_traffic, records_left;
+  std::vector<std::pair<std::string, std::string>> may_be_in;  // server, why
   for (size_t i = 0; i < walker.hosts().size(); ++i) {
     const HostStatus& h = walker.hosts()[i];
     std::string result = h.phase == HostPhase::kDone      ? "done"
@@ -156,7 +158,8 @@ void RenderSummary(std::ostream& out, const PoolWalk& w, const Walker& walker, S
     }
     for (const std::string& note : h.notes) out << "      ! " << note << "\n";
     if (h.phase == HostPhase::kDone) ++done;
-    if (h.out_of_traffic) out_of_traffic.push_back(h.server);
+    if (h.out_of_traffic && h.may_be_in_traffic.empty()) out_of_traffic.push_back(h.server);
+    if (!h.may_be_in_traffic.empty()) may_be_in.emplace_back(h.server, h.may_be_in_traffic);
     if (h.record && !h.out_of_traffic) records_left.push_back(h.server);
   }
   auto total = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started);
@@ -167,6 +170,11 @@ void RenderSummary(std::ostream& out, const PoolWalk& w, const Walker& walker, S
   for (const std::string& s : out_of_traffic) {
     out << "OUT OF TRAFFIC: " << w.pool->name << "/" << s << " (its maintenance record is kept; "
         << "`caretaker maint stop " << w.pool->name << "/" << s << "` puts it back through the gates)\n";
+  }
+  for (const auto& [s, why] : may_be_in) {
+    out << "MAY BE IN TRAFFIC: " << w.pool->name << "/" << s << " (" << why << "; its maintenance record is kept: "
+        << "`caretaker status` shows where it stands, `caretaker maint stop " << w.pool->name << "/" << s
+        << "` puts it back through the gates)\n";
   }
   for (const std::string& s : records_left) {
     out << "RECORD LEFT: " << w.pool->name << "/" << s << " is in traffic but its maintenance record is kept; "

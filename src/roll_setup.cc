@@ -77,6 +77,7 @@ Result<std::vector<PoolWalk>> ResolveWalks(const Config& config, const RollOptio
     w.spec.gates.off = task->gates_off;
     w.spec.steps = task->steps;
     w.spec.pause_deadline = config.roll.pause_deadline;
+    w.spec.unconfirmed_deadline = config.haproxy_unresponsive_deadline;
     w.spec.max_failures = options.max_failures;
     walks.push_back(std::move(w));
   }

@@ -107,7 +107,7 @@ bool Walker::WantsView(const Host& h, SteadyTime now) const { return h.want_view
 bool Walker::HeldInMaint(const HostStatus& s) { return s.phase == HostPhase::kStep || s.phase == HostPhase::kGates; }
 
 bool Walker::Guarding() const {
-  return std::any_of(hosts_.begin(), hosts_.end(), [](const HostStatus& s) { return HeldInMaint(s); });
+  return std::any_of(state_.begin(), state_.end(), [&](const Host& h) { return Guarded(h, hosts_[h.index]); });
 }
 
 std::vector<WalkAction> Walker::Next(SteadyTime now, size_t slots) {
@@ -159,10 +159,7 @@ void Walker::OnObserved(uint64_t seq, const Result<PoolView>& view, SteadyTime n
       UpdatePause(false, now);
     }
   }
-  for (Host& h : state_) {
-    if (!view || !HeldInMaint(StatusOf(h)) || h.reasserting) continue;
-    if (const MemberView* m = FindIn(view.value(), StatusOf(h).server)) Guard(h, *m, now);
-  }
+  GuardAll(seq, view, now);
   for (Host& h : state_) {
     if (!h.want_view || h.busy || seq < h.min_seq) continue;
     HostStatus& s = StatusOf(h);
@@ -198,6 +195,8 @@ std::vector<Walker::Host*> Walker::Candidates(const PoolView& view, SteadyTime n
       continue;
     }
     if (m && !m->locked_by.empty()) {
+      s.detail = "waiting: " + m->locked_by + " holds its lock";
+      if (!WaitForLock(h, "waiting: " + m->locked_by + " holds its lock; walked once it is free", now)) return {};
       locked_.push_back(s.server + " (" + m->locked_by + " holds it)");
       continue;  // transient: a later read
     }
@@ -214,7 +213,9 @@ void Walker::StartHosts(SteadyTime now, size_t slots, std::vector<WalkAction>& o
   // anything: a start later (slots back) needs a newer read.
   PoolView view = std::move(*decide_view_);
   decide_view_.reset();
-  if (!CanStart() || slots == 0) return;
+  // A read sent before a member's lock was found taken (OnLocked) decides
+  // nothing: the next one, a probe_interval later.
+  if (!CanStart() || slots == 0 || now < next_decide_) return;
   policies::PoolSnapshot snapshot{spec_.pool, {}};
   for (const MemberView& m : view.members) {
     policies::Member member{m.server, m.state};
@@ -228,7 +229,7 @@ void Walker::StartHosts(SteadyTime now, size_t slots, std::vector<WalkAction>& o
     snapshot.members.push_back(member);
   }
   size_t started = 0;
-  std::string refused;
+  std::string refused;  // by the capacity policy or the global cap
   bool alone = false;  // an unreachable member started: nothing else from this read
   for (Host* h : Candidates(view, now)) {
     const std::string& server = StatusOf(*h).server;
@@ -242,6 +243,7 @@ void Walker::StartHosts(SteadyTime now, size_t slots, std::vector<WalkAction>& o
     policies::Decision decision = policies::MayTakeOut(spec_.capacity, snapshot, server);
     if (!decision.allowed()) {
       refused = decision.reason;
+      h->locked_since.reset();  // free now: it waits for capacity, and the pause counts
       break;
     }
     alone = unreachable;
@@ -257,20 +259,21 @@ void Walker::StartHosts(SteadyTime now, size_t slots, std::vector<WalkAction>& o
     Emit(*h, now, out);
     ++started;
   }
+  // A lock is not capacity: waiting for one does not pause the walk (its
+  // own limit is in WaitForLock).
+  std::string waiting = refused;
   if (refused.empty() && !locked_.empty()) {
-    std::string names;
-    for (const std::string& l : locked_) names += (names.empty() ? "" : ", ") + l;
-    refused = "waiting for " + names;
+    for (const std::string& l : locked_) waiting += (waiting.empty() ? "waiting for " : ", ") + l;
   }
-  waiting_for_ = started == 0 && CanStart() ? refused : "";
+  waiting_for_ = started == 0 && CanStart() ? waiting : "";
   next_decide_ = started > 0 ? now : now + spec_.gates.probe_interval;
-  if (CanStart()) UpdatePause(started > 0, now);
+  if (CanStart()) UpdatePause(started > 0 || refused.empty(), now);
 }
 
 // Nothing of the walk out and nothing may start: paused, until the deadline.
-void Walker::UpdatePause(bool started, SteadyTime now) {
+void Walker::UpdatePause(bool moving, SteadyTime now) {
   if (stopping_ != Stopping::kNo) return;
-  if (started || active() > 0 || waiting_for_.empty()) {
+  if (moving || active() > 0 || waiting_for_.empty()) {
     if (paused_since_) Event("", "resumed: capacity is back");
     paused_since_.reset();
     return;

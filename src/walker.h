@@ -38,7 +38,10 @@
 //   gates.probe_interval on every instance: one that shows it READY again
 //   (a reload that forgot the runtime state, a person, an agent check) gets
 //   MAINT set again at once (kReassert, said loudly), and the member's next
-//   action waits until that is confirmed.
+//   action waits until a read confirms MAINT everywhere. A member picked up
+//   in its steps or gates waits for that confirmation too. Unconfirmed for
+//   unconfirmed_deadline (the instance still says READY, or cannot be read):
+//   the member fails, saying it MAY BE IN TRAFFIC.
 #pragma once
 
 #include <chrono>
@@ -130,6 +133,8 @@ struct HostStatus {
   bool restored = false;           // kFailed/kStopped: put back READY, in traffic
   bool out_of_traffic = false;     // ended out of traffic (its record stays); a member
                                    // stopped by Abort() once READY keeps its record but is in traffic
+  std::string may_be_in_traffic;   // ended while MAINT was lost: why it may be in traffic after all
+                                   // ("lb1 had it READY, and MAINT is not confirmed there"); counted out
   std::optional<SteadyTime> started;
   std::optional<SteadyTime> ended;
   std::vector<std::pair<Gate, Millis>> gates_passed;
@@ -162,6 +167,9 @@ struct WalkSpec {
   std::vector<StepConfig> steps;        // names, retries, retry delays
   Millis pause_deadline{std::chrono::minutes(30)};
   int max_failures = 1;
+  // How long a member held in MAINT may stay unconfirmed before it fails
+  // ([defaults] haproxy_unresponsive_deadline).
+  Millis unconfirmed_deadline{std::chrono::seconds(30)};
   // Members already out of traffic because of an earlier run of this job:
   // they start at once, before any other, at their resume point, without a
   // capacity check (they are out already, and counted so).
@@ -191,9 +199,13 @@ class Walker {
   // not be locked), so the action was not performed: the member fails where
   // it stands, never retried; a member not yet drained is left as it was.
   void OnJournalFailed(const WalkAction& action, const std::string& error, SteadyTime now);
-  // The member a "draining" action starts was locked by another caretaker
-  // command at that moment, so nothing was done: it goes back to pending
-  // and is tried again from a later read.
+  // The member an action would change was locked by another caretaker
+  // command at that moment, so nothing was done. A "draining" action: the
+  // member goes back to pending and is tried again from a later read. Any
+  // other (a member a job picks up again): the same action again after
+  // gates.probe_interval. Either way for at most pause_deadline from the
+  // first time its lock was found held; then the walk stops (a pending
+  // member) or the member fails.
   void OnLocked(const WalkAction& action, const std::string& by, SteadyTime now);
 
   // Ctrl-C (or a window that closed: `reason` says so): no member starts,
@@ -258,8 +270,15 @@ class Walker {
     size_t ramp = 0;                   // index of the ramp weight set last
     std::string why;                   // a failure being reported after an undo
     bool why_is_failure = true;        // counts as a failure (not a stop)
-    bool lost_maint = false;           // an instance showed it READY: its next action waits for MAINT
+    // MAINT not confirmed on every instance (one showed it READY, or it was
+    // picked up from a record): its next action waits for a read that does.
+    bool lost_maint = false;
+    SteadyTime lost_since{};
+    std::string lost_on;               // the instances that showed it READY, "lb1, lb2"
     bool reasserting = false;          // a kReassert is due or in flight
+    int reassert_failures = 0;         // since MAINT was last confirmed
+    uint64_t guard_min_seq = 0;        // reads older than this predate its last kReassert
+    std::optional<SteadyTime> locked_since;  // its lock was found held by a command
   };
 
   Host& HostOf(const std::string& server);
@@ -283,7 +302,8 @@ class Walker {
   void StartHost(Host& h, SteadyTime now);
   void Resume(Host& h, const ResumePoint& at, SteadyTime now);
   void Emit(Host& h, SteadyTime now, std::vector<WalkAction>& out);
-  void UpdatePause(bool started, SteadyTime now);
+  // `moving`: a member started, or what holds the walk is not capacity (a lock).
+  void UpdatePause(bool moving, SteadyTime now);
   std::string HeldByOwnFailures() const;
   void GateAction(Host& h, SteadyTime now);
   void NoteGates(Host& h);
@@ -306,8 +326,15 @@ class Walker {
   bool WantsView(const Host& h, SteadyTime now) const;
   // In MAINT with its steps or gates running: no instance may hold it READY.
   static bool HeldInMaint(const HostStatus& s);
+  static bool Guarded(const Host& h, const HostStatus& s) { return HeldInMaint(s) || h.lost_maint; }
   bool Guarding() const;  // some member is held in MAINT
   void Guard(Host& h, const MemberView& m, SteadyTime now);
+  void GuardAll(uint64_t seq, const Result<PoolView>& view, SteadyTime now);
+  // "; it stays out of traffic (record kept)", or that it may be in traffic.
+  static std::string OutOfTraffic(const Host& h);
+  static std::string MayBeIn(const Host& h);  // "lb1 had it READY, and MAINT is not confirmed there"
+  // A pending member whose lock a command holds: false once it waited too long (the walk stops).
+  bool WaitForLock(Host& h, const std::string& by, SteadyTime now);
 
   WalkSpec spec_;
   std::vector<HostStatus> hosts_;

@@ -92,7 +92,8 @@ void Walker::StartHost(Host& h, SteadyTime now) {
   s.started = now;
   h.phase_started = now;
   s.detail = "setting DRAIN";
-  Event(s.server, std::string("draining") + (h.was_out ? " (it was already out of traffic)" : ""));
+  // Found locked before: "draining" is said once the drain is set.
+  if (!h.locked_since) Event(s.server, std::string("draining") + (h.was_out ? " (it was already out of traffic)" : ""));
   SetState(h, Sub::kDrainSent, LbState::kDrain, "draining", now);
 }
 
@@ -110,11 +111,18 @@ void Walker::Resume(Host& h, const ResumePoint& at, SteadyTime now) {
       Event(s.server, "picked up where the last run left it: draining");
       return StartHost(h, now);
     case HostPhase::kStep:
-      Event(s.server, "picked up where the last run left it: " + StepLabel(at.step));
-      return StartStep(h, std::min(at.step, spec_.steps.size() - 1), 1, now);
     case HostPhase::kGates:
-      Event(s.server, "picked up where the last run left it: the gates");
-      return EnterGates(h, now);
+      // Held in MAINT, as its record says; but an instance may have been
+      // reloaded meanwhile: the first read confirms MAINT (or sets it again)
+      // before anything runs.
+      h.lost_maint = true;
+      h.lost_since = now;
+      if (at.phase == HostPhase::kGates) {
+        Event(s.server, "picked up where the last run left it: the gates, once MAINT is confirmed");
+        return EnterGates(h, now);
+      }
+      Event(s.server, "picked up where the last run left it: " + StepLabel(at.step) + ", once MAINT is confirmed");
+      return StartStep(h, std::min(at.step, spec_.steps.size() - 1), 1, now);
     default:
       Event(s.server, "picked up where the last run left it: MAINT, then every step");
       s.phase = HostPhase::kMaint;
@@ -136,6 +144,11 @@ void Walker::OnApplied(const WalkAction& action, bool ok, const std::string& err
   switch (h.sub) {
     case Sub::kDrainSent:
       if (!ok) return Restore(h, "the drain failed: " + error, now);
+      if (h.locked_since) {
+        Event(s.server, std::string("draining") + (h.was_out ? " (it was already out of traffic)" : "") +
+                            ": its lock is free now");
+        h.locked_since.reset();
+      }
       if (stopping_ != Stopping::kNo) return Restore(h, "the walk stopped while it was draining", now);
       h.deadline = now + spec_.drain.deadline;
       s.detail = "DRAIN set; counting sessions";
@@ -335,45 +348,6 @@ void Walker::OnWarmupQueries(const WalkAction& action, const mysql::Status& ran,
   GateAction(h, now);
 }
 
-// An instance shows a member held in MAINT as READY: set MAINT again before
-// its next action.
-void Walker::Guard(Host& h, const MemberView& m, SteadyTime now) {
-  if (m.ready_on.empty()) {
-    h.lost_maint = false;  // MAINT everywhere again (a failed reassert that applied after all)
-    return;
-  }
-  HostStatus& s = StatusOf(h);
-  std::string on;
-  for (const std::string& lb : m.ready_on) on += (on.empty() ? "" : ", ") + lb;
-  const std::string what = m.ready_why.empty() ? on + " had " + s.server + " READY" : m.ready_why;
-  Event(s.server, what + "; setting MAINT again", true);
-  s.notes.push_back(what + "; set MAINT again");
-  h.lost_maint = true;
-  h.reasserting = true;
-  WalkAction a;
-  a.kind = WalkAction::Kind::kReassert;
-  a.server = s.server;
-  a.state = LbState::kMaint;
-  reasserts_.push_back(std::move(a));
-  (void)now;
-}
-
-void Walker::OnReasserted(const WalkAction& action, bool ok, const std::string& error, SteadyTime now) {
-  Host& h = HostOf(action.server);
-  h.reasserting = false;
-  HostStatus& s = StatusOf(h);
-  if (ok) {
-    h.lost_maint = false;
-    Event(s.server, "MAINT again on every instance");
-    return;
-  }
-  // Tried again at the next read (gates.probe_interval), which still shows
-  // it READY; its next action waits meanwhile.
-  s.notes.push_back("setting MAINT again failed: " + FirstLine(error));
-  Event(s.server, "SETTING MAINT AGAIN FAILED, IT MAY BE IN TRAFFIC: " + error, true);
-  (void)now;
-}
-
 void Walker::FinishGates(Host& h, SteadyTime now) {
   HostStatus& s = StatusOf(h);
   s.gates_passed = h.gates->passed();
@@ -453,7 +427,11 @@ void Walker::Fail(Host& h, std::string why, SteadyTime now) {
   HostStatus& s = StatusOf(h);
   s.detail = why;
   s.out_of_traffic = true;
-  Event(s.server, WithSuffix("FAILED: " + why, "; it stays out of traffic (record kept)"), true);
+  Event(s.server, WithSuffix("FAILED: " + why, OutOfTraffic(h)), true);
+  if (h.lost_maint) {
+    s.may_be_in_traffic = MayBeIn(h);
+    s.detail += "\nIT MAY BE IN TRAFFIC: " + s.may_be_in_traffic;  // kept with the job, shown under its row
+  }
   End(h, HostPhase::kFailed, now);
   CountFailure(h, now);
 }
@@ -481,29 +459,12 @@ void Walker::OnJournalFailed(const WalkAction& action, const std::string& error,
   CountFailure(h, now);
 }
 
-void Walker::OnLocked(const WalkAction& action, const std::string& by, SteadyTime now) {
-  Host& h = HostOf(action.server);
-  h.busy = false;
-  if (h.sub != Sub::kDrainSent) return OnJournalFailed(action, by + " holds its lock", now);
-  HostStatus& s = StatusOf(h);
-  // Nothing was written or sent: as if it had not started.
-  s.phase = HostPhase::kPending;
-  s.started.reset();
-  s.detail = "waiting: " + by + " holds its lock";
-  h.todo.reset();
-  h.sub = Sub::kNone;
-  h.was_out = false;
-  Event(s.server, "not drained: " + by + " holds its lock; trying again at the next read", true);
-  next_decide_ = std::max(next_decide_, now + spec_.gates.probe_interval);
-}
-
 void Walker::StopHost(Host& h, std::string why, SteadyTime now, bool in_traffic) {
   HostStatus& s = StatusOf(h);
   s.detail = WithSuffix("stopped " + why, " (" + stop_brief_ + ")");
   s.out_of_traffic = !in_traffic;
-  Event(s.server,
-        WithSuffix(s.detail, in_traffic ? "; it is READY, in traffic (record kept)" : "; it stays out of traffic (record kept)"),
-        true);
+  Event(s.server, WithSuffix(s.detail, in_traffic ? "; it is READY, in traffic (record kept)" : OutOfTraffic(h)), true);
+  if (h.lost_maint && !in_traffic) s.may_be_in_traffic = MayBeIn(h);
   End(h, HostPhase::kStopped, now);
 }
 
@@ -520,6 +481,8 @@ void Walker::End(Host& h, HostPhase phase, SteadyTime now) {
   h.todo.reset();
   h.want_view = false;
   h.sub = Sub::kNone;
+  h.lost_maint = false;  // said, if it was: nothing guards it any more
+  h.locked_since.reset();
   next_decide_ = std::min(next_decide_, now);  // capacity may be back
 }
 

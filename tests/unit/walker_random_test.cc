@@ -1,10 +1,13 @@
 // The walker against a simple model of a pool under random operations
 // (STYLE rule 13): random pools, policies, sessions, step failures, command
 // failures, members going down and up (or only their mysqld, unnoticed by
-// HAProxy), Interrupt(), Abort() and halts. After every
+// HAProxy), an instance reloaded that forgets the MAINT of the members held,
+// members' locks held by a command for a while, Interrupt(), Abort() and
+// halts. After every
 // event: never a member taken out when the capacity policy on the live state
-// would refuse it, never READY before the gates passed, never a member left
-// out of traffic without its status saying so; at the end, every member
+// would refuse it, never READY before the gates passed, never a step on a
+// member not in MAINT, never a member left out of traffic (or maybe in
+// traffic) without its status saying so; at the end, every member
 // accounted for. Prints nothing on success, the seed on failure
 // (WALKER_SEED=n runs that one seed, WALKER_TRACE=1 prints its events,
 // WALKER_RUNS=n runs seeds 1..n).
@@ -109,6 +112,7 @@ struct Track {
   bool probe_healthy = false;              // its last probe said caught up and warm
   bool state_unknown = false;              // its last state command failed: where it stands is unknown
   int drains = 0;
+  std::optional<SteadyTime> reloaded;      // an instance forgot its MAINT then
 };
 
 class RandomWalk {
@@ -230,6 +234,33 @@ class RandomWalk {
         world_[server].up_from = world_.now + world_.check_interval;
       });
     }
+    // A reload that forgets the runtime state: every member the walk holds
+    // in MAINT (its steps, its gates) is READY again.
+    for (int i = dice_.Int(0, 2); i > 0; --i) {
+      world_.At(t0 + dice_.Seconds(0, 600), [this] {
+        for (const HostStatus& s : walker_->hosts()) {
+          if (s.phase != HostPhase::kStep && s.phase != HostPhase::kGates) continue;
+          world_[s.server].admin = Admin::kReady;
+          tracks_[s.server].reloaded = world_.now;
+        }
+      });
+    }
+    // A command holds a member's lock for a while: reads may show it
+    // (locked_by), or only the driver finds it as it starts the member.
+    for (int i = dice_.Int(0, 2); i > 0; --i) {
+      const int last = static_cast<int>(world_.members.size()) - 1;
+      std::string server = world_.members[static_cast<size_t>(dice_.Int(0, last))].server;
+      SteadyTime from = t0 + dice_.Seconds(0, 600);
+      const bool seen = dice_.Chance(0.5);
+      world_.At(from, [this, server, seen] {
+        if (seen) world_[server].locked_by = "a caretaker maint command";
+        world_[server].lock_taken = true;
+      });
+      world_.At(from + dice_.Seconds(1, 400), [this, server] {
+        world_[server].locked_by.clear();
+        world_[server].lock_taken = false;
+      });
+    }
     if (dice_.Chance(0.1)) world_.At(t0 + dice_.Seconds(0, 600), [this] { walker_->Interrupt(world_.now); });
     if (dice_.Chance(0.04)) {
       world_.At(t0 + dice_.Seconds(0, 600), [this] {
@@ -285,7 +316,7 @@ class RandomWalk {
     }
     if (!Walked(a.server)) Violation("\"" + command + "\" on a member outside the walk");
     Track& t = tracks_[a.server];
-    if (a.kind == WalkAction::Kind::kRunStep && world_[a.server].admin != Admin::kMaint) {
+    if (a.kind == WalkAction::Kind::kRunStep && world_[a.server].admin != Admin::kMaint && !JustReloaded(t)) {
       Violation("\"" + command + "\" while it is not in MAINT");
     }
     if (a.kind == WalkAction::Kind::kRunStep) t.probe_healthy = false;
@@ -306,6 +337,13 @@ class RandomWalk {
     bool gates_passed = t.steps_done && world_.now >= *t.steps_done && (spec_.gates.off.mysqld || t.probe_healthy);
     if (!gates_passed) Violation("READY for " + a.server + " before its task and gates passed");
     if (a.journal != "enabling") Violation("\"" + command + "\" without its record written first");
+  }
+
+  // An instance forgot its MAINT less than two reads before `at`: the walk
+  // had no read to see it by (the next `caretaker status` does).
+  bool JustReloaded(const Track& t, std::optional<SteadyTime> at = std::nullopt) const {
+    const Millis reads = 2 * (spec_.gates.probe_interval + world_.observe_time);
+    return t.reloaded && at.value_or(world_.now) - *t.reloaded <= reads;
   }
 
   // The record goes only once the member is back READY.
@@ -348,6 +386,11 @@ class RandomWalk {
       }
       if (!Ended(s->phase) || t.state_unknown) continue;
       bool out = m.admin != Admin::kReady;
+      // Its MAINT lost and not confirmed again: it says so, and counts as out.
+      if (!s->may_be_in_traffic.empty() && s->out_of_traffic) continue;
+      // Forgotten less than two reads before it ended: the walk had no read
+      // to see it by (the next `caretaker status` does).
+      if (s->ended && JustReloaded(t, *s->ended)) continue;
       if (out != s->out_of_traffic) {
         Violation(m.server + " is " + (out ? "out of" : "in") + " traffic but its status says out_of_traffic=" +
                   (s->out_of_traffic ? "true" : "false") + " (" + s->detail + ")");

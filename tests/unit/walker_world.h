@@ -26,6 +26,7 @@
 #include <map>
 #include <optional>
 #include <queue>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,7 @@ struct MemberModel {
   int weight = 100;
   std::string held_by;          // someone else's maintenance record
   std::string locked_by;        // a caretaker command holds its lock right now
+  bool lock_taken = false;      // the driver finds its lock held when it first changes it
 };
 
 struct StepOutcome {
@@ -89,6 +91,8 @@ class World {
   Millis observe_time{0};
   Millis probe_time{0};
   bool batch = false;         // deliver every result due before the next Next(), not one at a time
+  bool views_at_send = false;     // a read shows the pool as it was when sent (else: as it answers)
+  bool applied_at_reply = false;  // a command takes effect as it answers (else: as it is sent)
 
   MemberModel& operator[](const std::string& server) {
     for (MemberModel& m : members) {
@@ -156,6 +160,7 @@ class World {
   std::function<std::optional<std::string>()> observe_fault;
   std::function<void(const WalkAction&, const std::string&)> before_command;  // before the model changes
   std::function<void()> after_event;
+  std::function<void(const WalkAction&)> on_action;  // every action, as it is performed
   std::function<void(const std::string&, const mysql::Result<mysql::ReplicaStatus>&)> on_probe;
   // How many members the global cap lets the walk take out now.
   std::function<size_t(const Walker&)> slots = [](const Walker&) { return size_t{100}; };
@@ -255,6 +260,7 @@ class World {
 
   void Perform(const WalkAction& a) {
     using Kind = WalkAction::Kind;
+    if (on_action) on_action(a);
     switch (a.kind) {
       case Kind::kObserve: return Observe(a);
       case Kind::kSetState:
@@ -277,10 +283,12 @@ class World {
 
   void Observe(const WalkAction& a) {
     ++observes;
-    Later(observe_time, [this, a] {
+    std::optional<PoolView> sent;
+    if (views_at_send) sent = View();
+    Later(observe_time, [this, a, sent] {
       std::optional<std::string> error = observe_fault ? observe_fault() : std::nullopt;
       if (error) return walker_->OnObserved(a.seq, Error{*error}, now);
-      walker_->OnObserved(a.seq, View(), now);
+      walker_->OnObserved(a.seq, sent ? *sent : View(), now);
     });
   }
 
@@ -318,9 +326,18 @@ class World {
     return text;
   }
 
-  // A record that cannot be written: the walker hears it, nothing is done.
+  // A record that cannot be written, or a member whose lock a command holds
+  // as the driver takes it (with its first record): the walker hears it,
+  // nothing is done.
   bool JournalFails(const WalkAction& a) {
     if (a.journal.empty()) return false;
+    if (!locked_.count(a.server)) {
+      if ((*this)[a.server].lock_taken) {
+        walker_->OnLocked(a, "another caretaker command", now);
+        return true;
+      }
+      locked_.insert(a.server);  // held from here on: the walk touches a member once
+    }
     const std::string command = JournalText(a);
     auto it = fail_next_.find(command);
     if (it == fail_next_.end() || it->second.empty()) return false;
@@ -337,9 +354,10 @@ class World {
     if (before_command) before_command(a, command);
     Record(command);
     std::optional<std::string> error = Failure(a, command);
-    if (!error) Apply(a);
+    if (!error && !applied_at_reply) Apply(a);
     Fire(command);
     Later(lb_time, [this, a, error] {
+      if (!error && applied_at_reply) Apply(a);
       if (a.kind == WalkAction::Kind::kReassert) return walker_->OnReasserted(a, !error, error.value_or(""), now);
       walker_->OnApplied(a, !error, error.value_or(""), now);
     });
@@ -434,6 +452,7 @@ class World {
   uint64_t order_ = 0;
   int in_flight_ = 0;
   std::map<std::string, std::deque<std::string>> fail_next_;
+  std::set<std::string> locked_;  // members whose lock the driver holds
   std::map<std::pair<std::string, size_t>, std::deque<StepOutcome>> steps_;
   std::map<std::string, std::vector<std::function<void()>>> on_;
 };
