@@ -13,6 +13,7 @@
 #include <optional>
 #include <variant>
 
+#include "haproxy/concurrently.h"
 #include "haproxy/reply.h"
 
 namespace caretaker::haproxy {
@@ -215,6 +216,19 @@ Task<Result<std::vector<ServerState>>> Client::ShowServersState(std::string_view
 Task<Result<Info>> Client::ShowInfo() const {
   const std::string command = "show info";
   co_return co_await Query(*this, command, "Name:", &ParseShowInfo);
+}
+
+Task<std::vector<Result<Info>>> ShowInfoAll(const std::vector<const Client*>& clients) {
+  // Wrapped: the parallel group needs a value type with a default.
+  auto show = [](const Client& c) -> Task<std::optional<Result<Info>>> {
+    auto op = c.ShowInfo();
+    co_return co_await std::move(op);
+  };
+  auto all = detail::ForEachConcurrently(clients, show);
+  std::vector<std::optional<Result<Info>>> infos = co_await std::move(all);
+  std::vector<Result<Info>> out;
+  for (auto& info : infos) out.push_back(std::move(*info));
+  co_return out;
 }
 
 Task<Result<std::string>> Client::CliLevel() const {

@@ -87,6 +87,9 @@ class Client {
   std::string where_;
 };
 
+// `show info` of every client, concurrently, in the order of `clients`.
+Task<std::vector<Result<Info>>> ShowInfoAll(const std::vector<const Client*>& clients);
+
 // The command lines the state changes send, e.g.
 // "set server replicas/db1 state drain"; also used to name operations in reports.
 std::string SetStateCommand(std::string_view backend, std::string_view server, AdminState state);

@@ -1,5 +1,7 @@
 #include "src/fleet.h"
 
+#include "src/log.h"
+
 namespace caretaker {
 
 Fleet Fleet::FromConfig(const Config& config) {
@@ -29,6 +31,20 @@ const haproxy::Client* Fleet::Find(std::string_view name) const {
     if (c.name() == name) return &c;
   }
   return nullptr;
+}
+
+haproxy::ApplyOptions ApplyOptionsFor(const Config& config, const PoolConfig& pool, const std::string& server,
+                                      const std::string& prefix) {
+  haproxy::ApplyOptions options;
+  options.unresponsive_deadline = config.haproxy_unresponsive_deadline;
+  options.on_note = [pool = pool.name, server, prefix](const haproxy::ApplyNote& note) {
+    const LogLevel level = note.kind == haproxy::ApplyNote::Kind::kGaveUp ? LogLevel::kError : LogLevel::kWarn;
+    const std::string event = prefix + ".instance_" + haproxy::ApplyNoteKindName(note.kind);
+    LogEvent(level, event,
+             {{"pool", pool}, {"server", server}, {"instance", note.instance}, {"operation", note.operation},
+              {"silent_ms", static_cast<int64_t>(note.silent.count())}, {"message", note.message}});
+  };
+  return options;
 }
 
 }  // namespace caretaker

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "haproxy/backend_view.h"
 #include "haproxy/client.h"
 #include "src/config.h"
 
@@ -22,5 +23,12 @@ class Fleet {
  private:
   std::deque<haproxy::Client> clients_;  // stable addresses
 };
+
+// How a change to `server` of `pool` rides out an HAProxy instance that stops
+// answering: for up to [defaults] haproxy_unresponsive_deadline, each note
+// logged as `<prefix>.instance_stalled`, `.instance_answered` or
+// `.instance_gave_up` (prefix "roll" or "maint") naming the instance.
+haproxy::ApplyOptions ApplyOptionsFor(const Config& config, const PoolConfig& pool, const std::string& server,
+                                      const std::string& prefix);
 
 }  // namespace caretaker

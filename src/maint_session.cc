@@ -165,20 +165,6 @@ int RunToCompletion(asio::io_context& io, Task<int> body) {
 }  // namespace
 
 // "alice@db-admin-1": SUDO_USER when run through sudo, else the login name.
-haproxy::ApplyOptions ApplyOptionsFor(const Config& config, const PoolConfig& pool, const std::string& server,
-                                      const std::string& prefix) {
-  haproxy::ApplyOptions options;
-  options.unresponsive_deadline = config.haproxy_unresponsive_deadline;
-  options.on_note = [pool = pool.name, server, prefix](const haproxy::ApplyNote& note) {
-    const LogLevel level = note.kind == haproxy::ApplyNote::Kind::kGaveUp ? LogLevel::kError : LogLevel::kWarn;
-    const std::string event = prefix + ".instance_" + haproxy::ApplyNoteKindName(note.kind);
-    LogEvent(level, event,
-             {{"pool", pool}, {"server", server}, {"instance", note.instance}, {"operation", note.operation},
-              {"silent_ms", static_cast<int64_t>(note.silent.count())}, {"message", note.message}});
-  };
-  return options;
-}
-
 std::string OperatorName() {
   const char* user = std::getenv("SUDO_USER");
   if (!user || !*user) {

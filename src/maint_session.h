@@ -100,13 +100,6 @@ class Session {
   bool interrupted_ = false;
 };
 
-// How a change to `server` of `pool` rides out an HAProxy instance that stops
-// answering: for up to [defaults] haproxy_unresponsive_deadline, each note
-// logged as `<prefix>.instance_stalled`, `.instance_answered` or
-// `.instance_gave_up` (prefix "roll" or "maint") naming the instance.
-haproxy::ApplyOptions ApplyOptionsFor(const Config& config, const PoolConfig& pool, const std::string& server,
-                                      const std::string& prefix);
-
 // "alice@db-admin-1": who runs this command, for maintenance records.
 std::string OperatorName();
 

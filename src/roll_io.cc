@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "haproxy/backend_view.h"
 #include "mysql/gtid.h"
@@ -86,7 +87,9 @@ class RealWalkIo : public WalkIo {
   mysql::BlockingPool threads_;
   mysql::RealReplicaProbe probe_;
   std::map<std::string, SysSeconds> mine_;  // records this walk wrote: key -> since
-  std::map<std::string, int64_t> pids_;     // instance name -> its HAProxy's pid when first read
+  // Instance name -> its HAProxy's pid when first read (nullopt: that read failed).
+  std::map<std::string, std::optional<int64_t>> pids_;
+  std::map<std::string, int64_t> member_pids_;  // "pool/server@instance" -> pid at its last lost MAINT
   bool cancelled_ = false;
 };
 
@@ -120,11 +123,17 @@ Awaitable<Result<haproxy::BackendView>> RealWalkIo::ReadView(const PoolConfig& p
 }
 
 Awaitable<void> RealWalkIo::LearnInstances(const PoolConfig& pool) {
+  std::vector<const haproxy::Client*> unknown;
   for (const haproxy::Client* c : fleet_.For(pool)) {
-    if (pids_.count(c->name())) continue;
-    auto op = c->ShowInfo();
-    haproxy::Result<haproxy::Info> info = co_await std::move(op);
-    if (info) pids_[c->name()] = info.value().pid;
+    if (!pids_.count(c->name())) unknown.push_back(c);
+  }
+  if (unknown.empty()) co_return;
+  // Once, concurrently: an instance that does not answer now is not asked
+  // again at every read (each would wait out its reply timeout).
+  auto op = haproxy::ShowInfoAll(unknown);
+  std::vector<haproxy::Result<haproxy::Info>> infos = co_await std::move(op);
+  for (size_t i = 0; i < unknown.size(); ++i) {
+    pids_[unknown[i]->name()] = infos[i] ? std::optional<int64_t>(infos[i].value().pid) : std::nullopt;
   }
 }
 
@@ -141,15 +150,27 @@ Awaitable<std::string> RealWalkIo::WhyReady(const PoolConfig& pool, const std::s
     } else {
       const int64_t pid = info.value().pid;
       const std::string up = "up " + std::to_string(info.value().uptime_s) + "s";
-      auto seen = pids_.find(c->name());
-      if (seen != pids_.end() && seen->second != pid) {
-        cause = "after a restart of that HAProxy (pid " + std::to_string(seen->second) + " -> " + std::to_string(pid) +
+      // The process this member was last known in MAINT under: the one
+      // first read, or the one of its last lost MAINT. Per member: one
+      // reload that forgets two members is a restart for both.
+      const std::string key = Key(pool, server) + "@" + c->name();
+      std::optional<int64_t> before;
+      if (auto it = member_pids_.find(key); it != member_pids_.end()) {
+        before = it->second;
+      } else if (auto first = pids_.find(c->name()); first != pids_.end()) {
+        before = first->second;
+      }
+      if (!before) {
+        cause = "(pid " + std::to_string(pid) + ", " + up +
+                "; whether that HAProxy restarted is not known: its first `show info` failed)";
+      } else if (*before != pid) {
+        cause = "after a restart of that HAProxy (pid " + std::to_string(*before) + " -> " + std::to_string(pid) +
                 ", " + up + ": a reload that did not keep the server state)";
       } else {
         cause = "with no restart of that HAProxy (the same process, pid " + std::to_string(pid) + ", " + up +
                 "): a person, an agent check or another tool set it";
       }
-      pids_[c->name()] = pid;
+      member_pids_[key] = pid;
     }
     why += (why.empty() ? "" : "; ") + c->name() + " had " + server + " READY " + cause;
   }
@@ -250,7 +271,7 @@ Awaitable<Result<void>> RealWalkIo::SetState(const PoolConfig& pool, const std::
   // deadline passes). Nothing new starts meanwhile: this member's action is
   // still under way, and any read of the pool (ReadView) fails while an
   // instance cannot be read.
-  haproxy::ApplyOptions options = maint_detail::ApplyOptionsFor(config_, pool, server, "roll");
+  haproxy::ApplyOptions options = ApplyOptionsFor(config_, pool, server, "roll");
   auto op = haproxy::SetStateEverywhere(clients, pool.backend, server, AdminStateOf(state), options);
   haproxy::ApplyReport report = co_await std::move(op);
   LogEvent(report.ok() ? LogLevel::kDebug : LogLevel::kError, "roll.set_state",
@@ -261,7 +282,7 @@ Awaitable<Result<void>> RealWalkIo::SetState(const PoolConfig& pool, const std::
 
 Awaitable<Result<void>> RealWalkIo::SetWeight(const PoolConfig& pool, const std::string& server, int percent) {
   std::vector<const haproxy::Client*> clients = fleet_.For(pool);
-  haproxy::ApplyOptions options = maint_detail::ApplyOptionsFor(config_, pool, server, "roll");
+  haproxy::ApplyOptions options = ApplyOptionsFor(config_, pool, server, "roll");
   auto op = haproxy::SetWeightEverywhere(clients, pool.backend, server, haproxy::Weight{percent, true}, options);
   haproxy::ApplyReport report = co_await std::move(op);
   LogEvent(report.ok() ? LogLevel::kDebug : LogLevel::kError, "roll.set_weight",
