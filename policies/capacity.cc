@@ -3,11 +3,11 @@
 #include <algorithm>
 
 namespace caretaker::policies {
-namespace {
-
 bool IsUnhealthy(Member::State s) {
   return s == Member::State::kDown || s == Member::State::kLagging || s == Member::State::kUnreachable;
 }
+
+namespace {
 
 // The pool as the budget sees it.
 struct Counts {

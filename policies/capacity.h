@@ -63,6 +63,10 @@ const char* StateName(Member::State state);
 
 // Whether a member in `state` counts as out of service for `policy`.
 bool CountsAsOut(const CapacityPolicy& policy, Member::State state);
+// Down, lagging or MySQL unreachable: out of service on its own (not
+// drained, not held by a record); counts as out unless
+// count_unhealthy_as_out = false.
+bool IsUnhealthy(Member::State state);
 
 struct PoolSnapshot {
   std::string name;

@@ -64,8 +64,7 @@ WalkPlan SimulateWalk(const WalkSpec& spec, const PoolView& live, size_t max_con
   WalkPlan plan;
   using State = policies::Member::State;
   for (const MemberView& m : live.members) {
-    const bool unhealthy = m.state == State::kDown || m.state == State::kLagging || m.state == State::kUnreachable;
-    if (!unhealthy || !policies::CountsAsOut(spec.capacity, m.state)) continue;
+    if (!policies::IsUnhealthy(m.state) || !policies::CountsAsOut(spec.capacity, m.state)) continue;
     plan.counted_out.push_back({m.server, m.state, m.state == State::kUnreachable ? m.mysql_error : m.health});
   }
   World world(live);

@@ -101,13 +101,20 @@ std::string PolicyCell(const policies::CapacityPolicy& policy, const policies::M
 }
 
 std::string PoolHeader(const PoolStatus& p, const policies::PoolSnapshot& snapshot) {
-  size_t up = 0;
-  for (const policies::Member& m : snapshot.members) up += !policies::CountsAsOut(p.pool->capacity, m.state);
+  size_t up = 0, counted_in = 0;  // in service; unhealthy but counted in by the policy
+  for (const policies::Member& m : snapshot.members) {
+    up += m.state == policies::Member::State::kInService;
+    counted_in += m.state != policies::Member::State::kInService && !policies::CountsAsOut(p.pool->capacity, m.state);
+  }
   std::string lbs;
   for (const std::string& name : p.pool->haproxy) lbs += (lbs.empty() ? "" : ", ") + name;
   size_t n = p.pool->members.size();
   return "pool " + p.pool->name + "  (backend " + p.pool->backend + " on " + lbs + ")  " + std::to_string(n) +
-         (n == 1 ? " member, " : " members, ") + std::to_string(up) + " in service\n";
+         (n == 1 ? " member, " : " members, ") + std::to_string(up) + " in service" +
+         (counted_in > 0 ? " (and " + std::to_string(counted_in) +
+                               " unhealthy counted in service: count_unhealthy_as_out = false)"
+                         : "") +
+         "\n";
 }
 
 std::string PoolTable(const StatusReport& report, const PoolStatus& p, const policies::PoolSnapshot& snapshot,

@@ -135,7 +135,11 @@ TEST_CASE("status: a member UP in HAProxy whose MySQL cannot be read is out for 
   // count_unhealthy_as_out = false: in service for the budget, and said so.
   report.pools[0].pool = &config.pools[0];
   config.pools[0].capacity.count_unhealthy_as_out = false;
-  CHECK_THAT(Fold(RenderStatusTable(report, false)), Catch::Contains(" unreachable - - in (MySQL unreachable)\n"));
+  folded = Fold(RenderStatusTable(report, false));
+  CHECK_THAT(folded, Catch::Contains(" unreachable - - in (MySQL unreachable)\n"));
+  // The header does not call it in service: the policy counts it so.
+  CHECK_THAT(folded, Catch::Contains(
+                         "2 members, 1 in service (and 1 unhealthy counted in service: count_unhealthy_as_out = false)\n"));
 }
 
 TEST_CASE("status JSON: a mysql object per member, null when not probed", "[status]") {
