@@ -217,7 +217,8 @@ Task<std::optional<Error>> WaitNoSessions(const Client& c, const std::string& b,
                                           const std::string& op, std::chrono::milliseconds limit) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   const auto step = std::chrono::milliseconds(50);
-  auto states = co_await c.ShowServersState(b);
+  auto read_states = c.ShowServersState(b);
+  auto states = co_await std::move(read_states);
   if (!states) co_return states.error();
   if (states.value().empty()) {
     co_return Error{ErrorCode::kNotConfirmed, "haproxy " + c.where() + ": server " + b + "/" + s +
@@ -226,7 +227,8 @@ Task<std::optional<Error>> WaitNoSessions(const Client& c, const std::string& b,
   const int backend_id = states.value().front().backend_id;
   int64_t scur = -1;
   for (auto waited = std::chrono::milliseconds(0);; waited += step) {
-    auto stats = co_await c.ShowBackendStat(backend_id, b);
+    auto read_stats = c.ShowBackendStat(backend_id, b);
+    auto stats = co_await std::move(read_stats);
     if (!stats) co_return stats.error();
     auto it = std::find_if(stats.value().begin(), stats.value().end(),
                            [&](const ServerStat& st) { return st.backend == b && st.server == s; });
@@ -238,7 +240,8 @@ Task<std::optional<Error>> WaitNoSessions(const Client& c, const std::string& b,
     if (scur == 0) co_return std::nullopt;
     if (waited >= limit) break;
     timer.expires_after(step);
-    co_await timer.async_wait(asio::use_awaitable);
+    auto wait = timer.async_wait(asio::use_awaitable);
+    co_await std::move(wait);
   }
   co_return Error{ErrorCode::kNotConfirmed, "haproxy " + c.where() + ": '" + op + "' was accepted but " +
                                                 std::to_string(scur) + " sessions remain (new ones arrive while " +

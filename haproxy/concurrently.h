@@ -34,8 +34,8 @@ auto ForEachConcurrently(const std::vector<const Client*>& clients, const Fn& fn
   std::vector<T> results;
   if (ops.empty()) co_return results;
   auto group = asio::experimental::make_parallel_group(std::move(ops));
-  auto [order, exceptions, values] =
-      co_await group.async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+  auto all = group.async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+  auto [order, exceptions, values] = co_await std::move(all);
   for (auto& e : exceptions) {
     if (e) std::rethrow_exception(e);  // a bug: expected failures are values
   }
