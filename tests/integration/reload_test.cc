@@ -47,6 +47,10 @@ TEST_CASE("a reload mid-task sets the member READY on that instance; the walk se
   REQUIRE(working);
   CHECK(forgotten);  // the reload really forgot it (else the test proves nothing)
   CHECK(back);
+  // About one read (probe_interval 200 ms) and one command: far less than
+  // the step's 3 s (measured: under 200 ms).
+  CHECK(took < std::chrono::milliseconds(1500));
+  for (const sandbox::KindCounts& k : report.kinds) CHECK(k.queries > 0);  // the load ran throughout
   CHECK(run.exit_code == 0);
   CHECK(run.out.find("pool replicas: 1 of 1 done") != std::string::npos);
   const std::string said = "db1: lb1 had db1 READY after a restart of that HAProxy (pid ";

@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "src/file_lock.h"
 #include "tests/integration/roll_fixture.h"
 #include "tests/integration/serve_fixture.h"
 #include "tests/sandbox/load.h"
@@ -179,6 +180,41 @@ TEST_CASE("a command holding a member's lock for a moment does not make the walk
   CHECK(roll.exit_code == 0);
   CHECK(roll.out.find("pool replicas: 4 of 4 done in ") != std::string::npos);
   CHECK(roll.err.find("skipped") == std::string::npos);
+  for (const auto& r : RollSandbox().replicas()) CHECK(AdminStates(r.name) == "0 0");
+}
+
+TEST_CASE("a member whose lock a command holds as the walk reaches it is waited for, said once, then walked",
+          "[roll][unreachable]") {
+  // given: a roll (max_out 1, a 1 s step); while db3 runs its step the test
+  // takes db4's member lock for 5 s, as a command working on db4 would.
+  // expect: the walk says once that it waits for db4's lock, neither pauses
+  // nor skips it; db4 stays READY on both instances while the lock is held,
+  // and is walked once it is free; 4 of 4 done.
+  const std::string config = ConfigWith("locked-by-test.toml", kSlowTask);
+  const std::string lock_path = RollSandbox().dir() + "/state/locks/member-replicas-db4.lock";
+  Spawned roll = SpawnCaretaker(RollSandbox(), "roll --pool replicas --task slow --yes", config);
+  const bool reached = WaitForText(roll.err_path, "db3 | working on db3", std::chrono::seconds(60));
+  bool untouched = true;
+  {
+    auto lock = FileLock::Acquire(lock_path, std::chrono::milliseconds(0));
+    REQUIRE(lock);
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+         std::chrono::steady_clock::now() < until;) {
+      untouched = untouched && AdminStates("db4") == "0 0";
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  Run run = Finish(roll);
+  INFO(run.out << run.err);
+  REQUIRE(reached);
+  CHECK(untouched);
+  CHECK(run.exit_code == 0);
+  CHECK(run.out.find("pool replicas: 4 of 4 done in ") != std::string::npos);
+  const std::string waiting = "db4: waiting: a caretaker maint command holds its lock; walked once it is free";
+  CHECK(Find(run.err, waiting) < Find(run.err, "db4: draining: its lock is free now"));
+  CHECK(run.err.find(waiting) == run.err.rfind(waiting));  // said once
+  CHECK(run.err.find("paused") == std::string::npos);
+  CHECK(run.err.find("skipped") == std::string::npos);
   for (const auto& r : RollSandbox().replicas()) CHECK(AdminStates(r.name) == "0 0");
 }
 
