@@ -111,7 +111,9 @@ void RollDriver::Round(SteadyTime now) {
     if (walk.decided) walk.decide_lock.reset();  // the records of what it started are written
     walk.decided = false;
     for (const HostStatus& h : walk.walker.hosts()) {
-      if (h.ended) walk.member_locks.erase(h.server);  // done with it: `maint stop` may act
+      // Done with it (and nothing of it in flight, as a late MAINT again):
+      // `maint stop` may act.
+      if (h.ended && walk.performing[h.server] == 0) walk.member_locks.erase(h.server);
     }
     for (const WalkEvent& e : walk.walker.TakeEvents()) {
       if (hooks_.on_event) hooks_.on_event(walk.pool->name, e);
@@ -131,13 +133,9 @@ bool RollDriver::LockMember(Walk& walk, const WalkAction& action) {
     return true;
   }
   // Held right now by a command (a `maint start` being refused holds it for
-  // a moment): nothing was done, so the walker tries again later.
-  if (action.journal == "draining") {
-    walk.walker.OnLocked(action, "another caretaker command", Now());
-  } else {
-    walk.walker.OnJournalFailed(action, "another caretaker command is working on it (" + lock.error().message + ")",
-                                Now());
-  }
+  // a moment): nothing was done, so the walker tries again later (a member
+  // picked up from its record, out of traffic already, waits for it too).
+  walk.walker.OnLocked(action, "another caretaker command", Now());
   return false;
 }
 
@@ -195,8 +193,11 @@ void RollDriver::StartAll(Walk& walk, std::vector<WalkAction> actions) {
 
 void RollDriver::Launch(Walk& walk, WalkAction action) {
   ++in_flight_;
-  asio::co_spawn(io_, Perform(walk, std::move(action)), [this](std::exception_ptr e) {
+  const std::string server = action.server;
+  ++walk.performing[server];
+  asio::co_spawn(io_, Perform(walk, std::move(action)), [this, &walk, server](std::exception_ptr e) {
     --in_flight_;
+    --walk.performing[server];
     if (e) {
       // Perform turns every exception into a failed action; this is a bug.
       LogEvent(LogLevel::kError, "roll.internal_error", {{"what", "an action ended with an exception"}});

@@ -63,6 +63,7 @@ class RollDriver {
     // `caretaker maint` command holds it: no maint stop puts it back meanwhile.
     std::map<std::string, FileLock> member_locks;
     std::map<std::string, std::string> journaled;  // member -> the phase its record says
+    std::map<std::string, int> performing;         // member -> its actions in flight
   };
 
   RollDriver(boost::asio::io_context& io, const Config& config, WalkIo& world, StepRunner& steps, RollHooks hooks);

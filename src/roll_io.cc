@@ -150,22 +150,32 @@ Awaitable<std::string> RealWalkIo::WhyReady(const PoolConfig& pool, const std::s
     } else {
       const int64_t pid = info.value().pid;
       const std::string up = "up " + std::to_string(info.value().uptime_s) + "s";
-      // The process this member was last known in MAINT under: the one
-      // first read, or the one of its last lost MAINT. Per member: one
-      // reload that forgets two members is a restart for both.
+      // Restarted since this member was held? Per member: one reload that
+      // forgets two members is a restart for both. After an earlier loss of
+      // its MAINT: the process it was set again under. Else: whether the
+      // process is younger than the member's record (a reload before the
+      // walk took it out is not the cause); else the pid first read.
       const std::string key = Key(pool, server) + "@" + c->name();
       std::optional<int64_t> before;
+      std::optional<bool> restarted;
       if (auto it = member_pids_.find(key); it != member_pids_.end()) {
         before = it->second;
-      } else if (auto first = pids_.find(c->name()); first != pids_.end()) {
-        before = first->second;
+        restarted = *before != pid;
+      } else {
+        if (auto first = pids_.find(c->name()); first != pids_.end()) before = first->second;
+        if (auto held = mine_.find(Key(pool, server)); held != mine_.end()) {
+          restarted = info.value().uptime_s < (NowSeconds() - held->second).count();
+        } else if (before) {
+          restarted = *before != pid;
+        }
       }
-      if (!before) {
+      if (!restarted) {
         cause = "(pid " + std::to_string(pid) + ", " + up +
                 "; whether that HAProxy restarted is not known: its first `show info` failed)";
-      } else if (*before != pid) {
-        cause = "after a restart of that HAProxy (pid " + std::to_string(*before) + " -> " + std::to_string(pid) +
-                ", " + up + ": a reload that did not keep the server state)";
+      } else if (*restarted) {
+        const std::string pids = before && *before != pid ? "pid " + std::to_string(*before) + " -> " : "pid ";
+        cause = "after a restart of that HAProxy (" + pids + std::to_string(pid) + ", " + up +
+                ": a reload that did not keep the server state)";
       } else {
         cause = "with no restart of that HAProxy (the same process, pid " + std::to_string(pid) + ", " + up +
                 "): a person, an agent check or another tool set it";

@@ -91,6 +91,7 @@ bool Walker::HeldByHalt(const Host& h) const {
 }
 
 void Walker::Emit(Host& h, SteadyTime now, std::vector<WalkAction>& out) {
+  CheckLosses(h, now);
   if (h.lost_maint) return;  // MAINT first, everywhere
   if (HeldByHalt(h)) {
     StatusOf(h).detail = "halted before " + StepLabel(h.todo->step);
@@ -314,7 +315,7 @@ void Walker::StopWalk(Stopping why, std::string reason, SteadyTime now, std::str
   for (Host& h : state_) {
     // Between steps, or waiting to retry one: the step before it has ended.
     const HostStatus& s = hosts_[h.index];
-    if (h.busy || s.phase != HostPhase::kStep) continue;
+    if (h.busy || h.reasserting || s.phase != HostPhase::kStep) continue;  // OnReasserted stops it
     StopHost(h, std::string(s.attempt > 1 ? "before retrying " : "before ") + StepLabel(s.step), now);
   }
 }
@@ -335,8 +336,13 @@ void Walker::Stop(std::string reason, SteadyTime now) { StopWalk(Stopping::kFail
 
 void Walker::Abort(SteadyTime now) {
   StopWalk(Stopping::kAbort, "aborted; members out of traffic stay where they are", now, "aborted");
+  // Nothing more is sent: not even a MAINT again that was due.
+  for (const WalkAction& a : reasserts_) HostOf(a.server).reasserting = false;
+  reasserts_.clear();
   for (Host& h : state_) {
-    if (!h.busy && Active(StatusOf(h).phase)) StopHost(h, "while " + FirstLine(StatusOf(h).detail), now, ReadySet(h));
+    // One whose MAINT again is in flight stops once it returns.
+    if (h.busy || h.reasserting || !Active(StatusOf(h).phase)) continue;
+    StopHost(h, "while " + FirstLine(StatusOf(h).detail), now, ReadySet(h));
   }
 }
 

@@ -38,10 +38,13 @@
 //   gates.probe_interval on every instance: one that shows it READY again
 //   (a reload that forgot the runtime state, a person, an agent check) gets
 //   MAINT set again at once (kReassert, said loudly), and the member's next
-//   action waits until a read confirms MAINT everywhere. A member picked up
-//   in its steps or gates waits for that confirmation too. Unconfirmed for
+//   action waits until MAINT is confirmed on every instance (by the
+//   kReassert, which re-reads, or by a later read). A member picked up in
+//   its steps or gates waits for a read that confirms it. Unconfirmed for
 //   unconfirmed_deadline (the instance still says READY, or cannot be read):
-//   the member fails, saying it MAY BE IN TRAFFIC.
+//   the member fails, saying it MAY BE IN TRAFFIC. Found READY a third
+//   time while held (something keeps setting it READY): MAINT again, and
+//   the member fails.
 #pragma once
 
 #include <chrono>
@@ -277,8 +280,10 @@ class Walker {
     std::string lost_on;               // the instances that showed it READY, "lb1, lb2"
     bool reasserting = false;          // a kReassert is due or in flight
     int reassert_failures = 0;         // since MAINT was last confirmed
+    int losses = 0;                    // times an instance showed it READY while held
     uint64_t guard_min_seq = 0;        // reads older than this predate its last kReassert
-    std::optional<SteadyTime> locked_since;  // its lock was found held by a command
+    std::optional<SteadyTime> locked_since;  // its lock was found held by a command (this episode)
+    SteadyTime lock_seen{};                  // ... the last time
   };
 
   Host& HostOf(const std::string& server);
@@ -328,10 +333,19 @@ class Walker {
   static bool HeldInMaint(const HostStatus& s);
   static bool Guarded(const Host& h, const HostStatus& s) { return HeldInMaint(s) || h.lost_maint; }
   bool Guarding() const;  // some member is held in MAINT
+  void AfterReassert(Host& h, bool ok, const std::string& error, SteadyTime now);
+  void CheckLosses(Host& h, SteadyTime now);
   void Guard(Host& h, const MemberView& m, SteadyTime now);
   void GuardAll(uint64_t seq, const Result<PoolView>& view, SteadyTime now);
-  // "; it stays out of traffic (record kept)", or that it may be in traffic.
-  static std::string OutOfTraffic(const Host& h);
+  // "; it stays out of traffic (record kept)", or that it may be in traffic
+  // (`unconfirmed`: also when no read showed it READY, only none confirmed MAINT).
+  static std::string OutOfTraffic(const Host& h, bool unconfirmed = true);
+  static bool MayBeInTraffic(const Host& h, bool unconfirmed) {
+    return h.lost_maint && (unconfirmed || !h.lost_on.empty());
+  }
+  // A sighting of the member's lock held: true when it starts a new episode.
+  bool LockSeen(Host& h, SteadyTime now);
+  static constexpr int kMaxLosses = 3;
   static std::string MayBeIn(const Host& h);  // "lb1 had it READY, and MAINT is not confirmed there"
   // A pending member whose lock a command holds: false once it waited too long (the walk stops).
   bool WaitForLock(Host& h, const std::string& by, SteadyTime now);

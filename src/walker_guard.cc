@@ -17,6 +17,8 @@ std::string Joined(const std::vector<std::string>& names) {
 
 std::string Times(int n) { return n == 1 ? "once" : std::to_string(n) + " times"; }
 
+std::string Nth(int n) { return n == 2 ? "2nd" : n == 3 ? "3rd" : std::to_string(n) + "th"; }
+
 }  // namespace
 
 // Every member held in MAINT (or not confirmed there) against a read; one
@@ -36,7 +38,8 @@ void Walker::GuardAll(uint64_t seq, const Result<PoolView>& view, SteadyTime now
       // What it waits for cannot be had: HAProxy still says READY, or
       // cannot be read. Holding its next action any longer helps nobody.
       Fail(h,
-           "MAINT not confirmed on every instance for " + HumanDuration(spec_.unconfirmed_deadline) +
+           "MAINT not confirmed on every instance for " +
+               HumanDuration(std::chrono::duration_cast<Millis>(now - h.lost_since)) +
                (view ? "" : " (cannot read HAProxy: " + view.error().message + ")"),
            now);
       continue;
@@ -59,11 +62,16 @@ void Walker::Guard(Host& h, const MemberView& m, SteadyTime now) {
     h.reassert_failures = 0;
     return;
   }
+  // A new loss: not one already being set right (a reassert that fails,
+  // or a member picked up whose first read this is).
+  const bool again = !h.lost_maint || h.lost_on.empty();
   if (!h.lost_maint) h.lost_since = now;
   h.lost_maint = true;
   h.lost_on = Joined(m.ready_on);
-  if (h.reassert_failures == 0) {
-    const std::string what = m.ready_why.empty() ? h.lost_on + " had " + s.server + " READY" : m.ready_why;
+  if (again) {
+    ++h.losses;
+    const std::string what = (m.ready_why.empty() ? h.lost_on + " had " + s.server + " READY" : m.ready_why) +
+                             (h.losses > 1 ? " (the " + Nth(h.losses) + " time)" : "");
     Event(s.server, what + "; setting MAINT again", true);
     s.notes.push_back(what + "; set MAINT again");
   }
@@ -79,6 +87,25 @@ void Walker::OnReasserted(const WalkAction& action, bool ok, const std::string& 
   Host& h = HostOf(action.server);
   h.reasserting = false;
   h.guard_min_seq = next_seq_;  // a read sent before now may still show it READY
+  HostStatus& s = StatusOf(h);
+  if (s.ended) {
+    // It ended meanwhile (its step failed, say): only what is true now.
+    if (ok && !s.may_be_in_traffic.empty()) {
+      s.may_be_in_traffic.clear();
+      Event(s.server, "MAINT again on every instance: out of traffic after all");
+    }
+    return;
+  }
+  AfterReassert(h, ok, error, now);
+  // Stopped or aborted while this was in flight: it stops here.
+  if (h.busy || s.ended) return;
+  if (stopping_ == Stopping::kAbort) return StopHost(h, "while " + FirstLine(s.detail), now);
+  if (stopping_ == Stopping::kFailures && s.phase == HostPhase::kStep) {
+    return StopHost(h, std::string(s.attempt > 1 ? "before retrying " : "before ") + StepLabel(s.step), now);
+  }
+}
+
+void Walker::AfterReassert(Host& h, bool ok, const std::string& error, SteadyTime now) {
   HostStatus& s = StatusOf(h);
   if (ok) {
     Event(s.server, "MAINT again on every instance" +
@@ -105,16 +132,38 @@ std::string Walker::MayBeIn(const Host& h) {
                            : h.lost_on + " had it READY, and MAINT is not confirmed there";
 }
 
-std::string Walker::OutOfTraffic(const Host& h) {
-  if (!h.lost_maint) return "; it stays out of traffic (record kept)";
-  return "; IT MAY BE IN TRAFFIC: " + MayBeIn(h) + " (record kept)";
+std::string Walker::OutOfTraffic(const Host& h, bool unconfirmed) {
+  if (MayBeInTraffic(h, unconfirmed)) return "; IT MAY BE IN TRAFFIC: " + MayBeIn(h) + " (record kept)";
+  if (h.lost_maint) return "; it stays out of traffic, as its record says (MAINT not read since it was picked up)";
+  return "; it stays out of traffic (record kept)";
+}
+
+// Found READY kMaxLosses times while held: MAINT is set again each time, but
+// something keeps undoing it, and each time clients reach a host under
+// maintenance. Not worth going on with.
+void Walker::CheckLosses(Host& h, SteadyTime now) {
+  if (h.losses < kMaxLosses || h.busy || h.reasserting || h.lost_maint || StatusOf(h).ended) return;
+  Fail(h,
+       "an instance set it READY " + Times(h.losses) +
+           " while it was held in MAINT (an agent check answering \"ready\", a person or another tool); MAINT is "
+           "set again",
+       now);
+}
+
+bool Walker::LockSeen(Host& h, SteadyTime now) {
+  // A sighting long after the last one is a new episode, not the same wait.
+  const Millis gap = std::max<Millis>(std::chrono::minutes(1), 2 * spec_.gates.probe_interval);
+  if (h.locked_since && now - h.lock_seen > gap) h.locked_since.reset();
+  h.lock_seen = now;
+  if (h.locked_since) return false;
+  h.locked_since = now;
+  return true;
 }
 
 bool Walker::WaitForLock(Host& h, const std::string& said, SteadyTime now) {
   HostStatus& s = StatusOf(h);
-  if (!h.locked_since) {
-    h.locked_since = now;
-    Event(s.server, said + " (for up to " + HumanDuration(spec_.pause_deadline) + ")", true);
+  if (LockSeen(h, now)) {
+    if (!said.empty()) Event(s.server, said + " (for up to " + HumanDuration(spec_.pause_deadline) + ")", true);
     return true;
   }
   if (now - *h.locked_since < spec_.pause_deadline) return true;
@@ -129,9 +178,12 @@ void Walker::OnLocked(const WalkAction& action, const std::string& by, SteadyTim
   HostStatus& s = StatusOf(h);
   if (h.sub != Sub::kDrainSent) {
     // Picked up from its record, out of traffic already: the same action
-    // again in a moment, once the command is done with it.
-    const bool first = !h.locked_since;
-    if (first) h.locked_since = now;
+    // again in a moment, once the command is done with it; or, the walk
+    // stopping, it stays as it is.
+    if (stopping_ == Stopping::kFailures || stopping_ == Stopping::kAbort) {
+      return StopHost(h, "waiting for its lock (" + by + " holds it)", now);
+    }
+    const bool first = LockSeen(h, now);
     if (now - *h.locked_since >= spec_.pause_deadline) {
       return OnJournalFailed(action, by + " held its lock for " + HumanDuration(spec_.pause_deadline), now);
     }
@@ -150,7 +202,8 @@ void Walker::OnLocked(const WalkAction& action, const std::string& by, SteadyTim
   h.todo.reset();
   h.sub = Sub::kNone;
   h.was_out = false;
-  if (!WaitForLock(h, "not drained: " + by + " holds its lock; trying again at each read", now)) return;
+  const bool retried = stopping_ == Stopping::kNo;
+  if (!WaitForLock(h, retried ? "not drained: " + by + " holds its lock; trying again at each read" : "", now)) return;
   next_decide_ = std::max(next_decide_, now + spec_.gates.probe_interval);
 }
 

@@ -463,8 +463,11 @@ void Walker::StopHost(Host& h, std::string why, SteadyTime now, bool in_traffic)
   HostStatus& s = StatusOf(h);
   s.detail = WithSuffix("stopped " + why, " (" + stop_brief_ + ")");
   s.out_of_traffic = !in_traffic;
-  Event(s.server, WithSuffix(s.detail, in_traffic ? "; it is READY, in traffic (record kept)" : OutOfTraffic(h)), true);
-  if (h.lost_maint && !in_traffic) s.may_be_in_traffic = MayBeIn(h);
+  // Stopped before any read showed it READY (picked up, then stopped): as
+  // its record says, not "may be in traffic".
+  Event(s.server,
+        WithSuffix(s.detail, in_traffic ? "; it is READY, in traffic (record kept)" : OutOfTraffic(h, false)), true);
+  if (MayBeInTraffic(h, false) && !in_traffic) s.may_be_in_traffic = MayBeIn(h);
   End(h, HostPhase::kStopped, now);
 }
 
@@ -483,6 +486,11 @@ void Walker::End(Host& h, HostPhase phase, SteadyTime now) {
   h.sub = Sub::kNone;
   h.lost_maint = false;  // said, if it was: nothing guards it any more
   h.locked_since.reset();
+  // A MAINT again not sent yet is not sent (one in flight comes back to
+  // OnReasserted, which knows it ended).
+  const size_t queued = reasserts_.size();
+  std::erase_if(reasserts_, [&](const WalkAction& a) { return a.server == s.server; });
+  if (reasserts_.size() != queued) h.reasserting = false;
   next_decide_ = std::min(next_decide_, now);  // capacity may be back
 }
 

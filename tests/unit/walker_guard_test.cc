@@ -196,10 +196,16 @@ TEST_CASE("a member picked up in its steps or gates runs nothing before a read c
     spec.members = {"db1"};
     spec.resume["db1"] = ResumePoint{phase, 1};
     World world(Pool());
+    std::optional<size_t> commands_at_first_probe;
+    world.on_action = [&](const WalkAction& a) {
+      if (a.kind == WalkAction::Kind::kProbe && !commands_at_first_probe) commands_at_first_probe = world.commands.size();
+    };
     Walker walker(spec, t0);
     REQUIRE_FINISHED(world, walker);
     REQUIRE(!world.commands.empty());
     CHECK(world.commands.front() == kAgain);
+    REQUIRE(commands_at_first_probe);
+    CHECK(*commands_at_first_probe >= 1);  // no probe before MAINT again
     CHECK(world.HasEvent("db1", "lb1 had db1 READY; setting MAINT again"));
     CHECK(world.HasEvent("db1", "once MAINT is confirmed"));
     if (phase == HostPhase::kStep) CHECK(world.commands[1] == "step db1 restart");
@@ -337,6 +343,92 @@ TEST_CASE("a member picked up from its record whose lock a command holds waits f
   CHECK(world.TimeOf("journal db3 maint") >= t0 + 5s);
   CHECK(world.HasEvent("db3", "waiting: another caretaker command holds its lock; it stays out of traffic meanwhile"));
   CHECK(StatusOf(walker, "db3").phase == HostPhase::kDone);
+}
+
+TEST_CASE("Abort() while MAINT again is in flight: the member stops once it returns, nothing more is sent",
+          "[walker]") {
+  // given: db1 in its gates from 5s (steps of 2s); lb1 shows it READY at
+  // 5.6s; the MAINT again sent at the 6.5s read takes 500ms; Abort() at
+  // 6.7s. expect:
+  // nothing sent after the MAINT again; db1 stopped, out of traffic.
+  WalkSpec spec = Spec();
+  spec.members = {"db1"};
+  spec.gates.catch_up_reads = 30;  // the gates go on for a while
+  World world(Pool());
+  world.step_time = 2s;
+  world.lb_time = 500ms;
+  world.At(t0 + 5600ms, [&] { world["db1"].admin = Admin::kReady; });
+  Walker walker(spec, t0);
+  world.At(t0 + 6700ms, [&] { walker.Abort(world.now); });
+  REQUIRE_FINISHED(world, walker);
+  REQUIRE(!world.commands.empty());
+  CHECK(world.commands.back() == kAgain);
+  CHECK(StatusOf(walker, "db1").phase == HostPhase::kStopped);
+  CHECK(StatusOf(walker, "db1").out_of_traffic);
+  CHECK(world.TimeOf(kAgain) == t0 + 6500ms);
+  CHECK(StatusOf(walker, "db1").ended == t0 + 7000ms);
+  CHECK(world.HasEvent("db1", "stopped while gate "));
+}
+
+TEST_CASE("a member an instance keeps setting READY while held fails after the third time", "[walker]") {
+  // given: db1 in its first step; lb1 shows it READY at 3.5s, 5.5s and 7.5s
+  // (an agent check answering "ready"); expect: MAINT again each time, said
+  // each time with its count; after the third db1 fails, MAINT set, its
+  // second step never runs, and the walk stops.
+  WalkSpec spec = Spec();
+  spec.members = {"db1"};
+  World world(Pool());
+  for (auto at : {3500ms, 5500ms, 7500ms}) world.At(t0 + at, [&] { world["db1"].admin = Admin::kReady; });
+  Walker walker(spec, t0);
+  REQUIRE_FINISHED(world, walker);
+  CHECK(std::count(world.commands.begin(), world.commands.end(), kAgain) == 3);
+  CHECK(world.HasEvent("db1", "lb1 had db1 READY (the 2nd time); setting MAINT again"));
+  CHECK(world.HasEvent("db1", "lb1 had db1 READY (the 3rd time); setting MAINT again"));
+  CHECK(world.HasEvent("db1", "FAILED: an instance set it READY 3 times while it was held in MAINT"));
+  CHECK(world["db1"].admin == Admin::kMaint);
+  CHECK_FALSE(world.TimeOf("step db1 restart"));
+  const HostStatus& db1 = StatusOf(walker, "db1");
+  CHECK(db1.phase == HostPhase::kFailed);
+  CHECK(db1.may_be_in_traffic.empty());
+  CHECK(walker.stop_reason() == "db1 failed");
+}
+
+TEST_CASE("Stop() while a member picked up from its record waits for its lock: it stops there, no failure",
+          "[walker]") {
+  WalkSpec spec = Spec();
+  spec.members = {"db3"};
+  spec.resume["db3"] = ResumePoint{HostPhase::kMaint, 0};
+  World world(Pool());
+  world["db3"].admin = Admin::kMaint;
+  world["db3"].lock_taken = true;
+  Walker walker(spec, t0);
+  world.At(t0 + 2500ms, [&] { walker.Stop("serve is stopping", world.now); });
+  REQUIRE_FINISHED(world, walker);
+  CHECK(world.commands.empty());
+  const HostStatus& db3 = StatusOf(walker, "db3");
+  CHECK(db3.phase == HostPhase::kStopped);
+  CHECK(db3.out_of_traffic);
+  CHECK(db3.detail == "stopped waiting for its lock (another caretaker command holds it) (serve is stopping)");
+  CHECK(walker.stop_reason() == "serve is stopping");
+}
+
+TEST_CASE("a lock seen long ago is a new wait when seen again, not the same one", "[walker]") {
+  // given: pause_deadline 50s; db4's lock is held from 1s to 2s (seen by a
+  // read while db1 walks) and again from 65s to 70s, when db4's turn comes.
+  // expect: no stop at 65s ("held for 50s"): two waits of a few seconds;
+  // db4 walked at 70s; every member done.
+  WalkSpec spec = Spec();
+  spec.pause_deadline = 50s;
+  World world(Pool());
+  world.At(t0 + 1s, [&] { world["db4"].locked_by = "a caretaker maint command"; });
+  world.At(t0 + 2s, [&] { world["db4"].locked_by.clear(); });
+  world.At(t0 + 65s, [&] { world["db4"].locked_by = "a caretaker maint command"; });
+  world.At(t0 + 70s, [&] { world["db4"].locked_by.clear(); });
+  Walker walker(spec, t0);
+  REQUIRE_FINISHED(world, walker);
+  CHECK(walker.stop_reason().empty());
+  CHECK(world.TimeOf("journal db4 draining") >= t0 + 70s);
+  for (const HostStatus& st : walker.hosts()) CHECK(st.phase == HostPhase::kDone);
 }
 
 }  // namespace caretaker
