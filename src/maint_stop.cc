@@ -31,6 +31,7 @@ class Back {
   Task<std::optional<Stop>> Preflight();
   Task<std::optional<Stop>> CheckRamp();
   Task<std::optional<Stop>> Gates();
+  Task<std::optional<Stop>> Guard();
   Task<void> Perform(HealthGates& gates);
   Task<std::optional<mysql::Result<bool>>> WaitForPrimary(SteadyTime deadline);
   Task<std::optional<Stop>> Enable();
@@ -167,6 +168,8 @@ Task<std::optional<Stop>> Back::Gates() {
                                                {"ms", static_cast<int64_t>(took.count())}});
     }
     if (step.action == GateStep::Action::kPassed) break;
+    auto guard = Guard();
+    if (std::optional<Stop> lost = co_await std::move(guard)) co_return lost;
     // step.text is "gate: what"; the progress line names the gate itself.
     size_t colon = step.text.find(": ");
     if (colon != std::string::npos) s_.progress().Update(GateName(step.gate), step.text.substr(colon + 2));
@@ -174,6 +177,36 @@ Task<std::optional<Stop>> Back::Gates() {
     co_await std::move(perform);
   }
   passed_ = gates.passed();
+  co_return std::nullopt;
+}
+
+// Before each gate action: an instance that shows the member READY while
+// it is held (a reload that forgot the runtime state, a person, an agent
+// check) gets MAINT set again at once, said loudly; the gates go on once it
+// holds. Until `maint` runs on the walker, this is its copy of the walk's
+// guard (Walker::Guard).
+Task<std::optional<Stop>> Back::Guard() {
+  auto read = s_.ReadView();
+  Result<haproxy::BackendView> view = co_await std::move(read);
+  if (!view) co_return std::nullopt;  // the next gate action reads again
+  std::string on;
+  for (const haproxy::MergedServer& m : view.value().servers) {
+    if (m.server != s_.server()) continue;
+    for (const haproxy::ServerOnInstance& i : m.instances) {
+      if (i.present && i.admin == haproxy::Admin::kReady) on += (on.empty() ? "" : ", ") + i.instance;
+    }
+  }
+  if (on.empty()) co_return std::nullopt;
+  s_.progress().Note(on + " had " + s_.server() + " READY during its gates; setting MAINT again");
+  auto set = s_.SetState(haproxy::AdminState::kMaint);
+  haproxy::ApplyReport report = co_await std::move(set);
+  LogEvent(report.ok() ? LogLevel::kWarn : LogLevel::kError, "maint.reassert",
+           {{"server", s_.server()}, {"ready_on", on}, {"ok", report.ok()}});
+  if (!report.ok()) {
+    co_return Stop{kExitFailed, "SETTING MAINT AGAIN FAILED, " + s_.server() + " MAY BE IN TRAFFIC on " + on + ":\n" +
+                                    report.FailureSummary() + "\nits maintenance record stays (caretaker maint list)"};
+  }
+  s_.progress().Note("MAINT again on every instance");
   co_return std::nullopt;
 }
 

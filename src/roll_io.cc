@@ -163,10 +163,12 @@ Awaitable<std::string> RealWalkIo::WhyReady(const PoolConfig& pool, const std::s
         restarted = *before != pid;
       } else {
         if (auto first = pids_.find(c->name()); first != pids_.end()) before = first->second;
+        if (before) restarted = *before != pid;
+        // Both in whole seconds: only a clear difference decides.
         if (auto held = mine_.find(Key(pool, server)); held != mine_.end()) {
-          restarted = info.value().uptime_s < (NowSeconds() - held->second).count();
-        } else if (before) {
-          restarted = *before != pid;
+          const int64_t held_s = (NowSeconds() - held->second).count(), up_s = info.value().uptime_s;
+          if (up_s > held_s + 1) restarted = false;
+          if (up_s + 1 < held_s) restarted = true;
         }
       }
       if (!restarted) {

@@ -81,5 +81,38 @@ TEST_CASE("a person setting a held member READY is told apart from a restart, an
   CHECK(AdminStates("db2") == "0 0");
 }
 
+TEST_CASE("maint stop: an instance reloaded during the gates gets MAINT again before the member goes back",
+          "[roll][reload]") {
+  // given: db3 held by `maint start`; `maint stop db3` with 15 catch-up
+  // reads (3 s of gates); lb1 reloaded (forgetting db3's MAINT) once the
+  // first gate passed. expect: said, MAINT again on lb1 while the gates
+  // run, then db3 back in service on both; exit 0.
+  const std::string config = WriteFileIn(
+      RollSandbox(), "reload-maint.toml",
+      Replaced(ConfigText(RollSandbox()), "catch_up_reads = 3", "catch_up_reads = 15"));
+  REQUIRE(Caretaker("maint start db3 --reason reload-test", config).exit_code == 0);
+  REQUIRE(AdminStates("db3") == "1 1");
+  Spawned stop = SpawnCaretaker(RollSandbox(), "maint stop db3", config);
+  const bool gating = WaitForText(stop.err_path, "gate replication: passed");
+  RollSandbox().ReloadHaproxy(0);
+  const bool forgotten = AdminStates("db3") == "0 1";
+  bool back = false;
+  for (auto until = Clock::now() + std::chrono::seconds(2); !back && Clock::now() < until;) {
+    back = AdminStates("db3") == "1 1";
+    if (!back) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  Run run = Finish(stop);
+  INFO(run.out << run.err);
+  REQUIRE(gating);
+  CHECK(forgotten);  // the reload really forgot it (else the test proves nothing)
+  CHECK(back);       // MAINT again while the gates still ran
+  CHECK(run.exit_code == 0);
+  CHECK(Find(run.err, "lb1 had db3 READY during its gates; setting MAINT again") <
+        Find(run.err, "gate catch-up: passed"));
+  CHECK(run.err.find("MAINT again on every instance") != std::string::npos);
+  CHECK(AdminStates("db3") == "0 0");
+  RollSandbox().WaitAllUp(std::chrono::seconds(10));
+}
+
 }  // namespace
 }  // namespace caretaker
