@@ -34,7 +34,7 @@ RollDriver::RollDriver(asio::io_context& io, const Config& config, WalkIo& world
     : io_(io), config_(config), world_(world), steps_(steps), hooks_(std::move(hooks)), wake_(io) {}
 
 void RollDriver::Add(const PoolConfig& pool, const TaskConfig& task, WalkSpec spec) {
-  walks_.push_back(Walk{&pool, &task, Walker(std::move(spec), Now()), std::nullopt, false, {}, {}});
+  walks_.push_back(Walk{&pool, &task, Walker(std::move(spec), Now()), std::nullopt, false, {}, {}, {}});
 }
 
 const MemberConfig& RollDriver::MemberOf(const Walk& walk, const std::string& server) const {
