@@ -34,7 +34,7 @@ RollDriver::RollDriver(asio::io_context& io, const Config& config, WalkIo& world
     : io_(io), config_(config), world_(world), steps_(steps), hooks_(std::move(hooks)), wake_(io) {}
 
 void RollDriver::Add(const PoolConfig& pool, const TaskConfig& task, WalkSpec spec) {
-  walks_.push_back(Walk{&pool, &task, Walker(std::move(spec), Now()), std::nullopt, false, {}, {}, {}});
+  walks_.push_back(Walk{&pool, &task, Walker(std::move(spec), Now()), std::nullopt, false, {}, {}});
 }
 
 const MemberConfig& RollDriver::MemberOf(const Walk& walk, const std::string& server) const {
@@ -139,28 +139,14 @@ bool RollDriver::LockMember(Walk& walk, const WalkAction& action) {
   return false;
 }
 
-// Every step is journaled with its number, so that after a crash the record
-// says which step may have run. The gates are journaled too (all steps done),
-// once, before their first probe. "" for an action that changes nothing.
-std::string RollDriver::JournalPhase(Walk& walk, const WalkAction& action) const {
-  if (action.kind == Kind::kRunStep) return "steps";
-  if (action.kind == Kind::kProbe && walk.journaled[action.server] != "gates") {
-    for (const HostStatus& h : walk.walker.hosts()) {
-      if (h.server == action.server && h.phase == HostPhase::kGates) return "gates";
-    }
-  }
-  return action.journal;
-}
-
 void RollDriver::StartAll(Walk& walk, std::vector<WalkAction> actions) {
   std::vector<bool> go(actions.size(), true);
   std::vector<size_t> journaled;
   std::vector<WalkIo::JournalEntry> entries;
   for (size_t i = 0; i < actions.size(); ++i) {
     WalkAction& action = actions[i];
-    std::string journal = JournalPhase(walk, action);
+    const std::string& journal = action.journal;  // the walker decides every record
     if (journal.empty()) continue;
-    action.journal = journal;  // for messages: what was not done
     // The member's lock from its first change — its drain, or wherever a job
     // picked up again starts it — until the walk is done with it.
     if (!walk.member_locks.count(action.server) && !LockMember(walk, action)) {
@@ -182,7 +168,6 @@ void RollDriver::StartAll(Walk& walk, std::vector<WalkAction> actions) {
         Kick();
         continue;
       }
-      walk.journaled[actions[i].server] = actions[i].journal;
       FailPoint("journaled-" + actions[i].journal, actions[i].server);  // the record written, its change not yet made
     }
   }
@@ -267,14 +252,6 @@ Awaitable<void> RollDriver::RunStep(Walk& walk, const WalkAction& action) {
            {{"pool", pool}, {"server", action.server}, {"step", step.name}, {"ok", result.ok()},
             {"result", result.Describe(step.timeout)}, {"ms", static_cast<int64_t>(result.took.count())}});
   std::string what = result.ok() ? "ok in " + HumanDuration(result.took) : StepFailure(result, step.timeout);
-  if (result.ok()) {
-    // The record says the step ended well: a job picked up after a crash
-    // goes on with the next one instead of asking whether this one ran.
-    // Not written, the record still names this step: the cautious reading.
-    if (auto put = world_.Journal(*walk.pool, member, "maint", action.step + 1); put) {
-      walk.journaled[action.server] = "maint";
-    }
-  }
   walk.walker.OnStepDone(action, result.ok(), what, Now());
 }
 

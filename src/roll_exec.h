@@ -62,7 +62,6 @@ class RollDriver {
     // One per member from its drain until the walk is done with it, as a
     // `caretaker maint` command holds it: no maint stop puts it back meanwhile.
     std::map<std::string, FileLock> member_locks;
-    std::map<std::string, std::string> journaled;  // member -> the phase its record says
     std::map<std::string, int> performing;         // member -> its actions in flight
   };
 
@@ -96,9 +95,9 @@ class RollDriver {
   void Round(SteadyTime now);
   // Journals what needs it (one transaction for all), then launches each.
   void StartAll(Walk& walk, std::vector<WalkAction> actions);
-  std::string JournalPhase(Walk& walk, const WalkAction& action) const;
   void Launch(Walk& walk, WalkAction action);
-  // Locks the member a "draining" action starts; false (and the walker told) when it is held.
+  // Locks the member at its first journaled action (its drain, or where a
+  // picked-up member starts); false (and the walker told) when it is held.
   bool LockMember(Walk& walk, const WalkAction& action);
   size_t OutNow() const;  // against the cap: this driver's, or the budget's
   Awaitable<void> Perform(Walk& walk, WalkAction action);

@@ -315,7 +315,8 @@ void Walker::StopWalk(Stopping why, std::string reason, SteadyTime now, std::str
   for (Host& h : state_) {
     // Between steps, or waiting to retry one: the step before it has ended.
     const HostStatus& s = hosts_[h.index];
-    if (h.busy || h.reasserting || s.phase != HostPhase::kStep) continue;  // OnReasserted stops it
+    // In flight: OnReasserted stops it; its step's record being written: AfterStep does.
+    if (h.busy || h.reasserting || h.sub == Sub::kStepRecorded || s.phase != HostPhase::kStep) continue;
     StopHost(h, std::string(s.attempt > 1 ? "before retrying " : "before ") + StepLabel(s.step), now);
   }
 }

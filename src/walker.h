@@ -33,7 +33,12 @@
 //   starts nothing more at all.
 // - Every action that changes a server carries `journal`: the driver writes
 //   the member's maintenance record with that phase BEFORE performing it.
-//   kRelease removes the record once the member is back in traffic.
+//   Each step's run carries "steps" (that step may have run), and a step
+//   that succeeded is followed by a kRecord "maint" naming the next step (a
+//   stopped walk's retry goes on from there; if that write fails the record
+//   still names the step: the cautious reading). The first probe of the
+//   gates carries "gates". kRelease removes the record once the member is
+//   back in traffic. So the walker alone decides every record.
 // - A member held in MAINT (its steps, its gates) is read every
 //   gates.probe_interval on every instance: one that shows it READY again
 //   (a reload that forgot the runtime state, a person, an agent check) gets
@@ -76,12 +81,13 @@ struct WalkAction {
     kWarmupQueries,     // run the pool's warm-up queries -> OnWarmupQueries
     kRelease,           // remove the member's record: it is back in traffic -> OnApplied
     kReassert,          // `state` again on every instance: one lost it -> OnReasserted
+    kRecord,            // only write the member's record (`journal`, `step`) -> OnApplied
   };
   Kind kind = Kind::kObserve;
   std::string server;             // empty for kObserve
   LbState state = LbState::kReady;
   int percent = 100;
-  size_t step = 0;                // kRunStep: the step; kSetState to MAINT: the next step to run
+  size_t step = 0;                // kRunStep: the step; a "maint" record: the next step to run
   int attempt = 1;
   uint64_t seq = 0;               // kObserve: pass it back to OnObserved
   bool with_mysql = false;        // kObserve: probe every member's MySQL too (before a start)
@@ -253,6 +259,7 @@ class Walker {
     kDrainSent, kSessions, kShutdown,           // draining
     kRestore, kRestoreRelease,                  // restoring
     kMaint,                                     // maint
+    kStepRecorded,                              // step: "maint, next step N" being written
     kFirstWeight, kReady, kUp, kHold,           // enabling
     kBackToMaint, kUndoWeight, kRelease,
   };
@@ -270,6 +277,7 @@ class Walker {
     SteadyTime deadline{};             // drain deadline, or UP deadline
     std::optional<HealthGates> gates;
     size_t gates_noted = 0;
+    bool gates_journaled = false;      // the "gates" record went with the gates' first probe
     size_t ramp = 0;                   // index of the ramp weight set last
     std::string why;                   // a failure being reported after an undo
     bool why_is_failure = true;        // counts as a failure (not a stop)
@@ -297,6 +305,7 @@ class Walker {
   static std::string FirstLine(const std::string& text);  // what precedes the first '\n'  // step 2/3 "stop mariadb"
   void CountFailure(const Host& h, SteadyTime now);
   void StartStep(Host& h, size_t step, int attempt, SteadyTime at);
+  void AfterStep(Host& h, size_t step, SteadyTime now);  // step `step` succeeded and is recorded
   void BackToMaint(Host& h, std::string why, SteadyTime now);
   void Release(Host& h, SteadyTime now);
   bool HasPending() const;

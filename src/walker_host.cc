@@ -1,5 +1,6 @@
-// The member level of the walk: drain, maint, steps, gates, enable; and how
-// a member ends (done, failed, stopped, restored).
+// The member level of the walk: drain, maint, steps, enable; and how a
+// member ends (done, failed, stopped, restored). Its gates are in
+// walker_gates.cc.
 #include <algorithm>
 
 #include "src/walker.h"
@@ -17,6 +18,7 @@ std::string CommandName(const WalkAction& a) {
     case WalkAction::Kind::kSetState: return std::string("set ") + LbStateName(a.state);
     case WalkAction::Kind::kSetWeight: return "set weight " + std::to_string(a.percent) + "%";
     case WalkAction::Kind::kShutdownSessions: return "shutdown sessions";
+    case WalkAction::Kind::kRecord: return "record " + a.journal;
     default: return "release";
   }
 }
@@ -136,12 +138,15 @@ void Walker::OnApplied(const WalkAction& action, bool ok, const std::string& err
   h.busy = false;
   HostStatus& s = StatusOf(h);
   if (h.sub == Sub::kDrainSent) s.record = true;  // written before the drain was sent
-  if (stopping_ == Stopping::kAbort && h.sub != Sub::kRelease && h.sub != Sub::kRestoreRelease) {
+  if (stopping_ == Stopping::kAbort && h.sub != Sub::kRelease && h.sub != Sub::kRestoreRelease &&
+      h.sub != Sub::kStepRecorded) {
     const bool ready = ok && action.kind == WalkAction::Kind::kSetState && action.state == LbState::kReady;
     return StopHost(h, std::string("after ") + (ok ? "" : "a failed ") + "\"" + CommandName(action) + "\"", now,
                     ready || ReadySet(h));
   }
   switch (h.sub) {
+    case Sub::kStepRecorded:
+      return AfterStep(h, action.step - 1, now);
     case Sub::kDrainSent:
       if (!ok) return Restore(h, "the drain failed: " + error, now);
       if (h.locked_since) {
@@ -260,16 +265,27 @@ void Walker::StartStep(Host& h, size_t step, int attempt, SteadyTime at) {
   a.kind = WalkAction::Kind::kRunStep;
   a.step = step;
   a.attempt = attempt;
-  if (step == 0 && attempt == 1) a.journal = "steps";
+  a.journal = "steps";  // this step may have run, from here on
   h.sub = Sub::kNone;
   Do(h, std::move(a), at);
+}
+
+void Walker::AfterStep(Host& h, size_t step, SteadyTime now) {
+  h.sub = Sub::kNone;
+  if (stopping_ == Stopping::kAbort || stopping_ == Stopping::kFailures) {
+    return StopHost(h, "after " + StepLabel(step), now);
+  }
+  if (step + 1 < spec_.steps.size()) return StartStep(h, step + 1, 1, now);
+  EnterGates(h, now);
 }
 
 void Walker::OnStepDone(const WalkAction& action, bool ok, const std::string& what, SteadyTime now) {
   Host& h = HostOf(action.server);
   h.busy = false;
   const std::string label = StepLabel(action.step);
-  if (stopping_ == Stopping::kAbort) return StopHost(h, "during " + label + " (" + FirstLine(what) + ")", now);
+  // Aborted: a step that ended well still gets its record (no server is
+  // touched), so a retry does not ask whether it ran.
+  if (stopping_ == Stopping::kAbort && !ok) return StopHost(h, "during " + label + " (" + FirstLine(what) + ")", now);
   if (!ok) {
     const StepConfig& step = spec_.steps[action.step];
     if (action.attempt <= step.retries && stopping_ != Stopping::kFailures) {
@@ -279,88 +295,14 @@ void Walker::OnStepDone(const WalkAction& action, bool ok, const std::string& wh
     return Fail(h, label + " failed: " + what, now);
   }
   Event(StatusOf(h).server, label + ": " + what);
-  if (stopping_ == Stopping::kFailures) return StopHost(h, "after " + label, now);
-  if (action.step + 1 < spec_.steps.size()) return StartStep(h, action.step + 1, 1, now);
-  EnterGates(h, now);
-}
-
-void Walker::EnterGates(Host& h, SteadyTime now) {
-  StatusOf(h).phase = HostPhase::kGates;
-  h.phase_started = now;
-  h.gates.emplace(spec_.gates, now);
-  h.gates_noted = 0;
-  GateAction(h, now);
-}
-
-void Walker::NoteGates(Host& h) {
-  const auto& passed = h.gates->passed();
-  for (; h.gates_noted < passed.size(); ++h.gates_noted) {
-    const auto& [gate, took] = passed[h.gates_noted];
-    Event(StatusOf(h).server, "gate " + std::string(GateName(gate)) + " passed in " + HumanDuration(took));
-  }
-}
-
-void Walker::GateAction(Host& h, SteadyTime now) {
-  NoteGates(h);
-  const GateStep& step = h.gates->step();
-  HostStatus& s = StatusOf(h);
-  s.detail = step.text.empty() ? "gate mysqld: probing" : "gate " + step.text;
-  WalkAction a;
-  switch (step.action) {
-    case GateStep::Action::kProbe:
-      a.kind = WalkAction::Kind::kProbe;
-      return Do(h, std::move(a), step.at);
-    case GateStep::Action::kGtidWait:
-      a.kind = WalkAction::Kind::kGtidWait;
-      a.deadline = step.at;
-      return Do(h, std::move(a), now);
-    case GateStep::Action::kWarmupQueries:
-      a.kind = WalkAction::Kind::kWarmupQueries;
-      return Do(h, std::move(a), now);
-    case GateStep::Action::kPassed:
-      return FinishGates(h, now);
-    case GateStep::Action::kFailed:
-      return Fail(h, "gate " + step.text, now);
-  }
-}
-
-void Walker::OnProbe(const WalkAction& action, const mysql::Result<mysql::ReplicaStatus>& reading, SteadyTime now) {
-  Host& h = HostOf(action.server);
-  h.busy = false;
-  if (stopping_ == Stopping::kAbort) return StopHost(h, "during the gates", now);
-  h.gates->OnProbe(reading, now);
-  GateAction(h, now);
-}
-
-void Walker::OnGtidWait(const WalkAction& action, const mysql::Result<bool>& reached, SteadyTime now) {
-  Host& h = HostOf(action.server);
-  h.busy = false;
-  if (stopping_ == Stopping::kAbort) return StopHost(h, "during the gates", now);
-  h.gates->OnGtidWait(reached, now);
-  GateAction(h, now);
-}
-
-void Walker::OnWarmupQueries(const WalkAction& action, const mysql::Status& ran, SteadyTime now) {
-  Host& h = HostOf(action.server);
-  h.busy = false;
-  if (stopping_ == Stopping::kAbort) return StopHost(h, "during the gates", now);
-  h.gates->OnWarmupQueries(ran, now);
-  GateAction(h, now);
-}
-
-void Walker::FinishGates(Host& h, SteadyTime now) {
-  HostStatus& s = StatusOf(h);
-  s.gates_passed = h.gates->passed();
-  s.phase = HostPhase::kEnabling;
-  h.phase_started = now;
-  const std::vector<int>& ramp = spec_.gates.weight_ramp;
-  if (!ramp.empty()) {
-    h.ramp = 0;
-    s.detail = "setting weight " + std::to_string(ramp.front()) + "% while in MAINT";
-    return SetWeight(h, Sub::kFirstWeight, ramp.front(), now);
-  }
-  s.detail = "setting READY";
-  SetState(h, Sub::kReady, LbState::kReady, "enabling", now);
+  // The record says it ended well: a job picked up after a crash goes on
+  // with the next step instead of asking whether this one ran.
+  WalkAction record;
+  record.kind = WalkAction::Kind::kRecord;
+  record.journal = "maint";
+  record.step = action.step + 1;
+  h.sub = Sub::kStepRecorded;
+  Do(h, std::move(record), now);
 }
 
 void Walker::CheckUp(Host& h, const MemberView& m, SteadyTime now) {
@@ -442,6 +384,12 @@ void Walker::OnJournalFailed(const WalkAction& action, const std::string& error,
   HostStatus& s = StatusOf(h);
   const std::string why = "cannot write its maintenance record before \"" + action.journal + "\": " + error +
                           "; that change was not made";
+  if (h.sub == Sub::kStepRecorded) {
+    // The record still names the step that ran: the cautious reading (a
+    // retry asks whether it ran). Nothing else depends on it.
+    Event(s.server, "its record still names " + StepLabel(action.step - 1) + ": " + error, true);
+    return AfterStep(h, action.step - 1, now);
+  }
   if (h.sub == Sub::kBackToMaint) {
     // Taking an unhealthy member out of traffic matters more than the record
     // (which still says "enabling"): MAINT without it.

@@ -178,7 +178,7 @@ TEST_CASE("a failed step leaves the member in MAINT, names the step and its outp
   world.Step("db1", 1, {false, "E: Sub-process /usr/bin/dpkg returned an error code (1)", 3s});
   Walker walker(Spec(), t0);
   REQUIRE_FINISHED(world, walker);
-  CHECK(world.commands == Cat({IntoSteps("db1"), {"step db1 restart"}}));
+  CHECK(world.commands == Cat({IntoSteps("db1"), {"journal db1 maint, next step 2", "journal db1 steps, step 2", "step db1 restart"}}));
   const HostStatus& db1 = StatusOf(walker, "db1");
   CHECK(db1.phase == HostPhase::kFailed);
   CHECK(db1.out_of_traffic);
@@ -201,7 +201,7 @@ TEST_CASE("a step that fails and then succeeds on its retry", "[walker]") {
   REQUIRE_FINISHED(world, walker);
   const std::vector<std::string> db1 = Cat({
       IntoSteps("db1"),
-      {"step db1 upgrade (attempt 2)", "step db1 restart", "journal db1 enabling", Set("db1", "state ready"),
+      {"journal db1 steps", "step db1 upgrade (attempt 2)", "journal db1 maint, next step 2", "journal db1 steps, step 2", "step db1 restart", "journal db1 maint, next step 3", "journal db1 gates", "journal db1 enabling", Set("db1", "state ready"),
        "release db1"},
   });
   CHECK(world.commands == Cat({db1, Walked("db2"), Walked("db3"), Walked("db4")}));
@@ -218,7 +218,8 @@ TEST_CASE("a replication thread stopped on an error fails the gates: the member 
   world["db1"].break_replication = "Error 'Duplicate entry '42' for key 'PRIMARY'' on query";
   Walker walker(Spec(), t0);
   REQUIRE_FINISHED(world, walker);
-  CHECK(world.commands == Cat({IntoSteps("db1"), {"step db1 restart"}}));
+  CHECK(world.commands == Cat({IntoSteps("db1"), {"journal db1 maint, next step 2", "journal db1 steps, step 2", "step db1 restart", "journal db1 maint, next step 3",
+                               "journal db1 gates"}}));
   CHECK(world.probes["db1"] == 1);
   const HostStatus& db1 = StatusOf(walker, "db1");
   CHECK(db1.phase == HostPhase::kFailed);
@@ -237,7 +238,7 @@ TEST_CASE("a failed READY sets the member back to MAINT", "[walker]") {
   Walker walker(Spec(), t0);
   REQUIRE_FINISHED(world, walker);
   CHECK(world.commands == Cat({IntoSteps("db1"),
-                               {"step db1 restart", "journal db1 enabling", Set("db1", "state ready"),
+                               {"journal db1 maint, next step 2", "journal db1 steps, step 2", "step db1 restart", "journal db1 maint, next step 3", "journal db1 gates", "journal db1 enabling", Set("db1", "state ready"),
                                 "journal db1 maint, next step 3", Set("db1", "state maint")}}));
   const HostStatus& db1 = StatusOf(walker, "db1");
   CHECK(db1.phase == HostPhase::kFailed);
@@ -254,7 +255,7 @@ TEST_CASE("a member HAProxy never reports UP within enable_timeout is set back t
   Walker walker(Spec(), t0);
   REQUIRE_FINISHED(world, walker);
   CHECK(world.commands == Cat({IntoSteps("db1"),
-                               {"step db1 restart", "journal db1 enabling", Set("db1", "state ready"),
+                               {"journal db1 maint, next step 2", "journal db1 steps, step 2", "step db1 restart", "journal db1 maint, next step 3", "journal db1 gates", "journal db1 enabling", Set("db1", "state ready"),
                                 "journal db1 maint, next step 3", Set("db1", "state maint")}}));
   CHECK(world.TimeOf(Set("db1", "state maint")) == t0);
   CHECK(world.command_times.back() == t0 + 20s + 30s);
@@ -272,7 +273,7 @@ TEST_CASE("with max_out 2 the first failure stops the walk: the other member end
   world.Step("db1", 0, {false, "E: disk full", 5s});
   Walker walker(Spec(2), t0);
   REQUIRE_FINISHED(world, walker);
-  CHECK(world.commands == kTwoIntoSteps);
+  CHECK(world.commands == Cat({kTwoIntoSteps, {"journal db2 maint, next step 2"}}));  // its retry starts at step 2
   CHECK(world.now == t0 + 10s);
   CHECK(StatusOf(walker, "db1").phase == HostPhase::kFailed);
   const HostStatus& db2 = StatusOf(walker, "db2");
@@ -294,7 +295,8 @@ TEST_CASE("the first failure stops a member waiting to retry its step", "[walker
   world.Step("db1", 1, {false, "mariadb.service: start timed out", 10s});
   Walker walker(spec, t0);
   REQUIRE_FINISHED(world, walker);
-  CHECK(world.commands == Cat({kTwoIntoSteps, {"step db1 restart"}}));
+  CHECK(world.commands ==
+        Cat({kTwoIntoSteps, {"journal db1 maint, next step 2", "journal db1 steps, step 2", "step db1 restart"}}));
   const HostStatus& db2 = StatusOf(walker, "db2");
   CHECK(db2.phase == HostPhase::kStopped);
   CHECK(db2.detail == "stopped before retrying step 1/2 \"upgrade\" (db1 failed)");
@@ -319,10 +321,11 @@ TEST_CASE("a driver delivering results in a batch: the first failure stops a mem
                                                    "journal db2 maint", Set("db2", "state maint"),
                                                    "journal db2 steps", "step db2 upgrade",
                                                    "journal db1 maint", Set("db1", "state maint"),
-                                                   "journal db1 steps", "step db1 upgrade"});
+                                                   "journal db1 steps", "step db1 upgrade",
+                                                   "journal db2 maint, next step 2"});
   const HostStatus& db2 = StatusOf(walker, "db2");
   CHECK(db2.phase == HostPhase::kStopped);
-  CHECK(db2.detail == "stopped before step 2/2 \"restart\" (db1 failed)");
+  CHECK(db2.detail == "stopped after step 1/2 \"upgrade\" (db1 failed)");
   CHECK(world.now == t0 + 11s);
 }
 
@@ -336,7 +339,7 @@ TEST_CASE("max_failures 2 lets the walk go on after one failure", "[walker]") {
   world.Step("db1", 0, {false, "E: disk full", 5s});
   Walker walker(spec, t0);
   REQUIRE_FINISHED(world, walker);
-  const std::vector<std::string> db2 = {"step db2 restart", "journal db2 enabling", Set("db2", "state ready"),
+  const std::vector<std::string> db2 = {"journal db2 maint, next step 2", "journal db2 steps, step 2", "step db2 restart", "journal db2 maint, next step 3", "journal db2 gates", "journal db2 enabling", Set("db2", "state ready"),
                                         "release db2"};
   CHECK(world.commands == Cat({kTwoIntoSteps, db2, Walked("db3"), Walked("db4")}));
   CHECK(StatusOf(walker, "db1").phase == HostPhase::kFailed);
@@ -360,7 +363,9 @@ TEST_CASE("Interrupt(): the draining member goes back READY, the one in its step
       "journal db1 draining", Set("db1", "state drain"), "journal db2 draining", Set("db2", "state drain"),
       "journal db2 maint",    Set("db2", "state maint"), "journal db2 steps",    "step db2 upgrade",
       Set("db1", "state ready"), "release db1",
-      "step db2 restart", "journal db2 enabling", Set("db2", "state ready"), "release db2"};
+      "journal db2 maint, next step 2", "journal db2 steps, step 2", "step db2 restart",
+      "journal db2 maint, next step 3", "journal db2 gates", "journal db2 enabling", Set("db2", "state ready"),
+      "release db2"};
   CHECK(world.commands == expected);
   CHECK(world.TimeOf(Set("db1", "state ready")) == t0 + 1s);
   const HostStatus& db1 = StatusOf(walker, "db1");
@@ -384,16 +389,19 @@ TEST_CASE("Interrupt() during a weight ramp goes to full weight at once", "[walk
   world.At(t0 + 27s, [&] { walker.Interrupt(world.now); });
   REQUIRE_FINISHED(world, walker);
   CHECK(world.commands == Cat({IntoSteps("db1"),
-                               {"step db1 restart", Set("db1", "weight 10%"), "journal db1 enabling",
-                                Set("db1", "state ready"), Set("db1", "weight 100%"), "release db1"}}));
+                               {"journal db1 maint, next step 2", "journal db1 steps, step 2", "step db1 restart",
+                                "journal db1 maint, next step 3", "journal db1 gates", Set("db1", "weight 10%"),
+                                "journal db1 enabling", Set("db1", "state ready"), Set("db1", "weight 100%"),
+                                "release db1"}}));
   CHECK(world.TimeOf(Set("db1", "weight 100%")) == t0 + 27s);
   CHECK(StatusOf(walker, "db1").phase == HostPhase::kDone);
 }
 
 TEST_CASE("Abort(): nothing more is sent, members stay where they are", "[walker]") {
-  // given: as for Interrupt(), but a second Ctrl-C; expect: no command after
-  // it; db1 left in DRAIN and db2 (after its step) in MAINT, both stopped
-  // out of traffic with their records.
+  // given: as for Interrupt(), but a second Ctrl-C; expect: no server
+  // command after it (db2's step, which ends well, still gets its record);
+  // db1 left in DRAIN and db2 (after its step) in MAINT, both stopped out of
+  // traffic with their records.
   World world(Pool());
   world["db1"].sessions = 5;
   world["db1"].sessions_linger = std::nullopt;
@@ -406,7 +414,8 @@ TEST_CASE("Abort(): nothing more is sent, members stay where they are", "[walker
   CHECK(world.commands == std::vector<std::string>{"journal db1 draining", Set("db1", "state drain"),
                                                    "journal db2 draining", Set("db2", "state drain"),
                                                    "journal db2 maint", Set("db2", "state maint"),
-                                                   "journal db2 steps", "step db2 upgrade"});
+                                                   "journal db2 steps", "step db2 upgrade",
+                                                   "journal db2 maint, next step 2"});
   CHECK(world.now == t0 + 10s);  // db2's step ran to its end
   for (const char* server : {"db1", "db2"}) {
     const HostStatus& s = StatusOf(walker, server);
@@ -431,7 +440,7 @@ TEST_CASE("Abort() once READY was sent: the member is in traffic, not reported o
     Walker walker(spec, t0);
     world.On(Set("db1", "state ready"), [&] { world.At(world.now + after, [&] { walker.Abort(world.now); }); });
     REQUIRE_FINISHED(world, walker);
-    CHECK(world.commands == Cat({IntoSteps("db1"), {"step db1 restart", "journal db1 enabling",
+    CHECK(world.commands == Cat({IntoSteps("db1"), {"journal db1 maint, next step 2", "journal db1 steps, step 2", "step db1 restart", "journal db1 maint, next step 3", "journal db1 gates", "journal db1 enabling",
                                                      Set("db1", "state ready")}}));
     const HostStatus& db1 = StatusOf(walker, "db1");
     CHECK(db1.phase == HostPhase::kStopped);

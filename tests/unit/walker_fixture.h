@@ -48,11 +48,24 @@ inline std::string Set(const std::string& server, const std::string& what) {
   return "set server replicas/" + server + " " + what;
 }
 
+// The records and commands of both steps and the gates' first probe: each
+// step may have run from its "steps" record, "maint, next step N" once it
+// ended well, "gates" before the first probe.
+inline std::vector<std::string> Steps(const std::string& s) {
+  return {"journal " + s + " steps",           "step " + s + " upgrade", "journal " + s + " maint, next step 2",
+          "journal " + s + " steps, step 2", "step " + s + " restart", "journal " + s + " maint, next step 3",
+          "journal " + s + " gates"};
+}
+
 // Drain, maint, both steps, ready, record removed: a member's whole walk.
-inline std::vector<std::string> Walked(const std::string& s) {
-  return {"journal " + s + " draining", Set(s, "state drain"), "journal " + s + " maint", Set(s, "state maint"),
-          "journal " + s + " steps",    "step " + s + " upgrade", "step " + s + " restart",
-          "journal " + s + " enabling", Set(s, "state ready"),    "release " + s};
+// `gates` false: every gate off, so no probe and no "gates" record.
+inline std::vector<std::string> Walked(const std::string& s, bool gates = true) {
+  std::vector<std::string> all = {"journal " + s + " draining", Set(s, "state drain"), "journal " + s + " maint",
+                                  Set(s, "state maint")};
+  for (std::string& c : Steps(s)) all.push_back(std::move(c));
+  if (!gates) all.pop_back();
+  for (std::string c : {"journal " + s + " enabling", Set(s, "state ready"), "release " + s}) all.push_back(c);
+  return all;
 }
 
 // The first part of a member's walk: drained, in MAINT, first step started.

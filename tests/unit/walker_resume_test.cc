@@ -17,7 +17,7 @@ using namespace walker_testing;
 
 // The end of a member's walk, from its gates.
 std::vector<std::string> FromGates(const std::string& s) {
-  return {"journal " + s + " enabling", Set(s, "state ready"), "release " + s};
+  return {"journal " + s + " gates", "journal " + s + " enabling", Set(s, "state ready"), "release " + s};
 }
 
 TEST_CASE("a member left in its second step is picked up there, then the others walk", "[walker]") {
@@ -29,7 +29,8 @@ TEST_CASE("a member left in its second step is picked up there, then the others 
   world["db2"].admin = Admin::kMaint;
   Walker walker(spec, t0);
   REQUIRE_FINISHED(world, walker);
-  CHECK(world.commands == Cat({{"step db2 restart"}, FromGates("db2"), Walked("db1"), Walked("db3"), Walked("db4")}));
+  CHECK(world.commands == Cat({{"journal db2 steps, step 2", "step db2 restart", "journal db2 maint, next step 3"},
+                               FromGates("db2"), Walked("db1"), Walked("db3"), Walked("db4")}));
   CHECK(world.TimeOf("step db2 restart") == t0);
   CHECK(world.HasEvent("db2", "picked up where the last run left it: step 2/2 \"restart\""));
   CHECK(world.max_out_seen == 1);
@@ -45,7 +46,8 @@ TEST_CASE("a member left draining or in MAINT is put in MAINT again and runs eve
   REQUIRE_FINISHED(world, walker);
   CHECK(world.commands ==
         Cat({{"journal db3 maint", Set("db3", "state maint"), "journal db3 steps", "step db3 upgrade",
-              "step db3 restart"},
+              "journal db3 maint, next step 2", "journal db3 steps, step 2", "step db3 restart",
+              "journal db3 maint, next step 3"},
              FromGates("db3"), Walked("db4")}));
 }
 
@@ -121,7 +123,7 @@ TEST_CASE("Stop() after Interrupt(): the step running finishes and the next does
     walker.Stop("caretaker serve is stopping", world.now);
   });
   REQUIRE_FINISHED(world, walker);
-  CHECK(world.commands == IntoSteps("db1"));
+  CHECK(world.commands == Cat({IntoSteps("db1"), {"journal db1 maint, next step 2"}}));
   const HostStatus& db1 = StatusOf(walker, "db1");
   CHECK(db1.phase == HostPhase::kStopped);
   CHECK(db1.out_of_traffic);

@@ -30,12 +30,21 @@ TEST_CASE("members are walked one at a time in config order: drain, maint, steps
     World world(Pool());
     Walker walker(spec, t0);
     REQUIRE_FINISHED(world, walker);
-    const std::vector<std::string> db1 = {
-        "journal db1 draining",     "set server replicas/db1 state drain",
-        "journal db1 maint",        "set server replicas/db1 state maint",
-        "journal db1 steps",        "step db1 upgrade",
-        "step db1 restart",         "journal db1 enabling",
-        "set server replicas/db1 state ready", "release db1"};
+    // Every record the walker decides, in order, each before its change.
+    const std::vector<std::string> db1 = {"journal db1 draining",
+                                          "set server replicas/db1 state drain",
+                                          "journal db1 maint",
+                                          "set server replicas/db1 state maint",
+                                          "journal db1 steps",
+                                          "step db1 upgrade",
+                                          "journal db1 maint, next step 2",
+                                          "journal db1 steps, step 2",
+                                          "step db1 restart",
+                                          "journal db1 maint, next step 3",
+                                          "journal db1 gates",
+                                          "journal db1 enabling",
+                                          "set server replicas/db1 state ready",
+                                          "release db1"};
     CHECK(world.commands == Cat({db1, Walked("db2"), Walked("db3"), Walked("db4")}));
     CHECK(world.max_out_seen == 1);
     // Steps take 10s each and READY is UP after a 2s check: 22s a member.
@@ -66,18 +75,18 @@ TEST_CASE("max_out 2 walks two members at a time and never has more than two out
       "journal db1 draining", Set("db1", "state drain"), "journal db2 draining", Set("db2", "state drain"),
       "journal db1 maint", Set("db1", "state maint"), "journal db2 maint", Set("db2", "state maint"),
       "journal db1 steps", "step db1 upgrade", "journal db2 steps", "step db2 upgrade",
-      "step db1 restart",                                                     // t+10s
-      "step db2 restart",                                                     // t+13s
-      "journal db1 enabling", Set("db1", "state ready"), "release db1",       // t+20s, UP t+22s
+      "journal db1 maint, next step 2", "journal db1 steps, step 2", "step db1 restart",                                                     // t+10s
+      "journal db2 maint, next step 2", "journal db2 steps, step 2", "step db2 restart",                                                     // t+13s
+      "journal db1 maint, next step 3", "journal db1 gates", "journal db1 enabling", Set("db1", "state ready"), "release db1",       // t+20s, UP t+22s
       "journal db3 draining", Set("db3", "state drain"), "journal db3 maint", Set("db3", "state maint"),
       "journal db3 steps", "step db3 upgrade",                                // t+22s
-      "journal db2 enabling", Set("db2", "state ready"), "release db2",       // t+26s, UP t+28s
+      "journal db2 maint, next step 3", "journal db2 gates", "journal db2 enabling", Set("db2", "state ready"), "release db2",       // t+26s, UP t+28s
       "journal db4 draining", Set("db4", "state drain"), "journal db4 maint", Set("db4", "state maint"),
       "journal db4 steps", "step db4 upgrade",                                // t+28s
-      "step db3 restart",                                                     // t+32s
-      "step db4 restart",                                                     // t+38s
-      "journal db3 enabling", Set("db3", "state ready"), "release db3",       // t+42s, UP t+44s
-      "journal db4 enabling", Set("db4", "state ready"), "release db4"};      // t+48s, UP t+50s
+      "journal db3 maint, next step 2", "journal db3 steps, step 2", "step db3 restart",                                                     // t+32s
+      "journal db4 maint, next step 2", "journal db4 steps, step 2", "step db4 restart",                                                     // t+38s
+      "journal db3 maint, next step 3", "journal db3 gates", "journal db3 enabling", Set("db3", "state ready"), "release db3",       // t+42s, UP t+44s
+      "journal db4 maint, next step 3", "journal db4 gates", "journal db4 enabling", Set("db4", "state ready"), "release db4"};      // t+48s, UP t+50s
   CHECK(world.commands == expected);
   CHECK(world.TimeOf("journal db3 draining") == t0 + 22s);
   CHECK(world.TimeOf("journal db4 draining") == t0 + 28s);
@@ -214,8 +223,8 @@ TEST_CASE("a member not yet walked that goes down mid-walk is walked next, at no
   const std::vector<std::string> expected = Cat({
       IntoSteps("db1"),  // t+0
       IntoSteps("db3"),  // t+5s
-      {"step db1 restart", "step db3 restart", "journal db1 enabling", Set("db1", "state ready"), "release db1",
-       "journal db3 enabling", Set("db3", "state ready"), "release db3"},
+      {"journal db1 maint, next step 2", "journal db1 steps, step 2", "step db1 restart", "journal db3 maint, next step 2", "journal db3 steps, step 2", "step db3 restart", "journal db1 maint, next step 3", "journal db1 gates", "journal db1 enabling", Set("db1", "state ready"), "release db1",
+       "journal db3 maint, next step 3", "journal db3 gates", "journal db3 enabling", Set("db3", "state ready"), "release db3"},
       Walked("db2"),
       Walked("db4"),
   });
@@ -254,8 +263,9 @@ TEST_CASE("the weight ramp: first weight while in MAINT, READY, then each weight
   REQUIRE_FINISHED(world, walker);
   const std::vector<std::string> expected = Cat({
       IntoSteps("db1"),
-      {"step db1 restart", Set("db1", "weight 10%"), "journal db1 enabling", Set("db1", "state ready"),
-       Set("db1", "weight 50%"), Set("db1", "weight 100%"), "release db1"},
+      {"journal db1 maint, next step 2", "journal db1 steps, step 2", "step db1 restart",
+       "journal db1 maint, next step 3", "journal db1 gates", Set("db1", "weight 10%"), "journal db1 enabling",
+       Set("db1", "state ready"), Set("db1", "weight 50%"), Set("db1", "weight 100%"), "release db1"},
   });
   CHECK(world.commands == expected);
   CHECK(world.TimeOf(Set("db1", "weight 10%")) == t0 + 20s);
@@ -272,7 +282,8 @@ TEST_CASE("with every gate off, no probe is made", "[walker]") {
   World world(Pool());
   Walker walker(spec, t0);
   REQUIRE_FINISHED(world, walker);
-  CHECK(world.commands == Cat({Walked("db1"), Walked("db2"), Walked("db3"), Walked("db4")}));
+  const bool gates = false;  // no probe: no "gates" record either
+  CHECK(world.commands == Cat({Walked("db1", gates), Walked("db2", gates), Walked("db3", gates), Walked("db4", gates)}));
   CHECK(world.probes.empty());
   CHECK(StatusOf(walker, "db4").phase == HostPhase::kDone);
 }
@@ -341,7 +352,7 @@ TEST_CASE("a walked member counts as out until HAProxy reports it UP, even with 
   Walker walker(spec, t0);
   REQUIRE_FINISHED(world, walker);
   CHECK(world.commands == Cat({IntoSteps("db1"),
-                               {"step db1 restart", "journal db1 enabling", Set("db1", "state ready"),
+                               {"journal db1 maint, next step 2", "journal db1 steps, step 2", "step db1 restart", "journal db1 maint, next step 3", "journal db1 gates", "journal db1 enabling", Set("db1", "state ready"),
                                 "journal db1 maint, next step 3", Set("db1", "state maint")}}));
   CHECK(world.max_out_seen == 1);
   CHECK(StatusOf(walker, "db1").phase == HostPhase::kFailed);

@@ -269,7 +269,13 @@ class World {
       case Kind::kRelease:
       case Kind::kReassert: return Command(a);
       case Kind::kRunStep: return RunStep(a);
+      case Kind::kRecord:
+        if (JournalFails(a)) return;
+        Record(JournalText(a));
+        return Later(Millis(0), [this, a] { walker_->OnApplied(a, true, "", now); });
       case Kind::kProbe:
+        if (JournalFails(a)) return;
+        if (!a.journal.empty()) Record(JournalText(a));
         ++probes[a.server];
         return Later(probe_time, [this, a] {
           auto reading = Probe((*this)[a.server]);
@@ -319,10 +325,12 @@ class World {
   }
 
   // "journal db1 maint"; a "maint" record naming the next step to run (not
-  // the first) says it: "journal db1 maint, next step 3".
+  // the first) says it: "journal db1 maint, next step 3"; a "steps" record
+  // names the step that may have run, past the first: "journal db1 steps, step 2".
   static std::string JournalText(const WalkAction& a) {
     std::string text = "journal " + a.server + " " + a.journal;
     if (a.journal == "maint" && a.step > 0) text += ", next step " + std::to_string(a.step + 1);
+    if (a.journal == "steps" && a.step > 0) text += ", step " + std::to_string(a.step + 1);
     return text;
   }
 
