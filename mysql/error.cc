@@ -59,6 +59,21 @@ const char* ErrorCodeName(ErrorCode code) {
   return "unknown";
 }
 
+std::string ShortText(const Error& error) {
+  switch (error.code) {
+    case ErrorCode::kConnect: return "unreachable";
+    case ErrorCode::kTimeout: return "timed out";
+    case ErrorCode::kAccessDenied: return "access denied";
+    case ErrorCode::kMissingPrivilege:
+      return error.message.find("REPLICA MONITOR") != std::string::npos ? "no REPLICA MONITOR" : "missing privilege";
+    case ErrorCode::kTls: return "TLS error";
+    case ErrorCode::kQuery: return "query failed";
+    case ErrorCode::kNotAReplica: return "not a replica";
+    case ErrorCode::kBadOption: return "bad option";
+  }
+  return "error";
+}
+
 bool IsConfigurationError(ErrorCode code) {
   return code == ErrorCode::kAccessDenied || code == ErrorCode::kMissingPrivilege || code == ErrorCode::kTls ||
          code == ErrorCode::kBadOption;

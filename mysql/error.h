@@ -45,6 +45,11 @@ using Status = Result<void>;
 
 inline Status Ok() { return boost::outcome_v2::success(); }
 
+// A few words for a table cell or a wait line: "unreachable", "timed out",
+// "access denied", "no REPLICA MONITOR", "missing privilege", "not a
+// replica", ...
+std::string ShortText(const Error& error);
+
 // Turns a Connector/C failure into an Error. `where` is "host:port", `user`
 // the account (named in GRANT advice); `doing` says what was attempted
 // ("connecting as caretaker", "running SHOW SLAVE STATUS"); `errno_` and

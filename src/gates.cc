@@ -3,7 +3,6 @@
 #include <utility>
 
 #include "mysql/warmup.h"
-#include "src/status_cmd.h"
 
 namespace caretaker {
 namespace {
@@ -149,7 +148,7 @@ GateStep HealthGates::OnProbe(const mysql::Result<mysql::ReplicaStatus>& reading
     } else if (!Late(now, reading.error().message)) {
       // mysqld going away after it answered (a restart) sends the walk back.
       if (step_.gate != Gate::kMysqld) Restart(now);
-      Wait(now, "not answering yet (" + ShortError(reading.error()) + ")");
+      Wait(now, "not answering yet (" + mysql::ShortText(reading.error()) + ")");
     }
     return step_;
   }
@@ -249,7 +248,7 @@ GateStep HealthGates::OnGtidWait(const mysql::Result<bool>& reached, SteadyTime 
   } else if (!reached) {
     // A lost connection or a restarting server: probe again, then wait again.
     if (!Late(now, "GTID wait: " + reached.error().message)) {
-      Wait(now, "GTID wait interrupted (" + ShortError(reached.error()) + "); probing again");
+      Wait(now, "GTID wait interrupted (" + mysql::ShortText(reached.error()) + "); probing again");
     }
   } else if (!reached.value()) {
     Fail("gave up after " + HumanDuration(Since(gate_start_, now)) +

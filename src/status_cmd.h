@@ -40,12 +40,10 @@ std::string MemberWhere(const MemberConfig& member);
 // Short words for the table: "IO:Yes SQL:No"; "0s", "12s", "?" (unknown lag,
 // never 0); "done", "loading 41%" ("loading" when the server gives no page
 // counts, as MariaDB does), "nothing to load", "not started", "aborted", "?"
-// (unreadable or unknown warm-up); "unreachable", "timed out", "access
-// denied", "no REPLICA MONITOR", "not a replica", ...
+// (unreadable or unknown warm-up); an error: mysql::ShortText.
 std::string ThreadsText(const mysql::ReplicaStatus& status);
 std::string LagText(const mysql::ReplicaStatus& status);
 std::string WarmupText(const mysql::ReplicaStatus& status);
-std::string ShortError(const mysql::Error& error);
 
 // The pool as its capacity policy judges it from this report: HAProxy, and
 // each member's MySQL when probed (a member whose MySQL could not be read is

@@ -68,7 +68,7 @@ const mysql::Result<mysql::ReplicaStatus>* MysqlOf(const StatusReport& report, c
 // REPL, LAG and WARMUP cells.
 std::vector<std::string> MysqlCells(const mysql::Result<mysql::ReplicaStatus>* probe) {
   if (probe == nullptr) return {"-", "-", "-"};
-  if (!*probe) return {ShortError(probe->error()), "-", "-"};
+  if (!*probe) return {mysql::ShortText(probe->error()), "-", "-"};
   return {ThreadsText(probe->value()), LagText(probe->value()), WarmupText(probe->value())};
 }
 
@@ -280,22 +280,6 @@ std::string WarmupText(const mysql::ReplicaStatus& status) {
     case State::kUnknown: return "?";
   }
   return "?";
-}
-
-std::string ShortError(const mysql::Error& error) {
-  using mysql::ErrorCode;
-  switch (error.code) {
-    case ErrorCode::kConnect: return "unreachable";
-    case ErrorCode::kTimeout: return "timed out";
-    case ErrorCode::kAccessDenied: return "access denied";
-    case ErrorCode::kMissingPrivilege:
-      return error.message.find("REPLICA MONITOR") != std::string::npos ? "no REPLICA MONITOR" : "missing privilege";
-    case ErrorCode::kTls: return "TLS error";
-    case ErrorCode::kQuery: return "query failed";
-    case ErrorCode::kNotAReplica: return "not a replica";
-    case ErrorCode::kBadOption: return "bad option";
-  }
-  return "error";
 }
 
 std::string RenderStatusTable(const StatusReport& report, bool color) {

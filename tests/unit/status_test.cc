@@ -79,13 +79,13 @@ TEST_CASE("status words for threads, lag and errors", "[status]") {
   CHECK(WarmupText(Warming("Buffer pool(s) load aborted on request")) == "aborted");
   CHECK(WarmupText(Warming("who knows")) == "?");
   CHECK(WarmupText(Replica(T::kYes, T::kYes, milliseconds(0))) == "?");  // could not be read
-  CHECK(ShortError({ErrorCode::kConnect, 2003, "MySQL h:1: refused"}) == "unreachable");
-  CHECK(ShortError({ErrorCode::kTimeout, 2013, "MySQL h:1: no reply"}) == "timed out");
-  CHECK(ShortError({ErrorCode::kAccessDenied, 1045, "MySQL h:1: denied"}) == "access denied");
-  CHECK(ShortError({ErrorCode::kMissingPrivilege, 1227, "MySQL h:1: REPLICA MONITOR (SLAVE MONITOR) is needed"}) ==
+  CHECK(mysql::ShortText({ErrorCode::kConnect, 2003, "MySQL h:1: refused"}) == "unreachable");
+  CHECK(mysql::ShortText({ErrorCode::kTimeout, 2013, "MySQL h:1: no reply"}) == "timed out");
+  CHECK(mysql::ShortText({ErrorCode::kAccessDenied, 1045, "MySQL h:1: denied"}) == "access denied");
+  CHECK(mysql::ShortText({ErrorCode::kMissingPrivilege, 1227, "MySQL h:1: REPLICA MONITOR (SLAVE MONITOR) is needed"}) ==
         "no REPLICA MONITOR");
-  CHECK(ShortError({ErrorCode::kMissingPrivilege, 1142, "MySQL h:1: SELECT denied"}) == "missing privilege");
-  CHECK(ShortError({ErrorCode::kNotAReplica, 0, "MySQL h:1: not a replica"}) == "not a replica");
+  CHECK(mysql::ShortText({ErrorCode::kMissingPrivilege, 1142, "MySQL h:1: SELECT denied"}) == "missing privilege");
+  CHECK(mysql::ShortText({ErrorCode::kNotAReplica, 0, "MySQL h:1: not a replica"}) == "not a replica");
 }
 
 TEST_CASE("status table: REPL, LAG and WARMUP columns per member, errors spelled out below", "[status]") {
