@@ -54,7 +54,7 @@ int ShowStatus(const Config& config, StateStore* store, const std::string& open_
 }  // namespace
 
 int RunHalt(const Config& config, const HaltOptions& options, const MaintIo& io) {
-  const std::string who = options.who.empty() ? maint_detail::OperatorName() : options.who;
+  const std::string who = options.who.empty() ? OperatorName() : options.who;
   auto store = OpenStateStore(config, who + " (caretaker halt)");
   if (options.status) {
     return ShowStatus(config, store ? store.value().get() : nullptr, store ? "" : store.error().message, io,
@@ -88,7 +88,7 @@ int RunHalt(const Config& config, const HaltOptions& options, const MaintIo& io)
 }
 
 int RunResume(const Config& config, const std::string& who_option, const MaintIo& io) {
-  const std::string who = who_option.empty() ? maint_detail::OperatorName() : who_option;
+  const std::string who = who_option.empty() ? OperatorName() : who_option;
   auto store = OpenStateStore(config, who + " (caretaker resume)");
   if (!store) {
     io.err << "caretaker: " << store.error().message << "\n";

@@ -16,7 +16,7 @@ using maint_detail::kExitRefused;
 using maint_detail::kExitUsage;
 
 std::unique_ptr<StateStore> Open(const Config& config, const std::string& what, const MaintIo& io) {
-  auto store = OpenStateStore(config, maint_detail::OperatorName() + " (caretaker " + what + ")");
+  auto store = OpenStateStore(config, OperatorName() + " (caretaker " + what + ")");
   if (store) return std::move(store).value();
   io.err << "caretaker: " << store.error().message << "\n";
   return nullptr;
@@ -211,7 +211,7 @@ int RunJobCancel(const Config& config, int64_t id, const MaintIo& io) {
   if (!opened) return opened.code;
   auto& store = opened.store;
   std::optional<Job>& job = opened.job;
-  const std::string who = maint_detail::OperatorName();
+  const std::string who = OperatorName();
   if (job->state == "running" && !JobOwnerGone(config, *store, *job)) {
     if (auto asked = store->RequestCancel(id, who); !asked) {
       io.err << "caretaker: " << asked.error().message << "\n";

@@ -9,7 +9,7 @@
 namespace caretaker {
 
 int RunMaintList(const Config& config, bool json, const MaintIo& io) {
-  auto store = OpenStateStore(config, maint_detail::OperatorName() + " (caretaker maint list)");
+  auto store = OpenStateStore(config, OperatorName() + " (caretaker maint list)");
   if (!store) {
     io.err << "caretaker: " << store.error().message << "\n";
     return 1;

@@ -1,6 +1,5 @@
 #include "src/maint_session.h"
 
-#include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -163,23 +162,6 @@ int RunToCompletion(asio::io_context& io, Task<int> body) {
 }
 
 }  // namespace
-
-// "alice@db-admin-1": SUDO_USER when run through sudo, else the login name.
-std::string OperatorName() {
-  const char* user = std::getenv("SUDO_USER");
-  if (!user || !*user) {
-    const passwd* pw = ::getpwuid(::getuid());
-    user = pw ? pw->pw_name : nullptr;
-  }
-  std::string name = user && *user ? user : "uid" + std::to_string(::getuid());
-  char host[256] = {};
-  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  return name + "@" + (host[0] ? host : "localhost");
-}
-
-std::string LockPath(const Config& config, const std::string& name) {
-  return config.state_dir + "/locks/" + name + ".lock";
-}
 
 int RunOnMember(const Config& config, const std::string& host, const MaintIo& io, bool check_policy,
                 const std::function<Task<int>(Session&)>& make) {

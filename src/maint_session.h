@@ -100,12 +100,6 @@ class Session {
   bool interrupted_ = false;
 };
 
-// "alice@db-admin-1": who runs this command, for maintenance records.
-std::string OperatorName();
-
-// "<state_dir>/locks/<name>.lock".
-std::string LockPath(const Config& config, const std::string& name);
-
 // What maint start and stop share: finds HOST (exit 2 when it names no
 // member, or several), checks its pool's policy when asked, reads the MySQL
 // password, takes the member's lock (one maint command per member at a time:

@@ -8,6 +8,7 @@
 #include "src/log.h"
 #include "src/maint_cmd.h"
 #include "src/maint_session.h"
+#include "src/state_open.h"
 
 namespace caretaker {
 namespace {
@@ -95,7 +96,7 @@ Task<std::optional<Stop>> Start::Preflight() {
   }
   // From the capacity decision until the record is written, no other
   // caretaker may decide for this pool: two starts must not both see room.
-  auto lock = FileLock::Acquire(maint_detail::LockPath(s_.config(), "pool-" + s_.pool().name), std::chrono::seconds(30));
+  auto lock = FileLock::Acquire(LockPath(s_.config(), "pool-" + s_.pool().name), std::chrono::seconds(30));
   if (!lock) co_return Stop{kExitRefused, lock.error().message + "; nothing was changed"};
   pool_lock_.emplace(std::move(lock.value()));
   auto existing = s_.records().Find(s_.pool().name, s_.server());
@@ -130,7 +131,7 @@ Task<std::optional<Stop>> Start::Drain() {
   record_.pool = s_.pool().name;
   record_.server = s_.server();
   record_.host = s_.member().host + ":" + std::to_string(s_.member().port);
-  record_.who = options_.who.empty() ? maint_detail::OperatorName() : options_.who;
+  record_.who = options_.who.empty() ? OperatorName() : options_.who;
   record_.reason = options_.reason;
   record_.since = std::chrono::time_point_cast<std::chrono::seconds>(now);
   if (options_.for_duration) {

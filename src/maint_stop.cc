@@ -9,6 +9,7 @@
 #include "src/log.h"
 #include "src/maint_cmd.h"
 #include "src/maint_session.h"
+#include "src/state_open.h"
 
 namespace caretaker {
 namespace {
@@ -112,7 +113,7 @@ Task<std::optional<Stop>> Back::Preflight() {
     r.pool = s_.pool().name;
     r.server = s_.server();
     r.host = s_.member().host + ":" + std::to_string(s_.member().port);
-    r.who = maint_detail::OperatorName();
+    r.who = OperatorName();
     r.reason = "maint stop of a server found out of traffic without a record";
     r.since = NowSeconds();
     r.phase = "maint";

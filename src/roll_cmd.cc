@@ -317,7 +317,7 @@ std::optional<int> ClaimJobs(JobFollower& jobs, const RollOptions& options, cons
 int RunRoll(const Config& config, const RollOptions& options, const MaintIo& io, std::istream& in, bool in_tty) {
   auto password = NeedPassword(config, io);
   if (!password) return kExitUsage;
-  std::string who = options.who.empty() ? maint_detail::OperatorName() : options.who;
+  std::string who = options.who.empty() ? OperatorName() : options.who;
   auto store = OpenStateStore(config, who + " (caretaker roll)");
   if (!store) {
     io.err << "caretaker: " << store.error().message << "; nothing was changed\n";
@@ -375,7 +375,7 @@ int RunRoll(const Config& config, const RollOptions& options, const MaintIo& io,
 int RunPlan(const Config& config, const RollOptions& options, const MaintIo& io) {
   auto password = NeedPassword(config, io);
   if (!password) return kExitUsage;
-  auto store = OpenStateStore(config, maint_detail::OperatorName() + " (caretaker plan)");
+  auto store = OpenStateStore(config, OperatorName() + " (caretaker plan)");
   if (!store) {
     io.err << "caretaker: " << store.error().message << "\n";
     return kExitFailed;

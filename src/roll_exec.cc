@@ -9,7 +9,7 @@
 
 #include "src/failpoint.h"
 #include "src/log.h"
-#include "src/maint_session.h"
+#include "src/state_open.h"
 
 namespace caretaker {
 namespace {
@@ -126,7 +126,7 @@ void RollDriver::Round(SteadyTime now) {
 
 bool RollDriver::LockMember(Walk& walk, const WalkAction& action) {
   auto lock = FileLock::Acquire(
-      maint_detail::LockPath(config_, "member-" + walk.pool->name + "-" + action.server), Millis(0));
+      LockPath(config_, "member-" + walk.pool->name + "-" + action.server), Millis(0));
   if (lock) {
     walk.member_locks.erase(action.server);
     walk.member_locks.emplace(action.server, std::move(lock.value()));
@@ -207,7 +207,7 @@ Awaitable<void> RollDriver::Observe(Walk& walk, const WalkAction& action) {
     }
     const SteadyTime give_up = Now() + std::chrono::seconds(2);
     while (!lock) {
-      auto got = FileLock::Acquire(maint_detail::LockPath(config_, "pool-" + walk.pool->name), Millis(0));
+      auto got = FileLock::Acquire(LockPath(config_, "pool-" + walk.pool->name), Millis(0));
       if (got) {
         lock.emplace(std::move(got.value()));
         break;

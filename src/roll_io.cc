@@ -14,9 +14,9 @@
 #include "src/fleet.h"
 #include "src/log.h"
 #include "src/file_lock.h"
-#include "src/maint_session.h"
 #include "src/maint_target.h"
 #include "src/pool_probe.h"
+#include "src/state_open.h"
 
 namespace caretaker {
 namespace {
@@ -215,7 +215,7 @@ Awaitable<Result<void>> RealWalkIo::Reported(const PoolConfig& pool, const std::
 
 // Whether a `caretaker maint` command holds the member's lock right now.
 bool RealWalkIo::MemberBusy(const PoolConfig& pool, const std::string& server) const {
-  return !FileLock::Acquire(maint_detail::LockPath(config_, "member-" + pool.name + "-" + server), Millis(0));
+  return !FileLock::Acquire(LockPath(config_, "member-" + pool.name + "-" + server), Millis(0));
 }
 
 Awaitable<Result<PoolView>> RealWalkIo::Observe(const PoolConfig& pool, bool with_mysql) {

@@ -304,13 +304,13 @@ int RunServe(const Config& config, const MaintIo& io) {
     }
   }
   // One serve per state store: two would each run the other's jobs.
-  auto alone = FileLock::Acquire(maint_detail::LockPath(config, "serve"), Millis(0));
+  auto alone = FileLock::Acquire(LockPath(config, "serve"), Millis(0));
   if (!alone) {
     io.err << "caretaker: another `caretaker serve` runs with the state dir " << config.state_dir << " ("
            << alone.error().message << ")\n";
     return maint_detail::kExitRefused;
   }
-  auto store = OpenStateStore(config, maint_detail::OperatorName() + " (caretaker serve)");
+  auto store = OpenStateStore(config, OperatorName() + " (caretaker serve)");
   if (!store) {
     io.err << "caretaker: " << store.error().message << "\n";
     return kExitFailed;

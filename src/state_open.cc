@@ -1,7 +1,9 @@
 // See state_open.h.
 #include "src/state_open.h"
 
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -72,6 +74,22 @@ HaltCheck CheckHalt(const StateStore* store, const std::string& halt_file) {
   if (!halt.value()) return {};
   const HaltRecord& h = *halt.value();
   return {true, h.abort, "halted by " + h.who + " since " + FormatUtc(h.since) + ": " + h.reason};
+}
+
+std::string OperatorName() {
+  const char* user = std::getenv("SUDO_USER");
+  if (!user || !*user) {
+    const passwd* pw = ::getpwuid(::getuid());
+    user = pw ? pw->pw_name : nullptr;
+  }
+  std::string name = user && *user ? user : "uid" + std::to_string(::getuid());
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return name + "@" + (host[0] ? host : "localhost");
+}
+
+std::string LockPath(const Config& config, const std::string& name) {
+  return config.state_dir + "/locks/" + name + ".lock";
 }
 
 }  // namespace caretaker

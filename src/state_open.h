@@ -20,6 +20,14 @@ std::string StateStorePath(const Config& config);
 // an error naming it, never dropped.
 Result<std::unique_ptr<StateStore>> OpenStateStore(const Config& config, const std::string& actor);
 
+// "alice@db-admin-1": who runs this command, for records and the audit
+// trail (SUDO_USER when run through sudo, else the login name).
+std::string OperatorName();
+
+// "<state_dir>/locks/<name>.lock": the advisory locks caretaker processes
+// on one machine keep out of each other's way with (src/file_lock.h).
+std::string LockPath(const Config& config, const std::string& name);
+
 // Whether automated actions may start now. Fails closed: a store that cannot
 // be read, or a halt file that cannot be checked, halts.
 struct HaltCheck {
