@@ -317,8 +317,13 @@ void Walker::StopWalk(Stopping why, std::string reason, SteadyTime now, std::str
     const HostStatus& s = hosts_[h.index];
     // In flight: OnReasserted stops it; its step's record being written: AfterStep does.
     if (h.busy || h.reasserting || h.sub == Sub::kStepRecorded || s.phase != HostPhase::kStep) continue;
-    StopHost(h, std::string(s.attempt > 1 ? "before retrying " : "before ") + StepLabel(s.step), now);
+    StopBeforeStep(h, now);
   }
+}
+
+void Walker::StopBeforeStep(Host& h, SteadyTime now) {
+  const HostStatus& s = StatusOf(h);
+  StopHost(h, std::string(s.attempt > 1 ? "before retrying " : "before ") + StepLabel(s.step), now);
 }
 
 void Walker::Interrupt(SteadyTime now, const std::string& reason) {

@@ -343,6 +343,9 @@ class Walker {
   static bool Guarded(const Host& h, const HostStatus& s) { return HeldInMaint(s) || h.lost_maint; }
   bool Guarding() const;  // some member is held in MAINT
   void AfterReassert(Host& h, bool ok, const std::string& error, SteadyTime now);
+  void Confirmed(Host& h);  // MAINT holds on every instance again
+  // Stopped between steps, or waiting to retry one: the step before it has ended.
+  void StopBeforeStep(Host& h, SteadyTime now);
   void CheckLosses(Host& h, SteadyTime now);
   void Guard(Host& h, const MemberView& m, SteadyTime now);
   void GuardAll(uint64_t seq, const Result<PoolView>& view, SteadyTime now);

@@ -57,10 +57,7 @@ void Walker::Guard(Host& h, const MemberView& m, SteadyTime now) {
     if (h.lost_maint && h.reassert_failures > 0) {
       Event(s.server, "MAINT on every instance again (setting it again failed " + Times(h.reassert_failures) + ")");
     }
-    h.lost_maint = false;
-    h.lost_on.clear();
-    h.reassert_failures = 0;
-    return;
+    return Confirmed(h);
   }
   // A new loss: not one already being set right (a reassert that fails,
   // or a member picked up whose first read this is).
@@ -100,9 +97,13 @@ void Walker::OnReasserted(const WalkAction& action, bool ok, const std::string& 
   // Stopped or aborted while this was in flight: it stops here.
   if (h.busy || s.ended) return;
   if (stopping_ == Stopping::kAbort) return StopHost(h, "while " + FirstLine(s.detail), now);
-  if (stopping_ == Stopping::kFailures && s.phase == HostPhase::kStep) {
-    return StopHost(h, std::string(s.attempt > 1 ? "before retrying " : "before ") + StepLabel(s.step), now);
-  }
+  if (stopping_ == Stopping::kFailures && s.phase == HostPhase::kStep) StopBeforeStep(h, now);
+}
+
+void Walker::Confirmed(Host& h) {
+  h.lost_maint = false;
+  h.lost_on.clear();
+  h.reassert_failures = 0;
 }
 
 void Walker::AfterReassert(Host& h, bool ok, const std::string& error, SteadyTime now) {
@@ -111,10 +112,7 @@ void Walker::AfterReassert(Host& h, bool ok, const std::string& error, SteadyTim
     Event(s.server, "MAINT again on every instance" +
                         (h.reassert_failures > 0 ? " (after " + std::to_string(h.reassert_failures) + " failed tries)"
                                                  : std::string()));
-    h.lost_maint = false;
-    h.lost_on.clear();
-    h.reassert_failures = 0;
-    return;
+    return Confirmed(h);
   }
   // Tried again at the next read (gates.probe_interval), which still shows
   // it READY; its next action waits meanwhile, up to unconfirmed_deadline.

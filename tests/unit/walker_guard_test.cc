@@ -25,6 +25,14 @@ size_t EventsWith(const World& world, const std::string& text) {
                                            [&](const WalkEvent& e) { return e.text.find(text) != std::string::npos; }));
 }
 
+// The walk of db1 alone, its MAINT unconfirmed for at most 30s.
+WalkSpec OnlyDb1() {
+  WalkSpec spec = Spec();
+  spec.members = {"db1"};
+  spec.unconfirmed_deadline = 30s;
+  return spec;
+}
+
 // Every kReassert fails: lb1 refuses commands but its reads still say READY.
 void RefuseReasserts(World& world) {
   world.fault = [](const WalkAction& a, const std::string&) -> std::optional<std::string> {
@@ -94,8 +102,7 @@ TEST_CASE("a member held in MAINT that an instance shows READY again is set back
   // that forgot the runtime state). expect: MAINT again at the next read
   // (4s), said and noted; its second step starts only after that; the walk
   // goes on and every member is done.
-  WalkSpec spec = Spec();
-  spec.members = {"db1"};
+  WalkSpec spec = OnlyDb1();
   World world(Pool());
   world.lb_time = 100ms;
   world.At(t0 + 3500ms, [&] { world["db1"].admin = Admin::kReady; });
@@ -115,8 +122,7 @@ TEST_CASE("a member whose MAINT cannot be set again waits: its next step does no
   // given: as above, but setting MAINT again fails 8 times (a read each
   // second). expect: the second step, due at 10s, starts only once MAINT is
   // confirmed on every instance (12s).
-  WalkSpec spec = Spec();
-  spec.members = {"db1"};
+  WalkSpec spec = OnlyDb1();
   World world(Pool());
   const std::string again = "set server replicas/db1 state maint (again)";
   world.At(t0 + 3500ms, [&] { world["db1"].admin = Admin::kReady; });
@@ -135,9 +141,7 @@ TEST_CASE("MAINT that cannot be set again for unconfirmed_deadline fails the mem
   // every command; expect: MAINT tried again every read, said once; its
   // second step never starts; 30s after the first read that saw it READY
   // (4s) it fails, MAY BE IN TRAFFIC on lb1, and the walk stops.
-  WalkSpec spec = Spec();
-  spec.members = {"db1"};
-  spec.unconfirmed_deadline = 30s;
+  WalkSpec spec = OnlyDb1();
   World world(Pool());
   world.At(t0 + 3500ms, [&] { world["db1"].admin = Admin::kReady; });
   RefuseReasserts(world);
@@ -165,8 +169,7 @@ TEST_CASE("gates that pass while MAINT is lost do not set READY, and the member 
   // and refuses every command; the gates pass meanwhile. expect: no READY
   // and no idle walk: reads go on, and at the deadline db1 fails, saying
   // it may be in traffic.
-  WalkSpec spec = Spec();
-  spec.members = {"db1"};
+  WalkSpec spec = OnlyDb1();
   spec.gates.warmup_queries = {"SELECT 1"};
   spec.unconfirmed_deadline = 30s;
   World world(Pool());
@@ -192,8 +195,7 @@ TEST_CASE("a member picked up in its steps or gates runs nothing before a read c
   // MAINT set again first, said; then the step (the gates), and db1 back.
   for (HostPhase phase : {HostPhase::kStep, HostPhase::kGates}) {
     INFO(HostPhaseName(phase));
-    WalkSpec spec = Spec();
-    spec.members = {"db1"};
+    WalkSpec spec = OnlyDb1();
     spec.resume["db1"] = ResumePoint{phase, 1};
     World world(Pool());
     std::optional<size_t> commands_at_first_probe;
@@ -217,9 +219,7 @@ TEST_CASE("a member picked up in its steps while HAProxy cannot be read fails at
           "[walker]") {
   // given: db1 picked up in step 2; every read of HAProxy fails; expect:
   // the step never starts, db1 fails after 30s saying it may be in traffic.
-  WalkSpec spec = Spec();
-  spec.members = {"db1"};
-  spec.unconfirmed_deadline = 30s;
+  WalkSpec spec = OnlyDb1();
   spec.resume["db1"] = ResumePoint{HostPhase::kStep, 1};
   World world(Pool());
   world["db1"].admin = Admin::kMaint;
@@ -238,8 +238,7 @@ TEST_CASE("a read sent before MAINT was set again does not set it again", "[walk
   // command takes effect as it answers, after 1.5s; lb1 shows db1 READY
   // from 8s (in its first step). expect: MAINT set again once, said once,
   // although reads sent before it took effect still show READY.
-  WalkSpec spec = Spec();
-  spec.members = {"db1"};
+  WalkSpec spec = OnlyDb1();
   World world(Pool());
   world.views_at_send = true;
   world.applied_at_reply = true;
@@ -257,8 +256,7 @@ TEST_CASE("Abort() of a member whose MAINT is lost says it may be in traffic", "
   // given: db1 in its first step, lb1 shows it READY from 3.5s and refuses
   // commands; Abort() at 5s; expect: db1 stops after its step, and says it
   // may be in traffic on lb1, not that it stays out.
-  WalkSpec spec = Spec();
-  spec.members = {"db1"};
+  WalkSpec spec = OnlyDb1();
   World world(Pool());
   world.At(t0 + 3500ms, [&] { world["db1"].admin = Admin::kReady; });
   RefuseReasserts(world);
@@ -351,8 +349,7 @@ TEST_CASE("Abort() while MAINT again is in flight: the member stops once it retu
   // 5.6s; the MAINT again sent at the 6.5s read takes 500ms; Abort() at
   // 6.7s. expect:
   // nothing sent after the MAINT again; db1 stopped, out of traffic.
-  WalkSpec spec = Spec();
-  spec.members = {"db1"};
+  WalkSpec spec = OnlyDb1();
   spec.gates.catch_up_reads = 30;  // the gates go on for a while
   World world(Pool());
   world.step_time = 2s;
@@ -375,8 +372,7 @@ TEST_CASE("a member an instance keeps setting READY while held fails after the t
   // (an agent check answering "ready"); expect: MAINT again each time, said
   // each time with its count; after the third db1 fails, MAINT set, its
   // second step never runs, and the walk stops.
-  WalkSpec spec = Spec();
-  spec.members = {"db1"};
+  WalkSpec spec = OnlyDb1();
   World world(Pool());
   for (auto at : {3500ms, 5500ms, 7500ms}) world.At(t0 + at, [&] { world["db1"].admin = Admin::kReady; });
   Walker walker(spec, t0);
