@@ -18,6 +18,7 @@ enum class ErrorCode {
   kNoSuchServer,      // "No such server."
   kPermissionDenied,  // "Permission denied": the socket is not 'level admin'
   kUnknownCommand,    // "Unknown command...": HAProxy too old, or a typo
+  kStaticAlgorithm,   // a weight other than 0% or 100% on a static balance algorithm
   kRejected,          // any other error reply (bad argument, range, ...)
   kParse,             // a reply we could not parse
   kNotConfirmed,      // a change was accepted but a re-read does not show it

@@ -21,7 +21,7 @@ struct KnownReply {
 constexpr std::string_view kCheckBackend =
     "check the backend name against `show backend` on this instance";
 
-constexpr std::array<KnownReply, 6> kKnownReplies{{
+constexpr std::array<KnownReply, 7> kKnownReplies{{
     {"No such backend.", ErrorCode::kNoSuchBackend, "no such backend", kCheckBackend},
     {"Can't find backend.", ErrorCode::kNoSuchBackend, "no such backend", kCheckBackend},
     {"No such proxy.", ErrorCode::kNoSuchBackend, "no such backend", kCheckBackend},
@@ -31,6 +31,10 @@ constexpr std::array<KnownReply, 6> kKnownReplies{{
      "the stats socket needs 'level admin' in haproxy.cfg"},
     {"Unknown command", ErrorCode::kUnknownCommand, "unknown command",
      "this HAProxy does not know the command (too old, or a misspelling); check `haproxy -v`"},
+    // src/server.c: `w && w != sv->iweight && !(px->lbprm.algo & BE_LB_PROP_DYN)`.
+    {"Backend is using a static LB algorithm", ErrorCode::kStaticAlgorithm, "static balance algorithm",
+     "HAProxy accepts only 0% and the initial weight there; a weight ramp needs roundrobin, leastconn or "
+     "hash-type consistent"},
 }};
 
 std::string_view FirstLine(std::string_view trimmed) {
@@ -58,6 +62,7 @@ const char* ErrorCodeName(ErrorCode code) {
     case ErrorCode::kNoSuchServer: return "no_such_server";
     case ErrorCode::kPermissionDenied: return "permission_denied";
     case ErrorCode::kUnknownCommand: return "unknown_command";
+    case ErrorCode::kStaticAlgorithm: return "static_algorithm";
     case ErrorCode::kRejected: return "rejected";
     case ErrorCode::kParse: return "parse";
     case ErrorCode::kNotConfirmed: return "not_confirmed";

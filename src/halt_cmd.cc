@@ -4,14 +4,11 @@
 #include <sys/stat.h>
 
 #include "src/json_writer.h"
-#include "src/maint_session.h"
+#include "src/exit_code.h"
 #include "src/state_open.h"
 
 namespace caretaker {
 namespace {
-
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
 
 bool Exists(const std::string& path) {
   struct stat st {};

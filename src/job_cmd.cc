@@ -5,15 +5,12 @@
 
 #include "src/job_run.h"
 #include "src/json_writer.h"
-#include "src/maint_session.h"
+#include "src/exit_code.h"
 #include "src/state_open.h"
 
 namespace caretaker {
 namespace {
 
-using maint_detail::kExitFailed;
-using maint_detail::kExitRefused;
-using maint_detail::kExitUsage;
 
 std::unique_ptr<StateStore> Open(const Config& config, const std::string& what, const MaintIo& io) {
   auto store = OpenStateStore(config, OperatorName() + " (caretaker " + what + ")");
@@ -253,12 +250,13 @@ int RunJobRestore(const Config& config, int64_t id, const MaintIo& io) {
     return kExitUsage;
   }
   std::vector<MaintRecord> out = LeftOut(*store, *job);
-  int worst = 0;
+  std::vector<std::string> hosts;
   for (const MaintRecord& r : out) {
     io.err << "caretaker: putting " << r.pool << "/" << r.server << " back (it was left in " << r.phase << ")\n";
-    int back = RunMaintStop(config, MaintStopOptions{r.pool + "/" + r.server}, io);
-    worst = std::max(worst, back);
+    hosts.push_back(r.pool + "/" + r.server);
   }
+  // Each a walk of one member, all at once on one driver (as maint stop).
+  int worst = RunPutBack(config, hosts, io);
   if (worst != 0) {
     io.err << "caretaker: job " << id << ": some hosts are still out of traffic (above); the job stays "
            << job->state << "\n";

@@ -17,13 +17,13 @@
 #include "src/maint_cmd.h"
 #include "src/roll_cmd.h"
 #include "src/serve_cmd.h"
+#include "src/exit_code.h"
 #include "src/status_cmd.h"
 
 namespace caretaker {
 namespace {
 
 constexpr int kExitOk = 0;
-constexpr int kExitUsage = 2;
 constexpr const char* kDefaultConfig = "/etc/caretaker/caretaker.toml";
 
 struct GlobalOptions {

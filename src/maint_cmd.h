@@ -1,14 +1,19 @@
 // `caretaker maint`: take one member of a pool out of traffic for
-// maintenance, and put it back once it is healthy and warm.
+// maintenance, and put it back once it is healthy and warm. Both are walks
+// of that one member (src/member_walk.h) on the walker and its driver, as
+// every walk is.
 //
 // start: capacity check against live state (refused: exit 3, nothing
 //   changed), record written, drain on every instance, sessions waited for
 //   until the pool's drain deadline (then shut down if allowed, else the
 //   member is restored and the command fails), MAINT on every instance.
 //   Ctrl-C while draining restores the member.
-// stop: the gates (gates.h) with their progress on screen, then READY (and
-//   the weight ramp) on every instance, confirmed UP; the record is removed
-//   last. A gate that fails or times out leaves the member out: exit 1.
+// stop: the first ramp weight while in MAINT (a static balance algorithm is
+//   refused there: exit 2), the gates (gates.h), then READY (and the weight
+//   ramp) on every instance, confirmed UP; the record is removed last. A gate
+//   that fails or times out leaves the member out: exit 1. A member out of
+//   traffic without a record gets one first. Ctrl-C: the gates finish (the
+//   member goes back); again: it stays where it is, out with its record.
 // list: the maintenance records, expired ones marked.
 // Output: progress on stderr (a rewritten line on a terminal), the result on
 // stdout, errors on stderr as "caretaker: ...". Exit codes as in main.cc.
@@ -18,6 +23,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "src/config.h"
 
@@ -44,6 +50,8 @@ struct MaintIo {
 
 int RunMaintStart(const Config& config, const MaintStartOptions& options, const MaintIo& io);
 int RunMaintStop(const Config& config, const MaintStopOptions& options, const MaintIo& io);
+// `maint stop` of each of `hosts` at once (`job restore`): the worst exit code.
+int RunPutBack(const Config& config, const std::vector<std::string>& hosts, const MaintIo& io);
 int RunMaintList(const Config& config, bool json, const MaintIo& io);
 
 }  // namespace caretaker

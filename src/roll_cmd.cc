@@ -15,7 +15,8 @@
 #include "src/job_follower.h"
 #include "src/state_open.h"
 #include "src/log.h"
-#include "src/maint_session.h"
+#include "src/event_loop.h"
+#include "src/exit_code.h"
 #include "src/progress.h"
 #include "src/roll_exec.h"
 #include "src/roll_io.h"
@@ -27,29 +28,8 @@ namespace caretaker {
 namespace {
 
 namespace asio = boost::asio;
-using maint_detail::kExitFailed;
-using maint_detail::kExitRefused;
-using maint_detail::kExitUsage;
-using maint_detail::Stop;
 using roll_detail::PoolWalk;
 using roll_detail::Preflight;
-
-// Runs `body` on `io` to completion; an exception in it is rethrown.
-template <class T>
-T RunOn(asio::io_context& io, Awaitable<T> body) {
-  std::optional<T> value;
-  std::exception_ptr failure;
-  asio::co_spawn(
-      io, [&]() -> Awaitable<void> { value.emplace(co_await std::move(body)); },
-      [&](std::exception_ptr e) {
-        failure = e;
-        io.stop();  // signal sets would keep the loop alive
-      });
-  io.restart();
-  io.run();
-  if (failure) std::rethrow_exception(failure);
-  return std::move(*value);
-}
 
 std::vector<std::string> InstanceNames(const Fleet& fleet, const PoolConfig& pool) {
   std::vector<std::string> names;
@@ -76,10 +56,10 @@ std::optional<int> Prepare(const Config& config, const RollOptions& options, con
   setup.walks = std::move(walks.value());
   for (PoolWalk& w : setup.walks) w.spec.resume = resume;
   Preflight preflight(config, world, setup.walks);
-  std::optional<Stop> stop = RunOn(loop, preflight.Run());
+  std::optional<Error> stop = RunOn(loop, preflight.Run());
   if (stop) {
     io.err << "caretaker: " << stop->message << "\n";
-    return stop->exit_code;
+    return ExitCode(stop->code);
   }
   for (size_t i = 0; i < setup.walks.size(); ++i) {
     WalkPlan plan = SimulateWalk(setup.walks[i].spec, preflight.live()[i],
@@ -327,7 +307,9 @@ int RunRoll(const Config& config, const RollOptions& options, const MaintIo& io,
   roll_detail::Retry retry;
   if (auto code = roll_detail::PrepareJobs(config, *records, options, retry, io)) return *code;
   const RollOptions& effective = retry.options;
-  WalkRecordInfo info{who, options.retry_job ? retry.job.reason : "caretaker roll --task " + options.task, {}};
+  WalkRecordInfo info;
+  info.who = who;
+  info.reason = options.retry_job ? retry.job.reason : "caretaker roll --task " + options.task;
   if (options.retry_job) info.jobs[retry.job.pool] = retry.job.id;
   asio::io_context loop;
   auto world = MakeRealWalkIo(config, *password, *records, info);
@@ -382,7 +364,7 @@ int RunPlan(const Config& config, const RollOptions& options, const MaintIo& io)
   }
   auto& records = store.value();
   asio::io_context loop;
-  auto world = MakeRealWalkIo(config, *password, *records, WalkRecordInfo{"", "", {}});
+  auto world = MakeRealWalkIo(config, *password, *records, WalkRecordInfo());
   Setup setup;
   if (auto code = Prepare(config, options, io, loop, *world, setup)) return *code;
   if (options.json) {

@@ -33,8 +33,9 @@ std::string StepFailure(const StepResult& result, Millis timeout) {
 RollDriver::RollDriver(asio::io_context& io, const Config& config, WalkIo& world, StepRunner& steps, RollHooks hooks)
     : io_(io), config_(config), world_(world), steps_(steps), hooks_(std::move(hooks)), wake_(io) {}
 
-void RollDriver::Add(const PoolConfig& pool, const TaskConfig& task, WalkSpec spec) {
-  walks_.push_back(Walk{&pool, &task, Walker(std::move(spec), Now()), std::nullopt, false, {}, {}});
+void RollDriver::Add(const PoolConfig& pool, const TaskConfig& task, WalkSpec spec,
+                     std::map<std::string, FileLock> locks) {
+  walks_.push_back(Walk{&pool, &task, Walker(std::move(spec), Now()), std::nullopt, false, std::move(locks), {}});
 }
 
 const MemberConfig& RollDriver::MemberOf(const Walk& walk, const std::string& server) const {
@@ -346,7 +347,7 @@ Awaitable<void> RollDriver::Act(Walk& walk, const WalkAction& action) {
   } else if (action.kind == Kind::kRelease) {
     done = world_.Release(pool, MemberOf(walk, action.server));
   }
-  walk.walker.OnApplied(action, bool(done), done ? std::string() : done.error().message, Now());
+  walk.walker.OnApplied(action, done, Now());
 }
 
 Awaitable<void> RollDriver::Run() {

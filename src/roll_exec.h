@@ -74,7 +74,9 @@ class RollDriver {
   // not only this one's (`budget` must outlive the driver).
   void ShareBudget(HostBudget& budget);
 
-  void Add(const PoolConfig& pool, const TaskConfig& task, WalkSpec spec);
+  // `locks`: member locks its caller took already (a maint command), held
+  // by the walk from now on.
+  void Add(const PoolConfig& pool, const TaskConfig& task, WalkSpec spec, std::map<std::string, FileLock> locks = {});
   // Walks every pool to its end.
   Awaitable<void> Run();
   void Interrupt(const std::string& reason = "");  // first Ctrl-C, or a window's close

@@ -87,6 +87,7 @@ class RealWalkIo : public WalkIo {
   mysql::BlockingPool threads_;
   mysql::RealReplicaProbe probe_;
   std::map<std::string, SysSeconds> mine_;  // records this walk wrote: key -> since
+  std::map<std::string, MaintRecord> adopted_;  // records it took over (info_.adopt), as found
   // Instance name -> its HAProxy's pid when first read (nullopt: that read failed).
   std::map<std::string, std::optional<int64_t>> pids_;
   std::map<std::string, int64_t> member_pids_;  // "pool/server@instance" -> pid at its last lost MAINT
@@ -192,9 +193,22 @@ Awaitable<std::string> RealWalkIo::WhyReady(const PoolConfig& pool, const std::s
 Awaitable<Result<void>> RealWalkIo::Reported(const PoolConfig& pool, const std::string& server,
                                             const haproxy::ApplyReport& report) {
   if (report.ok()) co_return boost::outcome_v2::success();
-  std::string failed;
+  std::string failed, static_on;
   for (const haproxy::InstanceOutcome& o : report.outcomes) {
-    if (o.error) failed += (failed.empty() ? "" : "; ") + o.error->message;
+    if (!o.error) continue;
+    if (o.error->code == haproxy::ErrorCode::kStaticAlgorithm) {
+      static_on += (static_on.empty() ? "" : ", ") + o.instance;
+    } else {
+      failed += (failed.empty() ? "" : "; ") + o.error->message;
+    }
+  }
+  // The backend's configuration cannot do what the pool's asks: one sentence.
+  ErrorKind code = static_on.empty() ? ErrorKind::kFailed : ErrorKind::kUsage;
+  if (!static_on.empty()) {
+    failed = "backend " + pool.backend + " uses a static balance algorithm: HAProxy accepts only 0% and 100% " +
+             "weights there (refused on " + static_on + "), so pool " + pool.name + " cannot ramp; remove its " +
+             "gates.weight_ramp (or use roundrobin, leastconn or hash-type consistent)" +
+             (failed.empty() ? "" : "; " + failed);
   }
   std::vector<const haproxy::Client*> clients = fleet_.For(pool);
   auto read = haproxy::ReadInstances(clients, pool.backend);
@@ -210,7 +224,7 @@ Awaitable<Result<void>> RealWalkIo::Reported(const PoolConfig& pool, const std::
     }
     now += (now.empty() ? "" : ", ") + d.instance + " " + state;
   }
-  co_return Error{failed + " (now: " + now + ")"};
+  co_return Error{failed + " (now: " + now + ")", code};
 }
 
 // Whether a `caretaker maint` command holds the member's lock right now.
@@ -252,18 +266,23 @@ Awaitable<Result<PoolView>> RealWalkIo::Observe(const PoolConfig& pool, bool wit
     for (const MaintRecord& r : records.value()) {
       if (r.pool != pool.name || r.server != s.server) continue;
       phase = r.phase;
-      // A record of this job (an earlier run of it, retried or resumed) is its own.
-      if (job != info_.jobs.end() && r.job == job->second) {
+      // A record of this job (an earlier run of it, retried or resumed) is
+      // its own; so is one it was asked to take over.
+      if ((job != info_.jobs.end() && r.job == job->second) || info_.adopt.count(Key(pool, s.server))) {
+        if (info_.adopt.count(Key(pool, s.server))) adopted_.emplace(Key(pool, s.server), r);
         mine = true;
         mine_.emplace(Key(pool, s.server), r.since);
       }
       if (!mine) m.held_by = r.who + ": " + r.reason;
     }
-    if (with_mysql && !mine && m.held_by.empty() && MemberBusy(pool, s.server)) {
+    if (with_mysql && !mine && m.held_by.empty() && !info_.locked.count(Key(pool, s.server)) &&
+        MemberBusy(pool, s.server)) {
       m.locked_by = "a caretaker maint command";
     }
     for (const haproxy::ServerOnInstance& on : s.instances) {
       if (on.present && on.admin == haproxy::Admin::kReady) m.ready_on.push_back(on.instance);
+      if (on.present) m.initial_weights.emplace_back(on.instance, on.state.iweight);
+      if (on.present) m.sessions_on += (m.sessions_on.empty() ? "" : ", ") + on.instance + " " + std::to_string(on.stat.scur);
     }
     // Held in MAINT by this walk (its record says so) yet READY somewhere:
     // say why; the walker sets it back.
@@ -356,6 +375,16 @@ Awaitable<mysql::Status> RealWalkIo::RunWarmupQueries(const PoolConfig& pool, co
 MaintRecord RealWalkIo::RecordFor(const PoolConfig& pool, const MemberConfig& member, const std::string& phase,
                                   size_t step) {
   const std::string key = Key(pool, member.server);
+  if (info_.adopt.count(key) && !adopted_.count(key)) {
+    auto found = records_.Find(pool.name, member.server);
+    if (found && found.value()) adopted_.emplace(key, *found.value());
+  }
+  if (auto it = adopted_.find(key); it != adopted_.end()) {
+    MaintRecord r = it->second;
+    r.phase = phase;
+    r.step = step;
+    return r;
+  }
   auto since = mine_.find(key);
   if (since == mine_.end()) since = mine_.emplace(key, NowSeconds()).first;
   MaintRecord r;
@@ -367,6 +396,7 @@ MaintRecord RealWalkIo::RecordFor(const PoolConfig& pool, const MemberConfig& me
   r.since = since->second;
   r.phase = phase;
   r.step = step;
+  r.until = info_.until;
   if (auto job = info_.jobs.find(pool.name); job != info_.jobs.end()) r.job = job->second;
   return r;
 }

@@ -8,6 +8,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -73,6 +74,14 @@ struct WalkRecordInfo {
   std::string who;     // "alice@db-admin-1"
   std::string reason;  // "caretaker roll --task restart"
   std::map<std::string, int64_t> jobs;  // pool name -> the job walking it
+  std::optional<SysSeconds> until;      // the records' end (`maint start --for`)
+  // "pool/server": members whose record this walk takes over as it stands
+  // (who, reason, since, until, job), only its phase changing: a walk that
+  // puts someone's host back (maint stop, job restore, an expiry).
+  std::set<std::string> adopt;
+  // "pool/server": members whose lock this process holds already (a maint
+  // command takes it before its walk): not "held by another command".
+  std::set<std::string> locked;
 };
 
 // The real one. `records` must outlive it; the event loop runs its coroutines.

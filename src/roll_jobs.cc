@@ -1,15 +1,12 @@
 // See roll_jobs.h.
 #include "src/roll_jobs.h"
 
-#include "src/maint_session.h"
+#include "src/exit_code.h"
 #include "src/roll_setup.h"
 
 namespace caretaker::roll_detail {
 namespace {
 
-using maint_detail::kExitFailed;
-using maint_detail::kExitRefused;
-using maint_detail::kExitUsage;
 
 }  // namespace
 

@@ -1,6 +1,7 @@
-// Internal to roll and serve: what a walk needs before anything changes —
-// every HAProxy instance at admin level, every pool readable with all its
-// members, caretaker's MySQL account accepted by every member to walk — and
+// What every walk needs before anything changes (roll, serve's jobs, maint,
+// job restore): every HAProxy instance at admin level, every pool readable
+// with all its members, caretaker's MySQL account accepted by every member to
+// walk, a weight ramp whose first step HAProxy does not round down to 0 — and
 // the live view of each pool as it stands before the walk.
 #pragma once
 
@@ -8,7 +9,6 @@
 #include <vector>
 
 #include "src/fleet.h"
-#include "src/maint_session.h"
 #include "src/roll_io.h"
 #include "src/roll_setup.h"
 
@@ -19,15 +19,16 @@ class Preflight {
   Preflight(const Config& config, WalkIo& world, std::vector<PoolWalk>& walks)
       : config_(config), world_(world), walks_(walks), fleet_(Fleet::FromConfig(config)) {}
 
-  // nullopt when every check passed; else why, with its exit code (nothing
-  // was changed).
-  Awaitable<std::optional<maint_detail::Stop>> Run();
+  // nullopt when every check passed; else why, with its code (nothing was
+  // changed).
+  Awaitable<std::optional<Error>> Run();
   const std::vector<PoolView>& live() const { return live_; }
   const Fleet& fleet() const { return fleet_; }
 
  private:
-  Awaitable<std::optional<maint_detail::Stop>> CheckLevels();
-  Awaitable<std::optional<maint_detail::Stop>> CheckMysql(const PoolWalk& w);
+  Awaitable<std::optional<Error>> CheckLevels();
+  Awaitable<std::optional<Error>> CheckMysql(const PoolWalk& w);
+  std::optional<Error> CheckRamp(const PoolWalk& w, const PoolView& view) const;
 
   const Config& config_;
   WalkIo& world_;

@@ -42,9 +42,11 @@ std::vector<std::string> Commands(const PoolWalk& w, const MemberConfig& m) {
                   (step.retries ? ", " + std::to_string(step.retries) + " retries" : "") +
                   "): " + ExpandStep(*w.task, step, *w.pool, m).display);
   }
-  out.push_back(GatesText(w.spec.gates));
+  // The first ramp weight while still in MAINT, before the gates (a static
+  // balance algorithm refuses it there).
   const std::vector<int>& ramp = w.spec.gates.weight_ramp;
   if (!ramp.empty()) out.push_back("set server " + target + " weight " + std::to_string(ramp.front()) + "%");
+  out.push_back(GatesText(w.spec.gates));
   out.push_back("set server " + target + " state ready; then wait for UP");
   for (size_t i = 1; i < ramp.size(); ++i) {
     out.push_back("after " + HumanDuration(w.spec.gates.ramp_hold) + ": set server " + target + " weight " +

@@ -19,8 +19,11 @@
 #include "src/file_lock.h"
 #include "src/job_run.h"
 #include "src/log.h"
-#include "src/maint_session.h"
+#include "src/exit_code.h"
+#include "src/maint_target.h"
+#include "src/member_walk.h"
 #include "src/roll_exec.h"
+#include "src/roll_preflight.h"
 #include "src/serve_expiry.h"
 #include "src/serve_job.h"
 #include "src/state_open.h"
@@ -30,12 +33,7 @@ namespace caretaker {
 namespace {
 
 namespace asio = boost::asio;
-using maint_detail::kExitFailed;
-using maint_detail::kExitUsage;
 
-// A restore of an expired record runs `caretaker maint stop` as a child:
-// the gates can take as long as they are configured to.
-constexpr std::chrono::hours kRestoreTimeout{6};
 constexpr std::chrono::seconds kRound{1};
 constexpr std::chrono::seconds kExpiryEvery{10};
 
@@ -48,7 +46,7 @@ class Server final : public JobLauncher {
         executor_(*store_, *this, [this](const Job& job) { return JobOwnerGone(*config_, *store_, job); }),
         timer_(io_),
         signals_(io_, SIGTERM, SIGINT, SIGHUP),
-        children_(MakeProcessStepRunner(io_.get_executor())) {}
+        steps_(MakeProcessStepRunner(io_.get_executor())) {}
 
   int Run();
 
@@ -60,7 +58,10 @@ class Server final : public JobLauncher {
  private:
   asio::awaitable<void> Loop();
   asio::awaitable<void> RunJob(int64_t id, Job job);
-  asio::awaitable<void> Restore(MaintRecord record);
+  // Puts the host of an expired record back: a walk of that one member
+  // (member_walk.h) on a driver of serve's, inside its host budget and halt.
+  asio::awaitable<void> Restore(std::shared_ptr<const Config> config, MaintRecord record);
+  void AbortRestores(const std::string& why);
   void OnSignal(const boost::system::error_code& ec, int signal);
   void Reload();
   void Announce() const;
@@ -85,7 +86,8 @@ class Server final : public JobLauncher {
   SysSeconds next_expiry_{};
   asio::steady_timer timer_;
   asio::signal_set signals_;
-  std::unique_ptr<StepRunner> children_;  // expiry restores
+  std::unique_ptr<StepRunner> steps_;     // of expiry restores (they have none)
+  std::set<RollDriver*> restoring_;       // the drivers of expiry restores running
   int restores_ = 0;                      // running
   int stops_ = 0;                         // SIGTERM/SIGINT seen
 };
@@ -174,34 +176,67 @@ void Server::OnSignal(const boost::system::error_code& ec, int signal) {
               {"what", "nothing new starts; running steps finish, their members stay out with their records; the "
                        "next start goes on with them (signal again to kill the steps)"}});
     for (auto& [id, run] : jobs_) run.job->Stop("caretaker serve is stopping");
-    children_->CancelAll();  // expiry restores: automated, they stop too (their hosts stay in MAINT)
+    AbortRestores("caretaker serve is stopping");  // automated: they stop too (their hosts stay in MAINT)
     Wake();
   } else {
     LogEvent(LogLevel::kWarn, "serve.aborting", {{"what", "running steps are killed; members stay where they are"}});
     for (auto& [id, run] : jobs_) run.job->Abort();
-    children_->CancelAll();
+    AbortRestores("caretaker serve is aborting");
   }
   signals_.async_wait([this](const boost::system::error_code& e, int s) { OnSignal(e, s); });
 }
 
-asio::awaitable<void> Server::Restore(MaintRecord record) {
+void Server::AbortRestores(const std::string& why) {
+  if (!restoring_.empty()) LogEvent(LogLevel::kWarn, "serve.maint.restore.abort", {{"why", why}});
+  for (RollDriver* d : restoring_) d->Abort();
+}
+
+asio::awaitable<void> Server::Restore(std::shared_ptr<const Config> config, MaintRecord record) {
   ++restores_;
-  const std::string target = record.pool + "/" + record.server;
-  std::error_code ec;
-  std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
-  StepCommand command{{self, "-c", config_->path, "maint", "stop", target},
-                      "caretaker maint stop " + target};
   LogEvent(LogLevel::kWarn, "serve.maint.restore", {{"pool", record.pool}, {"server", record.server}});
-  auto run = children_->Run(command, kRestoreTimeout, [&](std::string_view line) {
-    LogEvent(LogLevel::kInfo, "serve.maint.restore.output",
-             {{"pool", record.pool}, {"server", record.server}, {"line", std::string(line)}});
-  });
-  StepResult result = co_await std::move(run);
-  LogEvent(result.ok() ? LogLevel::kInfo : LogLevel::kError, "serve.maint.restore.end",
-           {{"pool", record.pool}, {"server", record.server}, {"ok", result.ok()},
-            {"result", result.Describe(kRestoreTimeout)},
-            {"left", result.ok() ? std::string("back in traffic") : std::string("STILL OUT OF TRAFFIC")}});
-  expiry_.RestoreEnded(record, result.ok(), NowSeconds());
+  std::string failed;
+  bool ok = false;
+  auto ref = FindMember(*config, record.pool + "/" + record.server);
+  if (!ref) {
+    failed = ref.error().message;
+  } else {
+    const PoolConfig& pool = *ref.value().pool;
+    WalkRecordInfo info;
+    info.who = "caretaker serve";
+    info.reason = "restore of an expired maintenance record";
+    info.adopt.insert(record.pool + "/" + record.server);
+    std::unique_ptr<WalkIo> world = MakeRealWalkIo(*config, password_, *store_, std::move(info));
+    std::vector<roll_detail::PoolWalk> walks{
+        {&pool, &NoSteps(), PutBackSpec(*config, pool, *ref.value().member)}};
+    roll_detail::Preflight preflight(*config, *world, walks);
+    auto checked = preflight.Run();
+    std::optional<Error> refused = co_await std::move(checked);
+    if (refused) {
+      failed = refused->message;
+    } else {
+      RollHooks hooks;
+      hooks.on_event = [](const std::string& pool, const WalkEvent& e) {
+        LogEvent(e.warning ? LogLevel::kWarn : LogLevel::kInfo, "serve.maint.restore.event",
+                 {{"pool", pool}, {"server", e.server}, {"text", e.text}});
+      };
+      RollDriver driver(io_, *config, *world, *steps_, hooks);
+      driver.ShareBudget(budget_);
+      driver.SetHaltCheck([this, config] { return CheckHalt(store_.get(), config->halt_file); });
+      driver.Add(pool, NoSteps(), walks.front().spec);
+      restoring_.insert(&driver);
+      if (stops_ > 0) driver.Abort();
+      auto run = driver.Run();
+      co_await std::move(run);
+      restoring_.erase(&driver);
+      const HostStatus& h = driver.walks().front().walker.hosts().front();
+      ok = h.phase == HostPhase::kDone;
+      failed = ok ? "" : h.detail.substr(0, h.detail.find('\n'));
+    }
+  }
+  LogEvent(ok ? LogLevel::kInfo : LogLevel::kError, "serve.maint.restore.end",
+           {{"pool", record.pool}, {"server", record.server}, {"ok", ok}, {"why", failed},
+            {"left", ok ? std::string("back in traffic") : std::string("STILL OUT OF TRAFFIC")}});
+  expiry_.RestoreEnded(record, ok, NowSeconds());
   --restores_;
   Wake();
 }
@@ -217,7 +252,7 @@ void Server::WatchExpiry(SysSeconds now, bool halted) {
   for (const ExpiryAction& a : expiry_.Tick(*config_, records.value(), now, halted)) {
     const MaintRecord& r = a.record;
     if (a.kind == ExpiryAction::Kind::kRestore) {
-      asio::co_spawn(io_, Restore(r), asio::detached);
+      asio::co_spawn(io_, Restore(config_, r), asio::detached);
       continue;
     }
     const PoolConfig* pool = config_->FindPool(r.pool);
@@ -247,10 +282,9 @@ asio::awaitable<void> Server::Loop() {
       const SysSeconds now = NowSeconds();
       HaltCheck halt = CheckHalt(store_.get(), config_->halt_file);
       executor_.Tick(*config_, now, halt.halted);
-      if (halt.halted && restores_ > 0) {
-        LogEvent(LogLevel::kWarn, "serve.maint.restore.halted", {{"why", halt.why}});
-        children_->CancelAll();  // their hosts stay in MAINT with their records
-      }
+      // Automated: a restore under way stops where it is (its host stays
+      // in MAINT with its record) and is tried again once the halt is lifted.
+      if (halt.halted && !restoring_.empty()) AbortRestores(halt.why);
       WatchExpiry(now, halt.halted);
     }
     timer_.expires_after(kRound);
@@ -308,7 +342,7 @@ int RunServe(const Config& config, const MaintIo& io) {
   if (!alone) {
     io.err << "caretaker: another `caretaker serve` runs with the state dir " << config.state_dir << " ("
            << alone.error().message << ")\n";
-    return maint_detail::kExitRefused;
+    return kExitRefused;
   }
   auto store = OpenStateStore(config, OperatorName() + " (caretaker serve)");
   if (!store) {

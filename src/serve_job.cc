@@ -100,10 +100,14 @@ boost::asio::awaitable<void> ServeJob::Impl::Run(Job job) {
   std::map<std::string, ResumePoint> resume;
   auto walks = Walks(job, resume);
   if (!walks) co_return;
-  world = MakeRealWalkIo(*config, password, store, WalkRecordInfo{job.who, job.reason, {{job.pool, job.id}}});
+  WalkRecordInfo info;
+  info.who = job.who;
+  info.reason = job.reason;
+  info.jobs[job.pool] = job.id;
+  world = MakeRealWalkIo(*config, password, store, std::move(info));
   roll_detail::Preflight preflight(*config, *world, *walks);
   auto checked = preflight.Run();
-  if (std::optional<maint_detail::Stop> refused = co_await std::move(checked)) {
+  if (std::optional<Error> refused = co_await std::move(checked)) {
     End(job, "failed", refused->message);
     co_return;
   }

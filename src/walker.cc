@@ -25,6 +25,7 @@ const char* HostPhaseName(HostPhase phase) {
     case HostPhase::kGates: return "gates";
     case HostPhase::kEnabling: return "enabling";
     case HostPhase::kDone: return "done";
+    case HostPhase::kHeld: return "held";
     case HostPhase::kFailed: return "failed";
     case HostPhase::kStopped: return "stopped";
     case HostPhase::kSkipped: return "skipped";
@@ -35,8 +36,8 @@ const char* HostPhaseName(HostPhase phase) {
 namespace {
 
 bool Active(HostPhase phase) {
-  return phase != HostPhase::kPending && phase != HostPhase::kDone && phase != HostPhase::kFailed &&
-         phase != HostPhase::kStopped && phase != HostPhase::kSkipped;
+  return phase != HostPhase::kPending && phase != HostPhase::kDone && phase != HostPhase::kHeld &&
+         phase != HostPhase::kFailed && phase != HostPhase::kStopped && phase != HostPhase::kSkipped;
 }
 
 const MemberView* FindIn(const PoolView& view, const std::string& server) {
@@ -279,6 +280,13 @@ void Walker::UpdatePause(bool moving, SteadyTime now) {
     paused_since_.reset();
     return;
   }
+  if (spec_.pause_deadline <= Millis(0)) {
+    // No pause at all: refused, as the policy said.
+    capacity_stop_ = true;
+    capacity_refusal_ = waiting_for_;
+    StopWalk(Stopping::kFailures, "refused on capacity: " + waiting_for_, now, "refused on capacity");
+    return;
+  }
   if (!paused_since_) {
     paused_since_ = now;
     Event("", "paused: " + waiting_for_ + "; no host starts until capacity is back (at most " +
@@ -288,6 +296,7 @@ void Walker::UpdatePause(bool moving, SteadyTime now) {
   }
   if (now - *paused_since_ >= spec_.pause_deadline) {
     capacity_stop_ = true;
+    capacity_refusal_ = waiting_for_;
     const std::string paused = "paused for " + HumanDuration(spec_.pause_deadline) + " on capacity";
     StopWalk(Stopping::kFailures, paused + ": " + waiting_for_, now, paused);
   }

@@ -100,6 +100,7 @@ struct MemberView {
   std::string server;
   policies::Member::State state = policies::Member::State::kInService;  // for the policy
   int64_t sessions = 0;        // current sessions, all instances
+  std::string sessions_on;     // per instance, "lb1 2, lb2 1"
   bool out_everywhere = false; // DRAIN or MAINT on every instance
   bool ready_everywhere = false;  // READY on every instance (before a drain: may be restored)
   bool checked_up = false;     // READY and UP after a passed check on every instance
@@ -109,6 +110,7 @@ struct MemberView {
   std::string locked_by;       // a caretaker command holds its lock right now (transient:
                                // the walk waits for it), e.g. "a caretaker maint command"
   std::vector<std::string> ready_on;  // instances that hold it READY (no drain or maint bit)
+  std::vector<std::pair<std::string, int>> initial_weights;  // per instance: its weight in HAProxy's config
   std::string ready_why;       // why they do, when known: "lb1 had db1 READY after a restart of
                                // that HAProxy (pid 4242 -> 4711)"
 };
@@ -126,6 +128,7 @@ enum class HostPhase {
   kGates,      // the health gates
   kEnabling,   // first ramp weight, READY, waiting for UP, ramp
   kDone,       // back in traffic
+  kHeld,       // held in MAINT with its record, as its walk asked (maint start): it ends there
   kFailed,     // failed; out of traffic unless `restored`
   kStopped,    // the walk stopped; out of traffic after its last step
   kSkipped,    // never started: held by someone else's maintenance record
@@ -138,6 +141,10 @@ struct HostStatus {
   size_t step = 0;                 // kStep: which (0-based)
   int attempt = 1;
   std::string detail;              // what it waits for now; for an end phase, why
+  ErrorKind code = ErrorKind::kFailed;  // kFailed/kStopped: what kind of failure (kUsage: HAProxy's config
+                                       // cannot do what the pool asks, as a weight ramp on a static algorithm)
+  Millis drained_in{};             // from DRAIN to no sessions left
+  int64_t sessions_shut_down = 0;  // at the drain deadline
   bool record = false;             // its maintenance record exists (written before the drain, until released)
   bool restored = false;           // kFailed/kStopped: put back READY, in traffic
   bool out_of_traffic = false;     // ended out of traffic (its record stays); a member
@@ -164,6 +171,7 @@ struct ResumePoint {
                                         // kMaint: MAINT again, then every step;
                                         // kStep: from `step`; kGates: gates, then READY
   size_t step = 0;
+  std::string why = "picked up where the last run left it";  // its first event, before ": the gates ..."
 };
 
 struct WalkSpec {
@@ -174,8 +182,11 @@ struct WalkSpec {
   bool force_sessions = false;          // shut sessions down at the drain deadline
   GatesConfig gates;                    // with the task's gates_off
   std::vector<StepConfig> steps;        // names, retries, retry delays
-  Millis pause_deadline{std::chrono::minutes(30)};
+  Millis pause_deadline{std::chrono::minutes(30)};  // 0: refused at once, no pause (maint start)
   int max_failures = 1;
+  // Each member ends held in MAINT with its record once drained (kHeld), its
+  // walk done with it: `maint start` (no steps, no gates).
+  bool hold = false;
   // How long a member held in MAINT may stay unconfirmed before it fails
   // ([defaults] haproxy_unresponsive_deadline).
   Millis unconfirmed_deadline{std::chrono::seconds(30)};
@@ -198,7 +209,10 @@ class Walker {
 
   void OnObserved(uint64_t seq, const Result<PoolView>& view, SteadyTime now);
   // ok == false: `error` says what failed (one or more lines).
-  void OnApplied(const WalkAction& action, bool ok, const std::string& error, SteadyTime now);
+  void OnApplied(const WalkAction& action, const Result<void>& done, SteadyTime now);
+  void OnApplied(const WalkAction& action, bool ok, const std::string& error, SteadyTime now) {
+    OnApplied(action, ok ? Result<void>(boost::outcome_v2::success()) : Result<void>(Error{error}), now);
+  }
   void OnStepDone(const WalkAction& action, bool ok, const std::string& what, SteadyTime now);
   void OnProbe(const WalkAction& action, const mysql::Result<mysql::ReplicaStatus>& reading, SteadyTime now);
   void OnGtidWait(const WalkAction& action, const mysql::Result<bool>& reached, SteadyTime now);
@@ -244,6 +258,8 @@ class Walker {
   const std::string& stop_reason() const { return stop_reason_; }
   const std::string& stop_brief() const { return stop_brief_; }
   bool stopped_on_capacity() const { return capacity_stop_; }
+  // Stopped on capacity: what the policy said ("pool replicas: 3 of 4 in service, floor is 3").
+  const std::string& capacity_refusal() const { return capacity_refusal_; }
   // Why no member can start now ("" when none is waiting for capacity).
   const std::string& waiting_for() const { return waiting_for_; }
   std::vector<WalkEvent> TakeEvents();
@@ -260,7 +276,8 @@ class Walker {
     kRestore, kRestoreRelease,                  // restoring
     kMaint,                                     // maint
     kStepRecorded,                              // step: "maint, next step N" being written
-    kFirstWeight, kReady, kUp, kHold,           // enabling
+    kGateWeight,                                // gates: the first ramp weight, while in MAINT
+    kReady, kUp, kHold,                         // enabling
     kBackToMaint, kUndoWeight, kRelease,
   };
   // What the walk keeps of one member besides its HostStatus.
@@ -280,6 +297,7 @@ class Walker {
     bool gates_journaled = false;      // the "gates" record went with the gates' first probe
     size_t ramp = 0;                   // index of the ramp weight set last
     std::string why;                   // a failure being reported after an undo
+    int64_t shutting_down = 0;         // sessions open when their shutdown was sent
     bool why_is_failure = true;        // counts as a failure (not a stop)
     // MAINT not confirmed on every instance (one showed it READY, or it was
     // picked up from a record): its next action waits for a read that does.
@@ -306,6 +324,7 @@ class Walker {
   void CountFailure(const Host& h, SteadyTime now);
   void StartStep(Host& h, size_t step, int attempt, SteadyTime at);
   void AfterStep(Host& h, size_t step, SteadyTime now);  // step `step` succeeded and is recorded
+  void Hold(Host& h, SteadyTime now);  // held in MAINT, as the walk asked: its end
   void BackToMaint(Host& h, std::string why, SteadyTime now);
   void Release(Host& h, SteadyTime now);
   bool HasPending() const;
@@ -325,6 +344,7 @@ class Walker {
   void CheckDrain(Host& h, const MemberView& m, SteadyTime now);
   void CheckUp(Host& h, const MemberView& m, SteadyTime now);
   void EnterGates(Host& h, SteadyTime now);
+  void StartGates(Host& h, SteadyTime now);  // the first ramp weight is set: the gates themselves
   void FinishGates(Host& h, SteadyTime now);
   void Fail(Host& h, std::string why, SteadyTime now);
   void Restore(Host& h, std::string why, SteadyTime now);
@@ -382,6 +402,7 @@ class Walker {
   std::string stop_reason_;
   std::string stop_brief_;
   bool capacity_stop_ = false;
+  std::string capacity_refusal_;
   int failures_ = 0;
   std::optional<std::string> halted_;
 };

@@ -1,15 +1,34 @@
-// The member's health gates in the walk: entered after its last step,
-// probes and waits as src/gates.h asks, then READY (walker_host.cc).
+// The member's health gates in the walk: entered after its last step (the
+// first ramp weight first), probes and waits as src/gates.h asks, then READY
+// (walker_host.cc).
 #include "src/walker.h"
 
 namespace caretaker {
 
+// A weight ramp needs a dynamic balance algorithm: its first step is asked
+// for now, while still in MAINT (HAProxy refuses it on a static one), so the
+// gates are not waited for in vain. It goes with the "gates" record.
 void Walker::EnterGates(Host& h, SteadyTime now) {
-  StatusOf(h).phase = HostPhase::kGates;
+  HostStatus& s = StatusOf(h);
+  s.phase = HostPhase::kGates;
   h.phase_started = now;
+  h.gates_journaled = false;
+  const std::vector<int>& ramp = spec_.gates.weight_ramp;
+  if (ramp.empty()) return StartGates(h, now);
+  s.detail = "setting weight " + std::to_string(ramp.front()) + "% while in MAINT";
+  h.gates_journaled = true;
+  WalkAction a;
+  a.kind = WalkAction::Kind::kSetWeight;
+  a.percent = ramp.front();
+  a.journal = "gates";
+  h.sub = Sub::kGateWeight;
+  Do(h, std::move(a), now);
+}
+
+void Walker::StartGates(Host& h, SteadyTime now) {
+  h.sub = Sub::kNone;
   h.gates.emplace(spec_.gates, now);
   h.gates_noted = 0;
-  h.gates_journaled = false;
   GateAction(h, now);
 }
 
@@ -44,7 +63,11 @@ void Walker::GateAction(Host& h, SteadyTime now) {
     case GateStep::Action::kPassed:
       return FinishGates(h, now);
     case GateStep::Action::kFailed:
-      return Fail(h, "gate " + step.text, now);
+      if (spec_.gates.weight_ramp.empty()) return Fail(h, "gate " + step.text, now);
+      // The first ramp weight was set for a return that does not happen: a
+      // later READY (by hand) must not come back at it.
+      h.why = "gate " + step.text;
+      return SetWeight(h, Sub::kUndoWeight, 100, now);
   }
 }
 
@@ -77,12 +100,7 @@ void Walker::FinishGates(Host& h, SteadyTime now) {
   s.gates_passed = h.gates->passed();
   s.phase = HostPhase::kEnabling;
   h.phase_started = now;
-  const std::vector<int>& ramp = spec_.gates.weight_ramp;
-  if (!ramp.empty()) {
-    h.ramp = 0;
-    s.detail = "setting weight " + std::to_string(ramp.front()) + "% while in MAINT";
-    return SetWeight(h, Sub::kFirstWeight, ramp.front(), now);
-  }
+  h.ramp = 0;  // its first weight was set before the gates
   s.detail = "setting READY";
   SetState(h, Sub::kReady, LbState::kReady, "enabling", now);
 }

@@ -110,7 +110,7 @@ void Walker::Resume(Host& h, const ResumePoint& at, SteadyTime now) {
       // Its drain was this job's: drained again, or (the walk stopping) put
       // back READY, not left drained as a member that was out before.
       h.was_out = false;
-      Event(s.server, "picked up where the last run left it: draining");
+      Event(s.server, at.why + ": draining");
       return StartHost(h, now);
     case HostPhase::kStep:
     case HostPhase::kGates:
@@ -120,20 +120,23 @@ void Walker::Resume(Host& h, const ResumePoint& at, SteadyTime now) {
       h.lost_maint = true;
       h.lost_since = now;
       if (at.phase == HostPhase::kGates) {
-        Event(s.server, "picked up where the last run left it: the gates, once MAINT is confirmed");
+        Event(s.server, at.why + ": the gates, once MAINT is confirmed");
         return EnterGates(h, now);
       }
-      Event(s.server, "picked up where the last run left it: " + StepLabel(at.step) + ", once MAINT is confirmed");
+      if (spec_.steps.empty()) return EnterGates(h, now);
+      Event(s.server, at.why + ": " + StepLabel(at.step) + ", once MAINT is confirmed");
       return StartStep(h, std::min(at.step, spec_.steps.size() - 1), 1, now);
     default:
-      Event(s.server, "picked up where the last run left it: MAINT, then every step");
+      Event(s.server, at.why + ": MAINT, then every step");
       s.phase = HostPhase::kMaint;
       s.detail = "setting MAINT";
       return SetState(h, Sub::kMaint, LbState::kMaint, "maint", now);
   }
 }
 
-void Walker::OnApplied(const WalkAction& action, bool ok, const std::string& error, SteadyTime now) {
+void Walker::OnApplied(const WalkAction& action, const Result<void>& done, SteadyTime now) {
+  const bool ok = bool(done);
+  const std::string error = ok ? std::string() : done.error().message;
   Host& h = HostOf(action.server);
   h.busy = false;
   HostStatus& s = StatusOf(h);
@@ -154,15 +157,16 @@ void Walker::OnApplied(const WalkAction& action, bool ok, const std::string& err
                             ": its lock is free now");
         h.locked_since.reset();
       }
-      if (stopping_ != Stopping::kNo) return Restore(h, "the walk stopped while it was draining", now);
+      if (stopping_ != Stopping::kNo) return Restore(h, "stopped while draining (" + stop_brief_ + ")", now);
       h.deadline = now + spec_.drain.deadline;
       s.detail = "DRAIN set; counting sessions";
       return WaitForView(h, Sub::kSessions, now);
     case Sub::kShutdown:
       if (!ok) return Restore(h, "shutting its sessions down failed: " + error, now);
       Event(s.server, "sessions shut down");
+      s.sessions_shut_down = h.shutting_down;
       // Still draining: a walk that stopped meanwhile puts it back.
-      if (stopping_ != Stopping::kNo) return Restore(h, "the walk stopped while it was draining", now);
+      if (stopping_ != Stopping::kNo) return Restore(h, "stopped while draining (" + stop_brief_ + ")", now);
       return SetMaint(h, now);
     case Sub::kRestore:
       if (!ok) {
@@ -180,11 +184,15 @@ void Walker::OnApplied(const WalkAction& action, bool ok, const std::string& err
       return End(h, h.why_is_failure ? HostPhase::kFailed : HostPhase::kStopped, now);
     case Sub::kMaint:
       if (!ok) return Fail(h, "drained, but MAINT failed: " + error, now);
+      if (spec_.hold) return Hold(h, now);
       if (stopping_ == Stopping::kFailures) return StopHost(h, "in MAINT before its first step", now);
+      if (spec_.steps.empty()) return EnterGates(h, now);
       return StartStep(h, 0, 1, now);
-    case Sub::kFirstWeight:
-      if (ok) return SetState(h, Sub::kReady, LbState::kReady, "enabling", now);
-      h.why = "setting the first ramp weight failed: " + error;
+    case Sub::kGateWeight:
+      if (ok) return StartGates(h, now);
+      // A usage error says what to change in its own words.
+      s.code = done.error().code;
+      h.why = s.code == ErrorKind::kUsage ? error : "setting the first ramp weight failed: " + error;
       return SetWeight(h, Sub::kUndoWeight, 100, now);
     case Sub::kReady:
       if (!ok) return BackToMaint(h, "setting READY failed: " + error, now);
@@ -223,16 +231,18 @@ void Walker::OnApplied(const WalkAction& action, bool ok, const std::string& err
 
 void Walker::CheckDrain(Host& h, const MemberView& m, SteadyTime now) {
   HostStatus& s = StatusOf(h);
-  if (stopping_ != Stopping::kNo) return Restore(h, "the walk stopped while it was draining", now);
+  if (stopping_ != Stopping::kNo) return Restore(h, "stopped while draining (" + stop_brief_ + ")", now);
   if (!m.out_everywhere) {
     return Restore(h, "the drain was undone on some instance (an agent check answering \"ready\"?): " + m.health, now);
   }
   if (m.sessions == 0) return SetMaint(h, now);
   if (now >= h.deadline) {
-    std::string left = (m.sessions < 0 ? "sessions unknown (" + s.detail + ")" : Sessions(m.sessions) + " still open") +
+    std::string left = (m.sessions < 0 ? "sessions unknown (" + s.detail + ")" : Sessions(m.sessions) + " still open" +
+                                           (m.sessions_on.empty() ? "" : " (" + m.sessions_on + ")")) +
                        " after the drain deadline of " + HumanDuration(spec_.drain.deadline);
     if (spec_.force_sessions || spec_.drain.on_timeout == DrainTimeoutAction::kShutdownSessions) {
       Event(s.server, left + "; shutting them down");
+      h.shutting_down = std::max<int64_t>(m.sessions, 0);
       h.sub = Sub::kShutdown;
       return Do(h, Act(WalkAction::Kind::kShutdownSessions), now);
     }
@@ -246,7 +256,8 @@ void Walker::CheckDrain(Host& h, const MemberView& m, SteadyTime now) {
 
 void Walker::SetMaint(Host& h, SteadyTime now) {
   HostStatus& s = StatusOf(h);
-  Event(s.server, "drained in " + HumanDuration(Since(h.phase_started, now)));
+  s.drained_in = Since(h.phase_started, now);
+  Event(s.server, "drained in " + HumanDuration(s.drained_in));
   s.phase = HostPhase::kMaint;
   s.detail = "setting MAINT";
   h.phase_started = now;
@@ -323,6 +334,14 @@ void Walker::CheckUp(Host& h, const MemberView& m, SteadyTime now) {
   }
   s.detail = "waiting for UP: " + m.health;
   h.wake = now + spec_.drain.poll_interval;
+}
+
+void Walker::Hold(Host& h, SteadyTime now) {
+  HostStatus& s = StatusOf(h);
+  s.detail = "in maintenance: MAINT on every instance";
+  s.out_of_traffic = true;
+  Event(s.server, "MAINT on every instance");
+  End(h, HostPhase::kHeld, now);
 }
 
 void Walker::BackToMaint(Host& h, std::string why, SteadyTime now) {

@@ -54,6 +54,8 @@ TEST_CASE("each HAProxy error reply maps to its code and an actionable message",
       {"err-bad-state.txt", ErrorCode::kRejected,
        "error \"'set server <srv> state' expects 'ready', 'drain' and 'maint'.\"",
        "check its arguments"},
+      {"err-static-algorithm.txt", ErrorCode::kStaticAlgorithm, "static balance algorithm",
+       "a weight ramp needs roundrobin, leastconn or hash-type consistent"},
       {"err-weight-range.txt", ErrorCode::kRejected,
        "error \"Absolute weight can only be between 0 and 256 inclusive.\"", "check its arguments"},
   };

@@ -150,7 +150,7 @@ TEST_CASE("a member whose sessions were shut down as the walk stopped goes back 
   const HostStatus& db2 = StatusOf(walker, "db2");
   CHECK(db2.phase == HostPhase::kStopped);
   CHECK(db2.restored);
-  CHECK(db2.detail == "the walk stopped while it was draining; back READY");
+  CHECK(db2.detail == "stopped while draining (db1 failed); back READY");
   CheckOthersPending(walker, {"db1", "db2"});
 }
 
