@@ -1,5 +1,5 @@
 // Crash recovery on the real sandbox: caretaker killed with SIGKILL at a
-// known point of a member's walk (src/failpoint.h), at every distinct point
+// known point of a member's walk (src/base/failpoint.h), at every distinct point
 // of the host state machine; after each, no member is out of traffic
 // without a record, the job is orphaned, and a restarted `caretaker serve`
 // reconciles it with HAProxy and finishes it — or, at a step that is not

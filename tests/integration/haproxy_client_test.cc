@@ -9,8 +9,8 @@
 #include <thread>
 
 #include "haproxy/backend_view.h"
-#include "src/config.h"
-#include "src/fleet.h"
+#include "src/config/config.h"
+#include "src/run/fleet.h"
 #include "tests/integration/loopback.h"
 #include "tests/integration/run_sync.h"
 #include "tests/sandbox/sandbox.h"

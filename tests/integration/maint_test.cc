@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "mysql/connection.h"
-#include "src/state_store.h"
+#include "src/store/state_store.h"
 #include "tests/integration/cli_run.h"
 #include "tests/sandbox/sandbox.h"
 

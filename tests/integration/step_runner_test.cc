@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "src/step_runner.h"
+#include "src/run/step_runner.h"
 #include "tests/sandbox/files.h"
 #include "tests/sandbox/net.h"
 #include "tests/sandbox/sshd.h"

@@ -16,7 +16,7 @@
 #include <string>
 #include <thread>
 
-#include "src/file_lock.h"
+#include "src/base/file_lock.h"
 #include "tests/integration/roll_fixture.h"
 #include "tests/integration/serve_fixture.h"
 #include "tests/sandbox/load.h"

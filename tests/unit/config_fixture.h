@@ -5,7 +5,7 @@
 #include <chrono>
 #include <string>
 
-#include "src/config.h"
+#include "src/config/config.h"
 
 namespace caretaker::config_testing {
 

@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "src/config.h"
+#include "src/config/config.h"
 #include "tests/unit/temp_dir.h"
 
 namespace caretaker {

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <string>
 
-#include "src/config.h"
+#include "src/config/config.h"
 #include "tests/unit/config_fixture.h"
 #include "tests/unit/temp_dir.h"
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "src/executor.h"
-#include "src/job_follower.h"
-#include "src/job_run.h"
+#include "src/serve/executor.h"
+#include "src/run/job_follower.h"
+#include "src/walk/job_run.h"
 
 namespace caretaker {
 namespace {

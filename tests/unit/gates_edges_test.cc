@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "src/gates.h"
+#include "src/walk/gates.h"
 #include "tests/unit/gates_fixture.h"
 
 namespace caretaker {

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "mysql/warmup.h"
-#include "src/gates.h"
+#include "src/walk/gates.h"
 
 namespace caretaker::gates_testing {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "mysql/warmup.h"
-#include "src/gates.h"
+#include "src/walk/gates.h"
 #include "tests/unit/gates_fixture.h"
 
 namespace caretaker {

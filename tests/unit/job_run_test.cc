@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "src/job_run.h"
-#include "src/serve_expiry.h"
+#include "src/walk/job_run.h"
+#include "src/serve/expiry.h"
 
 namespace caretaker {
 namespace {

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "src/json_writer.h"
-#include "src/log.h"
+#include "src/base/json_writer.h"
+#include "src/base/log.h"
 
 namespace caretaker {
 namespace {

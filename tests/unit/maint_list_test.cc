@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 
-#include "src/maint_list.h"
+#include "src/cli/maint_list.h"
 
 namespace caretaker {
 namespace {

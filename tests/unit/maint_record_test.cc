@@ -18,7 +18,7 @@
 #include <sstream>
 #include <thread>
 
-#include "src/maint_record.h"
+#include "src/store/maint_record.h"
 #include "tests/unit/temp_dir.h"
 
 namespace caretaker {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "haproxy/backend_view.h"
-#include "src/maint_target.h"
+#include "src/run/maint_target.h"
 
 namespace caretaker {
 namespace {

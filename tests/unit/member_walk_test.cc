@@ -1,13 +1,13 @@
 // `maint start` and `maint stop` as the walks of one member they are
-// (src/member_walk.h), on the walker scenarios' simulated world: the exact
+// (src/run/member_walk.h), on the walker scenarios' simulated world: the exact
 // commands and records, and how each ends.
 #include <catch2/catch.hpp>
 
 #include <string>
 #include <vector>
 
-#include "src/member_walk.h"
-#include "src/roll_io.h"
+#include "src/run/member_walk.h"
+#include "src/run/walk_io.h"
 #include "tests/unit/walker_fixture.h"
 #include "tests/unit/walker_world.h"
 
@@ -52,7 +52,7 @@ WalkSpec PutBack(const Config& config, const std::string& server) {
   return PutBackSpec(config, config.pools.front(), Member(config, server));
 }
 
-TEST_CASE("maint start: its record, DRAIN, no sessions, its record again, MAINT; then held there", "[maint][walker]") {
+TEST_CASE("maint start: its record, DRAIN, no sessions, its record again, MAINT, then held there", "[maint][walker]") {
   const Config config = MaintConfig();
   World world(Pool());
   Walker walker(TakeOut(config, "db2"), t0);
@@ -134,7 +134,7 @@ TEST_CASE("maint start: refused at once when the policy says no, nothing sent", 
   CHECK(world.now == t0);
 }
 
-TEST_CASE("maint stop: the gates, READY, its record removed; a failing gate leaves it out", "[maint][walker]") {
+TEST_CASE("maint stop: the gates, READY, its record removed, and a failing gate leaves it out", "[maint][walker]") {
   const Config config = MaintConfig();
   World world(Pool());
   world["db3"].admin = Admin::kMaint;

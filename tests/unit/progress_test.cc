@@ -5,7 +5,7 @@
 #include <sstream>
 #include <string>
 
-#include "src/progress.h"
+#include "src/cli/progress.h"
 
 namespace caretaker {
 namespace {

@@ -1,4 +1,4 @@
-// The driver of walks (src/roll_exec.h) against a fake world: what it does
+// The driver of walks (src/run/driver.h) against a fake world: what it does
 // when an action throws, when a record cannot be written, and how the global
 // cap holds across pools. The walker's own decisions are tested in walker_*.
 #include <boost/asio/co_spawn.hpp>
@@ -8,7 +8,7 @@
 #include <map>
 #include <stdexcept>
 
-#include "src/roll_exec.h"
+#include "src/run/driver.h"
 #include "tests/unit/temp_dir.h"
 
 namespace caretaker {

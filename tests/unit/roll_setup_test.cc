@@ -1,9 +1,9 @@
-// From the command line to walk specs (src/roll_setup.h), and the plan a
-// walk would follow (src/plan.h): pure, one behaviour per case.
+// From the command line to walk specs (src/run/roll_setup.h), and the plan a
+// walk would follow (src/walk/plan.h): pure, one behaviour per case.
 #include <catch2/catch.hpp>
 
-#include "src/plan.h"
-#include "src/roll_setup.h"
+#include "src/walk/plan.h"
+#include "src/run/roll_setup.h"
 #include "tests/unit/config_fixture.h"
 
 namespace caretaker {

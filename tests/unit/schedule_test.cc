@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "src/schedule.h"
+#include "src/config/schedule.h"
 
 namespace caretaker {
 namespace {

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "src/state_open.h"
+#include "src/store/state_open.h"
 #include "tests/unit/temp_dir.h"
 
 namespace caretaker {

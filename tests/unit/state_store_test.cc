@@ -10,7 +10,7 @@
 #include <random>
 #include <thread>
 
-#include "src/state_store.h"
+#include "src/store/state_store.h"
 #include "tests/unit/store_fixture.h"
 #include "tests/unit/temp_dir.h"
 

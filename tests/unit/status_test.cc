@@ -3,8 +3,8 @@
 #include <catch2/catch.hpp>
 #include <sstream>
 
-#include "src/config.h"
-#include "src/status_cmd.h"
+#include "src/config/config.h"
+#include "src/cli/status_cmd.h"
 #include "tests/unit/haproxy_fixture.h"
 
 namespace caretaker {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "src/step_runner.h"
+#include "src/run/step_runner.h"
 
 namespace caretaker {
 namespace {

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "src/state_store.h"
+#include "src/store/state_store.h"
 
 namespace caretaker::store_testing {
 

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "src/state_store.h"
+#include "src/store/state_store.h"
 #include "tests/unit/store_fixture.h"
 #include "tests/unit/temp_dir.h"
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "src/walker.h"
+#include "src/walk/walker.h"
 #include "tests/unit/walker_fixture.h"
 #include "tests/unit/walker_world.h"
 

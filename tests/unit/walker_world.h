@@ -1,5 +1,5 @@
 // A small simulated world that drives a Walker the way the real driver
-// (src/roll_exec.h) will: a fake clock, a model of the pool, a fake load
+// (src/run/driver.h) will: a fake clock, a model of the pool, a fake load
 // balancer that records every command as an exact string, scripted step
 // results and probes read from the model. Shared by walker_test.cc and
 // walker_random_test.cc.
@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "mysql/warmup.h"
-#include "src/walker.h"
+#include "src/walk/walker.h"
 
 namespace caretaker::walker_testing {
 

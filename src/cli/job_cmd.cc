@@ -1,0 +1,272 @@
+// See job_cmd.h.
+#include "src/cli/job_cmd.h"
+
+#include <memory>
+
+#include "src/walk/job_run.h"
+#include "src/base/json_writer.h"
+#include "src/cli/exit_code.h"
+#include "src/store/state_open.h"
+
+namespace caretaker {
+namespace {
+
+
+std::unique_ptr<StateStore> Open(const Config& config, const std::string& what, const MaintIo& io) {
+  auto store = OpenStateStore(config, OperatorName() + " (caretaker " + what + ")");
+  if (store) return std::move(store).value();
+  io.err << "caretaker: " << store.error().message << "\n";
+  return nullptr;
+}
+
+// The state as people should read it: a running job whose process is gone is
+// not running.
+std::string StateOf(const Config& config, const StateStore& store, const Job& job) {
+  if (job.state == "running" && JobOwnerGone(config, store, job)) return "orphaned";
+  return job.state;
+}
+
+size_t DoneCount(const Job& job) {
+  size_t done = 0;
+  for (const JobHost& h : job.hosts) done += h.phase == "done";
+  return done;
+}
+
+std::string OptTime(const std::optional<SysSeconds>& t) { return t ? FormatUtc(*t) : "-"; }
+
+void JobJson(JsonWriter& w, const Config& config, const StateStore& store, const Job& job) {
+  w.BeginObject().Field("id", job.id).Field("pool", job.pool).Field("task", job.task)
+      .Field("state", StateOf(config, store, job)).Field("who", job.who).Field("reason", job.reason)
+      .Field("owner", job.owner).Field("detail", job.detail).Field("created", FormatUtc(job.created));
+  w.Key("started");
+  job.started ? w.String(FormatUtc(*job.started)) : w.Null();
+  w.Key("ended");
+  job.ended ? w.String(FormatUtc(*job.ended)) : w.Null();
+  w.Key("window");
+  job.window ? w.String(FormatUtc(*job.window)) : w.Null();
+  w.Field("cancel_requested", job.cancel_requested).Field("done", static_cast<int64_t>(DoneCount(job)));
+  w.Key("hosts").BeginArray();
+  for (const JobHost& h : job.hosts) {
+    w.BeginObject().Field("server", h.server).Field("phase", h.phase).Field("step", static_cast<int64_t>(h.step + 1))
+        .Field("detail", h.detail).Field("out_of_traffic", h.out_of_traffic).EndObject();
+  }
+  w.EndArray().EndObject();
+}
+
+// The store and job `id`, for `caretaker job WHAT ID`; `code` is the exit
+// code (said on io.err) when either is missing.
+struct Opened {
+  std::unique_ptr<StateStore> store;
+  std::optional<Job> job;
+  int code = 0;
+  explicit operator bool() const { return job.has_value(); }
+};
+Opened OpenJob(const Config& config, const std::string& what, int64_t id, const MaintIo& io) {
+  Opened o;
+  o.store = Open(config, what, io);
+  o.code = kExitFailed;
+  if (!o.store) return o;
+  auto found = o.store->FindJob(id);
+  if (!found) {
+    io.err << "caretaker: " << found.error().message << "\n";
+    return o;
+  }
+  if (!found.value()) {
+    io.err << "caretaker: there is no job " << id << " (`caretaker jobs` lists them)\n";
+    o.code = kExitUsage;
+    return o;
+  }
+  o.job = std::move(found.value());
+  o.code = 0;
+  return o;
+}
+
+// Each host out of traffic as its record says (the truth: written before
+// every change, removed once the host is back), not as the walk last wrote.
+void MarkOut(const StateStore& store, Job& job) {
+  auto records = store.List();
+  if (!records) return;
+  for (JobHost& h : job.hosts) {
+    h.out_of_traffic = false;
+    for (const MaintRecord& r : records.value()) {
+      if (r.job == job.id && r.pool == job.pool && r.server == h.server) h.out_of_traffic = true;
+    }
+  }
+}
+
+// How an operator goes on with a job that holds its pool: the retry's own
+// question when a plain retry would be refused, else the three commands.
+std::string NextStep(const Config& config, const StateStore& store, const Job& job) {
+  const TaskConfig* task = config.FindTask(job.task);
+  auto records = store.List();
+  if (task && records && job.state != "queued") {
+    RetryPlan plan = PlanRetry(job, *task, records.value(), std::nullopt, true);
+    if (!plan.refused.empty()) return "to go on: " + plan.refused;
+  }
+  return BlockedMessage(config, store, job);
+}
+
+// The members the job left out of traffic: its records.
+std::vector<MaintRecord> LeftOut(StateStore& store, const Job& job) {
+  std::vector<MaintRecord> out;
+  auto records = store.List();
+  if (!records) return out;
+  for (const MaintRecord& r : records.value()) {
+    if (r.job == job.id) out.push_back(r);
+  }
+  return out;
+}
+
+// Ends `job` as `state`, if it still is as read (serve may have taken it
+// meanwhile): 0, or the exit code (said on io.err).
+int End(StateStore& store, const Job& job, const std::string& state, const std::string& detail, const MaintIo& io) {
+  auto ended = store.EndJobIf(job.id, job.state, job.owner, state, detail);
+  if (!ended) {
+    io.err << "caretaker: " << ended.error().message << "\n";
+    return kExitFailed;
+  }
+  if (ended.value()) return 0;
+  auto now = store.FindJob(job.id);
+  std::string is = now && now.value() ? now.value()->state + " (" + now.value()->owner + ")" : "changed";
+  io.err << "caretaker: job " << job.id << " changed meanwhile: it is now " << is << "; look again (`caretaker job "
+         << "show " << job.id << "`)\n";
+  return kExitFailed;
+}
+
+}  // namespace
+
+int RunJobs(const Config& config, bool json, const MaintIo& io) {
+  auto store = Open(config, "jobs", io);
+  if (!store) return kExitFailed;
+  auto jobs = store->ListJobs(50);
+  if (!jobs) {
+    io.err << "caretaker: " << jobs.error().message << "\n";
+    return kExitFailed;
+  }
+  if (json) {
+    JsonWriter w;
+    w.BeginObject().Key("jobs").BeginArray();
+    for (Job& job : jobs.value()) {
+      MarkOut(*store, job);
+      JobJson(w, config, *store, job);
+    }
+    w.EndArray().EndObject();
+    io.out << w.str() << "\n";
+    return 0;
+  }
+  if (jobs.value().empty()) {
+    io.out << "no jobs yet (`caretaker roll` runs one per pool)\n";
+    return 0;
+  }
+  char line[512];
+  std::snprintf(line, sizeof line, "%-5s %-16s %-12s %-10s %-6s %-20s %s\n", "ID", "POOL", "TASK", "STATE", "DONE",
+                "CREATED", "WHO");
+  io.out << line;
+  for (const Job& job : jobs.value()) {
+    std::string done = std::to_string(DoneCount(job)) + "/" + std::to_string(job.hosts.size());
+    std::snprintf(line, sizeof line, "%-5lld %-16s %-12s %-10s %-6s %-20s %s\n", static_cast<long long>(job.id),
+                  job.pool.c_str(), job.task.c_str(), StateOf(config, *store, job).c_str(), done.c_str(),
+                  FormatUtc(job.created).c_str(), job.who.c_str());
+    io.out << line;
+  }
+  return 0;
+}
+
+int RunJobShow(const Config& config, int64_t id, bool json, const MaintIo& io) {
+  Opened opened = OpenJob(config, "job show", id, io);
+  if (!opened) return opened.code;
+  auto& store = opened.store;
+  std::optional<Job>& job = opened.job;
+  MarkOut(*store, *job);
+  if (json) {
+    JsonWriter w;
+    JobJson(w, config, *store, *job);
+    io.out << w.str() << "\n";
+    return 0;
+  }
+  const std::string state = StateOf(config, *store, *job);
+  io.out << "job " << job->id << ": pool " << job->pool << ", task " << job->task << ", " << state << "\n"
+         << "  by " << job->who << " (" << job->reason << "), created " << FormatUtc(job->created) << ", started "
+         << OptTime(job->started) << ", ended " << OptTime(job->ended) << "\n";
+  if (!job->detail.empty()) io.out << "  " << job->detail << "\n";
+  if (state == "orphaned") io.out << "  its process (" << job->owner << ") died while it ran\n";
+  // What holds the pool, and how to go on.
+  if (auto head = PoolHead(*store, job->pool); head && head.value() && head.value()->id == job->id &&
+                                               state != "running") {
+    io.out << "  " << NextStep(config, *store, *job) << "\n";
+  }
+  for (const JobHost& h : job->hosts) {
+    std::string phase = h.phase == "step" ? "step " + std::to_string(h.step + 1) : h.phase;
+    io.out << "  " << h.server << "  " << phase << (h.out_of_traffic ? "  OUT OF TRAFFIC" : "")
+           << (h.detail.empty() ? "" : "  " + h.detail) << "\n";
+  }
+  return 0;
+}
+
+int RunJobCancel(const Config& config, int64_t id, const MaintIo& io) {
+  Opened opened = OpenJob(config, "job cancel", id, io);
+  if (!opened) return opened.code;
+  auto& store = opened.store;
+  std::optional<Job>& job = opened.job;
+  const std::string who = OperatorName();
+  if (job->state == "running" && !JobOwnerGone(config, *store, *job)) {
+    if (auto asked = store->RequestCancel(id, who); !asked) {
+      io.err << "caretaker: " << asked.error().message << "\n";
+      return kExitFailed;
+    }
+    io.out << "job " << id << ": cancel requested; its walk (" << job->owner
+           << ") stops within a second: no member starts, draining ones go back, the others finish their task\n";
+    return 0;
+  }
+  if (job->Ended()) {
+    io.err << "caretaker: job " << id << " is " << job->state << ": there is nothing to cancel\n";
+    return kExitUsage;
+  }
+  if (int failed = End(*store, *job, "cancelled", "cancelled by " + who, io)) return failed;
+  BreakDeadLease(config, *store, job->pool);
+  io.out << "job " << id << " cancelled; pool " << job->pool << " may be walked again\n";
+  for (const MaintRecord& r : LeftOut(*store, *job)) {
+    io.err << "caretaker: " << r.pool << "/" << r.server << " is still OUT OF TRAFFIC (" << r.phase
+           << "), with its record: `caretaker maint stop " << r.pool << "/" << r.server << "` puts it back\n";
+  }
+  return 0;
+}
+
+int RunJobRestore(const Config& config, int64_t id, const MaintIo& io) {
+  Opened opened = OpenJob(config, "job restore", id, io);
+  if (!opened) return opened.code;
+  auto& store = opened.store;
+  std::optional<Job>& job = opened.job;
+  if (job->state == "running" && !JobOwnerGone(config, *store, *job)) {
+    io.err << "caretaker: job " << id << " is running (" << job->owner << "): `caretaker job cancel " << id
+           << "` first; nothing was changed\n";
+    return kExitRefused;
+  }
+  if (job->Ended() || job->state == "queued") {
+    io.err << "caretaker: job " << id << " is " << job->state << ": there is nothing to restore"
+           << (job->state == "queued" ? " (it never ran: `caretaker job cancel " + std::to_string(id) + "` drops it)"
+                                      : std::string())
+           << "\n";
+    return kExitUsage;
+  }
+  std::vector<MaintRecord> out = LeftOut(*store, *job);
+  std::vector<std::string> hosts;
+  for (const MaintRecord& r : out) {
+    io.err << "caretaker: putting " << r.pool << "/" << r.server << " back (it was left in " << r.phase << ")\n";
+    hosts.push_back(r.pool + "/" + r.server);
+  }
+  // Each a walk of one member, all at once on one driver (as maint stop).
+  int worst = RunPutBack(config, hosts, io);
+  if (worst != 0) {
+    io.err << "caretaker: job " << id << ": some hosts are still out of traffic (above); the job stays "
+           << job->state << "\n";
+    return worst;
+  }
+  const std::string detail = out.empty() ? "nothing was out of traffic" : std::to_string(out.size()) + " host(s) put back";
+  if (int failed = End(*store, *job, "restored", detail, io)) return failed;
+  BreakDeadLease(config, *store, job->pool);
+  io.out << "job " << id << " restored: " << detail << "\n";
+  return 0;
+}
+
+}  // namespace caretaker

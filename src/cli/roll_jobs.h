@@ -1,0 +1,40 @@
+// Internal to roll (roll_cmd.cc) and serve: the jobs a roll or a `job retry` runs —
+// refusing a pool whose queue another job holds, and picking up a job where
+// it stopped.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "src/config/config.h"
+#include "src/walk/job_run.h"
+#include "src/cli/maint_cmd.h"
+#include "src/cli/roll_cmd.h"
+#include "src/run/roll_setup.h"
+#include "src/store/state_store.h"
+#include "src/walk/walker.h"
+
+namespace caretaker::roll_detail {
+
+// Exit code when a pool of `pools` is blocked by a job (said on io.err).
+std::optional<int> CheckPoolsFree(const Config& config, const StateStore& store, const std::vector<std::string>& pools,
+                                  const MaintIo& io);
+
+// `job retry ID`: the options and resume points that go on with the job, or
+// the exit code when it cannot be retried now (said on io.err).
+struct Retry {
+  Job job;
+  RollOptions options;
+  std::map<std::string, ResumePoint> resume;
+};
+std::optional<int> PrepareRetry(const Config& config, const StateStore& store, const RollOptions& options,
+                                Retry& retry, const MaintIo& io);
+// Either: a retry goes on with its job (PrepareRetry); a roll now needs its
+// pools free (CheckPoolsFree); a queued one waits its turn. `retry.options`
+// are the options the walk runs with.
+std::optional<int> PrepareJobs(const Config& config, const StateStore& store, const RollOptions& options,
+                               Retry& retry, const MaintIo& io);
+
+}  // namespace caretaker::roll_detail

@@ -1,0 +1,332 @@
+// See serve_daemon.h.
+#include "src/serve/daemon.h"
+
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <csignal>
+#include <filesystem>
+#include <map>
+#include <memory>
+
+#include "src/serve/executor.h"
+#include "src/base/file_lock.h"
+#include "src/walk/job_run.h"
+#include "src/base/log.h"
+#include "src/run/maint_target.h"
+#include "src/run/member_walk.h"
+#include "src/run/driver.h"
+#include "src/run/preflight.h"
+#include "src/serve/expiry.h"
+#include "src/serve/job_runner.h"
+#include "src/store/state_open.h"
+#include "src/run/step_runner.h"
+
+namespace caretaker {
+namespace {
+
+namespace asio = boost::asio;
+
+constexpr std::chrono::seconds kRound{1};
+constexpr std::chrono::seconds kExpiryEvery{10};
+
+class Server final : public JobLauncher {
+ public:
+  Server(const Config& config, std::unique_ptr<StateStore> store, std::string password)
+      : config_(std::make_shared<const Config>(config)),
+        store_(std::move(store)),
+        password_(std::move(password)),
+        executor_(*store_, *this, [this](const Job& job) { return JobOwnerGone(*config_, *store_, job); }),
+        timer_(io_),
+        signals_(io_, SIGTERM, SIGINT, SIGHUP),
+        steps_(MakeProcessStepRunner(io_.get_executor())) {}
+
+  bool Run();  // false: its loop failed (said)
+
+  void Start(const Job& job) override;
+  void Pause(int64_t job, const std::string& why) override;
+  std::map<int64_t, std::string> Running() const override;
+  std::set<int64_t> Pausing() const override;
+
+ private:
+  asio::awaitable<void> Loop();
+  asio::awaitable<void> RunJob(int64_t id, Job job);
+  // Puts the host of an expired record back: a walk of that one member
+  // (member_walk.h) on a driver of serve's, inside its host budget and halt.
+  asio::awaitable<void> Restore(std::shared_ptr<const Config> config, MaintRecord record);
+  void AbortRestores(const std::string& why);
+  void OnSignal(const boost::system::error_code& ec, int signal);
+  void Reload();
+  void Announce() const;
+  void WatchExpiry(SysSeconds now, bool halted);
+  void Wake() { timer_.cancel(); }
+
+  asio::io_context io_;
+  std::shared_ptr<const Config> config_;
+  std::unique_ptr<StateStore> store_;
+  std::string password_;
+  HostBudget budget_;
+  struct JobRun {
+    std::string pool;
+    std::unique_ptr<ServeJob> job;
+  };
+  std::map<int64_t, JobRun> jobs_;
+  // Jobs whose run threw: kept (never destroyed while serve runs), as work
+  // of theirs may still be in flight.
+  std::vector<std::unique_ptr<ServeJob>> crashed_;
+  Executor executor_;
+  ExpiryWatch expiry_;
+  SysSeconds next_expiry_{};
+  asio::steady_timer timer_;
+  asio::signal_set signals_;
+  std::unique_ptr<StepRunner> steps_;     // of expiry restores (they have none)
+  std::set<RollDriver*> restoring_;       // the drivers of expiry restores running
+  int restores_ = 0;                      // running
+  int stops_ = 0;                         // SIGTERM/SIGINT seen
+};
+
+void Server::Start(const Job& job) {
+  if (jobs_.count(job.id)) return;  // still winding down: started again next round, if it must
+  auto run = std::make_unique<ServeJob>(io_, config_, *store_, password_, budget_);
+  ServeJob& serve_job = *run;
+  jobs_.emplace(job.id, JobRun{job.pool, std::move(run)});
+  asio::co_spawn(io_, serve_job.Run(job), [this](std::exception_ptr) { Wake(); });
+}
+
+void Server::Pause(int64_t job, const std::string& why) {
+  if (auto it = jobs_.find(job); it != jobs_.end()) it->second.job->Pause(why);
+}
+
+std::map<int64_t, std::string> Server::Running() const {
+  std::map<int64_t, std::string> out;
+  for (const auto& [id, run] : jobs_) {
+    if (!run.job->finished()) out.emplace(id, run.pool);
+  }
+  return out;
+}
+
+std::set<int64_t> Server::Pausing() const {
+  std::set<int64_t> out;
+  for (const auto& [id, run] : jobs_) {
+    if (!run.job->finished() && run.job->pausing()) out.insert(id);
+  }
+  return out;
+}
+
+void Server::Announce() const {
+  const Config& c = *config_;
+  LogEvent(LogLevel::kInfo, "serve.config",
+           {{"path", c.path}, {"pools", static_cast<int64_t>(c.pools.size())},
+            {"max_concurrent_jobs", c.serve.max_concurrent_jobs}});
+  const SysSeconds now = NowSeconds();
+  for (const PoolConfig& p : c.pools) {
+    if (!p.schedule) continue;
+    const Schedule& s = p.schedule->schedule;
+    auto open = WindowAt(s, now);
+    auto next = NextWindow(s, now);
+    LogEvent(LogLevel::kInfo, "serve.schedule",
+             {{"pool", p.name}, {"task", p.schedule->task}, {"cron", s.cron.text()}, {"timezone", s.tz.name()},
+              {"window", FormatDuration(std::chrono::duration_cast<Millis>(s.window))},
+              {"open_now", open ? "until " + FormatUtc(open->close) : std::string("no")},
+              {"next", next ? FormatUtc(next->open) : std::string("never")}});
+  }
+}
+
+void Server::Reload() {
+  const std::string path = config_->path;
+  auto loaded = LoadConfig(path);
+  std::optional<std::string> refused;
+  if (!loaded) refused = loaded.error().message;
+  if (!refused && loaded.value().state_dir != config_->state_dir) {
+    refused = "[state] dir changed (" + config_->state_dir + " -> " + loaded.value().state_dir +
+              "): the state store cannot move under a running serve; restart it";
+  }
+  for (size_t i = 0; !refused && i < loaded.value().pools.size(); ++i) {
+    auto valid = CheckPoolPolicy(loaded.value(), loaded.value().pools[i]);
+    if (!valid) refused = valid.error().message;
+  }
+  std::optional<Result<std::string>> password;
+  if (!refused) password.emplace(ReadMysqlPassword(loaded.value().mysql));
+  if (password && !*password) refused = password->error().message;
+  if (refused) {
+    LogEvent(LogLevel::kError, "serve.reload.refused", {{"error", *refused}, {"kept", path}});
+    return;
+  }
+  config_ = std::make_shared<const Config>(std::move(loaded).value());
+  password_ = password->value();
+  LogEvent(LogLevel::kInfo, "serve.reload", {{"path", path}, {"running_jobs", static_cast<int64_t>(Running().size())}});
+  Announce();
+  Wake();
+}
+
+void Server::OnSignal(const boost::system::error_code& ec, int signal) {
+  if (ec) return;
+  if (signal == SIGHUP) {
+    Reload();
+  } else if (++stops_ == 1) {
+    LogEvent(LogLevel::kWarn, "serve.stopping",
+             {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}, {"running_jobs", static_cast<int64_t>(Running().size())},
+              {"what", "nothing new starts; running steps finish, their members stay out with their records; the "
+                       "next start goes on with them (signal again to kill the steps)"}});
+    for (auto& [id, run] : jobs_) run.job->Stop("caretaker serve is stopping");
+    AbortRestores("caretaker serve is stopping");  // automated: they stop too (their hosts stay in MAINT)
+    Wake();
+  } else {
+    LogEvent(LogLevel::kWarn, "serve.aborting", {{"what", "running steps are killed; members stay where they are"}});
+    for (auto& [id, run] : jobs_) run.job->Abort();
+    AbortRestores("caretaker serve is aborting");
+  }
+  signals_.async_wait([this](const boost::system::error_code& e, int s) { OnSignal(e, s); });
+}
+
+void Server::AbortRestores(const std::string& why) {
+  if (!restoring_.empty()) LogEvent(LogLevel::kWarn, "serve.maint.restore.abort", {{"why", why}});
+  for (RollDriver* d : restoring_) d->Abort();
+}
+
+asio::awaitable<void> Server::Restore(std::shared_ptr<const Config> config, MaintRecord record) {
+  ++restores_;
+  LogEvent(LogLevel::kWarn, "serve.maint.restore", {{"pool", record.pool}, {"server", record.server}});
+  std::string failed;
+  bool ok = false;
+  auto ref = FindMember(*config, record.pool + "/" + record.server);
+  if (!ref) {
+    failed = ref.error().message;
+  } else {
+    const PoolConfig& pool = *ref.value().pool;
+    WalkRecordInfo info;
+    info.who = "caretaker serve";
+    info.reason = "restore of an expired maintenance record";
+    info.adopt.insert(record.pool + "/" + record.server);
+    std::unique_ptr<WalkIo> world = MakeRealWalkIo(*config, password_, *store_, std::move(info));
+    std::vector<roll_detail::PoolWalk> walks{
+        {&pool, &NoSteps(), PutBackSpec(*config, pool, *ref.value().member)}};
+    roll_detail::Preflight preflight(*config, *world, walks);
+    auto checked = preflight.Run();
+    std::optional<Error> refused = co_await std::move(checked);
+    if (refused) {
+      failed = refused->message;
+    } else {
+      RollHooks hooks;
+      hooks.on_event = [](const std::string& pool, const WalkEvent& e) {
+        LogEvent(e.warning ? LogLevel::kWarn : LogLevel::kInfo, "serve.maint.restore.event",
+                 {{"pool", pool}, {"server", e.server}, {"text", e.text}});
+      };
+      RollDriver driver(io_, *config, *world, *steps_, hooks);
+      driver.ShareBudget(budget_);
+      driver.SetHaltCheck([this, config] { return CheckHalt(store_.get(), config->halt_file); });
+      driver.Add(pool, NoSteps(), walks.front().spec);
+      restoring_.insert(&driver);
+      if (stops_ > 0) driver.Abort();
+      auto run = driver.Run();
+      co_await std::move(run);
+      restoring_.erase(&driver);
+      const HostStatus& h = driver.walks().front().walker.hosts().front();
+      ok = h.phase == HostPhase::kDone;
+      failed = ok ? "" : h.detail.substr(0, h.detail.find('\n'));
+    }
+  }
+  LogEvent(ok ? LogLevel::kInfo : LogLevel::kError, "serve.maint.restore.end",
+           {{"pool", record.pool}, {"server", record.server}, {"ok", ok}, {"why", failed},
+            {"left", ok ? std::string("back in traffic") : std::string("STILL OUT OF TRAFFIC")}});
+  expiry_.RestoreEnded(record, ok, NowSeconds());
+  --restores_;
+  Wake();
+}
+
+void Server::WatchExpiry(SysSeconds now, bool halted) {
+  if (now < next_expiry_) return;
+  next_expiry_ = now + kExpiryEvery;
+  auto records = store_->List();
+  if (!records) {
+    LogEvent(LogLevel::kError, "serve.maint.unreadable", {{"error", records.error().message}});
+    return;
+  }
+  for (const ExpiryAction& a : expiry_.Tick(*config_, records.value(), now, halted)) {
+    const MaintRecord& r = a.record;
+    if (a.kind == ExpiryAction::Kind::kRestore) {
+      asio::co_spawn(io_, Restore(config_, r), asio::detached);
+      continue;
+    }
+    const PoolConfig* pool = config_->FindPool(r.pool);
+    LogEvent(LogLevel::kError, "maint.expired",
+             {{"pool", r.pool}, {"server", r.server}, {"who", r.who}, {"reason", r.reason},
+              {"until", FormatUtc(*r.until)}, {"phase", r.phase},
+              {"then", pool && pool->on_maint_expiry == MaintExpiry::kRestore
+                           ? (halted ? std::string("restore waits: halted") : std::string("putting it back"))
+                           : "it stays OUT OF TRAFFIC: `caretaker maint stop " + r.pool + "/" + r.server + "`"}});
+    if (a.first) (void)store_->Audit({0, {}, "caretaker serve", "maint.expired", r.pool + "/" + r.server, r.reason});
+  }
+}
+
+asio::awaitable<void> Server::Loop() {
+  while (true) {
+    for (auto it = jobs_.begin(); it != jobs_.end();) {
+      if (!it->second.job->finished()) {
+        ++it;
+        continue;
+      }
+      if (it->second.job->crashed()) crashed_.push_back(std::move(it->second.job));
+      it = jobs_.erase(it);
+    }
+    if (stops_ > 0) {
+      if (jobs_.empty() && restores_ == 0) co_return;
+    } else {
+      const SysSeconds now = NowSeconds();
+      HaltCheck halt = CheckHalt(store_.get(), config_->halt_file);
+      executor_.Tick(*config_, now, halt.halted);
+      // Automated: a restore under way stops where it is (its host stays
+      // in MAINT with its record) and is tried again once the halt is lifted.
+      if (halt.halted && !restoring_.empty()) AbortRestores(halt.why);
+      WatchExpiry(now, halt.halted);
+    }
+    timer_.expires_after(kRound);
+    boost::system::error_code ec;  // cancelled by Wake(): go round now
+    co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+bool Server::Run() {
+  LogEvent(LogLevel::kInfo, "serve.start", {{"owner", JobOwnerName()}, {"store", StateStorePath(*config_)}});
+  Announce();
+  auto records = store_->List();
+  if (records) {
+    for (const MaintRecord& r : records.value()) {
+      LogEvent(LogLevel::kWarn, "serve.out_of_traffic",
+               {{"pool", r.pool}, {"server", r.server}, {"phase", r.phase}, {"who", r.who}, {"reason", r.reason},
+                {"job", r.job}});
+    }
+  }
+  signals_.async_wait([this](const boost::system::error_code& e, int s) { OnSignal(e, s); });
+  bool failed = false;
+  asio::co_spawn(io_, Loop(), [&](std::exception_ptr e) {
+    if (e) {
+      failed = true;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& what) {
+        LogEvent(LogLevel::kError, "serve.internal_error", {{"what", what.what()}});
+      }
+    }
+    signals_.cancel();
+    io_.stop();
+  });
+  io_.run();
+  LogEvent(LogLevel::kInfo, "serve.stopped", {{"failed", failed}});
+  return !failed;
+}
+
+}  // namespace
+
+bool RunDaemon(const Config& config, std::unique_ptr<StateStore> store, std::string password) {
+  Server server(config, std::move(store), std::move(password));
+  return server.Run();
+}
+
+}  // namespace caretaker

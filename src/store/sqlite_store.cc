@@ -1,0 +1,248 @@
+// The embedded state store: one SQLite file; see state_store.h.
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <utility>
+
+#include "src/base/file_lock.h"
+#include "src/store/sqlite_store_impl.h"
+
+namespace caretaker {
+namespace sqlite_store {
+
+using sqlite::Db;
+using sqlite::Row;
+using sqlite::Value;
+
+namespace {
+
+// Schema migrations: kMigrations[v] takes a store from version v to v + 1.
+// Append only; a released entry is never edited.
+constexpr const char* kMigrations[] = {
+    // 1: maintenance records, the halt switch, the audit trail.
+    R"sql(
+CREATE TABLE maintenance (
+  pool TEXT NOT NULL, server TEXT NOT NULL, host TEXT NOT NULL, who TEXT NOT NULL,
+  reason TEXT NOT NULL, since INTEGER NOT NULL, until INTEGER, phase TEXT NOT NULL,
+  PRIMARY KEY (pool, server));
+CREATE TABLE halt (
+  id INTEGER PRIMARY KEY CHECK (id = 1), who TEXT NOT NULL, reason TEXT NOT NULL,
+  since INTEGER NOT NULL, abort INTEGER NOT NULL);
+CREATE TABLE audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, who TEXT NOT NULL,
+  action TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL);
+)sql",
+    // 2: jobs and their hosts, pool leases; a record knows its job and step.
+    R"sql(
+ALTER TABLE maintenance ADD COLUMN step INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE maintenance ADD COLUMN job INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE jobs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, pool TEXT NOT NULL, task TEXT NOT NULL, state TEXT NOT NULL,
+  who TEXT NOT NULL, reason TEXT NOT NULL, owner TEXT NOT NULL, detail TEXT NOT NULL,
+  created INTEGER NOT NULL, started INTEGER, ended INTEGER, max_failures INTEGER NOT NULL,
+  force_sessions INTEGER NOT NULL, cancel_requested INTEGER NOT NULL DEFAULT 0, window INTEGER,
+  task_steps TEXT NOT NULL DEFAULT '');
+CREATE INDEX jobs_by_pool ON jobs (pool, id);
+CREATE INDEX jobs_by_state ON jobs (state, id);
+CREATE UNIQUE INDEX jobs_by_window ON jobs (pool, window);
+CREATE TABLE leases (
+  pool TEXT PRIMARY KEY, job INTEGER NOT NULL, owner TEXT NOT NULL, expires INTEGER NOT NULL);
+CREATE TABLE job_hosts (
+  job INTEGER NOT NULL REFERENCES jobs (id), position INTEGER NOT NULL, server TEXT NOT NULL,
+  phase TEXT NOT NULL, step INTEGER NOT NULL, detail TEXT NOT NULL, out_of_traffic INTEGER NOT NULL,
+  PRIMARY KEY (job, server));
+)sql",
+};
+static_assert(std::size(kMigrations) == kStoreSchemaVersion);
+
+constexpr const char* kRecordColumns = "pool, server, host, who, reason, since, until, phase, step, job";
+
+MaintRecord RecordOf(const Row& row) {
+  MaintRecord r;
+  r.pool = row.Text(0);
+  r.server = row.Text(1);
+  r.host = row.Text(2);
+  r.who = row.Text(3);
+  r.reason = row.Text(4);
+  r.since = FromEpoch(row.Int(5));
+  if (!row.IsNull(6)) r.until = FromEpoch(row.Int(6));
+  r.phase = row.Text(7);
+  r.step = static_cast<size_t>(row.Int(8));
+  r.job = row.Int(9);
+  return r;
+}
+
+}  // namespace
+
+int64_t Epoch(SysSeconds t) { return t.time_since_epoch().count(); }
+SysSeconds FromEpoch(int64_t s) { return SysSeconds(std::chrono::seconds(s)); }
+Value OptionalTime(const std::optional<SysSeconds>& t) { return t ? Value::Int(Epoch(*t)) : Value::Null(); }
+std::optional<SysSeconds> OptionalTime(const Row& row, size_t i) {
+  if (row.IsNull(i)) return std::nullopt;
+  return FromEpoch(row.Int(i));
+}
+
+Result<void> SqliteStore::Migrate() {
+  auto rows = db_->Query("PRAGMA user_version");
+  if (!rows) return rows.error();
+  version_ = static_cast<int>(rows.value().at(0).Int(0));
+  if (version_ > kStoreSchemaVersion) {
+    return Error{"the state store " + db_->path() + " has schema version " + std::to_string(version_) +
+                 ", newer than this caretaker knows (" + std::to_string(kStoreSchemaVersion) +
+                 "): run the newer caretaker, or restore a backup made before the upgrade"};
+  }
+  if (version_ == kStoreSchemaVersion) return boost::outcome_v2::success();
+  int from = version_;
+  auto migrated = Write([&]() -> Result<void> {
+    // Read again inside the write lock: another process may have migrated it.
+    auto again = db_->Query("PRAGMA user_version");
+    if (!again) return again.error();
+    for (auto v = again.value().at(0).Int(0); v < kStoreSchemaVersion; ++v) {
+      if (auto step = db_->Exec(kMigrations[v]); !step) return step;
+    }
+    return db_->Exec("PRAGMA user_version = " + std::to_string(kStoreSchemaVersion));
+  });
+  if (!migrated) return migrated;
+  version_ = kStoreSchemaVersion;
+  if (from == 0) return boost::outcome_v2::success();
+  return Audit({0, {}, actor_, "store.migrated", "",
+                "schema " + std::to_string(from) + " -> " + std::to_string(kStoreSchemaVersion)});
+}
+
+Result<std::vector<MaintRecord>> SqliteStore::List() const {
+  auto rows = db_->Query(std::string("SELECT ") + kRecordColumns + " FROM maintenance ORDER BY pool, server");
+  if (!rows) return rows.error();
+  std::vector<MaintRecord> out;
+  for (const Row& row : rows.value()) out.push_back(RecordOf(row));
+  return out;
+}
+
+Result<std::optional<MaintRecord>> SqliteStore::Find(std::string_view pool, std::string_view server) const {
+  auto rows = db_->Query(std::string("SELECT ") + kRecordColumns + " FROM maintenance WHERE pool = ?1 AND server = ?2",
+                         {Value::Text(std::string(pool)), Value::Text(std::string(server))});
+  if (!rows) return rows.error();
+  if (rows.value().empty()) return std::optional<MaintRecord>();
+  return std::optional<MaintRecord>(RecordOf(rows.value().front()));
+}
+
+Result<void> SqliteStore::Put(const MaintRecord& r) { return PutAll({r}); }
+
+Result<void> SqliteStore::PutAll(const std::vector<MaintRecord>& records) {
+  for (const MaintRecord& r : records) {
+    if (auto problem = MaintRecordProblem(r)) {
+      return Error{"cannot record maintenance of " + r.pool + "/" + r.server + " in " + db_->path() + ": " + *problem};
+    }
+  }
+  return Write([&]() -> Result<void> {
+    for (const MaintRecord& r : records) {
+      if (auto put = PutRecord(r); !put) return put;
+    }
+    return boost::outcome_v2::success();
+  });
+}
+
+Result<void> SqliteStore::PutRecord(const MaintRecord& r) {
+  auto put = db_->Query(
+      "INSERT OR REPLACE INTO maintenance (pool, server, host, who, reason, since, until, phase, step, job) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+      {Value::Text(r.pool), Value::Text(r.server), Value::Text(r.host), Value::Text(r.who), Value::Text(r.reason),
+       Value::Int(Epoch(r.since)), r.until ? Value::Int(Epoch(*r.until)) : Value::Null(), Value::Text(r.phase),
+       Value::Int(static_cast<int64_t>(r.step)), Value::Int(r.job)});
+  if (!put) return put.error();
+  std::string what = r.phase == "steps" ? "step " + std::to_string(r.step + 1) + "; " : "";
+  if (r.job) what += "job " + std::to_string(r.job) + "; ";
+  return Append({0, {}, r.who, "maint." + r.phase, r.pool + "/" + r.server, what + r.reason});
+}
+
+Result<void> SqliteStore::Remove(std::string_view pool, std::string_view server) {
+  return Write([&]() -> Result<void> {
+    auto gone = db_->Query("DELETE FROM maintenance WHERE pool = ?1 AND server = ?2",
+                           {Value::Text(std::string(pool)), Value::Text(std::string(server))});
+    if (!gone) return gone.error();
+    if (db_->Changes() == 0) return boost::outcome_v2::success();
+    return Append({0, {}, actor_, "maint.released", std::string(pool) + "/" + std::string(server), ""});
+  });
+}
+
+Result<std::optional<HaltRecord>> SqliteStore::ReadHalt() const {
+  auto rows = db_->Query("SELECT who, reason, since, abort FROM halt WHERE id = 1");
+  if (!rows) return rows.error();
+  if (rows.value().empty()) return std::optional<HaltRecord>();
+  const Row& row = rows.value().front();
+  return std::optional<HaltRecord>(HaltRecord{row.Text(0), row.Text(1), FromEpoch(row.Int(2)), row.Int(3) != 0});
+}
+
+Result<void> SqliteStore::SetHalt(const HaltRecord& h) {
+  if (h.reason.empty()) return Error{"a halt needs a reason: say why (--reason \"incident 4412\")"};
+  return Write([&]() -> Result<void> {
+    auto set = db_->Query("INSERT OR REPLACE INTO halt (id, who, reason, since, abort) VALUES (1, ?1, ?2, ?3, ?4)",
+                          {Value::Text(h.who), Value::Text(h.reason), Value::Int(Epoch(h.since)),
+                           Value::Int(h.abort ? 1 : 0)});
+    if (!set) return set.error();
+    return Append({0, {}, h.who, h.abort ? "halt.abort" : "halt", "", h.reason});
+  });
+}
+
+Result<std::optional<HaltRecord>> SqliteStore::ClearHalt(const std::string& who) {
+  std::optional<HaltRecord> was;
+  auto cleared = Write([&]() -> Result<void> {
+    auto current = ReadHalt();
+    if (!current) return current.error();
+    was = current.value();
+    if (!was) return boost::outcome_v2::success();
+    if (auto gone = db_->Exec("DELETE FROM halt"); !gone) return gone;
+    return Append({0, {}, who, "resume", "", "halted by " + was->who + ": " + was->reason});
+  });
+  if (!cleared) return cleared.error();
+  return was;
+}
+
+Result<void> SqliteStore::Append(AuditEntry e) {
+  if (e.at == SysSeconds{}) e.at = NowSeconds();
+  auto added = db_->Query("INSERT INTO audit (at, who, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+                          {Value::Int(Epoch(e.at)), Value::Text(e.who.empty() ? actor_ : e.who),
+                           Value::Text(e.action), Value::Text(e.target), Value::Text(e.detail)});
+  if (!added) return added.error();
+  return boost::outcome_v2::success();
+}
+
+Result<void> SqliteStore::Audit(AuditEntry entry) {
+  return Write([&] { return Append(std::move(entry)); });
+}
+
+Result<std::vector<AuditEntry>> SqliteStore::RecentAudit(size_t limit) const {
+  auto rows = db_->Query(
+      "SELECT id, at, who, action, target, detail FROM "
+      "(SELECT * FROM audit ORDER BY id DESC LIMIT ?1) ORDER BY id",
+      {Value::Int(static_cast<int64_t>(limit))});
+  if (!rows) return rows.error();
+  std::vector<AuditEntry> out;
+  for (const Row& row : rows.value()) {
+    out.push_back({row.Int(0), FromEpoch(row.Int(1)), row.Text(2), row.Text(3), row.Text(4), row.Text(5)});
+  }
+  return out;
+}
+
+}  // namespace sqlite_store
+
+Result<std::unique_ptr<StateStore>> OpenSqliteStore(const std::string& path) {
+  if (!path.empty()) {
+    std::string dir = std::filesystem::path(path).parent_path().string();
+    if (int err = MakePrivateDirs(dir)) {
+      return Error{"cannot create the state directory " + dir + ": " + std::strerror(err) +
+                   " — caretaker's user must be able to create it, or set [state] dir"};
+    }
+  }
+  // The file is created 0600: it names hosts, people and reasons.
+  mode_t old_mask = ::umask(077);
+  auto db = sqlite::Db::Open(path, true);
+  ::umask(old_mask);
+  if (!db) return db.error();
+  auto store = std::make_unique<sqlite_store::SqliteStore>(std::move(db).value());
+  if (auto migrated = store->Migrate(); !migrated) return migrated.error();
+  return std::unique_ptr<StateStore>(std::move(store));
+}
+
+}  // namespace caretaker
