@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "src/walker.h"
+#include "src/walk/walker.h"
 
 namespace caretaker {
 
