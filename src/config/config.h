@@ -24,11 +24,10 @@
 #include "haproxy/endpoint.h"
 #include "policies/capacity.h"
 #include "src/base/result.h"
+#include "src/base/time.h"
 #include "src/config/schedule.h"
 
 namespace caretaker {
-
-using Millis = std::chrono::milliseconds;
 
 struct HaproxyConfig {
   std::string name;                // "lb1", unique

@@ -31,10 +31,9 @@
 #include <string_view>
 
 #include "src/base/result.h"
+#include "src/base/time.h"
 
 namespace caretaker {
-
-using SysSeconds = std::chrono::sys_seconds;
 
 // How far NextFiring/LastFiring look. 8, not 5: Feb 29 can be 8 years away
 // (2096 -> 2104, 2100 is not a leap year).

@@ -2,9 +2,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <exception>
 
 #include "src/base/failpoint.h"
@@ -17,8 +14,6 @@ namespace {
 namespace asio = boost::asio;
 using Kind = WalkAction::Kind;
 
-SteadyTime Now() { return std::chrono::steady_clock::now(); }
-
 // "exit code 1" plus the last lines the step printed, indented.
 std::string StepFailure(const StepResult& result, Millis timeout) {
   std::string out = result.Describe(timeout);
@@ -30,12 +25,19 @@ std::string StepFailure(const StepResult& result, Millis timeout) {
 
 }  // namespace
 
-RollDriver::RollDriver(asio::io_context& io, const Config& config, WalkIo& world, StepRunner& steps, RollHooks hooks)
-    : io_(io), config_(config), world_(world), steps_(steps), hooks_(std::move(hooks)), wake_(io) {}
+RollDriver::RollDriver(asio::io_context& io, const Config& config, WalkIo& world, StepRunner& steps, RollHooks hooks,
+                       Clock& clock)
+    : io_(io),
+      config_(config),
+      world_(world),
+      steps_(steps),
+      hooks_(std::move(hooks)),
+      clock_(clock),
+      wake_(clock.MakeTimer(io)) {}
 
 void RollDriver::Add(const PoolConfig& pool, const TaskConfig& task, WalkSpec spec,
                      std::map<std::string, FileLock> locks) {
-  walks_.push_back(Walk{&pool, &task, Walker(std::move(spec), Now()), std::nullopt, false, std::move(locks), {}});
+  walks_.push_back(Walk{&pool, &task, Walker(std::move(spec), clock_.Now()), std::nullopt, false, std::move(locks), {}});
 }
 
 const MemberConfig& RollDriver::MemberOf(const Walk& walk, const std::string& server) const {
@@ -47,21 +49,21 @@ const MemberConfig& RollDriver::MemberOf(const Walk& walk, const std::string& se
 
 void RollDriver::Kick() {
   kicked_ = true;
-  wake_.cancel();
+  wake_->Cancel();
 }
 
 void RollDriver::Interrupt(const std::string& reason) {
-  for (Walk& w : walks_) w.walker.Interrupt(Now(), reason);
+  for (Walk& w : walks_) w.walker.Interrupt(clock_.Now(), reason);
   Kick();
 }
 
 void RollDriver::Stop(const std::string& reason) {
-  for (Walk& w : walks_) w.walker.Stop(reason, Now());
+  for (Walk& w : walks_) w.walker.Stop(reason, clock_.Now());
   Kick();
 }
 
 void RollDriver::Abort() {
-  for (Walk& w : walks_) w.walker.Abort(Now());
+  for (Walk& w : walks_) w.walker.Abort(clock_.Now());
   steps_.CancelAll();
   world_.Cancel();
   Kick();
@@ -136,7 +138,7 @@ bool RollDriver::LockMember(Walk& walk, const WalkAction& action) {
   // Held right now by a command (a `maint start` being refused holds it for
   // a moment): nothing was done, so the walker tries again later (a member
   // picked up from its record, out of traffic already, waits for it too).
-  walk.walker.OnLocked(action, "another caretaker command", Now());
+  walk.walker.OnLocked(action, "another caretaker command", clock_.Now());
   return false;
 }
 
@@ -164,7 +166,7 @@ void RollDriver::StartAll(Walk& walk, std::vector<WalkAction> actions) {
     auto put = world_.JournalAll(*walk.pool, entries);
     for (size_t i : journaled) {
       if (!put) {
-        walk.walker.OnJournalFailed(actions[i], put.error().message, Now());
+        walk.walker.OnJournalFailed(actions[i], put.error().message, clock_.Now());
         go[i] = false;
         Kick();
         continue;
@@ -187,7 +189,7 @@ void RollDriver::Launch(Walk& walk, WalkAction action) {
     if (e) {
       // Perform turns every exception into a failed action; this is a bug.
       LogEvent(LogLevel::kError, "roll.internal_error", {{"what", "an action ended with an exception"}});
-      for (Walk& w : walks_) w.walker.Abort(Now());
+      for (Walk& w : walks_) w.walker.Abort(clock_.Now());
     }
     Kick();
   });
@@ -206,31 +208,31 @@ Awaitable<void> RollDriver::Observe(Walk& walk, const WalkAction& action) {
       lock.emplace(std::move(*walk.decide_lock));
       walk.decide_lock.reset();
     }
-    const SteadyTime give_up = Now() + std::chrono::seconds(2);
+    const SteadyTime give_up = clock_.Now() + std::chrono::seconds(2);
     while (!lock) {
       auto got = FileLock::Acquire(LockPath(config_, "pool-" + walk.pool->name), Millis(0));
       if (got) {
         lock.emplace(std::move(got.value()));
         break;
       }
-      if (Now() >= give_up) {
-        walk.walker.OnObserved(action.seq, Error{got.error().message}, Now());
+      if (clock_.Now() >= give_up) {
+        walk.walker.OnObserved(action.seq, Error{got.error().message}, clock_.Now());
         co_return;
       }
-      asio::steady_timer pause(io_, std::chrono::milliseconds(50));
-      auto wait = pause.async_wait(asio::use_awaitable);
+      std::unique_ptr<Timer> pause = clock_.MakeTimer(io_);
+      auto wait = pause->WaitUntil(clock_.Now() + std::chrono::milliseconds(50));
       co_await std::move(wait);
     }
   }
-  const SteadyTime started = Now();
+  const SteadyTime started = clock_.Now();
   auto op = world_.Observe(*walk.pool, action.with_mysql && !walk.walker.spec().gates.off.mysqld);
   Result<PoolView> view = co_await std::move(op);
   LogEvent(LogLevel::kDebug, "roll.observe",
            {{"pool", walk.pool->name}, {"decide", action.with_mysql}, {"ok", bool(view)},
-            {"ms", static_cast<int64_t>(std::chrono::duration_cast<Millis>(Now() - started).count())}});
+            {"ms", static_cast<int64_t>(std::chrono::duration_cast<Millis>(clock_.Now() - started).count())}});
   walk.decide_lock.reset();
   if (lock) walk.decide_lock.emplace(std::move(*lock));
-  walk.walker.OnObserved(action.seq, view, Now());
+  walk.walker.OnObserved(action.seq, view, clock_.Now());
   walk.decided = true;
 }
 
@@ -253,7 +255,7 @@ Awaitable<void> RollDriver::RunStep(Walk& walk, const WalkAction& action) {
            {{"pool", pool}, {"server", action.server}, {"step", step.name}, {"ok", result.ok()},
             {"result", result.Describe(step.timeout)}, {"ms", static_cast<int64_t>(result.took.count())}});
   std::string what = result.ok() ? "ok in " + HumanDuration(result.took) : StepFailure(result, step.timeout);
-  walk.walker.OnStepDone(action, result.ok(), what, Now());
+  walk.walker.OnStepDone(action, result.ok(), what, clock_.Now());
 }
 
 Awaitable<void> RollDriver::Perform(Walk& walk, WalkAction action) {
@@ -272,7 +274,7 @@ Awaitable<void> RollDriver::Perform(Walk& walk, WalkAction action) {
 }
 
 void RollDriver::Failed(Walk& walk, const WalkAction& action, const std::string& what) {
-  const SteadyTime now = Now();
+  const SteadyTime now = clock_.Now();
   switch (action.kind) {
     case Kind::kObserve: return walk.walker.OnObserved(action.seq, Error{what}, now);
     case Kind::kRunStep: return walk.walker.OnStepDone(action, false, what, now);
@@ -304,19 +306,19 @@ Awaitable<void> RollDriver::Act(Walk& walk, const WalkAction& action) {
     case Kind::kProbe: {
       auto op = world_.Probe(pool, MemberOf(walk, action.server));
       mysql::Result<mysql::ReplicaStatus> reading = co_await std::move(op);
-      walk.walker.OnProbe(action, reading, Now());
+      walk.walker.OnProbe(action, reading, clock_.Now());
       co_return;
     }
     case Kind::kGtidWait: {
       auto op = world_.WaitForPrimary(pool, MemberOf(walk, action.server), action.deadline);
       mysql::Result<bool> reached = co_await std::move(op);
-      walk.walker.OnGtidWait(action, reached, Now());
+      walk.walker.OnGtidWait(action, reached, clock_.Now());
       co_return;
     }
     case Kind::kWarmupQueries: {
       auto op = world_.RunWarmupQueries(pool, MemberOf(walk, action.server));
       mysql::Status ran = co_await std::move(op);
-      walk.walker.OnWarmupQueries(action, ran, Now());
+      walk.walker.OnWarmupQueries(action, ran, clock_.Now());
       co_return;
     }
     case Kind::kReassert: {
@@ -325,7 +327,7 @@ Awaitable<void> RollDriver::Act(Walk& walk, const WalkAction& action) {
       Result<void> done = co_await std::move(op);
       LogEvent(done ? LogLevel::kWarn : LogLevel::kError, "roll.reassert",
                {{"pool", pool.name}, {"server", action.server}, {"state", LbStateName(action.state)}, {"ok", bool(done)}});
-      walk.walker.OnReasserted(action, bool(done), done ? std::string() : done.error().message, Now());
+      walk.walker.OnReasserted(action, bool(done), done ? std::string() : done.error().message, clock_.Now());
       co_return;
     }
     default:
@@ -347,12 +349,12 @@ Awaitable<void> RollDriver::Act(Walk& walk, const WalkAction& action) {
   } else if (action.kind == Kind::kRelease) {
     done = world_.Release(pool, MemberOf(walk, action.server));
   }
-  walk.walker.OnApplied(action, done, Now());
+  walk.walker.OnApplied(action, done, clock_.Now());
 }
 
 Awaitable<void> RollDriver::Run() {
   while (true) {
-    Round(Now());
+    Round(clock_.Now());
     if (hooks_.on_tick) hooks_.on_tick();
     bool all_finished = in_flight_ == 0;
     std::optional<SteadyTime> at;
@@ -366,10 +368,8 @@ Awaitable<void> RollDriver::Run() {
       continue;
     }
     // At least once a second, for the progress display.
-    SteadyTime until = std::min(at.value_or(SteadyTime::max()), Now() + std::chrono::seconds(1));
-    wake_.expires_at(until);
-    boost::system::error_code ec;  // cancelled by Kick(): just go round
-    auto wait = wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    SteadyTime until = std::min(at.value_or(SteadyTime::max()), clock_.Now() + std::chrono::seconds(1));
+    auto wait = wake_->WaitUntil(until);  // cancelled by Kick(): just go round
     co_await std::move(wait);
     kicked_ = false;
   }

@@ -11,7 +11,6 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <deque>
 #include <functional>
 #include <map>
@@ -22,6 +21,7 @@
 #include <vector>
 
 #include "src/config/config.h"
+#include "src/base/async.h"
 #include "src/base/file_lock.h"
 #include "src/run/walk_io.h"
 #include "src/store/state_open.h"
@@ -65,7 +65,9 @@ class RollDriver {
     std::map<std::string, int> performing;         // member -> its actions in flight
   };
 
-  RollDriver(boost::asio::io_context& io, const Config& config, WalkIo& world, StepRunner& steps, RollHooks hooks);
+  // Every time the driver reads, and every wait, is `clock`'s.
+  RollDriver(boost::asio::io_context& io, const Config& config, WalkIo& world, StepRunner& steps, RollHooks hooks,
+             Clock& clock = SteadyClock());
   ~RollDriver();
   RollDriver(const RollDriver&) = delete;
   RollDriver& operator=(const RollDriver&) = delete;
@@ -117,7 +119,8 @@ class RollDriver {
   StepRunner& steps_;
   RollHooks hooks_;
   std::deque<Walk> walks_;  // stable addresses: actions in flight refer to them
-  boost::asio::steady_timer wake_;
+  Clock& clock_;
+  std::unique_ptr<Timer> wake_;
   bool kicked_ = false;
   std::function<HaltCheck()> halt_check_;
   bool halt_aborted_ = false;  // the steps of a `halt --abort` were killed

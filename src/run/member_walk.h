@@ -1,5 +1,5 @@
 // One member walked on its own: what every caller that takes a single host
-// out or puts one back gives the driver (roll_exec.h) — `maint start`,
+// out or puts one back gives the driver (driver.h) — `maint start`,
 // `maint stop`, `job restore`, serve's restore of an expired record, and the
 // rules to come. There is no other host flow: these are walks of one member
 // with no steps, decided by the walker like any other.

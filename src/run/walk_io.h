@@ -1,11 +1,10 @@
-// What a rolling walk does to the world, for the driver (roll_exec.h): one
+// What a rolling walk does to the world, for the driver (driver.h): one
 // interface over HAProxy, MySQL and the maintenance records, so the walk's
 // decisions (walker.h) stay pure and the driver can be run against fakes.
 // The real one talks to every HAProxy instance of a pool through the runtime
 // API and to MySQL through Connector/C on a small thread pool.
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
 #include <map>
 #include <memory>
 #include <optional>
@@ -16,13 +15,11 @@
 #include "mysql/replica_status.h"
 #include "src/config/config.h"
 #include "src/store/maint_record.h"
+#include "src/base/async.h"
 #include "src/base/result.h"
 #include "src/walk/walker.h"
 
 namespace caretaker {
-
-template <class T>
-using Awaitable = boost::asio::awaitable<T>;
 
 class WalkIo {
  public:

@@ -16,10 +16,9 @@
 #include <vector>
 
 #include "src/base/result.h"
+#include "src/base/time.h"
 
 namespace caretaker {
-
-using SysSeconds = std::chrono::sys_seconds;
 
 struct MaintRecord {
   std::string pool;    // pool name

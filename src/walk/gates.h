@@ -29,11 +29,10 @@
 
 #include "mysql/error.h"
 #include "mysql/replica_status.h"
+#include "src/base/time.h"
 #include "src/config/config.h"
 
 namespace caretaker {
-
-using SteadyTime = std::chrono::steady_clock::time_point;
 
 enum class Gate { kMysqld, kReplication, kCatchUp, kWarmup, kDone };
 const char* GateName(Gate gate);  // "mysqld", "replication", "catch-up", "warm-up", "done"

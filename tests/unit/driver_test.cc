@@ -1,20 +1,26 @@
-// The driver of walks (src/run/driver.h) against a fake world: what it does
-// when an action throws, when a record cannot be written, and how the global
-// cap holds across pools. The walker's own decisions are tested in walker_*.
+// The driver of walks (src/run/driver.h) against a fake world, in virtual
+// time (tests/unit/virtual_clock.h): what it does when an action throws, when
+// a record cannot be written, how the global cap holds across pools, how
+// long a walk takes, the halt, and the pool lock held by someone else. The
+// walker's own decisions are tested in walker_*.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 #include <map>
+#include <optional>
+#include <set>
 #include <stdexcept>
 
 #include "src/run/driver.h"
 #include "tests/unit/temp_dir.h"
+#include "tests/unit/virtual_clock.h"
 
 namespace caretaker {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::VirtualClock;
 
 // HAProxy, MySQL and records of members that are all healthy and answer at
 // once; a member is READY until told otherwise. Records every change.
@@ -25,6 +31,7 @@ class FakeWalkIo : public WalkIo {
   std::string throw_on;                  // a call that throws, e.g. "p1/db1 drain"
   std::string journal_fails;             // e.g. "p1/db1 draining"
   size_t most_out = 0;
+  std::function<void(const std::string&)> on_call;  // every SetState, as it is made
 
   Awaitable<Result<PoolView>> Observe(const PoolConfig& pool, bool) override {
     PoolView view;
@@ -42,6 +49,7 @@ class FakeWalkIo : public WalkIo {
   Awaitable<Result<void>> SetState(const PoolConfig& pool, const std::string& server, LbState state) override {
     const std::string key = pool.name + "/" + server;
     calls.push_back(key + " " + LbStateName(state));
+    if (on_call) on_call(calls.back());
     if (calls.back() == throw_on) throw std::runtime_error("boom");
     admin[key] = state;
     size_t out = 0;
@@ -82,14 +90,36 @@ class FakeWalkIo : public WalkIo {
   }
 };
 
-// Every step succeeds at once.
+// Every step succeeds after `took` of virtual time; CancelAll() ends the
+// running ones at once, cancelled.
 class FakeSteps : public StepRunner {
  public:
+  FakeSteps(VirtualClock& clock, boost::asio::io_context& io) : clock_(clock), io_(io) {}
+
   Awaitable<StepResult> Run(const StepCommand&, Millis, std::function<void(std::string_view)>) override {
-    co_return StepResult{};
+    std::unique_ptr<Timer> timer = clock_.MakeTimer(io_);
+    running_.insert(timer.get());
+    const SteadyTime started = clock_.Now();
+    auto wait = timer->WaitUntil(started + took);
+    co_await std::move(wait);
+    running_.erase(timer.get());
+    StepResult result;
+    result.took = std::chrono::duration_cast<Millis>(clock_.Now() - started);
+    if (result.took < took) result.outcome = StepResult::Outcome::kCancelled;
+    co_return result;
   }
-  void CancelAll() override { ++cancels; }
+  void CancelAll() override {
+    ++cancels;
+    for (Timer* t : running_) t->Cancel();
+  }
+
+  Millis took = 30s;
   int cancels = 0;
+
+ private:
+  VirtualClock& clock_;
+  boost::asio::io_context& io_;
+  std::set<Timer*> running_;
 };
 
 struct Setup {
@@ -107,7 +137,7 @@ struct Setup {
       for (int i = 1; i <= 4; ++i) pool.members.push_back(MemberConfig{"db" + std::to_string(i), "h", 3306});
       pool.capacity.min_in_service = policies::Limit::Count(2);
       pool.capacity.max_out = policies::Limit::Count(2);
-      pool.drain.poll_interval = 1ms;
+      pool.drain.poll_interval = 2s;
       config.pools.push_back(pool);
     }
     StepConfig step;
@@ -124,16 +154,15 @@ struct Setup {
     spec.capacity = pool.capacity;
     spec.drain = pool.drain;
     spec.gates.off = GatesOff{true, true, true, true};
-    spec.gates.probe_interval = 1ms;
+    spec.gates.probe_interval = 2s;
     spec.steps = task.steps;
+    spec.pause_deadline = pause_deadline;
     return spec;
   }
 
-  // Runs every pool's walk to its end (or 10 s, a hang).
-  bool Run(FakeWalkIo& world, std::deque<const RollDriver::Walk*>* walks = nullptr,
-           std::function<HaltCheck()> halt = nullptr) {
-    boost::asio::io_context io;
-    RollDriver driver(io, config, world, steps, RollHooks{});
+  // Runs every pool's walk to its end (or 10 virtual hours, a hang).
+  bool Run(FakeWalkIo& world, std::function<HaltCheck()> halt = nullptr) {
+    RollDriver driver(io, config, world, steps, RollHooks{}, clock);
     if (halt) driver.SetHaltCheck(halt);
     for (const PoolConfig& p : config.pools) driver.Add(p, task, Spec(p));
     bool done = false;
@@ -142,19 +171,25 @@ struct Setup {
       co_await std::move(run);
       done = true;
     };
+    const SteadyTime started = clock.Now();
     boost::asio::co_spawn(io, body(), boost::asio::detached);
-    io.run_for(10s);
-    if (walks) {
-      for (const auto& w : driver.walks()) walks->push_back(&w);
-    }
+    clock.Run(io, [&] { return done; }, 10h);
+    took = std::chrono::duration_cast<Millis>(clock.Now() - started);
     last_hosts.clear();
     for (const auto& w : driver.walks()) {
+      stop_reasons[w.pool->name] = w.walker.stop_reason();
       for (const HostStatus& h : w.walker.hosts()) last_hosts[w.pool->name + "/" + h.server] = h;
     }
     return done;
   }
+
+  boost::asio::io_context io;
+  VirtualClock clock;
+  FakeSteps steps{clock, io};
+  Millis pause_deadline = 30min;
   std::map<std::string, HostStatus> last_hosts;
-  FakeSteps steps;
+  std::map<std::string, std::string> stop_reasons;  // pool -> Walker::stop_reason()
+  Millis took{0};  // virtual time the last Run() took
 };
 
 TEST_CASE("driver: an action that throws fails its member, the walk ends instead of hanging", "[roll]") {
@@ -179,37 +214,104 @@ TEST_CASE("driver: a record that cannot be written means no change at all for th
   CHECK_FALSE(s.last_hosts["p1/db1"].out_of_traffic);
 }
 
-TEST_CASE("driver: max_concurrent_hosts caps members out across pools", "[roll]") {
-  for (int cap : {1, 2, 3, 4}) {
+// The time one member alone takes (drain confirmed, a 30 s step, READY).
+Millis OneMember() {
+  Setup s(20);
+  s.config.pools[0].members.resize(1);
+  s.config.pools[0].capacity.min_in_service = policies::Limit::Count(0);
+  FakeWalkIo world;
+  REQUIRE(s.Run(world));
+  return s.took;
+}
+
+TEST_CASE("driver: max_concurrent_hosts caps members out across pools, and no time is lost between waves", "[roll]") {
+  // given: two pools of 4, max_out 2 each, steps of 30 s; expect: at most
+  // min(cap, 4) out at once, and the walk takes exactly as many member-times
+  // as waves: ceil(8 / min(cap, 4)).
+  const Millis one = OneMember();
+  CHECK(one >= 30s);
+  CHECK(one < 40s);
+  for (int cap : {1, 2, 3, 4, 6}) {
     INFO("cap " << cap);
     Setup s(cap, 2);
     FakeWalkIo world;
     REQUIRE(s.Run(world));
     for (const auto& [name, h] : s.last_hosts) CHECK(h.phase == HostPhase::kDone);
-    // Two pools with max_out 2 each: at most 4 out, whatever the cap above that.
-    CHECK(world.most_out == static_cast<size_t>(std::min(cap, 4)));
+    const int width = std::min(cap, 4);
+    CHECK(world.most_out == static_cast<size_t>(width));
+    CHECK(s.took == one * ((8 + width - 1) / width));
   }
 }
 
 TEST_CASE("driver: while the halt check says halted nothing is changed, and the walk ends once it is lifted", "[roll]") {
-  // given: halted (with --abort) for the first 300 ms; expect: no call at all
-  // before then, the running steps cancelled once, every member done after.
+  // given: halted (with --abort) for the first 5 minutes; expect: the check
+  // read at least once a second meanwhile, no call at all before it is
+  // lifted, the running steps cancelled once, every member done after, and
+  // the walk as long as 5 minutes plus the walk itself.
+  Setup free(20);
+  FakeWalkIo free_world;
+  REQUIRE(free.Run(free_world));
+
   Setup s(20);
   FakeWalkIo world;
-  const auto lifted_at = std::chrono::steady_clock::now() + 300ms;
+  const SteadyTime lifted_at = s.clock.Now() + 5min;
   size_t calls_while_halted = 0;
   int checks = 0;
   auto halt = [&] {
+    if (s.clock.Now() >= lifted_at) return HaltCheck{};
     ++checks;
-    if (std::chrono::steady_clock::now() >= lifted_at) return HaltCheck{};
     calls_while_halted = world.calls.size();
     return HaltCheck{true, true, "halted by bob@ops2 since 2026-11-25T08:00:00Z: incident"};
   };
-  REQUIRE(s.Run(world, nullptr, halt));
+  REQUIRE(s.Run(world, halt));
   CHECK(calls_while_halted == 0);
   CHECK(s.steps.cancels == 1);
-  CHECK(checks >= 2);
+  CHECK(checks >= 300);
   for (const auto& [name, h] : s.last_hosts) CHECK(h.phase == HostPhase::kDone);
+  CHECK(s.took >= 5min + free.took);
+  CHECK(s.took <= 5min + free.took + 1s);
+}
+
+TEST_CASE("driver: a pool lock another command holds for a moment delays the decision, not the walk's result", "[roll]") {
+  // given: `maint start` holds the pool's lock for the first 1.5 s; expect:
+  // no drain before it lets go, then the walk as usual.
+  Setup s(20);
+  FakeWalkIo world;
+  std::optional<FileLock> held = FileLock::Acquire(LockPath(s.config, "pool-p1"), 0ms).value();
+  SteadyTime first_drain{};
+  world.on_call = [&](const std::string& call) {
+    if (call.ends_with(" drain") && first_drain == SteadyTime{}) first_drain = s.clock.Now();
+  };
+  auto release = [&]() -> Awaitable<void> {
+    std::unique_ptr<Timer> t = s.clock.MakeTimer(s.io);
+    auto wait = t->WaitUntil(s.clock.Now() + 1500ms);
+    co_await std::move(wait);
+    held.reset();
+  };
+  const SteadyTime started = s.clock.Now();
+  boost::asio::co_spawn(s.io, release(), boost::asio::detached);
+  REQUIRE(s.Run(world));
+  CHECK(first_drain - started >= 1500ms);
+  CHECK(first_drain - started < 1600ms);
+  for (const auto& [name, h] : s.last_hosts) CHECK(h.phase == HostPhase::kDone);
+}
+
+TEST_CASE("driver: a pool lock held past 2 s is a pool it cannot read: the walk waits, then stops at its pause deadline", "[roll]") {
+  // given: the lock held throughout, pause_deadline 10 min; expect: nothing
+  // drained, decisions tried again meanwhile, the walk stopped after 10 min
+  // saying it could not read the pool and why.
+  Setup s(20);
+  s.pause_deadline = 10min;
+  FakeWalkIo world;
+  FileLock held = FileLock::Acquire(LockPath(s.config, "pool-p1"), 0ms).value();
+  REQUIRE(s.Run(world));
+  CHECK(world.calls.empty());
+  CHECK(s.took >= 10min);
+  CHECK(s.took <= 10min + 3s);
+  for (const auto& [name, h] : s.last_hosts) CHECK_FALSE(h.out_of_traffic);
+  INFO(s.stop_reasons["p1"]);
+  CHECK(s.stop_reasons["p1"].find("cannot read the pool") != std::string::npos);
+  CHECK(s.stop_reasons["p1"].find("pool-p1") != std::string::npos);
 }
 
 }  // namespace

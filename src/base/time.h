@@ -1,0 +1,14 @@
+// The time vocabulary of every layer: durations in milliseconds, instants of
+// the monotonic clock (deadlines, waits) and of the wall clock (records,
+// schedules, expiry), to the second.
+#pragma once
+
+#include <chrono>
+
+namespace caretaker {
+
+using Millis = std::chrono::milliseconds;
+using SteadyTime = std::chrono::steady_clock::time_point;
+using SysSeconds = std::chrono::sys_seconds;
+
+}  // namespace caretaker
