@@ -65,7 +65,6 @@ Task<Result<std::string>> WriteAndRead(Socket& socket, const std::string& line) 
 template <class Socket, class Connect>
 Task<Result<std::string>> Exchange(Socket& socket, Connect connect, const Instance& in,
                                    const std::string& line) {
-  // Operands of co_await are named: g++ 12 mishandles temporaries there.
   asio::steady_timer timer(socket.get_executor(), in.connect_timeout);
   auto connect_or_timeout = connect() || timer.async_wait(kTuple);
   auto connected = co_await std::move(connect_or_timeout);
@@ -158,7 +157,7 @@ Error Client::Prefixed(Error error) const {
 
 Task<Result<std::string>> Client::Execute(std::string_view command) const {
   std::string line = std::string(command) + "\n";
-  // No co_await inside ?: — g++ 12 mishandles the temporaries there.
+  // No co_await inside ?: (g++ 12: src/base/async.h).
   std::optional<Result<std::string>> reply;
   if (instance_.endpoint.kind == Endpoint::Kind::kUnix) {
     reply.emplace(co_await ExchangeUnix(instance_, line));

@@ -22,6 +22,7 @@
 
 namespace caretaker::haproxy {
 
+// Every co_await here follows the g++ 12 rule: src/base/async.h.
 template <class T>
 using Task = boost::asio::awaitable<T>;
 

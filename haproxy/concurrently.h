@@ -21,7 +21,7 @@ namespace asio = boost::asio;
 // the order of `clients`.
 //
 // Functions and strings are taken by reference, and callers pass named
-// objects: g++ 12 destroys temporaries in a co_await expression twice.
+// objects (g++ 12: src/base/async.h).
 template <class Fn>
 auto ForEachConcurrently(const std::vector<const Client*>& clients, const Fn& fn)
     -> Task<std::vector<typename decltype(fn(*clients.front()))::value_type>> {

@@ -28,6 +28,7 @@
 
 namespace caretaker::mysql {
 
+// Every co_await here follows the g++ 12 rule: src/base/async.h.
 template <class T>
 using Task = boost::asio::awaitable<T>;
 
@@ -57,7 +58,6 @@ Task<R> RunBlocking(BlockingPool& pool, std::function<R()> work) {
       asio::post(tracked, [h = std::move(h), v = std::move(*value)]() mutable { std::move (*h)(std::move(v)); });
     });
   };
-  // Named, not a temporary inside co_await (g++ 12).
   auto op = asio::async_initiate<const asio::use_awaitable_t<>, void(R)>(std::move(initiate), asio::use_awaitable,
                                                                          std::move(work));
   R result = co_await std::move(op);

@@ -7,8 +7,8 @@
 
 #include <string>
 
-#include "src/config/config.h"
 #include "src/cli/maint_cmd.h"
+#include "src/config/config.h"
 
 namespace caretaker {
 

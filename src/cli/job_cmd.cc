@@ -3,10 +3,10 @@
 
 #include <memory>
 
-#include "src/walk/job_run.h"
 #include "src/base/json_writer.h"
 #include "src/cli/exit_code.h"
 #include "src/store/state_open.h"
+#include "src/walk/job_run.h"
 
 namespace caretaker {
 namespace {

@@ -17,8 +17,8 @@
 #include <cstdint>
 #include <string>
 
-#include "src/config/config.h"
 #include "src/cli/maint_cmd.h"
+#include "src/config/config.h"
 
 namespace caretaker {
 

@@ -10,15 +10,15 @@
 #include <iostream>
 #include <string>
 
-#include "src/config/config.h"
+#include "src/base/log.h"
+#include "src/cli/exit_code.h"
 #include "src/cli/halt_cmd.h"
 #include "src/cli/job_cmd.h"
-#include "src/base/log.h"
 #include "src/cli/maint_cmd.h"
 #include "src/cli/roll_cmd.h"
 #include "src/cli/serve_cmd.h"
-#include "src/cli/exit_code.h"
 #include "src/cli/status_cmd.h"
+#include "src/config/config.h"
 
 namespace caretaker {
 namespace {

@@ -10,20 +10,20 @@
 #include <boost/asio/signal_set.hpp>
 #include <deque>
 
-#include "src/run/event_loop.h"
-#include "src/cli/exit_code.h"
+#include "src/base/event_loop.h"
 #include "src/base/file_lock.h"
-#include "src/run/fleet.h"
 #include "src/base/log.h"
+#include "src/cli/exit_code.h"
 #include "src/cli/maint_list.h"
-#include "src/store/maint_record.h"
-#include "src/run/maint_target.h"
-#include "src/run/member_walk.h"
 #include "src/cli/progress.h"
 #include "src/run/driver.h"
+#include "src/run/fleet.h"
+#include "src/run/maint_target.h"
+#include "src/run/member_walk.h"
 #include "src/run/preflight.h"
-#include "src/store/state_open.h"
 #include "src/run/step_runner.h"
+#include "src/store/maint_record.h"
+#include "src/store/state_open.h"
 
 namespace caretaker {
 namespace {
@@ -159,7 +159,7 @@ void MemberWalks::Run() {
   };
   signals.async_wait(on_signal);
   auto body = [&]() -> Awaitable<bool> {
-    auto run = driver.Run();  // named (g++ 12)
+    auto run = driver.Run();
     co_await std::move(run);
     signals.cancel();
     co_return true;

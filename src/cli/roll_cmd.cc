@@ -10,20 +10,20 @@
 #include <exception>
 #include <set>
 
-#include "src/run/fleet.h"
+#include "src/base/event_loop.h"
 #include "src/base/file_lock.h"
-#include "src/run/job_follower.h"
-#include "src/store/state_open.h"
 #include "src/base/log.h"
-#include "src/run/event_loop.h"
 #include "src/cli/exit_code.h"
 #include "src/cli/progress.h"
-#include "src/run/driver.h"
-#include "src/run/walk_io.h"
 #include "src/cli/roll_jobs.h"
-#include "src/run/preflight.h"
 #include "src/cli/roll_render.h"
+#include "src/run/driver.h"
+#include "src/run/fleet.h"
+#include "src/run/job_follower.h"
+#include "src/run/preflight.h"
 #include "src/run/roll_setup.h"
+#include "src/run/walk_io.h"
+#include "src/store/state_open.h"
 
 namespace caretaker {
 namespace {

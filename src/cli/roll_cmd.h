@@ -22,8 +22,8 @@
 #include <string>
 #include <vector>
 
-#include "src/config/config.h"
 #include "src/cli/maint_cmd.h"
+#include "src/config/config.h"
 #include "src/run/roll_setup.h"
 
 namespace caretaker {

@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "src/config/config.h"
-#include "src/walk/job_run.h"
 #include "src/cli/maint_cmd.h"
 #include "src/cli/roll_cmd.h"
+#include "src/config/config.h"
 #include "src/run/roll_setup.h"
 #include "src/store/state_store.h"
+#include "src/walk/job_run.h"
 #include "src/walk/walker.h"
 
 namespace caretaker::roll_detail {

@@ -3,8 +3,8 @@
 
 #include <ostream>
 
-#include "src/walk/plan.h"
 #include "src/run/roll_setup.h"
+#include "src/walk/plan.h"
 
 namespace caretaker::roll_detail {
 

@@ -1,8 +1,8 @@
 // See serve_cmd.h: the command; the daemon itself is serve_daemon.h.
 #include "src/cli/serve_cmd.h"
 
-#include "src/cli/exit_code.h"
 #include "src/base/file_lock.h"
+#include "src/cli/exit_code.h"
 #include "src/serve/daemon.h"
 #include "src/store/state_open.h"
 

@@ -23,8 +23,8 @@
 // Log lines (one event per line) on stderr: journald or a terminal.
 #pragma once
 
-#include "src/config/config.h"
 #include "src/cli/maint_cmd.h"
+#include "src/config/config.h"
 
 namespace caretaker {
 

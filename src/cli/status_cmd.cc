@@ -13,8 +13,8 @@
 
 #include "mysql/pool.h"
 #include "mysql/probe.h"
-#include "src/run/fleet.h"
 #include "src/base/log.h"
+#include "src/run/fleet.h"
 #include "src/run/maint_target.h"
 
 namespace caretaker {
@@ -58,7 +58,7 @@ Readings ReadAll(const std::vector<const haproxy::Client*>& clients, std::vector
   auto read = [&]() -> haproxy::Task<void> { readings.dumps = co_await haproxy::ReadInstances(clients); };
   auto probe_one = [&](ProbeTarget target) -> mysql::Task<void> {
     std::string where = mysql::Where(target.target);
-    auto op = probe.Probe(std::move(target.target), std::move(target.options));  // named (g++ 12)
+    auto op = probe.Probe(std::move(target.target), std::move(target.options));
     mysql::Result<mysql::ReplicaStatus> result = co_await std::move(op);
     readings.probes.insert_or_assign(where, std::move(result));
   };

@@ -20,12 +20,12 @@
 #include <string_view>
 #include <vector>
 
-#include "src/config/config.h"
 #include "src/base/async.h"
 #include "src/base/file_lock.h"
+#include "src/config/config.h"
+#include "src/run/step_runner.h"
 #include "src/run/walk_io.h"
 #include "src/store/state_open.h"
-#include "src/run/step_runner.h"
 #include "src/walk/walker.h"
 
 namespace caretaker {

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "src/config/config.h"
-#include "src/walk/job_run.h"
 #include "src/store/state_store.h"
+#include "src/walk/job_run.h"
 
 namespace caretaker {
 

@@ -8,8 +8,8 @@
 #include <optional>
 #include <string>
 
-#include "src/config/config.h"
 #include "src/base/result.h"
+#include "src/config/config.h"
 #include "src/run/walk_io.h"
 #include "src/walk/walker.h"
 

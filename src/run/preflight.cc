@@ -12,7 +12,7 @@ Awaitable<std::optional<Error>> Preflight::CheckLevels() {
   for (const PoolWalk& w : walks_) {
     for (const haproxy::Client* c : fleet_.For(*w.pool)) {
       if (!seen.insert(c->name()).second) continue;
-      auto op = c->CliLevel();  // named (g++ 12)
+      auto op = c->CliLevel();
       haproxy::Result<std::string> level = co_await std::move(op);
       if (!level) co_return Error{level.error().message + "; nothing was changed"};
       if (level.value() != "admin") {

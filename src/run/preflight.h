@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "src/run/fleet.h"
-#include "src/run/walk_io.h"
 #include "src/run/roll_setup.h"
+#include "src/run/walk_io.h"
 
 namespace caretaker::roll_detail {
 

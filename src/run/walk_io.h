@@ -13,10 +13,10 @@
 
 #include "mysql/error.h"
 #include "mysql/replica_status.h"
-#include "src/config/config.h"
-#include "src/store/maint_record.h"
 #include "src/base/async.h"
 #include "src/base/result.h"
+#include "src/config/config.h"
+#include "src/store/maint_record.h"
 #include "src/walk/walker.h"
 
 namespace caretaker {

@@ -15,18 +15,18 @@
 #include <map>
 #include <memory>
 
-#include "src/serve/executor.h"
 #include "src/base/file_lock.h"
-#include "src/walk/job_run.h"
 #include "src/base/log.h"
+#include "src/run/driver.h"
 #include "src/run/maint_target.h"
 #include "src/run/member_walk.h"
-#include "src/run/driver.h"
 #include "src/run/preflight.h"
+#include "src/run/step_runner.h"
+#include "src/serve/executor.h"
 #include "src/serve/expiry.h"
 #include "src/serve/job_runner.h"
 #include "src/store/state_open.h"
-#include "src/run/step_runner.h"
+#include "src/walk/job_run.h"
 
 namespace caretaker {
 namespace {

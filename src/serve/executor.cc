@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <optional>
 
+#include "src/base/log.h"
 #include "src/run/job_follower.h"
 #include "src/walk/job_run.h"
-#include "src/base/log.h"
 
 namespace caretaker {
 namespace {

@@ -5,14 +5,14 @@
 #include <exception>
 #include <optional>
 
-#include "src/run/job_follower.h"
 #include "src/base/log.h"
 #include "src/run/driver.h"
-#include "src/run/walk_io.h"
+#include "src/run/job_follower.h"
 #include "src/run/preflight.h"
 #include "src/run/roll_setup.h"
-#include "src/store/state_open.h"
 #include "src/run/step_runner.h"
+#include "src/run/walk_io.h"
+#include "src/store/state_open.h"
 
 namespace caretaker {
 

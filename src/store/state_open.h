@@ -5,8 +5,8 @@
 #include <memory>
 #include <string>
 
-#include "src/config/config.h"
 #include "src/base/result.h"
+#include "src/config/config.h"
 #include "src/store/state_store.h"
 
 namespace caretaker {

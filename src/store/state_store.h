@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
+#include "src/base/result.h"
 #include "src/store/job.h"
 #include "src/store/maint_record.h"
-#include "src/base/result.h"
 
 namespace caretaker {
 

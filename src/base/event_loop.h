@@ -8,7 +8,7 @@
 #include <exception>
 #include <optional>
 
-#include "src/run/walk_io.h"
+#include "src/base/async.h"
 
 namespace caretaker {
 
