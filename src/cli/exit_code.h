@@ -2,6 +2,8 @@
 // from an error's code to them.
 #pragma once
 
+#include <ostream>
+
 #include "src/base/result.h"
 
 namespace caretaker {
@@ -17,6 +19,12 @@ constexpr int ExitCode(ErrorKind code) {
     case ErrorKind::kFailed: return kExitFailed;
   }
   return kExitFailed;
+}
+
+// Says `error` on `err` ("caretaker: <sentence>") and returns its exit code.
+inline int Report(std::ostream& err, const Error& error) {
+  err << "caretaker: " << error.message << "\n";
+  return ExitCode(error.code);
 }
 
 }  // namespace caretaker

@@ -11,12 +11,8 @@
 namespace caretaker {
 namespace {
 
-
-std::unique_ptr<StateStore> Open(const Config& config, const std::string& what, const MaintIo& io) {
-  auto store = OpenStateStore(config, OperatorName() + " (caretaker " + what + ")");
-  if (store) return std::move(store).value();
-  io.err << "caretaker: " << store.error().message << "\n";
-  return nullptr;
+Result<std::unique_ptr<StateStore>> Open(const Config& config, const std::string& what) {
+  return OpenStateStore(config, OperatorName() + " (caretaker " + what + ")");
 }
 
 // The state as people should read it: a running job whose process is gone is
@@ -53,32 +49,20 @@ void JobJson(JsonWriter& w, const Config& config, const StateStore& store, const
   w.EndArray().EndObject();
 }
 
-// The store and job `id`, for `caretaker job WHAT ID`; `code` is the exit
-// code (said on io.err) when either is missing.
+// The store and job `id`, for `caretaker job WHAT ID`.
 struct Opened {
   std::unique_ptr<StateStore> store;
-  std::optional<Job> job;
-  int code = 0;
-  explicit operator bool() const { return job.has_value(); }
+  Job job;
 };
-Opened OpenJob(const Config& config, const std::string& what, int64_t id, const MaintIo& io) {
-  Opened o;
-  o.store = Open(config, what, io);
-  o.code = kExitFailed;
-  if (!o.store) return o;
-  auto found = o.store->FindJob(id);
-  if (!found) {
-    io.err << "caretaker: " << found.error().message << "\n";
-    return o;
-  }
+Result<Opened> OpenJob(const Config& config, const std::string& what, int64_t id) {
+  auto store = Open(config, what);
+  if (!store) return store.error();
+  auto found = store.value()->FindJob(id);
+  if (!found) return found.error();
   if (!found.value()) {
-    io.err << "caretaker: there is no job " << id << " (`caretaker jobs` lists them)\n";
-    o.code = kExitUsage;
-    return o;
+    return Error{"there is no job " + std::to_string(id) + " (`caretaker jobs` lists them)", ErrorKind::kUsage};
   }
-  o.job = std::move(found.value());
-  o.code = 0;
-  return o;
+  return Opened{std::move(store).value(), std::move(*found.value())};
 }
 
 // Each host out of traffic as its record says (the truth: written before
@@ -118,31 +102,25 @@ std::vector<MaintRecord> LeftOut(StateStore& store, const Job& job) {
 }
 
 // Ends `job` as `state`, if it still is as read (serve may have taken it
-// meanwhile): 0, or the exit code (said on io.err).
-int End(StateStore& store, const Job& job, const std::string& state, const std::string& detail, const MaintIo& io) {
+// meanwhile); else why not.
+std::optional<Error> End(StateStore& store, const Job& job, const std::string& state, const std::string& detail) {
   auto ended = store.EndJobIf(job.id, job.state, job.owner, state, detail);
-  if (!ended) {
-    io.err << "caretaker: " << ended.error().message << "\n";
-    return kExitFailed;
-  }
-  if (ended.value()) return 0;
+  if (!ended) return ended.error();
+  if (ended.value()) return std::nullopt;
   auto now = store.FindJob(job.id);
   std::string is = now && now.value() ? now.value()->state + " (" + now.value()->owner + ")" : "changed";
-  io.err << "caretaker: job " << job.id << " changed meanwhile: it is now " << is << "; look again (`caretaker job "
-         << "show " << job.id << "`)\n";
-  return kExitFailed;
+  return Error{"job " + std::to_string(job.id) + " changed meanwhile: it is now " + is +
+               "; look again (`caretaker job show " + std::to_string(job.id) + "`)"};
 }
 
 }  // namespace
 
 int RunJobs(const Config& config, bool json, const MaintIo& io) {
-  auto store = Open(config, "jobs", io);
-  if (!store) return kExitFailed;
+  auto opened = Open(config, "jobs");
+  if (!opened) return Report(io.err, opened.error());
+  std::unique_ptr<StateStore>& store = opened.value();
   auto jobs = store->ListJobs(50);
-  if (!jobs) {
-    io.err << "caretaker: " << jobs.error().message << "\n";
-    return kExitFailed;
-  }
+  if (!jobs) return Report(io.err, jobs.error());
   if (json) {
     JsonWriter w;
     w.BeginObject().Key("jobs").BeginArray();
@@ -173,10 +151,10 @@ int RunJobs(const Config& config, bool json, const MaintIo& io) {
 }
 
 int RunJobShow(const Config& config, int64_t id, bool json, const MaintIo& io) {
-  Opened opened = OpenJob(config, "job show", id, io);
-  if (!opened) return opened.code;
-  auto& store = opened.store;
-  std::optional<Job>& job = opened.job;
+  auto opened = OpenJob(config, "job show", id);
+  if (!opened) return Report(io.err, opened.error());
+  std::unique_ptr<StateStore>& store = opened.value().store;
+  Job* job = &opened.value().job;
   MarkOut(*store, *job);
   if (json) {
     JsonWriter w;
@@ -204,25 +182,22 @@ int RunJobShow(const Config& config, int64_t id, bool json, const MaintIo& io) {
 }
 
 int RunJobCancel(const Config& config, int64_t id, const MaintIo& io) {
-  Opened opened = OpenJob(config, "job cancel", id, io);
-  if (!opened) return opened.code;
-  auto& store = opened.store;
-  std::optional<Job>& job = opened.job;
+  auto opened = OpenJob(config, "job cancel", id);
+  if (!opened) return Report(io.err, opened.error());
+  std::unique_ptr<StateStore>& store = opened.value().store;
+  Job* job = &opened.value().job;
   const std::string who = OperatorName();
   if (job->state == "running" && !JobOwnerGone(config, *store, *job)) {
-    if (auto asked = store->RequestCancel(id, who); !asked) {
-      io.err << "caretaker: " << asked.error().message << "\n";
-      return kExitFailed;
-    }
+    if (auto asked = store->RequestCancel(id, who); !asked) return Report(io.err, asked.error());
     io.out << "job " << id << ": cancel requested; its walk (" << job->owner
            << ") stops within a second: no member starts, draining ones go back, the others finish their task\n";
     return 0;
   }
   if (job->Ended()) {
-    io.err << "caretaker: job " << id << " is " << job->state << ": there is nothing to cancel\n";
-    return kExitUsage;
+    return Report(io.err, Error{"job " + std::to_string(id) + " is " + job->state + ": there is nothing to cancel",
+                                ErrorKind::kUsage});
   }
-  if (int failed = End(*store, *job, "cancelled", "cancelled by " + who, io)) return failed;
+  if (auto no = End(*store, *job, "cancelled", "cancelled by " + who)) return Report(io.err, *no);
   BreakDeadLease(config, *store, job->pool);
   io.out << "job " << id << " cancelled; pool " << job->pool << " may be walked again\n";
   for (const MaintRecord& r : LeftOut(*store, *job)) {
@@ -233,21 +208,21 @@ int RunJobCancel(const Config& config, int64_t id, const MaintIo& io) {
 }
 
 int RunJobRestore(const Config& config, int64_t id, const MaintIo& io) {
-  Opened opened = OpenJob(config, "job restore", id, io);
-  if (!opened) return opened.code;
-  auto& store = opened.store;
-  std::optional<Job>& job = opened.job;
+  auto opened = OpenJob(config, "job restore", id);
+  if (!opened) return Report(io.err, opened.error());
+  std::unique_ptr<StateStore>& store = opened.value().store;
+  Job* job = &opened.value().job;
   if (job->state == "running" && !JobOwnerGone(config, *store, *job)) {
-    io.err << "caretaker: job " << id << " is running (" << job->owner << "): `caretaker job cancel " << id
-           << "` first; nothing was changed\n";
-    return kExitRefused;
+    return Report(io.err, Error{"job " + std::to_string(id) + " is running (" + job->owner + "): `caretaker job " +
+                                    "cancel " + std::to_string(id) + "` first; nothing was changed",
+                                ErrorKind::kRefused});
   }
   if (job->Ended() || job->state == "queued") {
-    io.err << "caretaker: job " << id << " is " << job->state << ": there is nothing to restore"
-           << (job->state == "queued" ? " (it never ran: `caretaker job cancel " + std::to_string(id) + "` drops it)"
-                                      : std::string())
-           << "\n";
-    return kExitUsage;
+    return Report(io.err, Error{"job " + std::to_string(id) + " is " + job->state + ": there is nothing to restore" +
+                                    (job->state == "queued" ? " (it never ran: `caretaker job cancel " +
+                                                                  std::to_string(id) + "` drops it)"
+                                                            : std::string()),
+                                ErrorKind::kUsage});
   }
   std::vector<MaintRecord> out = LeftOut(*store, *job);
   std::vector<std::string> hosts;
@@ -263,7 +238,7 @@ int RunJobRestore(const Config& config, int64_t id, const MaintIo& io) {
     return worst;
   }
   const std::string detail = out.empty() ? "nothing was out of traffic" : std::to_string(out.size()) + " host(s) put back";
-  if (int failed = End(*store, *job, "restored", detail, io)) return failed;
+  if (auto no = End(*store, *job, "restored", detail)) return Report(io.err, *no);
   BreakDeadLease(config, *store, job->pool);
   io.out << "job " << id << " restored: " << detail << "\n";
   return 0;

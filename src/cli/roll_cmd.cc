@@ -306,7 +306,7 @@ int RunRoll(const Config& config, const RollOptions& options, const MaintIo& io,
   }
   auto& records = store.value();
   roll_detail::Retry retry;
-  if (auto code = roll_detail::PrepareJobs(config, *records, options, retry, io)) return *code;
+  if (auto no = roll_detail::PrepareJobs(config, *records, options, retry, io)) return Report(io.err, *no);
   const RollOptions& effective = retry.options;
   WalkRecordInfo info;
   info.who = who;

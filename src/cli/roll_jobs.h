@@ -18,23 +18,23 @@
 
 namespace caretaker::roll_detail {
 
-// Exit code when a pool of `pools` is blocked by a job (said on io.err).
-std::optional<int> CheckPoolsFree(const Config& config, const StateStore& store, const std::vector<std::string>& pools,
-                                  const MaintIo& io);
+// Why not, when a pool of `pools` is blocked by a job (refused).
+std::optional<Error> CheckPoolsFree(const Config& config, const StateStore& store,
+                                    const std::vector<std::string>& pools);
 
 // `job retry ID`: the options and resume points that go on with the job, or
-// the exit code when it cannot be retried now (said on io.err).
+// why it cannot be retried now. Members not walked again are said on io.err.
 struct Retry {
   Job job;
   RollOptions options;
   std::map<std::string, ResumePoint> resume;
 };
-std::optional<int> PrepareRetry(const Config& config, const StateStore& store, const RollOptions& options,
-                                Retry& retry, const MaintIo& io);
+std::optional<Error> PrepareRetry(const Config& config, const StateStore& store, const RollOptions& options,
+                                  Retry& retry, const MaintIo& io);
 // Either: a retry goes on with its job (PrepareRetry); a roll now needs its
 // pools free (CheckPoolsFree); a queued one waits its turn. `retry.options`
 // are the options the walk runs with.
-std::optional<int> PrepareJobs(const Config& config, const StateStore& store, const RollOptions& options,
-                               Retry& retry, const MaintIo& io);
+std::optional<Error> PrepareJobs(const Config& config, const StateStore& store, const RollOptions& options,
+                                 Retry& retry, const MaintIo& io);
 
 }  // namespace caretaker::roll_detail
