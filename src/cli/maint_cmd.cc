@@ -3,17 +3,16 @@
 // stderr, their result in the words `maint` has always used.
 #include "src/cli/maint_cmd.h"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <deque>
 
 #include "src/base/event_loop.h"
 #include "src/base/file_lock.h"
 #include "src/base/log.h"
 #include "src/cli/exit_code.h"
+#include "src/cli/foreground.h"
 #include "src/cli/maint_list.h"
 #include "src/cli/progress.h"
 #include "src/run/driver.h"
@@ -144,27 +143,9 @@ void MemberWalks::Run() {
     driver.Add(*walks_[i].pool, NoSteps(), walks_[i].spec, std::move(held));
     added.push_back(i);
   }
-  asio::signal_set signals(loop_, SIGINT, SIGTERM, SIGHUP);
-  std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int) {
-    if (ec) return;
-    if (++signals_seen_ == 1) {
-      progress.Note("! interrupted: a member draining goes back READY, one in its gates finishes them "
-                    "(interrupt again to stop everything where it is)");
-      driver.Interrupt();
-    } else {
-      progress.Note("! aborting: members stay where they are");
-      driver.Abort();
-    }
-    signals.async_wait(on_signal);
-  };
-  signals.async_wait(on_signal);
-  auto body = [&]() -> Awaitable<bool> {
-    auto run = driver.Run();
-    co_await std::move(run);
-    signals.cancel();
-    co_return true;
-  };
-  RunOn(loop_, body());
+  signals_seen_ = RunInForeground(loop_, driver, progress,
+                                  {"interrupted: a member draining goes back READY, one in its gates finishes them",
+                                   "aborting: members stay where they are"});
   progress.Clear();
   for (size_t k = 0; k < added.size(); ++k) {
     const Walker& walker = driver.walks()[k].walker;

@@ -1,12 +1,9 @@
 // `caretaker plan` and `caretaker roll`.
 #include "src/cli/roll_cmd.h"
 
-#include <signal.h>
 #include <unistd.h>
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <exception>
 #include <set>
 
@@ -14,6 +11,7 @@
 #include "src/base/file_lock.h"
 #include "src/base/log.h"
 #include "src/cli/exit_code.h"
+#include "src/cli/foreground.h"
 #include "src/cli/progress.h"
 #include "src/cli/roll_jobs.h"
 #include "src/cli/roll_render.h"
@@ -151,30 +149,11 @@ int Walk(const Config& config, const MaintIo& io, asio::io_context& loop, WalkIo
   };
   driver.SetHaltCheck([&] { return CheckHalt(&store, config.halt_file); });
   for (PoolWalk& w : setup.walks) driver.Add(*w.pool, *w.task, w.spec);
-  asio::signal_set signals(loop, SIGINT, SIGTERM, SIGHUP);
-  int signals_seen = 0;
-  std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int) {
-    if (ec) return;
-    if (++signals_seen == 1) {
-      progress.Note("! interrupted: no member starts now; draining ones go back, the others finish their task "
-                    "(interrupt again to stop everything where it is)");
-      driver.Interrupt();
-    } else {
-      progress.Note("! aborting: running steps are killed; members stay where they are");
-      driver.Abort();
-    }
-    signals.async_wait(on_signal);
-  };
-  signals.async_wait(on_signal);
   const SteadyTime started = std::chrono::steady_clock::now();
-  // Named: the coroutine refers to the lambda's captures while it runs.
-  auto body = [&]() -> Awaitable<bool> {
-    auto run = driver.Run();
-    co_await std::move(run);
-    signals.cancel();
-    co_return true;
-  };
-  RunOn(loop, body());
+  const int signals_seen = RunInForeground(
+      loop, driver, progress,
+      {"interrupted: no member starts now; draining ones go back, the others finish their task",
+       "aborting: running steps are killed; members stay where they are"});
   progress.Clear();
   jobs.Finish(driver, signals_seen > 0 ? JobEnd::kInterrupted : JobEnd::kWalked);
   if (jobs.cancelled()) io.err << "caretaker: the job was cancelled (`caretaker job cancel`)\n";
