@@ -268,8 +268,9 @@ Awaitable<Result<PoolView>> RealWalkIo::Observe(const PoolConfig& pool, bool wit
       phase = r.phase;
       // A record of this job (an earlier run of it, retried or resumed) is
       // its own; so is one it was asked to take over.
-      if ((job != info_.jobs.end() && r.job == job->second) || info_.adopt.count(Key(pool, s.server))) {
-        if (info_.adopt.count(Key(pool, s.server))) adopted_.emplace(Key(pool, s.server), r);
+      const bool adopt = info_.adopt.count(Key(pool, s.server)) > 0;
+      if ((job != info_.jobs.end() && r.job == job->second) || adopt) {
+        if (adopt) adopted_.emplace(Key(pool, s.server), r);
         mine = true;
         mine_.emplace(Key(pool, s.server), r.since);
       }
