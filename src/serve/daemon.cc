@@ -87,6 +87,7 @@ class Server final : public JobLauncher {
   asio::signal_set signals_;
   std::unique_ptr<StepRunner> steps_;     // of expiry restores (they have none)
   std::set<RollDriver*> restoring_;       // the drivers of expiry restores running
+  std::set<RollDriver*> halted_;          // ... of those, the ones a halt aborted
   int restores_ = 0;                      // running
   int stops_ = 0;                         // SIGTERM/SIGINT seen
 };
@@ -194,7 +195,7 @@ asio::awaitable<void> Server::Restore(std::shared_ptr<const Config> config, Main
   ++restores_;
   LogEvent(LogLevel::kWarn, "serve.maint.restore", {{"pool", record.pool}, {"server", record.server}});
   std::string failed;
-  bool ok = false;
+  bool ok = false, by_halt = false;
   auto ref = FindMember(*config, record.pool + "/" + record.server);
   if (!ref) {
     failed = ref.error().message;
@@ -227,6 +228,7 @@ asio::awaitable<void> Server::Restore(std::shared_ptr<const Config> config, Main
       auto run = driver.Run();
       co_await std::move(run);
       restoring_.erase(&driver);
+      by_halt = halted_.erase(&driver) > 0;
       const HostStatus& h = driver.walks().front().walker.hosts().front();
       ok = h.phase == HostPhase::kDone;
       failed = ok ? "" : h.detail.substr(0, h.detail.find('\n'));
@@ -234,8 +236,13 @@ asio::awaitable<void> Server::Restore(std::shared_ptr<const Config> config, Main
   }
   LogEvent(ok ? LogLevel::kInfo : LogLevel::kError, "serve.maint.restore.end",
            {{"pool", record.pool}, {"server", record.server}, {"ok", ok}, {"why", failed},
-            {"left", ok ? std::string("back in traffic") : std::string("STILL OUT OF TRAFFIC")}});
-  expiry_.RestoreEnded(record, ok, NowSeconds());
+            {"left", ok ? std::string("back in traffic") : std::string("STILL OUT OF TRAFFIC")},
+            {"then", ok        ? std::string()
+                     : by_halt ? std::string("tried again once the halt is lifted")
+                               : "tried again in " + HumanDuration(kExpiryReminder) + "; `caretaker maint stop " + record.pool + "/" + record.server +
+                                     "` puts it back now"}});
+  using Ended = ExpiryWatch::Ended;
+  expiry_.RestoreEnded(record, ok ? Ended::kBack : by_halt ? Ended::kHalted : Ended::kFailed, NowSeconds());
   --restores_;
   Wake();
 }
@@ -283,12 +290,16 @@ asio::awaitable<void> Server::Loop() {
       executor_.Tick(*config_, now, halt.halted);
       // Automated: a restore under way stops where it is (its host stays
       // in MAINT with its record) and is tried again once the halt is lifted.
-      if (halt.halted && !restoring_.empty()) AbortRestores(halt.why);
+      if (halt.halted && !restoring_.empty()) {
+        halted_.insert(restoring_.begin(), restoring_.end());
+        AbortRestores(halt.why);
+      }
       WatchExpiry(now, halt.halted);
     }
     timer_.expires_after(kRound);
     boost::system::error_code ec;  // cancelled by Wake(): go round now
-    co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    auto wait = timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await std::move(wait);
   }
 }
 

@@ -1,4 +1,4 @@
-// See serve_expiry.h.
+// See expiry.h.
 #include "src/serve/expiry.h"
 
 namespace caretaker {
@@ -37,10 +37,10 @@ std::vector<ExpiryAction> ExpiryWatch::Tick(const Config& config, const std::vec
   return out;
 }
 
-void ExpiryWatch::RestoreEnded(const MaintRecord& record, bool ok, SysSeconds now) {
+void ExpiryWatch::RestoreEnded(const MaintRecord& record, Ended how, SysSeconds now) {
   const std::string key = KeyOf(record);
   restoring_.erase(key);
-  if (!ok) failed_[key] = now;
+  if (how == Ended::kFailed) failed_[key] = now;  // kHalted: not a failure of the host
 }
 
 }  // namespace caretaker

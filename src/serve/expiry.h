@@ -2,8 +2,8 @@
 // (`maint start --for`), decided without I/O: report each loudly when first
 // seen and again every kExpiryReminder while it stays; where its pool says
 // on_maint_expiry = "restore", put the host back through the gates — not
-// while halted, one restore per host at a time, and after a failed one not
-// again before the next reminder. Records of jobs (no `until`) never expire.
+// while halted, one restore per host at a time, after a failed one not again
+// before the next reminder, and after one a halt stopped once it is lifted. Records of jobs (no `until`) never expire.
 #pragma once
 
 #include <chrono>
@@ -31,7 +31,8 @@ class ExpiryWatch {
   std::vector<ExpiryAction> Tick(const Config& config, const std::vector<MaintRecord>& records, SysSeconds now,
                                  bool halted);
   // A restore Tick asked for has ended.
-  void RestoreEnded(const MaintRecord& record, bool ok, SysSeconds now);
+  enum class Ended { kBack, kFailed, kHalted };
+  void RestoreEnded(const MaintRecord& record, Ended how, SysSeconds now);
 
  private:
   std::map<std::string, SysSeconds> reported_;  // record key -> last reported

@@ -136,6 +136,39 @@ TEST_CASE("a roll killed mid-walk holds its pool; `caretaker job retry` picks it
   RollSandbox().WaitAllUp(std::chrono::seconds(20));
 }
 
+TEST_CASE("a roll killed with two members out: one `caretaker job restore` puts both back", "[crash]") {
+  // given: max_out 2, db1 and db2 in one wave, the roll killed while db2's
+  // step runs (db1 is out too). expect: both out with their records; `job
+  // restore` puts both back through the gates in one run (exit 0), and the
+  // job ends restored.
+  const std::string config = WriteFileIn(
+      RollSandbox(), "crash-two-out.toml",
+      Replaced(ConfigText(RollSandbox()), "backend = \"replicas\"\n", "backend = \"replicas\"\nmax_out = 2\n") +
+          "\n[[tasks]]\nname = \"slow\"\n  [[tasks.steps]]\n  name = \"work\"\n  command = \"echo working; sleep 1\"\n");
+  Run killed = Killed(Served{SpawnCaretaker(RollSandbox(), "roll --pool replicas --task slow --limit 'db[12]' --yes",
+                                            config, "step-1@db2")});
+  INFO(killed.out << killed.err);
+  REQUIRE(killed.signal == SIGKILL);
+  const std::string id = JobIdOf(killed.err);
+  REQUIRE_FALSE(id.empty());
+  CheckNothingOutWithoutRecord(config);
+  CHECK(AdminStates("db2") == "1 1");
+  CHECK(AdminStates("db1") != "0 0");
+  std::string records = Caretaker("maint list --json", config).out;
+  CHECK(records.find("\"db1\"") != std::string::npos);
+  CHECK(records.find("\"db2\"") != std::string::npos);
+
+  Run restore = Caretaker("job restore " + id, config);
+  INFO(restore.out << restore.err);
+  CHECK(restore.exit_code == 0);
+  CHECK(restore.err.find("putting replicas/db1 back") != std::string::npos);
+  CHECK(restore.err.find("putting replicas/db2 back") != std::string::npos);
+  CHECK(restore.out.find("job " + id + " restored: 2 host(s) put back") != std::string::npos);
+  CHECK(Caretaker("job show " + id, config).out.find(", restored\n") != std::string::npos);
+  CheckAllBack(config);
+  RollSandbox().WaitAllUp(std::chrono::seconds(20));
+}
+
 TEST_CASE("a roll killed in a step that is not safe to repeat: the retry asks an operator, --from-step decides",
           "[crash]") {
   const std::string config = CrashConfig();

@@ -5,8 +5,10 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <memory>
 #include <thread>
 
@@ -183,14 +185,12 @@ void WriteHeartbeat(const std::string& ts) {
              std::to_string(sb.primary().server_id) + ")");
 }
 
-TEST_CASE("an artificially lagging replica is not put back; the gate says how far behind", "[maint]") {
-  Reset();
+// Holds db4 back: its last applied heartbeat 30 s old, the next one applied
+// an hour late (MASTER_DELAY) while both threads run. A config whose catch-up
+// gate waits at most `catch_up_timeout` for a lag of 1 s.
+std::string HoldBackDb4(const std::string& name, const std::string& catch_up_timeout) {
   auto& sb = MaintSandbox();
   const auto& db4 = sb.replicas()[3];
-  REQUIRE(Caretaker("maint start db4 --reason test").exit_code == 0);
-  // Given db4 applying events an hour late while the primary writes heartbeats,
-  // its heartbeat lag grows past max_lag with both threads running.
-  // Its last applied heartbeat is 30 s old; the next one is held back an hour.
   std::string now = sb.Sql(sb.primary(),
                            "SELECT DATE_FORMAT(UTC_TIMESTAMP(6) - INTERVAL 30 SECOND, '%Y-%m-%dT%H:%i:%s.%f')");
   now = now.substr(0, 26);
@@ -209,12 +209,24 @@ TEST_CASE("an artificially lagging replica is not put back; the gate says how fa
   }
   sb.Sql(db4, "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 3600; START SLAVE");
   WriteHeartbeat("2099-01-01T00:00:00.000000");  // held back on db4 by the delay
-  std::string config = PoolVariant(
-      "lagging.toml", "\n[pools.gates]\nmax_lag = \"1s\"\ncatch_up_timeout = \"3s\"\nheartbeat_table = "
-                      "\"maint_test.heartbeat\"\nheartbeat_server_id = " +
-                          std::to_string(sb.primary().server_id) + "\n");
+  return PoolVariant(name, "\n[pools.gates]\nmax_lag = \"1s\"\ncatch_up_timeout = \"" + catch_up_timeout +
+                               "\"\nheartbeat_table = \"maint_test.heartbeat\"\nheartbeat_server_id = " +
+                               std::to_string(sb.primary().server_id) + "\n");
+}
+
+// db4 applies at once again (it catches up within a second or two).
+void LetDb4CatchUp() {
+  auto& sb = MaintSandbox();
+  sb.Sql(sb.replicas()[3], "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 0; START SLAVE");
+}
+
+TEST_CASE("an artificially lagging replica is not put back; the gate says how far behind", "[maint]") {
+  Reset();
+  auto& sb = MaintSandbox();
+  REQUIRE(Caretaker("maint start db4 --reason test").exit_code == 0);
+  std::string config = HoldBackDb4("lagging.toml", "3s");
   Run r = Caretaker("maint stop db4", config);
-  sb.Sql(db4, "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 0; START SLAVE");
+  LetDb4CatchUp();
   INFO(r.err);
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Catch::Contains("catch-up: gave up after 3") && Catch::Contains(": lag 3") &&
@@ -225,6 +237,67 @@ TEST_CASE("an artificially lagging replica is not put back; the gate says how fa
   Run again = Caretaker("maint stop db4");
   INFO(again.err);
   CHECK(again.exit_code == 0);
+}
+
+bool Running(pid_t pid) { return waitpid(pid, nullptr, WNOHANG) == 0; }
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST_CASE("Ctrl-C in maint stop's gates lets them finish; a second Ctrl-C stops and the host stays out", "[maint]") {
+  // given: db4 in maintenance and held back, so its catch-up gate waits (up
+  // to 60 s); `maint stop db4` interrupted while it waits. expect: the gate
+  // goes on waiting after the first signal; once db4 catches up it is put
+  // back (exit 0). A second signal instead ends it within seconds: exit 1,
+  // db4 still in MAINT with its record, said so.
+  Reset();
+  auto& sb = MaintSandbox();
+  REQUIRE(Caretaker("maint start db4 --reason test").exit_code == 0);
+  std::string config = HoldBackDb4("held-back.toml", "60s");
+  Spawned stop = SpawnCaretaker(sb, "maint stop db4", config);
+  auto until = std::chrono::steady_clock::now() + 20s;
+  while (ReadAll(stop.err_path).find("gate replication passed") == std::string::npos) {
+    REQUIRE(std::chrono::steady_clock::now() < until);
+    std::this_thread::sleep_for(50ms);
+  }
+  kill(stop.pid, SIGINT);
+  std::this_thread::sleep_for(1500ms);
+  REQUIRE(Running(stop.pid));  // still in its catch-up gate
+  CHECK(AdminStates("db4") == kMaint);
+  SECTION("once: the gates finish and db4 is back") {
+    LetDb4CatchUp();
+    Run r = Finish(stop);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.err, Catch::Contains("! interrupted: a member draining goes back READY, one in its gates finishes "
+                                      "them") &&
+                          Catch::Contains("gate catch-up passed"));
+    CHECK_THAT(r.out, Catch::Contains("db4 is back in service"));
+    CHECK(AdminStates("db4") == kReady);
+    CHECK_THAT(Caretaker("maint list").out, Catch::Contains("no hosts in maintenance"));
+  }
+  SECTION("twice: it stops where it is, db4 stays out with its record") {
+    const auto second = std::chrono::steady_clock::now();
+    kill(stop.pid, SIGINT);
+    Run r = Finish(stop);
+    LetDb4CatchUp();
+    INFO(r.err);
+    CHECK(std::chrono::steady_clock::now() - second < 5s);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("! aborting: members stay where they are") &&
+                          Catch::Contains("db4 stays out of traffic"));
+    CHECK(AdminStates("db4") == kMaint);
+    CHECK_THAT(Caretaker("maint list").out, Catch::Contains("db4"));
+    sb.Sql(sb.primary(), "DROP DATABASE maint_test");
+    Run again = Caretaker("maint stop db4");
+    INFO(again.err);
+    CHECK(again.exit_code == 0);
+  }
+  sb.Sql(sb.primary(), "DROP DATABASE IF EXISTS maint_test");
 }
 
 TEST_CASE("with gtid_wait, maint stop waits for the primary's position; a replica held back fails it", "[maint]") {

@@ -256,5 +256,45 @@ TEST_CASE("an expired maintenance record is reported; with on_maint_expiry resto
   CHECK(second.exit_code == 0);
 }
 
+TEST_CASE("a halt stops an expiry restore under way; it is put back once the halt is lifted", "[serve]") {
+  // given: db3's record expired, its pool restores on expiry, and db3's SQL
+  // thread stopped so the restore waits in its replication gate (up to 60 s).
+  // expect: `caretaker halt` stops the restore where it is (db3 stays in
+  // MAINT with its record, said at error level); after `resume` and the
+  // thread started again, the same serve puts db3 back within seconds, not
+  // at the next hourly reminder.
+  auto& sb = RollSandbox();
+  std::string text = Replaced(ConfigText(sb), "backend = \"replicas\"\n",
+                              "backend = \"replicas\"\non_maint_expiry = \"restore\"\n");
+  const size_t members = text.find("\n[[pools.members]]");
+  REQUIRE(members != std::string::npos);
+  text.insert(members + 1, "[pools.gates]\nmysql_timeout = \"60s\"\n\n");
+  const std::string gated = WriteFileIn(sb, "serve-restore-halt.toml", text);
+  REQUIRE(Caretaker("maint start db3 --reason 'disk swap' --for 1s", gated).exit_code == 0);
+  sb.Sql(sb.replicas()[2], "STOP SLAVE SQL_THREAD");
+  std::this_thread::sleep_for(1500ms);
+  Served serve = Serve(gated);
+  const bool waiting = WaitForText(serve.proc.err_path, "gate mysqld passed", 30s);
+  CHECK(waiting);
+  Run halt = Caretaker("halt --reason 'incident 77'", gated);
+  CHECK(halt.exit_code == 0);
+  const bool stopped = WaitForText(serve.proc.err_path, "serve.maint.restore.end pool=replicas server=db3 ok=false", 10s);
+  CHECK(stopped);
+  CHECK(AdminStates("db3") == "1 1");
+  CHECK(Caretaker("maint list --json", gated).out.find("\"db3\"") != std::string::npos);
+
+  sb.Sql(sb.replicas()[2], "START SLAVE SQL_THREAD");
+  REQUIRE(Caretaker("resume", gated).exit_code == 0);
+  const bool back = WaitForText(serve.proc.err_path, "serve.maint.restore.end pool=replicas server=db3 ok=true", 60s);
+  Run served = serve.Stop();
+  INFO(served.err);
+  CHECK(back);
+  CHECK(served.err.find("serve.maint.restore.abort why=\"halted by ") != std::string::npos);
+  CHECK(served.err.find("then=\"tried again once the halt is lifted\"") != std::string::npos);
+  CHECK(AdminStates("db3") == "0 0");
+  CHECK(Caretaker("maint list --json", gated).out.find("\"server\"") == std::string::npos);
+  sb.WaitAllUp(std::chrono::seconds(20));
+}
+
 }  // namespace
 }  // namespace caretaker

@@ -207,10 +207,14 @@ TEST_CASE("expired maintenance: reported once and every hour, restored where the
   CHECK(kinds(watch.Tick(config, records, At("2026-12-01T10:00:20Z"), false)) == V{"restore batch"});
   CHECK(watch.Tick(config, records, At("2026-12-01T10:00:30Z"), false).empty());
   // It failed: not again before the next reminder, which comes with it.
-  watch.RestoreEnded(b, false, At("2026-12-01T10:05:00Z"));
+  watch.RestoreEnded(b, ExpiryWatch::Ended::kFailed, At("2026-12-01T10:05:00Z"));
   CHECK(watch.Tick(config, records, At("2026-12-01T10:30:00Z"), false).empty());
   CHECK(kinds(watch.Tick(config, records, At("2026-12-01T11:05:00Z"), false)) ==
         V{"report replicas", "report batch", "restore batch"});
+  // A halt stopped it: not while halted, and at once after.
+  watch.RestoreEnded(b, ExpiryWatch::Ended::kHalted, At("2026-12-01T11:06:00Z"));
+  CHECK(watch.Tick(config, records, At("2026-12-01T11:06:10Z"), true).empty());
+  CHECK(kinds(watch.Tick(config, records, At("2026-12-01T11:06:20Z"), false)) == V{"restore batch"});
   // A record put back is forgotten; put again with a new end, it is a new one.
   MaintRecord again = a;
   again.until = At("2026-12-01T12:00:00Z");
