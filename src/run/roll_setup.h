@@ -1,5 +1,5 @@
-// Internal to plan and roll (roll_*.cc): from the command line to walk
-// specs, pure.
+// From what to walk — roll's and plan's options, or a job serve picks up —
+// to the walk specs of its pools. Pure.
 #pragma once
 
 #include <string>
