@@ -1,4 +1,4 @@
-// Internal to roll (roll_cmd.cc) and serve: the jobs a roll or a `job retry` runs —
+// Internal to roll (roll_cmd.cc) and `job retry`: the jobs a roll or a retry runs —
 // refusing a pool whose queue another job holds, and picking up a job where
 // it stopped.
 #pragma once
