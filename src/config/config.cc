@@ -319,6 +319,13 @@ const TaskConfig* Config::FindTask(std::string_view name) const {
   return nullptr;
 }
 
+const RuleConfig* Config::FindRule(std::string_view name) const {
+  for (const auto& r : rules) {
+    if (r.name == name) return &r;
+  }
+  return nullptr;
+}
+
 Result<void> CheckPoolPolicy(const Config& config, const PoolConfig& pool) {
   auto valid = policies::ValidatePolicy(pool.capacity, pool.members.size(), pool.name);
   if (valid) return boost::outcome_v2::success();
@@ -342,7 +349,7 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& path) 
   }
   ErrorSink sink(path);
   TableReader root(sink, doc, "");
-  root.CheckKeys({"state", "defaults", "mysql", "haproxy", "pools", "tasks", "roll", "serve"});
+  root.CheckKeys({"state", "defaults", "mysql", "haproxy", "pools", "tasks", "roll", "serve", "rules"});
   Config config;
   config.path = path;
   ReadState(root, config);
@@ -355,6 +362,7 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& path) 
   if (sink.ok()) config_detail::CheckScheduleTasks(root, config.pools, config.tasks);
   if (sink.ok()) config.roll = config_detail::ReadRoll(root);
   if (sink.ok()) config.serve = config_detail::ReadServe(root);
+  if (sink.ok()) config.rules = config_detail::ReadRules(root, config.pools, config.tasks);
   if (!sink.ok()) return sink.error();
   return config;
 }

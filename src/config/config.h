@@ -25,6 +25,7 @@
 #include "policies/capacity.h"
 #include "src/base/result.h"
 #include "src/base/time.h"
+#include "src/config/rule_config.h"
 #include "src/config/schedule.h"
 
 namespace caretaker {
@@ -206,10 +207,12 @@ struct Config {
   std::vector<TaskConfig> tasks;
   RollConfig roll;
   ServeConfig serve;
+  std::vector<RuleConfig> rules;
 
   const HaproxyConfig* FindHaproxy(std::string_view name) const;
   const PoolConfig* FindPool(std::string_view name) const;
   const TaskConfig* FindTask(std::string_view name) const;
+  const RuleConfig* FindRule(std::string_view name) const;
 };
 
 // Reads and validates the file at `path`. The error's message is

@@ -144,6 +144,13 @@ MaintExpiry ReadMaintExpiry(TableReader& t, MaintExpiry fallback);
 std::vector<TaskConfig> ReadTasks(TableReader& root);
 // The [roll] table of the document root; the built-in values when absent.
 RollConfig ReadRoll(TableReader& root);
+// `command` of a step or a rule: an argv array or a shell string, into
+// step.argv or step.shell, placeholders checked (config_tasks.cc).
+void ReadCommand(TableReader& t, StepConfig& step);
+// The [[rules]] tables (config_rules.cc): none when the key is absent; names
+// unique, pools, members and tasks they name checked against the config.
+std::vector<RuleConfig> ReadRules(TableReader& root, const std::vector<PoolConfig>& pools,
+                                  const std::vector<TaskConfig>& tasks);
 
 // Where a name was first seen, for "duplicate" messages that point back to it.
 struct FirstUse {

@@ -74,32 +74,6 @@ bool CheckCommandText(ErrorSink& sink, const toml::node& node, const std::string
   return why.empty();
 }
 
-// `command`: an argv array or a shell string, into step.argv or step.shell.
-void ReadCommand(TableReader& t, StepConfig& step) {
-  const toml::node* node = t.table().get("command");
-  if (!node) {
-    t.Fail(nullptr, "command", "missing (required): " + std::string(kCommandForms));
-    return;
-  }
-  std::string path = t.PathOf("command");
-  if (node->is_string()) {
-    if (CheckCommandText(t.sink(), *node, path)) step.shell = node->as_string()->get();
-    return;
-  }
-  const auto* array = node->as_array();
-  if (!array || array->empty()) {
-    t.Fail(node, "command", "expected " + std::string(kCommandForms) + ", got " +
-                                (array ? std::string("an empty array") : DescribeType(*node)));
-    return;
-  }
-  std::vector<std::string> argv;
-  for (size_t i = 0; i < array->size(); ++i) {
-    if (!CheckCommandText(t.sink(), *array->get(i), Index(path, i))) return;
-    argv.push_back(array->get(i)->as_string()->get());
-  }
-  step.argv = std::move(argv);
-}
-
 // The command as written: argv joined by spaces, or the shell string.
 std::string CommandAsWritten(const StepConfig& step) {
   if (step.argv.empty()) return step.shell;
@@ -214,6 +188,32 @@ TaskConfig ReadTask(TableReader& t, std::map<std::string, FirstUse>& names) {
 }
 
 }  // namespace
+
+void ReadCommand(TableReader& t, StepConfig& step) {
+  const toml::node* node = t.table().get("command");
+  if (!node) {
+    t.Fail(nullptr, "command", "missing (required): " + std::string(kCommandForms));
+    return;
+  }
+  std::string path = t.PathOf("command");
+  if (node->is_string()) {
+    if (CheckCommandText(t.sink(), *node, path)) step.shell = node->as_string()->get();
+    return;
+  }
+  const auto* array = node->as_array();
+  if (!array || array->empty()) {
+    t.Fail(node, "command", "expected " + std::string(kCommandForms) + ", got " +
+                                (array ? std::string("an empty array") : DescribeType(*node)));
+    return;
+  }
+  std::vector<std::string> argv;
+  for (size_t i = 0; i < array->size(); ++i) {
+    if (!CheckCommandText(t.sink(), *array->get(i), Index(path, i))) return;
+    argv.push_back(array->get(i)->as_string()->get());
+  }
+  step.argv = std::move(argv);
+}
+
 
 std::vector<TaskConfig> ReadTasks(TableReader& root) {
   std::vector<TaskConfig> out;

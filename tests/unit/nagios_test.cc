@@ -10,7 +10,7 @@
 namespace caretaker {
 namespace {
 
-TEST_CASE("nagios: the exit code is the state; anything but 0-2 is UNKNOWN", "[nagios]") {
+TEST_CASE("nagios: the exit code is the state, anything but 0-2 is UNKNOWN", "[nagios]") {
   CHECK(NagiosStateOf(0) == NagiosState::kOk);
   CHECK(NagiosStateOf(1) == NagiosState::kWarning);
   CHECK(NagiosStateOf(2) == NagiosState::kCritical);

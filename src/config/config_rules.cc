@@ -1,0 +1,338 @@
+// The [[rules]] tables, and the condition language (rule_config.h).
+#include <fnmatch.h>
+
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "src/config/config_reader.h"
+
+namespace caretaker {
+namespace {
+
+std::vector<std::string_view> Words(std::string_view text) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+    if (i >= text.size()) break;
+    size_t start = i;
+    if (text[i] == '\'') {
+      // 'a quoted label', '' a quote inside it: one word, quotes kept.
+      ++i;
+      while (i < text.size()) {
+        if (text[i] == '\'' && (i + 1 >= text.size() || text[i + 1] != '\'')) break;
+        i += text[i] == '\'' ? 2 : 1;
+      }
+      ++i;
+    } else {
+      while (i < text.size() && text[i] != ' ' && text[i] != '\t') ++i;
+    }
+    out.push_back(text.substr(start, std::min(i, text.size()) - start));
+  }
+  return out;
+}
+
+std::optional<Condition::Op> OpOf(std::string_view w) {
+  using Op = Condition::Op;
+  if (w == ">") return Op::kGt;
+  if (w == ">=") return Op::kGe;
+  if (w == "<") return Op::kLt;
+  if (w == "<=") return Op::kLe;
+  if (w == "==") return Op::kEq;
+  if (w == "!=") return Op::kNe;
+  return std::nullopt;
+}
+
+std::optional<double> Number(std::string_view w) {
+  if (!w.empty() && w[0] == '+') w.remove_prefix(1);
+  double v = 0;
+  auto [end, ec] = std::from_chars(w.data(), w.data() + w.size(), v, std::chars_format::fixed);
+  if (ec != std::errc() || end != w.data() + w.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+Error Bad(std::string_view text, const std::string& why) {
+  return Error{"condition " + config_detail::Quote(text) + ": " + why, ErrorKind::kUsage};
+}
+
+// `SUBJECT is WORD` of the probe source: the word that holds when bad, and
+// its opposite.
+struct IsWords {
+  std::string_view subject, bad, good;
+  Condition::Subject kind;
+};
+constexpr IsWords kIs[] = {
+    {"replication", "stopped", "running", Condition::Subject::kReplication},
+    {"mysqld", "unreachable", "reachable", Condition::Subject::kMysqld},
+    {"check", "down", "up", Condition::Subject::kCheck},
+    {"check", "flapping", "steady", Condition::Subject::kCheck},
+    {"buffer_pool", "cold", "warm", Condition::Subject::kBufferPool},
+};
+
+constexpr std::string_view kProbeForms =
+    "lag OP DURATION, replication is stopped|running, mysqld is unreachable|reachable, check is "
+    "down|up|flapping|steady, buffer_pool is cold|warm";
+constexpr std::string_view kNagiosForms = "state OP ok|warning|critical, perf LABEL OP NUMBER";
+constexpr std::string_view kOps = "> >= < <= == !=";
+
+}  // namespace
+
+const char* RuleSourceName(RuleSource source) { return source == RuleSource::kNagios ? "nagios" : "probe"; }
+
+const char* RuleActionName(RuleAction action) {
+  switch (action) {
+    case RuleAction::kDepool: return "depool";
+    case RuleAction::kTask: return "task";
+    case RuleAction::kNotify: return "notify";
+  }
+  return "depool";
+}
+
+bool Condition::Compare(double value) const {
+  switch (op) {
+    case Op::kGt: return value > number;
+    case Op::kGe: return value >= number;
+    case Op::kLt: return value < number;
+    case Op::kLe: return value <= number;
+    case Op::kEq: return value == number;
+    case Op::kNe: return value != number;
+    case Op::kIs: return false;
+  }
+  return false;
+}
+
+Result<Condition> ParseCondition(std::string_view text, RuleSource source) {
+  std::vector<std::string_view> w = Words(text);
+  Condition c;
+  c.text = std::string(text);
+  const std::string forms(source == RuleSource::kProbe ? kProbeForms : kNagiosForms);
+  if (w.empty()) return Bad(text, "is empty; write one of: " + forms);
+  if (source == RuleSource::kProbe) {
+    if (w[0] == "lag") {
+      if (w.size() != 3) return Bad(text, "expected lag OP DURATION, as in \"lag > 30s\"");
+      auto op = OpOf(w[1]);
+      if (!op) return Bad(text, config_detail::Quote(w[1]) + " is not one of " + std::string(kOps));
+      std::optional<double> seconds = Number(w[2]);
+      if (!seconds) {
+        std::optional<Millis> d = ParseDuration(w[2]);
+        if (!d) return Bad(text, config_detail::Quote(w[2]) + " is not a duration (\"30s\", \"500ms\", \"2m\")");
+        seconds = static_cast<double>(d->count()) / 1000.0;
+      }
+      if (*seconds < 0) return Bad(text, "a lag is never below 0");
+      c.subject = Condition::Subject::kLag;
+      c.op = *op;
+      c.number = *seconds;
+      return c;
+    }
+    for (const IsWords& is : kIs) {
+      if (w[0] != is.subject) continue;
+      if (w.size() != 3 || w[1] != "is") {
+        return Bad(text, "expected " + std::string(is.subject) + " is " + std::string(is.bad) + "|" +
+                             std::string(is.good));
+      }
+      if (w[2] != is.bad && w[2] != is.good) continue;  // the next entry of the same subject
+      c.subject = is.kind;
+      c.op = Condition::Op::kIs;
+      c.is_bad = w[2] == is.bad;
+      c.label = std::string(is.bad);  // which test: "down" or "flapping" for check
+      return c;
+    }
+    return Bad(text, "not a condition of source \"probe\"; write one of: " + forms);
+  }
+  if (w[0] == "state") {
+    if (w.size() != 3) return Bad(text, "expected state OP ok|warning|critical, as in \"state >= critical\"");
+    auto op = OpOf(w[1]);
+    if (!op) return Bad(text, config_detail::Quote(w[1]) + " is not one of " + std::string(kOps));
+    const std::string_view states[] = {"ok", "warning", "critical"};
+    for (int i = 0; i < 3; ++i) {
+      if (w[2] == states[i]) {
+        c.subject = Condition::Subject::kState;
+        c.op = *op;
+        c.number = i;
+        return c;
+      }
+    }
+    return Bad(text, config_detail::Quote(w[2]) + " is not ok, warning or critical (UNKNOWN is never a state a "
+                                                  "condition holds on: it counts as unknown)");
+  }
+  if (w[0] == "perf") {
+    if (w.size() != 4) return Bad(text, "expected perf LABEL OP NUMBER, as in \"perf 'seconds behind master' > 60\"");
+    std::string label(w[1]);
+    if (label.size() >= 2 && label.front() == '\'' && label.back() == '\'') {
+      std::string unquoted;
+      for (size_t i = 1; i + 1 < label.size(); ++i) {
+        unquoted += label[i];
+        if (label[i] == '\'') ++i;  // '' is one quote
+      }
+      label = unquoted;
+    } else if (label.front() == '\'') {
+      return Bad(text, "the label's quote is not closed");
+    }
+    if (label.empty()) return Bad(text, "the perfdata label is empty");
+    auto op = OpOf(w[2]);
+    if (!op) return Bad(text, config_detail::Quote(w[2]) + " is not one of " + std::string(kOps));
+    std::optional<double> n = Number(w[3]);
+    if (!n) return Bad(text, config_detail::Quote(w[3]) + " is not a number (perfdata values have no unit here)");
+    c.subject = Condition::Subject::kPerf;
+    c.label = label;
+    c.op = *op;
+    c.number = *n;
+    return c;
+  }
+  return Bad(text, "not a condition of source \"nagios\"; write one of: " + forms);
+}
+
+namespace config_detail {
+namespace {
+
+constexpr int kMaxActions = 1000;
+
+RuleSource ReadSource(TableReader& t) {
+  std::string s = t.String("source", "probe");
+  if (s == "nagios") return RuleSource::kNagios;
+  if (s != "probe") t.Fail(t.table().get("source"), "source", Quote(s) + " is not \"probe\" or \"nagios\"");
+  return RuleSource::kProbe;
+}
+
+Condition ReadCondition(TableReader& t, std::string_view key, RuleSource source, bool required) {
+  const toml::node* node = t.table().get(key);
+  if (!node && !required) return Condition{};
+  std::string text = t.String(key, required ? std::nullopt : std::optional<std::string>(""));
+  if (!t.sink().ok()) return Condition{};
+  auto c = ParseCondition(text, source);
+  if (!c) {
+    t.Fail(node, key, c.error().message);
+    return Condition{};
+  }
+  return c.value();
+}
+
+std::vector<std::string> ReadPoolNames(TableReader& t, const std::vector<PoolConfig>& pools) {
+  std::vector<std::string> out;
+  auto items = t.Strings("pools");
+  if (!items) return out;
+  for (const StringItem& item : *items) {
+    bool known = false;
+    for (const PoolConfig& p : pools) known = known || p.name == item.value;
+    if (!known) {
+      t.Fail(item.node, "pools", "no pool is named " + Quote(item.value));
+      return out;
+    }
+    out.push_back(item.value);
+  }
+  return out;
+}
+
+// Each member pattern must name a member of a pool in scope: a typo would
+// otherwise watch nothing, silently.
+std::vector<std::string> ReadMemberPatterns(TableReader& t, const std::vector<PoolConfig>& pools,
+                                            const std::vector<std::string>& scope) {
+  std::vector<std::string> out;
+  auto items = t.Strings("members");
+  if (!items) return out;
+  for (const StringItem& item : *items) {
+    bool matched = false;
+    for (const PoolConfig& p : pools) {
+      if (!scope.empty() && std::find(scope.begin(), scope.end(), p.name) == scope.end()) continue;
+      for (const MemberConfig& m : p.members) {
+        matched = matched || fnmatch(item.value.c_str(), m.server.c_str(), 0) == 0;
+      }
+    }
+    if (!matched) {
+      t.Fail(item.node, "members", Quote(item.value) + " names no member of the pools this rule watches");
+      return out;
+    }
+    out.push_back(item.value);
+  }
+  return out;
+}
+
+RuleConfig ReadRule(TableReader& t, const std::vector<PoolConfig>& pools, const std::vector<TaskConfig>& tasks,
+                    std::map<std::string, FirstUse>& names) {
+  t.CheckKeys({"name", "pools", "members", "mode", "source", "command", "timeout", "when", "clear", "for",
+               "clear_for", "interval", "flap_window", "action", "task", "cooldown", "max_actions",
+               "max_actions_per_host", "max_actions_per_pool", "per", "breaker_actions", "breaker_pool",
+               "breaker_window"});
+  RuleConfig r;
+  r.line = t.table().source().begin.line;
+  r.name = t.Name("name", NameChars::kPlain, std::nullopt);
+  CheckUnique(t, "name", r.name, names);
+  r.pools = ReadPoolNames(t, pools);
+  if (t.sink().ok()) r.members = ReadMemberPatterns(t, pools, r.pools);
+  std::string mode = t.String("mode", "act");
+  if (mode != "act" && mode != "observe") {
+    t.Fail(t.table().get("mode"), "mode", Quote(mode) + " is not \"act\" or \"observe\"");
+  }
+  r.observe = mode == "observe";
+  r.source = ReadSource(t);
+  if (!t.sink().ok()) return r;
+  if (r.source == RuleSource::kNagios) {
+    StepConfig command;
+    ReadCommand(t, command);
+    r.argv = std::move(command.argv);
+    r.shell = std::move(command.shell);
+    r.timeout = t.Timeout("timeout", r.timeout);
+  } else if (t.table().get("command")) {
+    t.Fail(t.table().get("command"), "command", "only a rule of source = \"nagios\" runs a command");
+  }
+  r.when = ReadCondition(t, "when", r.source, true);
+  if (t.table().get("clear")) r.clear = ReadCondition(t, "clear", r.source, false);
+  if (auto d = t.Duration("for")) {
+    if (*d < Millis(0)) t.Fail(t.table().get("for"), "for", "must not be negative");
+    r.hold_for = *d;
+  }
+  if (auto d = t.Duration("clear_for")) {
+    if (*d < Millis(0)) t.Fail(t.table().get("clear_for"), "clear_for", "must not be negative");
+    r.clear_for = *d;
+  }
+  r.interval = t.Timeout("interval", r.interval);
+  r.flap_window = t.Timeout("flap_window", r.flap_window);
+  std::string action = t.String("action", "depool");
+  if (action == "task") {
+    r.action = RuleAction::kTask;
+    r.task = t.Name("task", NameChars::kPlain, std::nullopt);
+    bool known = false;
+    for (const TaskConfig& task : tasks) known = known || task.name == r.task;
+    if (t.sink().ok() && !known) t.Fail(t.table().get("task"), "task", "no task is named " + Quote(r.task));
+  } else if (action == "notify") {
+    r.action = RuleAction::kNotify;
+  } else if (action != "depool") {
+    t.Fail(t.table().get("action"), "action", Quote(action) + " is not \"depool\", \"task\" or \"notify\"");
+  }
+  if (r.action != RuleAction::kTask && t.table().get("task")) {
+    t.Fail(t.table().get("task"), "task", "only action = \"task\" runs a task");
+  }
+  if (auto d = t.Duration("cooldown")) {
+    if (*d < Millis(0)) t.Fail(t.table().get("cooldown"), "cooldown", "must not be negative");
+    r.cooldown = *d;
+  }
+  r.max_actions = static_cast<int>(t.Int("max_actions", r.max_actions, 1, kMaxActions));
+  r.max_actions_per_host = static_cast<int>(t.Int("max_actions_per_host", r.max_actions_per_host, 1, kMaxActions));
+  r.max_actions_per_pool = static_cast<int>(t.Int("max_actions_per_pool", r.max_actions_per_pool, 1, kMaxActions));
+  r.per = t.Timeout("per", r.per);
+  r.breaker_actions = static_cast<int>(t.Int("breaker_actions", r.breaker_actions, 1, kMaxActions));
+  r.breaker_pool = t.CapacityLimit("breaker_pool", r.breaker_pool);
+  r.breaker_window = t.Timeout("breaker_window", r.breaker_window);
+  return r;
+}
+
+}  // namespace
+
+std::vector<RuleConfig> ReadRules(TableReader& root, const std::vector<PoolConfig>& pools,
+                                  const std::vector<TaskConfig>& tasks) {
+  std::vector<RuleConfig> out;
+  if (!root.table().get("rules")) return out;  // rules are optional
+  std::map<std::string, FirstUse> names;
+  auto tables = root.Tables("rules", "[[rules]]");
+  for (size_t i = 0; i < tables.size() && root.sink().ok(); ++i) {
+    TableReader t(root.sink(), *tables[i], Index("rules", i));
+    out.push_back(ReadRule(t, pools, tasks, names));
+  }
+  return out;
+}
+
+}  // namespace config_detail
+}  // namespace caretaker
