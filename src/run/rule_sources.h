@@ -1,0 +1,37 @@
+// Where a rule's conditions are read, once per evaluation over all its
+// members (DESIGN.md: one evaluation per rule per cycle): caretaker's own
+// probes, or a Nagios plugin run per member. Prometheus, Graphite and
+// Alertmanager sources implement the same interface (the next issues).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "src/base/async.h"
+#include "src/config/config.h"
+#include "src/run/step_runner.h"
+#include "src/walk/rule.h"
+
+namespace caretaker {
+
+struct WatchedMember {
+  const PoolConfig* pool = nullptr;
+  const MemberConfig* member = nullptr;
+  OutBy out = OutBy::kNone;
+};
+
+class ConditionSource {
+ public:
+  virtual ~ConditionSource() = default;
+  // `rule`'s when and clear verdicts for each of `members`, in their order
+  // (pool, server and out copied from them). Never throws for a member that
+  // cannot be read: its verdicts are unknown, saying why.
+  virtual Awaitable<std::vector<RuleMember>> Read(const RuleConfig& rule, const std::vector<WatchedMember>& members) = 0;
+};
+
+// Runs the rule's command per member (placeholders as a task step's, run
+// locally), at most `concurrency` at once, each within the rule's timeout;
+// the exit code and output read as a Nagios plugin's.
+std::unique_ptr<ConditionSource> MakeNagiosSource(StepRunner& steps, boost::asio::io_context& io, size_t concurrency);
+
+}  // namespace caretaker
