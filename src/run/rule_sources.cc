@@ -4,6 +4,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <deque>
+#include <map>
 #include <string>
 
 #include "src/walk/nagios.h"
@@ -88,7 +90,109 @@ class NagiosSource : public ConditionSource {
   size_t concurrency_;
 };
 
+bool NeedsMysql(const Condition& c) { return c.subject != Condition::Subject::kCheck; }
+
+class ProbeSource : public ConditionSource {
+ public:
+  ProbeSource(WalkIo& world, asio::io_context& io, size_t concurrency)
+      : world_(world), io_(io), concurrency_(std::max<size_t>(1, concurrency)) {}
+
+  Awaitable<std::vector<RuleMember>> Read(const RuleConfig& rule, const std::vector<WatchedMember>& members) override {
+    const SteadyTime now = SteadyClock().Now();
+    // HAProxy: one read per pool.
+    std::map<std::string, Result<PoolView>> views;
+    for (const WatchedMember& m : members) {
+      if (views.count(m.pool->name)) continue;
+      auto read = world_.Observe(*m.pool, false);
+      Result<PoolView> view = co_await std::move(read);
+      views.emplace(m.pool->name, std::move(view));
+    }
+    std::vector<ProbeFacts> facts(members.size());
+    std::vector<bool> skip(members.size(), false);
+    for (size_t i = 0; i < members.size(); ++i) {
+      const WatchedMember& m = members[i];
+      skip[i] = m.out == OutBy::kPerson || m.out == OutBy::kCaretaker;
+      const Result<PoolView>& view = views.at(m.pool->name);
+      if (!view) continue;
+      for (const MemberView& v : view.value().members) {
+        if (v.server != m.member->server) continue;
+        facts[i].check_up = v.checked_up;
+        facts[i].check_text = v.health;
+        facts[i].flapping = Flapping(m.pool->name + "/" + v.server, v.checked_up, now, rule.flap_window);
+      }
+    }
+    // MySQL, when a condition needs it.
+    const bool mysql = NeedsMysql(rule.when) || (rule.clear && NeedsMysql(*rule.clear));
+    if (mysql) {
+      size_t next = 0, running = 0;
+      std::unique_ptr<Timer> done = SteadyClock().MakeTimer(io_);
+      auto worker = [&]() -> Awaitable<void> {
+        while (next < members.size()) {
+          const size_t i = next++;
+          if (skip[i]) continue;
+          auto probe = world_.Probe(*members[i].pool, *members[i].member);
+          mysql::Result<mysql::ReplicaStatus> got = co_await std::move(probe);
+          if (got) facts[i].replica = got.value();
+          else facts[i].mysql_error = got.error().message;
+        }
+        if (--running == 0) done->Cancel();
+      };
+      running = std::min(concurrency_, members.size());
+      const size_t workers = running;
+      for (size_t w = 0; w < workers; ++w) asio::co_spawn(io_, worker(), asio::detached);
+      if (running > 0) {  // (workers may all have ended already, inside co_spawn)
+        auto wait = done->WaitUntil(SteadyTime::max());
+        co_await std::move(wait);
+      }
+    }
+    std::vector<RuleMember> out(members.size());
+    for (size_t i = 0; i < members.size(); ++i) {
+      RuleMember& r = out[i];
+      r.pool = members[i].pool->name;
+      r.server = members[i].member->server;
+      r.out = members[i].out;
+      if (skip[i]) continue;  // not read: never touched
+      const Result<PoolView>& view = views.at(r.pool);
+      r.when = Evaluate(rule.when, facts[i]);
+      r.clear = rule.clear ? Evaluate(*rule.clear, facts[i]) : Negated(r.when);
+      if (!view) {
+        // HAProxy unreadable: what the check says is unknown, and so is the
+        // member's place in traffic: nothing acts on a guess.
+        const std::string why = "HAProxy cannot be read: " + view.error().message;
+        r.when = {Verdict::Is::kUnknown, why};
+        r.clear = {Verdict::Is::kUnknown, why};
+      }
+    }
+    co_return out;
+  }
+
+ private:
+  // Records the check as seen now; whether it changed twice within `window`.
+  bool Flapping(const std::string& key, bool up, SteadyTime now, Millis window) {
+    History& h = history_[key];
+    if (!h.last || *h.last != up) {
+      if (h.last) h.changes.push_back(now);
+      h.last = up;
+    }
+    while (!h.changes.empty() && h.changes.front() < now - window) h.changes.pop_front();
+    return h.changes.size() >= 2;
+  }
+
+  struct History {
+    std::optional<bool> last;
+    std::deque<SteadyTime> changes;
+  };
+  WalkIo& world_;
+  asio::io_context& io_;
+  size_t concurrency_;
+  std::map<std::string, History> history_;
+};
+
 }  // namespace
+
+std::unique_ptr<ConditionSource> MakeProbeSource(WalkIo& world, asio::io_context& io, size_t concurrency) {
+  return std::make_unique<ProbeSource>(world, io, concurrency);
+}
 
 std::unique_ptr<ConditionSource> MakeNagiosSource(StepRunner& steps, asio::io_context& io, size_t concurrency) {
   return std::make_unique<NagiosSource>(steps, io, concurrency);

@@ -10,6 +10,7 @@
 #include "src/base/async.h"
 #include "src/config/config.h"
 #include "src/run/step_runner.h"
+#include "src/run/walk_io.h"
 #include "src/walk/rule.h"
 
 namespace caretaker {
@@ -33,5 +34,12 @@ class ConditionSource {
 // locally), at most `concurrency` at once, each within the rule's timeout;
 // the exit code and output read as a Nagios plugin's.
 std::unique_ptr<ConditionSource> MakeNagiosSource(StepRunner& steps, boost::asio::io_context& io, size_t concurrency);
+
+// caretaker's own probes through `world`: one read of HAProxy per pool (the
+// check, UP on every instance or not), and a MySQL probe per member when the
+// rule's conditions need one (lag, replication, mysqld, buffer pool), at most
+// `concurrency` at once. "Flapping": the check seen changing at least twice
+// within the rule's flap_window, across evaluations (the source remembers).
+std::unique_ptr<ConditionSource> MakeProbeSource(WalkIo& world, boost::asio::io_context& io, size_t concurrency);
 
 }  // namespace caretaker
