@@ -54,6 +54,17 @@ CREATE TABLE job_hosts (
   phase TEXT NOT NULL, step INTEGER NOT NULL, detail TEXT NOT NULL, out_of_traffic INTEGER NOT NULL,
   PRIMARY KEY (job, server));
 )sql",
+    // 3: rules' memory: the actions and firings in their windows, the breaker.
+    R"sql(
+CREATE TABLE rule_actions (
+  rule TEXT NOT NULL, pool TEXT NOT NULL, server TEXT NOT NULL, kind TEXT NOT NULL, at_ms INTEGER NOT NULL,
+  ended_ms INTEGER);
+CREATE INDEX rule_actions_by_rule ON rule_actions (rule, at_ms);
+CREATE TABLE rule_firings (
+  rule TEXT NOT NULL, pool TEXT NOT NULL, server TEXT NOT NULL, at_ms INTEGER NOT NULL);
+CREATE INDEX rule_firings_by_rule ON rule_firings (rule, at_ms);
+CREATE TABLE rule_breakers (rule TEXT PRIMARY KEY, tripped TEXT NOT NULL);
+)sql",
 };
 static_assert(std::size(kMigrations) == kStoreSchemaVersion);
 

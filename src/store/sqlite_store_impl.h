@@ -1,5 +1,5 @@
 // Internal to the SQLite state store (sqlite_store.cc: records, halt, audit,
-// schema; sqlite_jobs.cc: jobs and pool leases). See state_store.h.
+// schema; sqlite_jobs.cc: jobs and pool leases; sqlite_rules.cc: rules' memory). See state_store.h.
 #pragma once
 
 #include <memory>
@@ -53,6 +53,10 @@ class SqliteStore final : public StateStore {
   Result<bool> RenewLease(const std::string& pool, const std::string& owner, SysSeconds expires) override;
   Result<void> ReleaseLease(const std::string& pool, const std::string& owner) override;
   Result<std::optional<Lease>> ReadLease(const std::string& pool) const override;
+
+  Result<RuleMemory> ReadRuleMemory(const std::string& rule) const override;
+  Result<void> WriteRuleMemory(const std::string& rule, const RuleMemory& memory) override;
+  Result<std::vector<std::string>> RulesRemembered() const override;
 
  private:
   // Whether `owner` may take the lease of `pool` for job `job` at `now`:

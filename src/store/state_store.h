@@ -21,6 +21,7 @@
 #include "src/base/result.h"
 #include "src/store/job.h"
 #include "src/store/maint_record.h"
+#include "src/store/rule_memory.h"
 
 namespace caretaker {
 
@@ -113,11 +114,19 @@ class StateStore : public MaintRecords {
   virtual Result<void> ReleaseLease(const std::string& pool, const std::string& owner) = 0;
   virtual Result<std::optional<Lease>> ReadLease(const std::string& pool) const = 0;
 
+  // Rules' memory (rate windows, breaker), by rule name: empty for a rule
+  // never seen. Write replaces what was kept of that rule, in one transaction.
+  virtual Result<RuleMemory> ReadRuleMemory(const std::string& rule) const = 0;
+  virtual Result<void> WriteRuleMemory(const std::string& rule, const RuleMemory& memory) = 0;
+  // Every rule name with a memory (a rule removed from the config keeps its
+  // memory until `rules reset` of it).
+  virtual Result<std::vector<std::string>> RulesRemembered() const = 0;
+
   // The schema version of the open store (kStoreSchemaVersion after a migration).
   virtual int SchemaVersion() const = 0;
 };
 
-inline constexpr int kStoreSchemaVersion = 2;
+inline constexpr int kStoreSchemaVersion = 3;
 
 // The SQLite store at `path` (created with its directory, mode 0700/0600,
 // when missing). "" opens an empty one in memory (for tests). An older schema

@@ -29,10 +29,9 @@
 #include <vector>
 
 #include "src/config/rule_config.h"
+#include "src/store/rule_memory.h"
 
 namespace caretaker {
-
-using WallTime = std::chrono::sys_time<std::chrono::milliseconds>;
 
 // What a condition says of one member now; `text` is the value read ("lag
 // 42s", "CRITICAL", "'seconds behind master'=3s") or why it is unknown.
@@ -51,24 +50,6 @@ struct RuleMember {
   OutBy out = OutBy::kNone;
   Verdict when;
   Verdict clear;  // the rule's clear condition (or `when`, inverted, when it has none)
-};
-
-// What a rule remembers across restarts (the state store keeps it): the
-// actions it took, the firings the breaker counts, whether it tripped.
-struct RuleMemory {
-  struct Action {
-    std::string pool, server;
-    std::string kind;  // "depool", "repool", "task", "notify"
-    WallTime at{};
-    std::optional<WallTime> ended;  // its walk ended (the hold runs from here)
-  };
-  struct Firing {
-    std::string pool, server;
-    WallTime at{};
-  };
-  std::vector<Action> actions;
-  std::vector<Firing> firings;
-  std::optional<std::string> tripped;  // why the breaker opened
 };
 
 struct RuleRequest {
