@@ -351,7 +351,9 @@ Awaitable<mysql::Result<bool>> RealWalkIo::WaitForPrimary(const PoolConfig& pool
   mysql::Result<bool> reached = false;
   while (true) {
     if (cancelled_) co_return mysql::Error{mysql::ErrorCode::kQuery, 0, "the GTID wait was cancelled (aborted)"};
-    Millis left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
+    // Rounded up: truncated, 0.9 ms left reads as none and the wait ends
+    // before its deadline ("gave up after 1.999s" of a 2s timeout).
+    Millis left = std::chrono::ceil<Millis>(deadline - std::chrono::steady_clock::now());
     if (left <= Millis(0)) break;
     Millis slice = std::min<Millis>(left, std::chrono::seconds(5));
     auto wait = Blocking<mysql::Result<bool>>(
