@@ -197,10 +197,10 @@ RuleSource ReadSource(TableReader& t) {
   return RuleSource::kProbe;
 }
 
-Condition ReadCondition(TableReader& t, std::string_view key, RuleSource source, bool required) {
+// A condition the table must have (an optional one is read only when present).
+Condition ReadCondition(TableReader& t, std::string_view key, RuleSource source) {
   const toml::node* node = t.table().get(key);
-  if (!node && !required) return Condition{};
-  std::string text = t.String(key, required ? std::nullopt : std::optional<std::string>(""));
+  std::string text = t.String(key, std::nullopt);
   if (!t.sink().ok()) return Condition{};
   auto c = ParseCondition(text, source);
   if (!c) {
@@ -278,8 +278,8 @@ RuleConfig ReadRule(TableReader& t, const std::vector<PoolConfig>& pools, const 
   } else if (t.table().get("command")) {
     t.Fail(t.table().get("command"), "command", "only a rule of source = \"nagios\" runs a command");
   }
-  r.when = ReadCondition(t, "when", r.source, true);
-  if (t.table().get("clear")) r.clear = ReadCondition(t, "clear", r.source, false);
+  r.when = ReadCondition(t, "when", r.source);
+  if (t.table().get("clear")) r.clear = ReadCondition(t, "clear", r.source);
   if (auto d = t.Duration("for")) {
     if (*d < Millis(0)) t.Fail(t.table().get("for"), "for", "must not be negative");
     r.hold_for = *d;

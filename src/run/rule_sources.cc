@@ -5,6 +5,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <deque>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -17,6 +18,29 @@ namespace {
 namespace asio = boost::asio;
 
 constexpr size_t kMaxOutputLines = 200;  // a plugin's first line and perfdata come first
+
+// Runs `one(i)` for every i below `n`, at most `concurrency` at once: workers
+// take the next index until none is left; the last one to end wakes the caller.
+// (`one` by value: a coroutine keeps a reference parameter, not its object.)
+Awaitable<void> ForEachBounded(asio::io_context& io, size_t n, size_t concurrency,
+                               std::function<Awaitable<void>(size_t)> one) {
+  size_t next = 0, running = 0;
+  std::unique_ptr<Timer> done = SteadyClock().MakeTimer(io);
+  auto worker = [&]() -> Awaitable<void> {
+    while (next < n) {
+      auto run = one(next++);
+      co_await std::move(run);
+    }
+    if (--running == 0) done->Cancel();
+  };
+  const size_t workers = std::min(std::max<size_t>(1, concurrency), n);
+  running = workers;
+  for (size_t w = 0; w < workers; ++w) asio::co_spawn(io, worker(), asio::detached);
+  if (running > 0) {  // (workers may all have ended already, inside co_spawn)
+    auto wait = done->WaitUntil(SteadyTime::max());
+    co_await std::move(wait);
+  }
+}
 
 class NagiosSource : public ConditionSource {
  public:
@@ -32,25 +56,11 @@ class NagiosSource : public ConditionSource {
     step.argv = rule.argv;
     step.shell = rule.shell;
     step.timeout = rule.timeout;
-    // Workers take the next member until none is left; the last one to end
-    // wakes this coroutine.
-    size_t next = 0, running = 0;
-    std::unique_ptr<Timer> done = SteadyClock().MakeTimer(io_);
-    auto worker = [&]() -> Awaitable<void> {
-      while (next < members.size()) {
-        const size_t i = next++;
-        auto one = ReadOne(rule, task, step, members[i]);
-        out[i] = co_await std::move(one);
-      }
-      if (--running == 0) done->Cancel();
-    };
-    const size_t workers = std::min(concurrency_, members.size());
-    running = workers;
-    for (size_t w = 0; w < workers; ++w) asio::co_spawn(io_, worker(), asio::detached);
-    if (running > 0) {  // (workers may all have ended already, inside co_spawn)
-      auto wait = done->WaitUntil(SteadyTime::max());
-      co_await std::move(wait);
-    }
+    auto all = ForEachBounded(io_, members.size(), concurrency_, [&](size_t i) -> Awaitable<void> {
+      auto one = ReadOne(rule, task, step, members[i]);
+      out[i] = co_await std::move(one);
+    });
+    co_await std::move(all);
     co_return out;
   }
 
@@ -124,26 +134,14 @@ class ProbeSource : public ConditionSource {
     // MySQL, when a condition needs it.
     const bool mysql = NeedsMysql(rule.when) || (rule.clear && NeedsMysql(*rule.clear));
     if (mysql) {
-      size_t next = 0, running = 0;
-      std::unique_ptr<Timer> done = SteadyClock().MakeTimer(io_);
-      auto worker = [&]() -> Awaitable<void> {
-        while (next < members.size()) {
-          const size_t i = next++;
-          if (skip[i]) continue;
-          auto probe = world_.Probe(*members[i].pool, *members[i].member);
-          mysql::Result<mysql::ReplicaStatus> got = co_await std::move(probe);
-          if (got) facts[i].replica = got.value();
-          else facts[i].mysql_error = got.error().message;
-        }
-        if (--running == 0) done->Cancel();
-      };
-      running = std::min(concurrency_, members.size());
-      const size_t workers = running;
-      for (size_t w = 0; w < workers; ++w) asio::co_spawn(io_, worker(), asio::detached);
-      if (running > 0) {  // (workers may all have ended already, inside co_spawn)
-        auto wait = done->WaitUntil(SteadyTime::max());
-        co_await std::move(wait);
-      }
+      auto all = ForEachBounded(io_, members.size(), concurrency_, [&](size_t i) -> Awaitable<void> {
+        if (skip[i]) co_return;
+        auto probe = world_.Probe(*members[i].pool, *members[i].member);
+        mysql::Result<mysql::ReplicaStatus> got = co_await std::move(probe);
+        if (got) facts[i].replica = got.value();
+        else facts[i].mysql_error = got.error().message;
+      });
+      co_await std::move(all);
     }
     std::vector<RuleMember> out(members.size());
     for (size_t i = 0; i < members.size(); ++i) {

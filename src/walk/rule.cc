@@ -78,6 +78,19 @@ std::optional<std::string> RuleEngine::Refusal(WallTime now, const RuleMember& m
   return std::nullopt;
 }
 
+RuleRequest RuleEngine::Emit(WallTime now, MemberRuleState& st, const std::string& kind, std::string why) {
+  RuleRequest r{st.pool, st.server, kind, rule_.observe, std::move(why)};
+  if (rule_.observe) {  // said, not done: held as after an action, so it is not said every cycle
+    st.phase = Phase::kHeld;
+    st.since = now + rule_.cooldown;
+    st.why = "observe: would " + kind + " (" + r.why + ")";
+  } else {
+    st.phase = Phase::kActing;
+    memory_.actions.push_back({st.pool, st.server, kind, now, std::nullopt});
+  }
+  return r;
+}
+
 std::vector<RuleRequest> RuleEngine::Evaluate(WallTime now, const std::vector<RuleMember>& members,
                                               const std::map<std::string, size_t>& pool_sizes,
                                               const std::optional<std::string>& halted) {
@@ -134,17 +147,8 @@ std::vector<RuleRequest> RuleEngine::Evaluate(WallTime now, const std::vector<Ru
         st.why = "breaker open (" + *memory_.tripped + "); not repooled";
         continue;
       }
-      RuleRequest r{m.pool, m.server, "repool", rule_.observe,
-                    m.clear.text + " held " + Dur(std::chrono::duration_cast<Millis>(now - *st.since))};
-      if (rule_.observe) {
-        st.phase = Phase::kHeld;
-        st.since = now + rule_.cooldown;
-        st.why = "observe: would repool (" + r.why + ")";
-      } else {
-        st.phase = Phase::kActing;
-        memory_.actions.push_back({m.pool, m.server, "repool", now, std::nullopt});
-      }
-      out.push_back(std::move(r));
+      out.push_back(Emit(now, st, "repool",
+                         m.clear.text + " held " + Dur(std::chrono::duration_cast<Millis>(now - *st.since))));
       continue;
     }
     // ok, pending, firing: is the condition there?
@@ -201,16 +205,7 @@ std::vector<RuleRequest> RuleEngine::Evaluate(WallTime now, const std::vector<Ru
       st.why = *no;
       continue;
     }
-    RuleRequest r{m.pool, m.server, kind, rule_.observe, m.when.text};
-    if (rule_.observe) {
-      st.phase = Phase::kHeld;
-      st.since = now + rule_.cooldown;
-      st.why = "observe: would " + kind + " (" + r.why + ")";
-    } else {
-      st.phase = Phase::kActing;
-      memory_.actions.push_back({m.pool, m.server, kind, now, std::nullopt});
-    }
-    out.push_back(std::move(r));
+    out.push_back(Emit(now, st, kind, m.when.text));
   }
   return out;
 }

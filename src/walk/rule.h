@@ -97,6 +97,8 @@ class RuleEngine {
   using Phase = MemberRuleState::Phase;
   // Why not act on `m` now (a guard), or nullopt; may trip the breaker.
   std::optional<std::string> Refusal(WallTime now, const RuleMember& m, const std::string& kind);
+  // The request for `st`'s member; the member acting (or, observing, held).
+  RuleRequest Emit(WallTime now, MemberRuleState& st, const std::string& kind, std::string why);
   size_t CountActions(WallTime since, const std::string& pool, const std::string& server) const;
   void Prune(WallTime now);
 
