@@ -27,4 +27,20 @@ struct RuleMemory {
   std::optional<std::string> tripped;  // why the breaker opened
 };
 
+// What serve's last evaluation of a rule saw: when, how long it took, the
+// error that made it fail (a source or the store), and each watched member's
+// state (walk/rule.h's phases by name).
+struct RuleStatus {
+  WallTime at{};
+  Millis took{0};
+  std::string error;
+  struct Member {
+    std::string pool, server;
+    std::string phase;              // "ok", "pending", ...
+    std::optional<WallTime> since;  // pending, clearing: since when; held: until when
+    std::string why;
+  };
+  std::vector<Member> members;
+};
+
 }  // namespace caretaker

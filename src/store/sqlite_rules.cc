@@ -80,4 +80,45 @@ Result<std::vector<std::string>> SqliteStore::RulesRemembered() const {
   return out;
 }
 
+Result<std::optional<RuleStatus>> SqliteStore::ReadRuleStatus(const std::string& rule) const {
+  auto eval = db_->Query("SELECT at_ms, took_ms, error FROM rule_evaluations WHERE rule = ?1", {Value::Text(rule)});
+  if (!eval) return eval.error();
+  if (eval.value().empty()) return std::optional<RuleStatus>();
+  RuleStatus st;
+  const Row& e = eval.value().front();
+  st.at = FromMs(e.Int(0));
+  st.took = Millis(e.Int(1));
+  st.error = e.Text(2);
+  auto members = db_->Query(
+      "SELECT pool, server, phase, since_ms, why FROM rule_members WHERE rule = ?1 ORDER BY pool, server",
+      {Value::Text(rule)});
+  if (!members) return members.error();
+  for (const Row& row : members.value()) {
+    RuleStatus::Member m{row.Text(0), row.Text(1), row.Text(2), std::nullopt, row.Text(4)};
+    if (!row.IsNull(3)) m.since = FromMs(row.Int(3));
+    st.members.push_back(std::move(m));
+  }
+  return std::optional<RuleStatus>(std::move(st));
+}
+
+Result<void> SqliteStore::WriteRuleStatus(const std::string& rule, const RuleStatus& st) {
+  return Write([&]() -> Result<void> {
+    for (const char* table : {"rule_evaluations", "rule_members"}) {
+      auto gone = db_->Query(std::string("DELETE FROM ") + table + " WHERE rule = ?1", {Value::Text(rule)});
+      if (!gone) return gone.error();
+    }
+    auto put = db_->Query("INSERT INTO rule_evaluations (rule, at_ms, took_ms, error) VALUES (?1, ?2, ?3, ?4)",
+                          {Value::Text(rule), Value::Int(Ms(st.at)), Value::Int(st.took.count()), Value::Text(st.error)});
+    if (!put) return put.error();
+    for (const RuleStatus::Member& m : st.members) {
+      auto row = db_->Query(
+          "INSERT INTO rule_members (rule, pool, server, phase, since_ms, why) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+          {Value::Text(rule), Value::Text(m.pool), Value::Text(m.server), Value::Text(m.phase),
+           m.since ? Value::Int(Ms(*m.since)) : Value::Null(), Value::Text(m.why)});
+      if (!row) return row.error();
+    }
+    return boost::outcome_v2::success();
+  });
+}
+
 }  // namespace caretaker::sqlite_store

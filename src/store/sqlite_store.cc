@@ -65,6 +65,14 @@ CREATE TABLE rule_firings (
 CREATE INDEX rule_firings_by_rule ON rule_firings (rule, at_ms);
 CREATE TABLE rule_breakers (rule TEXT PRIMARY KEY, tripped TEXT NOT NULL);
 )sql",
+    // 4: what serve's last evaluation of each rule saw, for `caretaker rules`.
+    R"sql(
+CREATE TABLE rule_evaluations (
+  rule TEXT PRIMARY KEY, at_ms INTEGER NOT NULL, took_ms INTEGER NOT NULL, error TEXT NOT NULL);
+CREATE TABLE rule_members (
+  rule TEXT NOT NULL, pool TEXT NOT NULL, server TEXT NOT NULL, phase TEXT NOT NULL, since_ms INTEGER,
+  why TEXT NOT NULL, PRIMARY KEY (rule, pool, server));
+)sql",
 };
 static_assert(std::size(kMigrations) == kStoreSchemaVersion);
 

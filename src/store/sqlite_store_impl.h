@@ -57,6 +57,8 @@ class SqliteStore final : public StateStore {
   Result<RuleMemory> ReadRuleMemory(const std::string& rule) const override;
   Result<void> WriteRuleMemory(const std::string& rule, const RuleMemory& memory) override;
   Result<std::vector<std::string>> RulesRemembered() const override;
+  Result<std::optional<RuleStatus>> ReadRuleStatus(const std::string& rule) const override;
+  Result<void> WriteRuleStatus(const std::string& rule, const RuleStatus& status) override;
 
  private:
   // Whether `owner` may take the lease of `pool` for job `job` at `now`:

@@ -121,12 +121,16 @@ class StateStore : public MaintRecords {
   // Every rule name with a memory (a rule removed from the config keeps its
   // memory until `rules reset` of it).
   virtual Result<std::vector<std::string>> RulesRemembered() const = 0;
+  // What serve's last evaluation of a rule saw (nullopt: never evaluated);
+  // Write replaces it.
+  virtual Result<std::optional<RuleStatus>> ReadRuleStatus(const std::string& rule) const = 0;
+  virtual Result<void> WriteRuleStatus(const std::string& rule, const RuleStatus& status) = 0;
 
   // The schema version of the open store (kStoreSchemaVersion after a migration).
   virtual int SchemaVersion() const = 0;
 };
 
-inline constexpr int kStoreSchemaVersion = 3;
+inline constexpr int kStoreSchemaVersion = 4;
 
 // The SQLite store at `path` (created with its directory, mode 0700/0600,
 // when missing). "" opens an empty one in memory (for tests). An older schema

@@ -84,5 +84,32 @@ TEST_CASE("store: the breaker opening and closing are in the audit trail", "[sto
                        "rule.reset was open: 3 of 4 members of pool replicas fired in 1h (breaker_pool 50%)"});
 }
 
+TEST_CASE("store: a rule's last evaluation is read back as written and replaced by the next", "[store][rules]") {
+  TempDir dir;
+  auto store = Open(dir.path() + "/caretaker.db");
+  CHECK_FALSE(store->ReadRuleStatus("lag").value().has_value());
+  RuleStatus st;
+  st.at = t0;
+  st.took = 42ms;
+  st.members.push_back({"replicas", "db2", "pending", t0 - 10s, "lag 42s"});
+  st.members.push_back({"replicas", "db3", "ok", std::nullopt, "lag 0s"});
+  REQUIRE(store->WriteRuleStatus("lag", st));
+  auto back = store->ReadRuleStatus("lag").value();
+  REQUIRE(back);
+  CHECK(back->at == t0);
+  CHECK(back->took == 42ms);
+  REQUIRE(back->members.size() == 2);
+  CHECK(back->members[0].phase == "pending");
+  CHECK(back->members[0].since == t0 - 10s);
+  CHECK_FALSE(back->members[1].since.has_value());
+  st.error = "HAProxy cannot be read";
+  st.members.pop_back();
+  REQUIRE(store->WriteRuleStatus("lag", st));
+  back = store->ReadRuleStatus("lag").value();
+  CHECK(back->error == "HAProxy cannot be read");
+  CHECK(back->members.size() == 1);
+  CHECK_FALSE(store->ReadRuleStatus("disk").value().has_value());
+}
+
 }  // namespace
 }  // namespace caretaker
