@@ -38,6 +38,12 @@ WalkSpec PutBackSpec(const Config& config, const PoolConfig& pool, const MemberC
   return spec;
 }
 
+WalkSpec TaskSpec(const Config& config, const PoolConfig& pool, const MemberConfig& member) {
+  WalkSpec spec = OneMember(config, pool, member);
+  spec.pause_deadline = Millis(0);
+  return spec;
+}
+
 Result<bool> RecordIfOut(WalkIo& world, const PoolConfig& pool, const MemberConfig& member, const MemberView& view) {
   if (view.ready_everywhere) return false;
   if (auto put = world.Journal(pool, member, "maint", 0); !put) return put.error();

@@ -1,7 +1,7 @@
 // One member walked on its own: what every caller that takes a single host
 // out or puts one back gives the driver (driver.h) — `maint start`,
 // `maint stop`, `job restore`, serve's restore of an expired record, and the
-// rules to come. There is no other host flow: these are walks of one member
+// actions of rules. There is no other host flow: these are walks of one member
 // with no steps, decided by the walker like any other.
 #pragma once
 
@@ -29,6 +29,11 @@ WalkSpec TakeOutSpec(const Config& config, const PoolConfig& pool, const MemberC
 // weight while in MAINT, the gates, READY, UP, the ramp; its record removed
 // last. A failure leaves it out with its record.
 WalkSpec PutBackSpec(const Config& config, const PoolConfig& pool, const MemberConfig& member);
+
+// Walked through a task (the driver is given it): taken out as above, its
+// steps, the gates, back in traffic. Refused at once when the policy says
+// no; a failure leaves it out with its record.
+WalkSpec TaskSpec(const Config& config, const PoolConfig& pool, const MemberConfig& member);
 
 // Before a put-back of a member with no maintenance record: one that is out
 // of traffic (taken out by hand) gets a record first ("maint", by `world`'s

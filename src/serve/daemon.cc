@@ -25,6 +25,7 @@
 #include "src/serve/executor.h"
 #include "src/serve/expiry.h"
 #include "src/serve/job_runner.h"
+#include "src/serve/rules.h"
 #include "src/store/state_open.h"
 #include "src/walk/job_run.h"
 
@@ -45,7 +46,8 @@ class Server final : public JobLauncher {
         executor_(*store_, *this, [this](const Job& job) { return JobOwnerGone(*config_, *store_, job); }),
         timer_(io_),
         signals_(io_, SIGTERM, SIGINT, SIGHUP),
-        steps_(MakeProcessStepRunner(io_.get_executor())) {}
+        steps_(MakeProcessStepRunner(io_.get_executor())),
+        rules_(io_, *store_, budget_, *steps_, [this] { Wake(); }) {}
 
   bool Run();  // false: its loop failed (said)
 
@@ -90,6 +92,7 @@ class Server final : public JobLauncher {
   std::set<RollDriver*> halted_;          // ... of those, the ones a halt aborted
   int restores_ = 0;                      // running
   int stops_ = 0;                         // SIGTERM/SIGINT seen
+  RuleRunner rules_;                      // after steps_ and budget_: it uses them
 };
 
 void Server::Start(const Job& job) {
@@ -161,6 +164,7 @@ void Server::Reload() {
   }
   config_ = std::make_shared<const Config>(std::move(loaded).value());
   password_ = password->value();
+  rules_.Configure(config_, password_);
   LogEvent(LogLevel::kInfo, "serve.reload", {{"path", path}, {"running_jobs", static_cast<int64_t>(Running().size())}});
   Announce();
   Wake();
@@ -177,11 +181,13 @@ void Server::OnSignal(const boost::system::error_code& ec, int signal) {
                        "next start goes on with them (signal again to kill the steps)"}});
     for (auto& [id, run] : jobs_) run.job->Stop("caretaker serve is stopping");
     AbortRestores("caretaker serve is stopping");  // automated: they stop too (their hosts stay in MAINT)
+    rules_.Abort("caretaker serve is stopping");
     Wake();
   } else {
     LogEvent(LogLevel::kWarn, "serve.aborting", {{"what", "running steps are killed; members stay where they are"}});
     for (auto& [id, run] : jobs_) run.job->Abort();
     AbortRestores("caretaker serve is aborting");
+    rules_.Abort("caretaker serve is aborting");
   }
   signals_.async_wait([this](const boost::system::error_code& e, int s) { OnSignal(e, s); });
 }
@@ -283,7 +289,7 @@ asio::awaitable<void> Server::Loop() {
       it = jobs_.erase(it);
     }
     if (stops_ > 0) {
-      if (jobs_.empty() && restores_ == 0) co_return;
+      if (jobs_.empty() && restores_ == 0 && !rules_.Busy()) co_return;
     } else {
       const SysSeconds now = NowSeconds();
       HaltCheck halt = CheckHalt(store_.get(), config_->halt_file);
@@ -295,6 +301,7 @@ asio::awaitable<void> Server::Loop() {
         AbortRestores(halt.why);
       }
       WatchExpiry(now, halt.halted);
+      rules_.Tick(halt);
     }
     timer_.expires_after(kRound);
     boost::system::error_code ec;  // cancelled by Wake(): go round now
@@ -314,6 +321,7 @@ bool Server::Run() {
                 {"job", r.job}});
     }
   }
+  rules_.Configure(config_, password_);
   signals_.async_wait([this](const boost::system::error_code& e, int s) { OnSignal(e, s); });
   bool failed = false;
   asio::co_spawn(io_, Loop(), [&](std::exception_ptr e) {

@@ -125,6 +125,14 @@ std::vector<RuleRequest> RuleEngine::Evaluate(WallTime now, const std::vector<Ru
       st.phase = Phase::kOk;
       st.since.reset();
     }
+    if ((st.phase == Phase::kOut || st.phase == Phase::kClearing) && rule_.action != RuleAction::kDepool) {
+      // Only a depool is undone by its rule: a member a failed task left out
+      // stays out for a person to look at.
+      st.phase = Phase::kOut;
+      st.why = "left out of traffic by its " + std::string(RuleActionName(rule_.action)) +
+               ": `caretaker maint stop " + key + "` puts it back";
+      continue;
+    }
     if (st.phase == Phase::kOut || st.phase == Phase::kClearing) {
       if (!Holds(m.clear)) {
         if (st.phase == Phase::kClearing) st.why = "clear no longer holds (" + m.clear.text + ")";

@@ -86,6 +86,11 @@ class RuleEngine {
   // How a request Evaluate returned ended (not called for observe ones).
   void OnEnded(const RuleRequest& request, const RuleOutcome& outcome, WallTime now);
   void Reset();  // `caretaker rules reset NAME`: the breaker closes
+  // The memory as the store has it now (serve reads it before every change,
+  // so a `rules reset` from another process is never written over).
+  void SetMemory(RuleMemory memory) { memory_ = std::move(memory); }
+  // The rule as a reloaded config says (same name); members keep their state.
+  void Reconfigure(const RuleConfig& rule) { rule_ = rule; }
 
   const RuleConfig& rule() const { return rule_; }
   const RuleMemory& memory() const { return memory_; }
