@@ -16,6 +16,7 @@
 #include "src/cli/job_cmd.h"
 #include "src/cli/maint_cmd.h"
 #include "src/cli/roll_cmd.h"
+#include "src/cli/rules_cmd.h"
 #include "src/cli/serve_cmd.h"
 #include "src/cli/status_cmd.h"
 #include "src/config/config.h"
@@ -231,6 +232,30 @@ void AddRoll(CLI::App& app, const GlobalOptions& g, RollOptions& plan, RollOptio
   });
 }
 
+// rules, rules test NAME, rules reset NAME.
+struct RulesArgs {
+  bool json = false;
+  RulesTestOptions test;
+  std::string reset;
+};
+
+void AddRules(CLI::App& app, const GlobalOptions& g, RulesArgs& a, int& code) {
+  auto* rules = app.add_subcommand("rules", "each rule: its members' states, actions in the rate window, the breaker");
+  rules->add_flag("--json", a.json, "one JSON object for scripts");
+  auto* test = rules->add_subcommand("test", "evaluate a rule once now: what it would do, what each guard says (changes nothing)");
+  test->add_option("NAME", a.test.rule, "the rule")->required();
+  test->add_option("--member", a.test.member, "only this member: server name or POOL/SERVER");
+  test->add_flag("--json", a.test.json, "one JSON object for scripts");
+  test->callback([&] { code = WithConfig(g, [&](const Config& c) { return RunRulesTest(c, a.test, StdIo()); }); });
+  auto* reset = rules->add_subcommand("reset", "close a rule's tripped breaker: it acts again (audited)");
+  reset->add_option("NAME", a.reset, "the rule")->required();
+  reset->callback([&] { code = WithConfig(g, [&](const Config& c) { return RunRulesReset(c, a.reset, StdIo()); }); });
+  rules->callback([&, rules] {
+    if (!rules->get_subcommands().empty()) return;
+    code = WithConfig(g, [&](const Config& c) { return RunRules(c, a.json, StdIo()); });
+  });
+}
+
 }  // namespace
 
 int Main(int argc, char** argv) {
@@ -269,6 +294,8 @@ int Main(int argc, char** argv) {
   AddRoll(app, g, plan_options, roll_options, code);
   JobArgs job_args;
   AddJobs(app, g, job_args, code);
+  RulesArgs rules_args;
+  AddRules(app, g, rules_args, code);
 
   HaltOptions halt_options;
   auto* halt = app.add_subcommand("halt", "stop every automated action everywhere (until `caretaker resume`)");
@@ -285,7 +312,7 @@ int Main(int argc, char** argv) {
     code = WithConfig(g, [&](const Config& config) { return RunResume(config, "", StdIo()); });
   });
 
-  app.add_subcommand("serve", "the daemon: queued and scheduled jobs, crash recovery, expired maintenance")
+  app.add_subcommand("serve", "the daemon: queued and scheduled jobs, rules, crash recovery, expired maintenance")
       ->callback([&] { code = WithConfig(g, [&](const Config& config) { return RunServe(config, StdIo()); }); });
 
   app.add_subcommand("version", "print the version")->callback([&] { std::cout << "caretaker 0.1.0\n"; });
