@@ -161,6 +161,7 @@ std::vector<RuleRequest> RuleEngine::Evaluate(WallTime now, const std::vector<Ru
     }
     // ok, pending, firing: is the condition there?
     if (!Holds(m.when)) {
+      st.refused.clear();
       st.why = m.when.is == Verdict::Is::kUnknown ? "unknown: " + m.when.text : m.when.text;
       st.phase = Phase::kOk;
       st.since.reset();
@@ -209,10 +210,11 @@ std::vector<RuleRequest> RuleEngine::Evaluate(WallTime now, const std::vector<Ru
     else if (memory_.tripped) no = "breaker open: " + *memory_.tripped + "; `caretaker rules reset " + rule_.name + "`";
     else no = Refusal(now, m, kind);
     if (no) {
-      if (st.why != *no) notes_.push_back(key + ": " + *no);
-      st.why = *no;
+      if (st.refused != *no) notes_.push_back(key + ": " + *no);
+      st.refused = st.why = *no;
       continue;
     }
+    st.refused.clear();
     out.push_back(Emit(now, st, kind, m.when.text));
   }
   return out;

@@ -71,6 +71,7 @@ struct MemberRuleState {
   Phase phase = Phase::kOk;
   std::optional<WallTime> since;  // pending, clearing: since when; held: until when
   std::string why;                // the last verdict, or the guard that said no
+  std::string refused;            // the guard's refusal last noted (noted again only when it changes)
 };
 const char* RulePhaseName(MemberRuleState::Phase phase);  // "ok", "pending", ...
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "mysql/connection.h"
 #include "tests/integration/serve_fixture.h"
 
 namespace caretaker {
@@ -22,6 +23,20 @@ std::string StoppedRule(const std::string& name, const std::string& extra = "") 
 
 void StopSql(size_t i) { RollSandbox().Sql(RollSandbox().replicas()[i], "STOP SLAVE SQL_THREAD"); }
 void StartSql(size_t i) { RollSandbox().Sql(RollSandbox().replicas()[i], "START SLAVE SQL_THREAD"); }
+
+// The sandbox's config with `pool` keys added to its pool and `rules` after.
+std::string PoolWith(const std::string& name, const std::string& pool, const std::string& rules) {
+  return WriteFileIn(RollSandbox(), name,
+                     Replaced(ConfigText(RollSandbox()), "backend = \"replicas\"\n", "backend = \"replicas\"\n" + pool) +
+                         "\n" + rules);
+}
+
+// How many members are out of traffic on some instance now.
+int OutNow() {
+  int n = 0;
+  for (const char* m : {"db1", "db2", "db3", "db4"}) n += AdminStates(m) != "0 0";
+  return n;
+}
 
 // No record left, every member READY: the state the next test starts from.
 void CheckClean(const std::string& config) {
@@ -52,6 +67,180 @@ TEST_CASE("a rule depools a replica whose SQL thread stopped after `for`, and re
   CHECK(back);
   CHECK(served.err.find("gate") != std::string::npos);  // the repool went through the gates
   CHECK(served.exit_code == 0);
+  CheckClean(config);
+}
+
+TEST_CASE("observe mode says what a rule would do, with the budget's verdict, and changes nothing", "[serve][rules]") {
+  const std::string config = ConfigWith("rules-observe.toml", StoppedRule("watching", "mode = \"observe\"\n"));
+  Served serve = Serve(config);
+  StopSql(2);
+  const bool said = WaitForText(serve.proc.err_path, "rule.observe rule=watching target=replicas/db3", 30s);
+  std::this_thread::sleep_for(2s);  // evaluations go on
+  Run served = serve.Stop();
+  INFO(served.err);
+  CHECK(said);
+  CHECK(served.err.find("would depool replicas/db3 (IO thread Yes, SQL thread No; budget: allowed: pool replicas") !=
+        std::string::npos);
+  CHECK(served.err.find("rule.act ") == std::string::npos);
+  CHECK(served.err.find("rule.walk.event") == std::string::npos);
+  StartSql(2);
+  CheckClean(config);
+}
+
+TEST_CASE("a host a person put in MAINT is never touched by a rule, nor read", "[serve][rules]") {
+  const std::string config = ConfigWith("rules-person.toml", StoppedRule("hands-off"));
+  REQUIRE(Caretaker("maint start db1 --reason 'disk swap'", config).exit_code == 0);
+  StopSql(0);
+  Served serve = Serve(config);
+  REQUIRE(WaitForText(serve.proc.err_path, "rule.loaded rule=hands-off"));
+  std::this_thread::sleep_for(4s);  // twice `for`
+  Run rules = Caretaker("rules --json", config);
+  StartSql(0);
+  std::this_thread::sleep_for(3s);  // clear, twice over
+  Run served = serve.Stop();
+  INFO(served.err << rules.out);
+  CHECK(rules.out.find("\"server\":\"db1\",\"state\":\"ignored\",\"since\":null,\"why\":\"out of traffic by a person: "
+                       "never touched\"") != std::string::npos);
+  CHECK(served.err.find("rule.act ") == std::string::npos);
+  CHECK(AdminStates("db1") == "1 1");
+  Run list = Caretaker("maint list --json", config);
+  CHECK(list.out.find("\"reason\":\"disk swap\"") != std::string::npos);
+  REQUIRE(Caretaker("maint stop db1", config).exit_code == 0);
+  CheckClean(config);
+}
+
+TEST_CASE("two replicas stop in a pool whose budget allows one out: one is depooled, the other reported, then "
+          "depooled once the first is back",
+          "[serve][rules]") {
+  // count_unhealthy_as_out = false: a member with its SQL thread stopped
+  // counts as in service, so taking it out spends the budget (with the
+  // default it already counts as out and costs nothing).
+  const std::string config =
+      PoolWith("rules-budget.toml", "max_out = 1\ncount_unhealthy_as_out = false\n", StoppedRule("budgeted"));
+  Served serve = Serve(config);
+  REQUIRE(WaitForText(serve.proc.err_path, "rule.loaded rule=budgeted"));
+  StopSql(1);
+  StopSql(2);
+  const bool one = WaitForText(serve.proc.err_path, "action=depool target=replicas/db", 30s) &&
+                   WaitForText(serve.proc.err_path, "result=refused text=\"budget: db", 30s);
+  CHECK(one);
+  std::this_thread::sleep_for(2s);  // tried again, refused again
+  CHECK(OutNow() == 1);
+  const bool db2_first = AdminStates("db2") == "1 1";
+  const size_t first = db2_first ? 1 : 2, second = db2_first ? 2 : 1;
+  const std::string second_name = db2_first ? "db3" : "db2";
+  StartSql(first);
+  const bool then = WaitForText(serve.proc.err_path,
+                                "action=depool target=replicas/" + second_name + " result=done", 30s);
+  CHECK(then);
+  StartSql(second);
+  const bool back = WaitForText(serve.proc.err_path,
+                                "action=repool target=replicas/" + second_name + " result=done", 30s);
+  Run served = serve.Stop();
+  INFO(served.err);
+  CHECK(back);
+  CHECK(served.err.find("not depooled, pool replicas: 1 of 4 already out, max_out is 1") != std::string::npos);
+  CheckClean(config);
+}
+
+TEST_CASE("halt stops a rule's depool under way within a second; it is put back once resumed and clear",
+          "[serve][rules]") {
+  auto& sb = RollSandbox();
+  const std::string config = ConfigWith("rules-halt.toml", StoppedRule("halting"));
+  // A session through lb1 holds the drain of the member it landed on.
+  mysql::Target t;
+  t.port = sb.haproxies()[0].frontend_port;
+  t.user = "caretaker";
+  t.password = sb.mysql_password();
+  auto session = mysql::Connection::Open(t);
+  REQUIRE(session);
+  auto port = session.value().Query("SELECT @@port");
+  REQUIRE(port);
+  size_t i = 0;
+  while (i < sb.replicas().size() && std::to_string(sb.replicas()[i].port) != *port.value().rows.at(0).at(0)) ++i;
+  REQUIRE(i < sb.replicas().size());
+  const std::string name = sb.replicas()[i].name;
+  Served serve = Serve(config);
+  StopSql(i);
+  REQUIRE(WaitForText(serve.proc.err_path, "rule.walk.event rule=halting pool=replicas server=" + name + " text=draining", 30s));
+  REQUIRE(Caretaker("halt --reason 'incident 5'", config).exit_code == 0);
+  const bool stopped = WaitForText(serve.proc.err_path, "action=depool target=replicas/" + name + " result=failed", 2s);
+  CHECK(stopped);
+  CHECK(AdminStates(name) != "0 0");  // where it was: draining, with the rule's record
+  CHECK(Caretaker("maint list --json", config).out.find("\"who\":\"rule:halting\"") != std::string::npos);
+  { auto closed = std::move(session.value()); }
+  StartSql(i);
+  std::this_thread::sleep_for(3s);  // clear, but halted: stays out
+  Run rules = Caretaker("rules --json", config);
+  CHECK(rules.out.find("halted by ") != std::string::npos);
+  CHECK(AdminStates(name) != "0 0");
+  REQUIRE(Caretaker("resume", config).exit_code == 0);
+  const bool back = WaitForText(serve.proc.err_path, "action=repool target=replicas/" + name + " result=done", 30s);
+  Run served = serve.Stop();
+  INFO(served.err << rules.out);
+  CHECK(back);
+  CheckClean(config);
+}
+
+TEST_CASE("the rate limit and the breaker trip, survive a serve restart, and `rules reset` closes the breaker",
+          "[serve][rules]") {
+  const std::string config = ConfigWith(
+      "rules-limits.toml", StoppedRule("limited", "max_actions = 1\nbreaker_actions = 3\nbreaker_pool = 4\n"));
+  {
+    Served serve = Serve(config);
+    StopSql(1);
+    REQUIRE(WaitForText(serve.proc.err_path, "action=depool target=replicas/db2 result=done", 30s));
+    StartSql(1);
+    REQUIRE(WaitForText(serve.proc.err_path, "action=repool target=replicas/db2 result=done", 30s));
+    std::this_thread::sleep_for(1500ms);  // the cooldown
+    StopSql(1);
+    const bool limited = WaitForText(serve.proc.err_path, "rate limit: 1 actions of the rule in the last 1h", 30s);
+    Run served = serve.Stop();
+    INFO(served.err);
+    CHECK(limited);
+  }
+  {
+    Served serve = Serve(config);
+    // db2 fires again after `for` (its third firing): a fresh process, but
+    // the store remembers the action, so the rate limit still says no.
+    const bool limited = WaitForText(serve.proc.err_path, "rate limit: 1 actions of the rule in the last 1h", 30s);
+    CHECK(limited);
+    StopSql(2);  // a fourth firing in the window: the breaker opens
+    const bool tripped = WaitForText(serve.proc.err_path, "rule.breaker rule=limited text=\"breaker opened: 4 firings", 30s);
+    Run served = serve.Stop();
+    INFO(served.err);
+    CHECK(tripped);
+    CHECK(served.err.find("rule.act ") == std::string::npos);
+    CHECK(served.err.find("rate limit") == served.err.rfind("rate limit"));  // said once, not every evaluation
+  }
+  StartSql(1);
+  StartSql(2);
+  Run shown = Caretaker("rules", config);
+  INFO(shown.out);
+  CHECK(shown.out.find("breaker: TRIPPED: 4 firings in 1h (breaker_actions 3)") != std::string::npos);
+  Run reset = Caretaker("rules reset limited", config);
+  CHECK(reset.exit_code == 0);
+  CHECK(reset.out.find("rule limited: breaker closed (it had opened: 4 firings") != std::string::npos);
+  CHECK(Caretaker("rules", config).out.find("breaker: closed") != std::string::npos);
+  CheckClean(config);
+}
+
+TEST_CASE("serve killed -9 mid-depool: the next serve finds the rule's record and repools it once clear",
+          "[serve][rules]") {
+  const std::string config = ConfigWith("rules-crash.toml", StoppedRule("crashing"));
+  StopSql(3);
+  Run dead = Killed(Serve(config, "drain-sent@db4"));
+  CHECK(dead.signal == SIGKILL);
+  CHECK(AdminStates("db4") == "8 8");
+  CHECK(Caretaker("maint list --json", config).out.find("\"who\":\"rule:crashing\"") != std::string::npos);
+  Served serve = Serve(config);
+  std::this_thread::sleep_for(2s);
+  CHECK(AdminStates("db4") == "8 8");  // not clear yet: it stays out
+  StartSql(3);
+  const bool back = WaitForText(serve.proc.err_path, "action=repool target=replicas/db4 result=done", 30s);
+  Run served = serve.Stop();
+  INFO(dead.err << served.err);
+  CHECK(back);
   CheckClean(config);
 }
 
