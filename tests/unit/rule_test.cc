@@ -3,9 +3,11 @@
 // halt, observe mode, hosts others took out, and budget refusals.
 #include <catch2/catch.hpp>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "policies/capacity.h"
 #include "src/walk/rule.h"
 
 namespace caretaker {
@@ -321,6 +323,106 @@ TEST_CASE("rule: a failed depool holds the host, then the rule watches for its c
   CHECK(w.At(5min).empty());
   w.At(10min + 30s);
   CHECK(w.Phase("db1") == P::kClearing);
+}
+
+TEST_CASE("rule: a member a failed task left out stays out for a person, never repooled by the rule", "[rule]") {
+  RuleConfig rule = Lag();
+  rule.action = RuleAction::kTask;
+  rule.task = "restart";
+  World w(rule, 3);
+  w.Lagging("db1", true);
+  w.At(0s);
+  auto act = w.At(30s);
+  REQUIRE(act.size() == 1);
+  CHECK(act[0].kind == "task");
+  w.engine.OnEnded(act[0], {RuleOutcome::Is::kFailed, "step 2 exited 1"}, w.now);
+  w["db1"].out = OutBy::kThisRule;  // left out with the rule's record
+  w.Lagging("db1", false);
+  CHECK(w.At(11min).empty());
+  CHECK(w.At(20min).empty());
+  CHECK(w.Phase("db1") == P::kOut);
+  CHECK_THAT(w.Why("db1"), Catch::Contains("`caretaker maint stop p/db1` puts it back"));
+}
+
+// A randomized run against a model of the pool: members lag and recover at
+// random, a person takes members out and puts them back, halts come and go;
+// each request is carried out as the walk would, its capacity decided by the
+// pool's policy on the model's live state (a refusal comes back as such).
+// Whatever happens, the rule depools only members in traffic and repools only
+// its own (so a refusal never leaves it believing a member out), the floor
+// holds after every depool, it never acts on a person's member or while
+// halted, and never acts more often than its limits in any window.
+TEST_CASE("rule: a randomized run never goes below the floor, never beyond the rate limits", "[rule]") {
+  for (unsigned seed = 1; seed <= 40; ++seed) {
+    std::mt19937 rng(seed);
+    RuleConfig rule = Lag();
+    rule.hold_for = 20s;
+    rule.clear_for = 20s;
+    rule.cooldown = 1min;
+    rule.max_actions = 4;
+    rule.max_actions_per_host = 2;
+    rule.max_actions_per_pool = 3;
+    rule.per = 30min;
+    rule.breaker_actions = 1000;  // the limits, not the breaker, are under test here
+    rule.breaker_pool = policies::Limit::Percent(100);
+    const int n = 6;
+    World w(rule, n);
+    policies::CapacityPolicy policy;
+    policy.min_in_service = policies::Limit::Count(4);
+    policy.count_unhealthy_as_out = false;  // lagging members spend budget: the stricter case
+    std::map<std::string, bool> person;     // a person has it out
+    std::vector<std::pair<WallTime, std::string>> acted;  // depools, by host
+    INFO("seed " << seed);
+    for (int step = 0; step < 2000; ++step) {
+      const Millis at = std::chrono::seconds(10) * step;
+      // The world changes.
+      for (RuleMember& m : w.members) {
+        if (rng() % 20 == 0) w.Lagging(m.server, m.when.is != Is::kHolds);
+        if (rng() % 200 == 0 && m.out == OutBy::kNone) person[m.server] = true, m.out = OutBy::kPerson;
+        else if (rng() % 50 == 0 && m.out == OutBy::kPerson) person[m.server] = false, m.out = OutBy::kNone;
+        if (rng() % 30 == 0) m.when = {Is::kUnknown, "lag unknown"}, m.clear = {Is::kUnknown, "lag unknown"};
+      }
+      if (rng() % 100 == 0) w.halted = w.halted ? std::nullopt : std::optional<std::string>("halted by test");
+      const bool halted = w.halted.has_value();
+      for (const RuleRequest& r : w.At(at)) {
+        CHECK_FALSE(halted);
+        CHECK_FALSE(person[r.server]);
+        // Only a member in traffic is depooled, only the rule's own repooled.
+        CHECK(w[r.server].out == (r.kind == "depool" ? OutBy::kNone : OutBy::kThisRule));
+        if (r.kind != "depool") {
+          w.Ended(r);
+          continue;
+        }
+        policies::PoolSnapshot snap{"p", {}};
+        for (const RuleMember& m : w.members) {
+          snap.members.push_back({m.server, m.out != OutBy::kNone ? policies::Member::State::kDrained
+                                                                  : policies::Member::State::kInService});
+        }
+        policies::Decision d = policies::MayTakeOut(policy, snap, r.server);
+        if (!d.allowed()) {
+          w.Ended(r, RuleOutcome::Is::kRefused, "budget: " + d.reason);
+          continue;
+        }
+        acted.push_back({w.now, r.server});
+        w.Ended(r);
+        // The floor holds after every depool carried out.
+        int in = 0;
+        for (const RuleMember& m : w.members) in += m.out == OutBy::kNone;
+        CHECK(in >= 4);
+      }
+      // The rate limits over every window that ends now.
+      int in_window = 0;
+      std::map<std::string, int> per_host;
+      for (const auto& [t, server] : acted) {
+        if (t < w.now - rule.per) continue;
+        ++in_window;
+        ++per_host[server];
+      }
+      CHECK(in_window <= rule.max_actions_per_pool);
+      for (const auto& [server, k] : per_host) CHECK(k <= rule.max_actions_per_host);
+    }
+    CHECK(acted.size() > 5);  // the run did exercise the rule
+  }
 }
 
 }  // namespace
