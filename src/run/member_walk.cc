@@ -38,8 +38,9 @@ WalkSpec PutBackSpec(const Config& config, const PoolConfig& pool, const MemberC
   return spec;
 }
 
-WalkSpec TaskSpec(const Config& config, const PoolConfig& pool, const MemberConfig& member) {
+WalkSpec TaskSpec(const Config& config, const PoolConfig& pool, const MemberConfig& member, const TaskConfig& task) {
   WalkSpec spec = OneMember(config, pool, member);
+  spec.steps = task.steps;
   spec.pause_deadline = Millis(0);
   return spec;
 }

@@ -33,7 +33,7 @@ WalkSpec PutBackSpec(const Config& config, const PoolConfig& pool, const MemberC
 // Walked through a task (the driver is given it): taken out as above, its
 // steps, the gates, back in traffic. Refused at once when the policy says
 // no; a failure leaves it out with its record.
-WalkSpec TaskSpec(const Config& config, const PoolConfig& pool, const MemberConfig& member);
+WalkSpec TaskSpec(const Config& config, const PoolConfig& pool, const MemberConfig& member, const TaskConfig& task);
 
 // Before a put-back of a member with no maintenance record: one that is out
 // of traffic (taken out by hand) gets a record first ("maint", by `world`'s

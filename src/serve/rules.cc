@@ -249,7 +249,7 @@ asio::awaitable<RuleOutcome> RuleRunner::Walk(std::shared_ptr<const Config> conf
   } else {
     task = config->FindTask(rule.task);
     if (!task) co_return RuleOutcome{Is::kFailed, "task " + rule.task + " is not in the config"};
-    spec = TaskSpec(*config, pool, member);
+    spec = TaskSpec(*config, pool, member, *task);
   }
   std::unique_ptr<WalkIo> world = MakeRealWalkIo(*config, password_, store_, std::move(info));
   std::vector<roll_detail::PoolWalk> walks{{&pool, task, spec}};
