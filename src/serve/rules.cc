@@ -216,6 +216,19 @@ asio::awaitable<void> RuleRunner::Act(Rule& r, std::shared_ptr<const Config> con
   if (auto wrote = store_.WriteRuleMemory(rule.name, r.engine->memory()); !wrote) {
     LogEvent(LogLevel::kError, "rule.memory.unwritable", {{"rule", rule.name}, {"error", wrote.error().message}});
   }
+  // The member's state in the last status as it is now (not as it was when
+  // its action started): `caretaker rules` shows it at once.
+  if (auto last = store_.ReadRuleStatus(rule.name); last && last.value()) {
+    RuleStatus st = *last.value();
+    auto it = r.engine->members().find(key);
+    for (RuleStatus::Member& m : st.members) {
+      if (it == r.engine->members().end() || m.pool != request.pool || m.server != request.server) continue;
+      m.phase = RulePhaseName(it->second.phase);
+      m.since = it->second.since;
+      m.why = it->second.why;
+    }
+    (void)store_.WriteRuleStatus(rule.name, st);
+  }
   const char* how = outcome.is == RuleOutcome::Is::kDone      ? "done"
                     : outcome.is == RuleOutcome::Is::kRefused ? "refused"
                                                               : "failed";

@@ -3,7 +3,10 @@
 // start/stop` (an application session holding the drain, mysqld restarted
 // while it is out, the gates); then `caretaker plan` and `caretaker roll` of
 // the whole pool through a task that restarts each replica's mariadbd, under a
-// small read load through both HAProxy frontends.
+// small read load through both HAProxy frontends; last, `caretaker serve`
+// with a rule that depools a replica whose replication stopped and repools
+// it through the gates once it runs again.
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 #include <thread>
 #include <string>
 #include <vector>
@@ -97,8 +101,44 @@ std::string DemoConfig(const sandbox::Sandbox& sb) {
   return path;
 }
 
+// srv_admin_state of `server` on every instance ("0 0": READY on both).
+std::string AdminStates(const sandbox::Sandbox& sb, const std::string& server) {
+  std::string out;
+  for (size_t i = 0; i < sb.haproxies().size(); ++i) {
+    std::istringstream reply(sb.HaproxyCommand(i, "show servers state replicas"));
+    for (std::string line; std::getline(reply, line);) {
+      std::istringstream fields(line);
+      std::vector<std::string> f;
+      for (std::string w; fields >> w;) f.push_back(w);
+      if (f.size() > 6 && f[3] == server) out += (out.empty() ? "" : " ") + f[6];
+    }
+  }
+  return out;
+}
+
+// Waits (at most a minute) until `server` is out of traffic on every
+// instance (`out`) or back READY on every one.
+bool WaitFor(const sandbox::Sandbox& sb, const std::string& server, bool out) {
+  for (int i = 0; i < 600; ++i) {
+    const std::string states = AdminStates(sb, server);
+    if (out ? states == "1 1" : states == "0 0") return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+// The demo's config with a rule quick enough to watch.
+std::string RulesConfig(const sandbox::Sandbox& sb, const std::string& config) {
+  std::string toml = sandbox::ReadFile(config);
+  toml += "\n[[rules]]\nname = \"sql-stopped\"\nwhen = \"replication is stopped\"\nfor = \"5s\"\n"
+          "clear_for = \"3s\"\ninterval = \"1s\"\n";
+  std::string path = sb.dir() + "/demo-rules.toml";
+  sandbox::WriteFile(path, toml);
+  return path;
+}
+
 int Demo() {
-  const int kSteps = 5;
+  const int kSteps = 6;
   Step(1, kSteps, "starting the sandbox: MariaDB primary + 3 GTID replicas behind 2 HAProxy instances");
   sandbox::Options options;
   options.verbose = true;
@@ -166,6 +206,30 @@ int Demo() {
     return 1;
   }
   std::cout << "  no query failed: " << queries << " queries through both HAProxy instances during the roll\n";
+  RunCaretaker({"-c", config, "status"});
+
+  Step(6, kSteps, "self-managing: a rule depools a replica whose replication stopped, and repools it once clear");
+  const std::string rules = RulesConfig(*sb, config);
+  std::cout << "  the rule: when \"replication is stopped\" for 5s, depool; repooled through the gates once it\n"
+               "  runs again for 3s. db2's SQL thread is stopped; `rules test` reads it now and changes nothing:\n";
+  sb->Sql(sb->replicas()[1], "STOP SLAVE SQL_THREAD");
+  if (RunCaretaker({"-c", rules, "rules", "test", "sql-stopped"}) != 0) return 1;
+  std::cout << "  now `caretaker serve` evaluates it every second:\n" << std::flush;
+  pid_t serve = SpawnCaretaker({"-c", rules, "serve"});
+  const bool out = WaitFor(*sb, "db2", true);
+  RunCaretaker({"-c", rules, "rules"});
+  RunCaretaker({"-c", rules, "maint", "list"});
+  std::cout << "  db2's SQL thread runs again:\n" << std::flush;
+  sb->Sql(sb->replicas()[1], "START SLAVE SQL_THREAD");
+  const bool back = out && WaitFor(*sb, "db2", false);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  RunCaretaker({"-c", rules, "rules"});
+  ::kill(serve, SIGTERM);
+  Wait(serve);
+  if (!out || !back) {
+    std::cout << "  FAILED: db2 was " << (out ? "not put back" : "not depooled") << " by the rule within a minute\n";
+    return 1;
+  }
   RunCaretaker({"-c", config, "status"});
 
   std::cout << "\nstopping the sandbox (every process it started, and its temp dir)\n" << std::flush;
