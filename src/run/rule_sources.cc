@@ -19,29 +19,6 @@ namespace asio = boost::asio;
 
 constexpr size_t kMaxOutputLines = 200;  // a plugin's first line and perfdata come first
 
-// Runs `one(i)` for every i below `n`, at most `concurrency` at once: workers
-// take the next index until none is left; the last one to end wakes the caller.
-// (`one` by value: a coroutine keeps a reference parameter, not its object.)
-Awaitable<void> ForEachBounded(asio::io_context& io, size_t n, size_t concurrency,
-                               std::function<Awaitable<void>(size_t)> one) {
-  size_t next = 0, running = 0;
-  std::unique_ptr<Timer> done = SteadyClock().MakeTimer(io);
-  auto worker = [&]() -> Awaitable<void> {
-    while (next < n) {
-      auto run = one(next++);
-      co_await std::move(run);
-    }
-    if (--running == 0) done->Cancel();
-  };
-  const size_t workers = std::min(std::max<size_t>(1, concurrency), n);
-  running = workers;
-  for (size_t w = 0; w < workers; ++w) asio::co_spawn(io, worker(), asio::detached);
-  if (running > 0) {  // (workers may all have ended already, inside co_spawn)
-    auto wait = done->WaitUntil(SteadyTime::max());
-    co_await std::move(wait);
-  }
-}
-
 class NagiosSource : public ConditionSource {
  public:
   NagiosSource(StepRunner& steps, asio::io_context& io, size_t concurrency)
@@ -110,19 +87,30 @@ class ProbeSource : public ConditionSource {
   Awaitable<std::vector<RuleMember>> Read(const RuleConfig& rule, const std::vector<WatchedMember>& members) override {
     const SteadyTime now = SteadyClock().Now();
     // HAProxy: one read per pool.
-    std::map<std::string, Result<PoolView>> views;
+    std::map<std::string, Result<PoolView>> read_here;
+    std::map<std::string, const Result<PoolView>*> views;
+    std::vector<const PoolConfig*> pools;  // to read
     for (const WatchedMember& m : members) {
       if (views.count(m.pool->name)) continue;
-      auto read = world_.Observe(*m.pool, false);
-      Result<PoolView> view = co_await std::move(read);
-      views.emplace(m.pool->name, std::move(view));
+      if (m.pool_view) {
+        views[m.pool->name] = m.pool_view;
+        continue;
+      }
+      auto [it, fresh] = read_here.emplace(m.pool->name, Error{"not read"});
+      views[m.pool->name] = &it->second;
+      pools.push_back(m.pool);
     }
+    auto read = ForEachBounded(io_, pools.size(), concurrency_, [&](size_t i) -> Awaitable<void> {
+      auto one = world_.Observe(*pools[i], false);
+      read_here.at(pools[i]->name) = co_await std::move(one);
+    });
+    co_await std::move(read);
     std::vector<ProbeFacts> facts(members.size());
     std::vector<bool> skip(members.size(), false);
     for (size_t i = 0; i < members.size(); ++i) {
       const WatchedMember& m = members[i];
       skip[i] = m.out == OutBy::kPerson || m.out == OutBy::kCaretaker;
-      const Result<PoolView>& view = views.at(m.pool->name);
+      const Result<PoolView>& view = *views.at(m.pool->name);
       if (!view) continue;
       for (const MemberView& v : view.value().members) {
         if (v.server != m.member->server) continue;
@@ -150,7 +138,7 @@ class ProbeSource : public ConditionSource {
       r.server = members[i].member->server;
       r.out = members[i].out;
       if (skip[i]) continue;  // not read: never touched
-      const Result<PoolView>& view = views.at(r.pool);
+      const Result<PoolView>& view = *views.at(r.pool);
       r.when = Evaluate(rule.when, facts[i]);
       r.clear = rule.clear ? Evaluate(*rule.clear, facts[i]) : Negated(r.when);
       if (!view) {
@@ -187,6 +175,28 @@ class ProbeSource : public ConditionSource {
 };
 
 }  // namespace
+
+// Workers take the next index until none is left; the last one to end wakes
+// the caller.
+Awaitable<void> ForEachBounded(asio::io_context& io, size_t n, size_t concurrency,
+                               std::function<Awaitable<void>(size_t)> one) {
+  size_t next = 0, running = 0;
+  std::unique_ptr<Timer> done = SteadyClock().MakeTimer(io);
+  auto worker = [&]() -> Awaitable<void> {
+    while (next < n) {
+      auto run = one(next++);
+      co_await std::move(run);
+    }
+    if (--running == 0) done->Cancel();
+  };
+  const size_t workers = std::min(std::max<size_t>(1, concurrency), n);
+  running = workers;
+  for (size_t w = 0; w < workers; ++w) asio::co_spawn(io, worker(), asio::detached);
+  if (running > 0) {  // (workers may all have ended already, inside co_spawn)
+    auto wait = done->WaitUntil(SteadyTime::max());
+    co_await std::move(wait);
+  }
+}
 
 std::unique_ptr<ConditionSource> MakeProbeSource(WalkIo& world, asio::io_context& io, size_t concurrency) {
   return std::make_unique<ProbeSource>(world, io, concurrency);

@@ -4,6 +4,7 @@
 // Alertmanager sources implement the same interface (the next issues).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -19,6 +20,9 @@ struct WatchedMember {
   const PoolConfig* pool = nullptr;
   const MemberConfig* member = nullptr;
   OutBy out = OutBy::kNone;
+  // The member's pool as this evaluation read it already (rule_watch.h), so
+  // a source that needs HAProxy does not read it again; nullptr: it reads.
+  const Result<PoolView>* pool_view = nullptr;
 };
 
 class ConditionSource {
@@ -29,6 +33,12 @@ class ConditionSource {
   // cannot be read: its verdicts are unknown, saying why.
   virtual Awaitable<std::vector<RuleMember>> Read(const RuleConfig& rule, const std::vector<WatchedMember>& members) = 0;
 };
+
+// Runs `one(i)` for every i below `n`, at most `concurrency` at once, on
+// `io`; returns when every one has ended. (`one` by value: a coroutine keeps
+// a reference parameter, not the object it referred to.)
+Awaitable<void> ForEachBounded(boost::asio::io_context& io, size_t n, size_t concurrency,
+                               std::function<Awaitable<void>(size_t)> one);
 
 // Runs the rule's command per member (placeholders as a task step's, run
 // locally), at most `concurrency` at once, each within the rule's timeout;

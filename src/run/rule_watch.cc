@@ -47,8 +47,8 @@ OutBy WhoHasItOut(const RuleConfig& rule, const MaintRecord* record, bool ready_
   return ready_everywhere ? OutBy::kNone : OutBy::kPerson;
 }
 
-Awaitable<Result<RuleSight>> ReadRule(const Config& config, const RuleConfig& rule, MaintRecords& records,
-                                      WalkIo& world, ConditionSource& source) {
+Awaitable<Result<RuleSight>> ReadRule(boost::asio::io_context& io, const Config& config, const RuleConfig& rule,
+                                      MaintRecords& records, WalkIo& world, ConditionSource& source) {
   auto listed = records.List();
   if (!listed) co_return Error{"maintenance records cannot be read: " + listed.error().message};
   std::map<std::string, const MaintRecord*> by_key;
@@ -57,13 +57,18 @@ Awaitable<Result<RuleSight>> ReadRule(const Config& config, const RuleConfig& ru
   RuleSight sight;
   std::vector<WatchedMember> watched = WatchedMembers(config, rule);
   std::map<std::string, Result<PoolView>> views;
+  std::vector<const PoolConfig*> pools;
+  for (const WatchedMember& w : watched) {
+    if (views.emplace(w.pool->name, Error{"not read"}).second) pools.push_back(w.pool);
+    sight.pool_sizes[w.pool->name] = w.pool->members.size();
+  }
+  auto all = ForEachBounded(io, pools.size(), kReadConcurrency, [&](size_t i) -> Awaitable<void> {
+    auto one = world.Observe(*pools[i], false);
+    views.at(pools[i]->name) = co_await std::move(one);
+  });
+  co_await std::move(all);
   for (WatchedMember& w : watched) {
     const std::string& pool = w.pool->name;
-    if (!views.count(pool)) {
-      auto read = world.Observe(*w.pool, false);
-      views.emplace(pool, co_await std::move(read));
-      sight.pool_sizes[pool] = w.pool->members.size();
-    }
     const Result<PoolView>& view = views.at(pool);
     auto rec = by_key.find(pool + "/" + w.member->server);
     bool ready = true;  // unreadable: said below, as unknown verdicts
@@ -73,6 +78,7 @@ Awaitable<Result<RuleSight>> ReadRule(const Config& config, const RuleConfig& ru
       }
     }
     w.out = WhoHasItOut(rule, rec == by_key.end() ? nullptr : rec->second, ready);
+    w.pool_view = &view;
   }
   auto read = source.Read(rule, watched);
   sight.members = co_await std::move(read);

@@ -40,8 +40,9 @@ struct RuleSight {
 // One evaluation's reads: the records, HAProxy once per pool, then `source`.
 // A pool whose HAProxy cannot be read has every verdict unknown (nothing
 // acts on a guess); the records unreadable is an error (nothing is read).
-Awaitable<Result<RuleSight>> ReadRule(const Config& config, const RuleConfig& rule, MaintRecords& records,
-                                      WalkIo& world, ConditionSource& source);
+// Pools are read at most 8 at once.
+Awaitable<Result<RuleSight>> ReadRule(boost::asio::io_context& io, const Config& config, const RuleConfig& rule,
+                                      MaintRecords& records, WalkIo& world, ConditionSource& source);
 
 // What the pool's capacity policy says now of taking `server` out:
 // "allowed: pool p: 4 of 4 in service, ..." or "refused: ...", or why it

@@ -126,7 +126,7 @@ asio::awaitable<void> RuleRunner::Evaluate(Rule& r, HaltCheck halt) {
     auto memory = store_.ReadRuleMemory(rule.name);
     if (!memory) throw std::runtime_error("its memory cannot be read from the state store: " + memory.error().message);
     r.engine->SetMemory(std::move(memory).value());
-    auto read = ReadRule(*config, rule, store_, *r.world, *r.source);
+    auto read = ReadRule(io_, *config, rule, store_, *r.world, *r.source);
     Result<RuleSight> sight = co_await std::move(read);
     if (!sight) throw std::runtime_error(sight.error().message);
     for (const RuleMember& m : sight.value().members) keys.push_back(Key(m.pool, m.server));
