@@ -10,6 +10,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <map>
@@ -303,7 +304,13 @@ asio::awaitable<void> Server::Loop() {
       WatchExpiry(now, halt.halted);
       rules_.Tick(halt);
     }
-    timer_.expires_after(kRound);
+    // A rule due before the round's end (a `for` that is up) goes round then.
+    using Duration = std::chrono::steady_clock::duration;
+    Duration round = kRound;
+    if (std::optional<SteadyTime> due = rules_.NextDue(); due && stops_ == 0) {
+      round = std::clamp(Duration(*due - SteadyClock().Now()), Duration(std::chrono::milliseconds(1)), round);
+    }
+    timer_.expires_after(round);
     boost::system::error_code ec;  // cancelled by Wake(): go round now
     auto wait = timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     co_await std::move(wait);

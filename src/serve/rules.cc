@@ -4,6 +4,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
+#include <set>
 
 #include "src/base/log.h"
 #include "src/run/maint_target.h"
@@ -63,6 +65,15 @@ void RuleRunner::Configure(std::shared_ptr<const Config> config, std::string pas
     r->removed = false;
   }
   std::erase_if(rules_, [](const auto& kv) { return kv.second->removed && !kv.second->evaluating && kv.second->acting == 0; });
+}
+
+std::optional<SteadyTime> RuleRunner::NextDue() const {
+  std::optional<SteadyTime> due;
+  for (const auto& [name, r] : rules_) {
+    if (r->removed || r->evaluating) continue;
+    if (!due || r->next < *due) due = r->next;
+  }
+  return due;
 }
 
 bool RuleRunner::Busy() const {
@@ -136,8 +147,19 @@ asio::awaitable<void> RuleRunner::Evaluate(Rule& r, HaltCheck halt) {
     if (halt.halted || now_halt.halted) halted = now_halt.halted ? now_halt.why : halt.why;
     // Memory read again: an action that ended during the reads wrote it.
     if (auto again = store_.ReadRuleMemory(rule.name); again) r.engine->SetMemory(std::move(again).value());
+    std::set<std::string> waiting;  // pending or clearing before: their start is said once
+    for (const auto& [key, st] : r.engine->members()) {
+      if (st.phase == MemberRuleState::Phase::kPending || st.phase == MemberRuleState::Phase::kClearing) waiting.insert(key);
+    }
     std::vector<RuleRequest> requests =
         r.engine->Evaluate(WallNow(), sight.value().members, sight.value().pool_sizes, halted);
+    for (const auto& [key, st] : r.engine->members()) {
+      const bool pending = st.phase == MemberRuleState::Phase::kPending;
+      if ((!pending && st.phase != MemberRuleState::Phase::kClearing) || waiting.contains(key)) continue;
+      LogEvent(LogLevel::kInfo, pending ? "rule.pending" : "rule.clearing",
+               {{"rule", rule.name}, {"target", key}, {"value", st.why},
+                {"for", FormatDuration(pending ? rule.hold_for : rule.clear_for)}});
+    }
     bool acting = std::any_of(requests.begin(), requests.end(), [](const RuleRequest& q) { return !q.observe; });
     if (acting) {
       // Written BEFORE acting: a crash after a drain still counts it.
@@ -196,7 +218,14 @@ asio::awaitable<void> RuleRunner::Evaluate(Rule& r, HaltCheck halt) {
   }
   LogEvent(LogLevel::kDebug, "rule.evaluated",
            {{"rule", rule.name}, {"members", static_cast<int64_t>(keys.size())}, {"took_ms", static_cast<int64_t>(status.took.count())}});
+  // Next: an interval from now, or sooner when a member's `for`,
+  // `clear_for` or hold is up before that (reaction time is `for`, not
+  // `for` plus up to an interval).
   r.next = SteadyClock().Now() + rule.interval;
+  if (std::optional<WallTime> due = r.engine->NextDue()) {
+    const auto in = std::max(Millis(0), std::chrono::duration_cast<Millis>(*due - WallNow()));
+    if (in < rule.interval) r.next = SteadyClock().Now() + in;
+  }
   r.evaluating = false;
   if (wake_) wake_();
 }

@@ -45,6 +45,8 @@ class RuleRunner {
   // records); no evaluation starts after it.
   void Abort(const std::string& why);
   bool Busy() const;  // an evaluation or an action runs
+  // When the next evaluation is due (serve's round waits no longer).
+  std::optional<SteadyTime> NextDue() const;
 
  private:
   struct Rule;

@@ -37,6 +37,19 @@ RuleEngine::RuleEngine(const RuleConfig& rule, RuleMemory memory) : rule_(rule),
 
 std::vector<std::string> RuleEngine::TakeNotes() { return std::exchange(notes_, {}); }
 
+std::optional<WallTime> RuleEngine::NextDue() const {
+  std::optional<WallTime> due;
+  for (const auto& [key, st] : states_) {
+    if (!st.since) continue;
+    std::optional<WallTime> at;
+    if (st.phase == Phase::kPending) at = *st.since + rule_.hold_for;
+    else if (st.phase == Phase::kClearing) at = *st.since + rule_.clear_for;
+    else if (st.phase == Phase::kHeld) at = *st.since;
+    if (at && (!due || *at < *due)) due = at;
+  }
+  return due;
+}
+
 void RuleEngine::Reset() {
   if (memory_.tripped) notes_.push_back("breaker closed (it had opened: " + *memory_.tripped + ")");
   memory_.tripped.reset();

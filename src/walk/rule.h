@@ -98,6 +98,9 @@ class RuleEngine {
   const std::map<std::string, MemberRuleState>& members() const { return states_; }  // "pool/server"
   // Decisions worth a log line and an audit entry, since the last call.
   std::vector<std::string> TakeNotes();
+  // When a member's `for` or `clear_for` is up, or its hold ends, soonest:
+  // serve evaluates the rule then rather than an interval later.
+  std::optional<WallTime> NextDue() const;
 
  private:
   using Phase = MemberRuleState::Phase;

@@ -4,16 +4,27 @@
 // `caretaker rules test NAME --json` (config, the records, every pool's
 // HAProxy read, the source, the engine's decisions and every guard), beside
 // HAProxy's own floor (the four `show stat` dumps read at once), and
-// caretaker's peak RSS. Not measured here yet: the reaction time from `for`
-// to the drain (the fleet's servers have no check to fail).
+// caretaker's peak RSS.
+//
+// Reaction time, on the real sandbox: `caretaker serve` with a rule on
+// stopped replication (`for` 2.5 s, interval 1 s); db2's SQL thread is
+// stopped at t0; serve logs the member pending at tp; the drain is seen on
+// lb1 at t1 (its admin state polled every millisecond). Reaction = t1 - (tp
+// + `for`): how long past `for` the drain was sent. Repeated; median, max.
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "tests/bench/bench.h"
 #include "tests/bench/fleet.h"
+#include "tests/sandbox/files.h"
+#include "tests/sandbox/process.h"
+#include "tests/sandbox/sandbox.h"
 
 namespace caretaker::bench {
 namespace {
@@ -31,6 +42,113 @@ double HaproxyFloor(const Fleet& fleet) {
   }
   for (auto& t : readers) t.join();
   return Seconds(Clock::now() - start);
+}
+
+constexpr int kReactionRounds = 5;
+constexpr double kFor = 2.5;  // not a multiple of the interval: the evaluation is due at `for`
+
+using Wall = std::chrono::system_clock;
+
+// srv_admin_state of `server` in backend replicas on instance i.
+int AdminState(const sandbox::Sandbox& sb, size_t i, const std::string& server) {
+  std::istringstream reply(sb.HaproxyCommand(i, "show servers state replicas"));
+  for (std::string line; std::getline(reply, line);) {
+    std::istringstream in(line);
+    std::vector<std::string> f;
+    for (std::string w; in >> w;) f.push_back(w);
+    if (f.size() > 6 && f[3] == server) return std::stoi(f[6]);
+  }
+  throw std::runtime_error("no server " + server + " on lb" + std::to_string(i + 1));
+}
+
+// The log lines of `path` (serve's JSON log) that contain every one of `parts`.
+std::vector<std::string> LogLines(const std::string& path, const std::vector<std::string>& parts) {
+  std::vector<std::string> lines;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    if (std::all_of(parts.begin(), parts.end(), [&](const std::string& p) { return line.find(p) != std::string::npos; })) {
+      lines.push_back(line);
+    }
+  }
+  return lines;
+}
+
+// The "ts" of a JSON log line ("2026-12-04T10:00:00.123Z") as wall time.
+Wall::time_point TimeOf(const std::string& line) {
+  const size_t at = line.find("\"ts\":\"");
+  if (at == std::string::npos) throw std::runtime_error("a log line without ts: " + line);
+  std::tm tm{};
+  int ms = 0;
+  if (std::sscanf(line.c_str() + at + 6, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec, &ms) != 7) {
+    throw std::runtime_error("a log line whose ts cannot be read: " + line);
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return Wall::from_time_t(timegm(&tm)) + std::chrono::milliseconds(ms);
+}
+
+// Waits until `path` has `count` lines with every one of `parts`.
+void WaitLines(const std::string& path, const std::vector<std::string>& parts, size_t count, pid_t serve,
+               const std::string& what) {
+  for (auto since = Clock::now(); LogLines(path, parts).size() < count;) {
+    if (sandbox::PeekExit(serve)) throw std::runtime_error("caretaker serve exited while waiting for " + what);
+    if (Seconds(Clock::now() - since) > 60) throw std::runtime_error("caretaker serve never logged " + what);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+struct Reaction {
+  double past_for = 0;  // t1 - (tp + for)
+  double whole = 0;     // t1 - t0
+};
+
+std::vector<Reaction> Reactions() {
+  auto sb = sandbox::Sandbox::Start(sandbox::Options{});
+  const std::string config = sb->dir() + "/bench-rules.toml";
+  sandbox::WriteFile(config, sandbox::ReadFile(sb->config_path()) +
+                                 "\n[[rules]]\nname = \"stopped\"\nwhen = \"replication is stopped\"\nfor = \"2500ms\"\n"
+                                 "clear_for = \"1s\"\ninterval = \"1s\"\ncooldown = \"1s\"\nmax_actions = 100\n"
+                                 "max_actions_per_host = 100\nmax_actions_per_pool = 100\nbreaker_actions = 100\n"
+                                 "breaker_pool = \"100%\"\n");
+  const std::string log = sb->dir() + "/bench-rules-serve.log";
+  sandbox::ScopedFd fd(sandbox::OpenLog(log));
+  sandbox::SpawnOptions spawn;
+  spawn.argv = {CaretakerBin(), "-c", config, "--log-format", "json", "serve"};
+  spawn.stderr_fd = fd.get();
+  spawn.stdout_fd = fd.get();
+  const pid_t serve = sandbox::Spawn(spawn);
+  fd.Reset();
+  std::vector<Reaction> out;
+  try {
+    WaitLines(log, {"\"rule.loaded\""}, 1, serve, "rule.loaded");
+    const sandbox::MysqlNode& db2 = sb->replicas()[1];
+    for (int round = 1; round <= kReactionRounds; ++round) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300 + 137 * round));  // not in step with the interval
+      const Wall::time_point t0 = Wall::now();
+      sb->Sql(db2, "STOP SLAVE SQL_THREAD");
+      for (auto since = Clock::now(); AdminState(*sb, 0, "db2") == 0;) {
+        if (sandbox::PeekExit(serve) || Seconds(Clock::now() - since) > 60) throw std::runtime_error("serve never drained db2");
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      const Wall::time_point t1 = Wall::now();
+      auto pending = LogLines(log, {"\"rule.pending\"", "replicas/db2"});
+      if (pending.size() < static_cast<size_t>(round)) throw std::runtime_error("db2 drained before serve logged it pending");
+      const Wall::time_point tp = TimeOf(pending.back());
+      out.push_back({std::chrono::duration<double>(t1 - tp).count() - kFor, std::chrono::duration<double>(t1 - t0).count()});
+      std::printf("  round %d: pending %.3f s after the SQL thread stopped, drain %.3f s past `for`\n", round,
+                  std::chrono::duration<double>(tp - t0).count(), out.back().past_for);
+      WaitLines(log, {"\"rule.act.end\"", "\"depool\"", "\"done\""}, round, serve, "the depool's end");
+      sb->Sql(db2, "START SLAVE SQL_THREAD");
+      WaitLines(log, {"\"rule.act.end\"", "\"repool\"", "\"done\""}, round, serve, "the repool's end");
+      std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // the cooldown
+    }
+  } catch (...) {
+    sandbox::StopProcesses({serve}, std::chrono::seconds(10));
+    throw;
+  }
+  sandbox::StopProcesses({serve}, std::chrono::seconds(10));
+  return out;
 }
 
 int Main() {
@@ -59,6 +177,24 @@ int Main() {
   Report({"rules", "peak RSS of caretaker (rules test)", Fixed(peak / 1024.0, 1) + " MiB", "< 64 MiB",
           peak < 64 * 1024});
   std::printf("  (rules test --json wrote %zu bytes)\n", best.out.size());
+  fleet.reset();
+
+  std::printf("rules: reaction time, a rule on stopped replication in serve (for 2.5s, interval 1s), %d rounds\n",
+              kReactionRounds);
+  std::vector<Reaction> reactions = Reactions();
+  std::vector<double> past, whole;
+  for (const Reaction& r : reactions) {
+    past.push_back(r.past_for);
+    whole.push_back(r.whole);
+  }
+  std::sort(past.begin(), past.end());
+  std::sort(whole.begin(), whole.end());
+  Report({"rules", "reaction: `for` held -> drain seen on HAProxy, median", Fixed(past[past.size() / 2] * 1000, 0) + " ms",
+          "< 1 s", past[past.size() / 2] < 1.0});
+  Report({"rules", "reaction: `for` held -> drain seen on HAProxy, max", Fixed(past.back() * 1000, 0) + " ms", "< 1 s",
+          past.back() < 1.0});
+  Report({"rules", "SQL thread stopped -> drain seen (for 2.5 s + first seen within the 1 s interval), median",
+          Fixed(whole[whole.size() / 2], 3) + " s", "", {}});
   return 0;
 }
 

@@ -75,6 +75,31 @@ TEST_CASE("a rule depools a replica whose SQL thread stopped after `for`, and re
   CheckClean(config);
 }
 
+TEST_CASE("a rule acts when `for` is up, not an interval later: serve evaluates it again then", "[serve][rules]") {
+  // interval 60s: without the evaluation due at `for`, the depool would
+  // wait for the second evaluation, a minute after the first.
+  const std::string config =
+      ConfigWith("rules-due.toml", "[[rules]]\nname = \"due\"\nwhen = \"replication is stopped\"\nfor = \"2s\"\n"
+                                   "clear_for = \"1s\"\ninterval = \"60s\"\ncooldown = \"1s\"\n");
+  StopSql(3);
+  Served serve = Serve(config);
+  const bool pending = WaitForText(serve.proc.err_path, "rule.pending rule=due target=replicas/db4", 15s);
+  const bool out = WaitForText(serve.proc.err_path, "rule.act.end rule=due action=depool target=replicas/db4 result=done", 20s);
+  StartSql(3);
+  Run served = serve.Stop();
+  INFO(served.err);
+  CHECK(pending);
+  CHECK(out);
+  CHECK(AdminStates("db4") == "1 1");
+  // The next serve (clear_for 1s, evaluated at once at its start) puts it back.
+  Served again = Serve(config);
+  const bool back = WaitForText(again.proc.err_path, "rule.act.end rule=due action=repool target=replicas/db4 result=done", 20s);
+  Run second = again.Stop();
+  INFO(second.err);
+  CHECK(back);
+  CheckClean(config);
+}
+
 TEST_CASE("observe mode says what a rule would do, with the budget's verdict, and changes nothing", "[serve][rules]") {
   const std::string config = ConfigWith("rules-observe.toml", StoppedRule("watching", "mode = \"observe\"\n"));
   Served serve = Serve(config);

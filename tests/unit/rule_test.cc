@@ -67,6 +67,33 @@ struct World {
 
 using P = MemberRuleState::Phase;
 
+TEST_CASE("rule: the next evaluation is due when a member's `for`, `clear_for` or hold is up", "[rule]") {
+  World w(Lag(), 3);
+  w.At(0s);
+  CHECK_FALSE(w.engine.NextDue());  // nothing waits: the interval decides
+  w.Lagging("db2", true);
+  w.At(5s);
+  REQUIRE(w.engine.NextDue());
+  CHECK(*w.engine.NextDue() == t0 + 35s);  // pending since 5s, `for` 30s
+  w.Lagging("db3", true);
+  w.At(10s);
+  CHECK(*w.engine.NextDue() == t0 + 35s);  // the soonest
+  auto act = w.At(35s);
+  REQUIRE(act.size() == 1);
+  CHECK(act[0].server == "db2");
+  w.Ended(act[0]);
+  w.Lagging("db2", false);
+  w.Lagging("db3", false);
+  w.At(36s);
+  CHECK(*w.engine.NextDue() == t0 + 36s + 1min);  // db2 clearing since 36s
+  act = w.At(96s);
+  REQUIRE(act.size() == 1);
+  CHECK(act[0].kind == "repool");
+  w.Ended(act[0]);
+  w.At(97s);
+  CHECK(*w.engine.NextDue() == t0 + 96s + 10min);  // held until the walk's end + cooldown
+}
+
 TEST_CASE("rule: depooled only after `for`, repooled only after clear_for, then held for the cooldown", "[rule]") {
   RuleConfig r = Lag();
   r.max_actions_per_host = 2;  // a second depool within the hour
