@@ -371,5 +371,40 @@ TEST_CASE("a rule and a running walk spend one budget: max_out 1 holds across bo
   CheckClean(config);
 }
 
+TEST_CASE("a rule's depool pauses a walk that would go past max_out; it resumes once the rule repooled", "[serve][rules]") {
+  // given: max_out 1 and db4 depooled by a rule. expect: a job walking
+  // db1..db3 in the same serve pauses (says why) and takes no member out
+  // while db4 is out; once db4's SQL thread runs again the rule repools it
+  // and the walk goes on to its end.
+  const std::string config = PoolWith("rules-pause.toml", "max_out = 1\ncount_unhealthy_as_out = false\n",
+                                      StoppedRule("spender") + kSlowTask);
+  Served serve = Serve(config);
+  StopSql(3);
+  REQUIRE(WaitForText(serve.proc.err_path, "rule.act.end rule=spender action=depool target=replicas/db4 result=done", 30s));
+  const std::string id = Queue("--pool replicas --task slow --limit 'db[123]'", config);
+  const bool paused = WaitForText(serve.proc.err_path, "paused: ", 20s);
+  std::this_thread::sleep_for(2s);
+  int most_while_out = 0;
+  for (int i = 0; i < 10; ++i, std::this_thread::sleep_for(100ms)) most_while_out = std::max(most_while_out, OutNow());
+  StartSql(3);
+  int most = most_while_out;
+  bool done = false;
+  for (auto until = std::chrono::steady_clock::now() + 90s; !done && std::chrono::steady_clock::now() < until;) {
+    most = std::max(most, OutNow());
+    done = JobState(id, config) == "done";
+    std::this_thread::sleep_for(50ms);
+  }
+  Run show = Caretaker("job show " + id, config);
+  Run served = serve.Stop();
+  INFO(show.out << served.err);
+  CHECK(paused);
+  CHECK(most_while_out == 1);  // db4 only: the walk took nobody out beside it
+  CHECK(most == 1);
+  CHECK(done);
+  CHECK(served.err.find("action=repool target=replicas/db4 result=done") != std::string::npos);
+  CHECK(served.err.find("resumed: capacity is back") != std::string::npos);
+  CheckClean(config);
+}
+
 }  // namespace
 }  // namespace caretaker
