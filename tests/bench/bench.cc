@@ -69,6 +69,8 @@ Timed RunTimed(const std::vector<std::string>& argv, const std::vector<std::stri
   t.seconds = Seconds(Clock::now() - start);
   t.exit_code = sandbox::ShellExitCode(status);
   t.peak_rss_kib = usage.ru_maxrss;
+  auto secs = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
+  t.cpu_seconds = secs(usage.ru_utime) + secs(usage.ru_stime);
   t.out = sandbox::ReadFile(out_path);
   if (err_path != out_path) t.err = sandbox::ReadFile(err_path);
   return t;

@@ -39,6 +39,7 @@ struct Timed {
   int exit_code = -1;      // 128 + N if signal N killed it
   double seconds = 0;      // wall time, spawn to exit
   long peak_rss_kib = 0;   // ru_maxrss of the process
+  double cpu_seconds = 0;  // user + system time of the process
   std::string out;         // stdout
   std::string err;         // stderr
 };
