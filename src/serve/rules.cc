@@ -5,7 +5,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <algorithm>
-#include <set>
 
 #include "src/base/log.h"
 #include "src/run/maint_target.h"
@@ -147,15 +146,12 @@ asio::awaitable<void> RuleRunner::Evaluate(Rule& r, HaltCheck halt) {
     if (halt.halted || now_halt.halted) halted = now_halt.halted ? now_halt.why : halt.why;
     // Memory read again: an action that ended during the reads wrote it.
     if (auto again = store_.ReadRuleMemory(rule.name); again) r.engine->SetMemory(std::move(again).value());
-    std::set<std::string> waiting;  // pending or clearing before: their start is said once
-    for (const auto& [key, st] : r.engine->members()) {
-      if (st.phase == MemberRuleState::Phase::kPending || st.phase == MemberRuleState::Phase::kClearing) waiting.insert(key);
-    }
     std::vector<RuleRequest> requests =
         r.engine->Evaluate(WallNow(), sight.value().members, sight.value().pool_sizes, halted);
-    for (const auto& [key, st] : r.engine->members()) {
+    for (const std::string& key : r.engine->TakeStarted()) {
+      const MemberRuleState& st = r.engine->members().at(key);
+      if (st.phase != MemberRuleState::Phase::kPending && st.phase != MemberRuleState::Phase::kClearing) continue;  // acted at once (`for` 0)
       const bool pending = st.phase == MemberRuleState::Phase::kPending;
-      if ((!pending && st.phase != MemberRuleState::Phase::kClearing) || waiting.contains(key)) continue;
       LogEvent(LogLevel::kInfo, pending ? "rule.pending" : "rule.clearing",
                {{"rule", rule.name}, {"target", key}, {"value", st.why},
                 {"for", FormatDuration(pending ? rule.hold_for : rule.clear_for)}});

@@ -157,6 +157,7 @@ std::vector<RuleRequest> RuleEngine::Evaluate(WallTime now, const std::vector<Ru
       if (st.phase == Phase::kOut) {
         st.phase = Phase::kClearing;
         st.since = now;
+        started_.push_back(key);
       }
       st.why = "clear: " + m.clear.text;
       if (now - *st.since < rule_.clear_for) continue;
@@ -184,6 +185,7 @@ std::vector<RuleRequest> RuleEngine::Evaluate(WallTime now, const std::vector<Ru
     if (st.phase == Phase::kOk) {
       st.phase = Phase::kPending;
       st.since = now;
+      started_.push_back(key);
     }
     if (st.phase == Phase::kPending) {
       if (now - *st.since < rule_.hold_for) continue;

@@ -26,6 +26,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "src/config/rule_config.h"
@@ -101,6 +102,8 @@ class RuleEngine {
   // When a member's `for` or `clear_for` is up, or its hold ends, soonest:
   // serve evaluates the rule then rather than an interval later.
   std::optional<WallTime> NextDue() const;
+  // Members that started pending or clearing since the last call ("pool/server").
+  std::vector<std::string> TakeStarted() { return std::exchange(started_, {}); }
 
  private:
   using Phase = MemberRuleState::Phase;
@@ -116,6 +119,7 @@ class RuleEngine {
   std::map<std::string, MemberRuleState> states_;
   std::map<std::string, size_t> pool_sizes_;
   std::vector<std::string> notes_;
+  std::vector<std::string> started_;
 };
 
 }  // namespace caretaker
