@@ -10,9 +10,11 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 #include "tests/sandbox/files.h"
 #include "tests/sandbox/process.h"
+#include "tests/sandbox/sandbox.h"
 
 namespace caretaker::bench {
 
@@ -93,6 +95,17 @@ void Require(const Timed& run, const std::string& what) {
   if (run.exit_code == 0) return;
   std::string tail = run.err.size() > 2000 ? run.err.substr(run.err.size() - 2000) : run.err;
   throw std::runtime_error(what + ": caretaker exited " + std::to_string(run.exit_code) + ":\n" + tail);
+}
+
+int AdminState(const sandbox::Sandbox& sb, size_t i, const std::string& server) {
+  std::istringstream reply(sb.HaproxyCommand(i, "show servers state replicas"));
+  for (std::string line; std::getline(reply, line);) {
+    std::istringstream in(line);
+    std::vector<std::string> f;
+    for (std::string w; in >> w;) f.push_back(w);
+    if (f.size() > 6 && f[3] == server) return std::stoi(f[6]);
+  }
+  throw std::runtime_error("no server " + server + " on lb" + std::to_string(i + 1));
 }
 
 }  // namespace caretaker::bench

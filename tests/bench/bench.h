@@ -12,6 +12,10 @@
 #include <string>
 #include <vector>
 
+namespace caretaker::sandbox {
+class Sandbox;
+}
+
 namespace caretaker::bench {
 
 using Clock = std::chrono::steady_clock;
@@ -64,6 +68,10 @@ int Guarded(const char* name, int (*body)());
 
 // The path of the caretaker binary under test.
 const char* CaretakerBin();
+
+// srv_admin_state of `server` in the sandbox's backend `replicas` on
+// HAProxy instance i (0: in; 8 bit: drain; 1 bit: maint).
+int AdminState(const sandbox::Sandbox& sb, size_t i, const std::string& server);
 
 // Throws std::runtime_error("<what>: exit N: <stderr tail>") unless exit 0.
 void Require(const Timed& run, const std::string& what);

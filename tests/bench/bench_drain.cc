@@ -24,18 +24,6 @@ namespace {
 
 constexpr int kRounds = 10;
 
-// srv_admin_state of `server` in backend replicas on instance i.
-int AdminState(const sandbox::Sandbox& sb, size_t i, const std::string& server) {
-  std::istringstream reply(sb.HaproxyCommand(i, "show servers state replicas"));
-  for (std::string line; std::getline(reply, line);) {
-    std::istringstream in(line);
-    std::vector<std::string> f;
-    for (std::string w; in >> w;) f.push_back(w);
-    if (f.size() > 6 && f[3] == server) return std::stoi(f[6]);
-  }
-  throw std::runtime_error("no server " + server + " on lb" + std::to_string(i + 1));
-}
-
 // The sandbox's config with the product's default drain poll interval.
 std::string DefaultPollConfig(const sandbox::Sandbox& sb) {
   std::string toml = sandbox::ReadFile(sb.config_path());

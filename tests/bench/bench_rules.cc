@@ -49,18 +49,6 @@ constexpr double kFor = 2.5;  // not a multiple of the interval: the evaluation 
 
 using Wall = std::chrono::system_clock;
 
-// srv_admin_state of `server` in backend replicas on instance i.
-int AdminState(const sandbox::Sandbox& sb, size_t i, const std::string& server) {
-  std::istringstream reply(sb.HaproxyCommand(i, "show servers state replicas"));
-  for (std::string line; std::getline(reply, line);) {
-    std::istringstream in(line);
-    std::vector<std::string> f;
-    for (std::string w; in >> w;) f.push_back(w);
-    if (f.size() > 6 && f[3] == server) return std::stoi(f[6]);
-  }
-  throw std::runtime_error("no server " + server + " on lb" + std::to_string(i + 1));
-}
-
 // The log lines of `path` (serve's JSON log) that contain every one of `parts`.
 std::vector<std::string> LogLines(const std::string& path, const std::vector<std::string>& parts) {
   std::vector<std::string> lines;
