@@ -35,7 +35,10 @@ std::string RuleNames(const Config& config) {
 
 // "replication is stopped (probe) for 2s, then depool" / "... then task restart"; "observe" said.
 std::string Describe(const RuleConfig& r) {
-  std::string out = r.when.text + " (" + RuleSourceName(r.source) + ")";
+  std::string out = r.when.text + " (" + RuleSourceName(r.source);
+  if (r.source == RuleSource::kPrometheus) out += " " + r.server + ": " + r.query + " by " + r.label;
+  if (r.source == RuleSource::kGraphite) out += " " + r.server + ": " + r.query;
+  out += ")";
   if (r.hold_for > Millis(0)) out += " for " + FormatDuration(r.hold_for);
   out += ", then " + std::string(RuleActionName(r.action)) + (r.action == RuleAction::kTask ? " " + r.task : "");
   if (r.action == RuleAction::kDepool) {
@@ -227,10 +230,15 @@ int RunRulesTest(const Config& config, const RulesTestOptions& options, const Ma
   boost::asio::io_context loop;
   std::unique_ptr<WalkIo> world = MakeRealWalkIo(config, password.value(), *store.value(), std::move(info));
   std::unique_ptr<StepRunner> steps = MakeProcessStepRunner(loop.get_executor());
-  std::unique_ptr<ConditionSource> source = MakeRuleSource(rule, *world, *steps, loop);
+  std::unique_ptr<ConditionSource> source = MakeRuleSource(config, rule, *world, *steps, loop);
   Result<RuleSight> sight = RunOn(loop, ReadRule(loop, config, rule, *store.value(), *world, *source));
   if (!sight) {
     io.err << "caretaker: rule " << rule.name << ": " << sight.error().message << "\n";
+    return kExitFailed;
+  }
+  if (std::string problem = source->Problem(); !problem.empty()) {
+    // Nothing was read: one sentence naming the server and the query.
+    io.err << "caretaker: rule " << rule.name << ": " << problem << "\n";
     return kExitFailed;
   }
   const HaltCheck halt = CheckHalt(store.value().get(), config.halt_file);

@@ -349,7 +349,8 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& path) 
   }
   ErrorSink sink(path);
   TableReader root(sink, doc, "");
-  root.CheckKeys({"state", "defaults", "mysql", "haproxy", "pools", "tasks", "roll", "serve", "rules"});
+  root.CheckKeys({"state", "defaults", "mysql", "haproxy", "pools", "tasks", "roll", "serve", "rules",
+                  "prometheus", "graphite"});
   Config config;
   config.path = path;
   ReadState(root, config);
@@ -362,7 +363,9 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& path) 
   if (sink.ok()) config_detail::CheckScheduleTasks(root, config.pools, config.tasks);
   if (sink.ok()) config.roll = config_detail::ReadRoll(root);
   if (sink.ok()) config.serve = config_detail::ReadServe(root);
-  if (sink.ok()) config.rules = config_detail::ReadRules(root, config.pools, config.tasks);
+  if (sink.ok()) config.prometheus = config_detail::ReadMonitorServers(root, "prometheus");
+  if (sink.ok()) config.graphite = config_detail::ReadMonitorServers(root, "graphite");
+  if (sink.ok()) config.rules = config_detail::ReadRules(root, config);
   if (!sink.ok()) return sink.error();
   return config;
 }

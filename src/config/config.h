@@ -208,6 +208,8 @@ struct Config {
   RollConfig roll;
   ServeConfig serve;
   std::vector<RuleConfig> rules;
+  std::vector<MonitorServerConfig> prometheus;  // [[prometheus]]
+  std::vector<MonitorServerConfig> graphite;    // [[graphite]]
 
   const HaproxyConfig* FindHaproxy(std::string_view name) const;
   const PoolConfig* FindPool(std::string_view name) const;
@@ -238,5 +240,18 @@ std::string FormatDuration(Millis d);  // the inverse, shortest exact unit
 // not part of the password. A file or variable that is named but empty is an
 // error: it is a secret that was not provisioned, not an empty password.
 Result<std::string> ReadMysqlPassword(const MysqlConfig& mysql);
+
+// A secret other than the MySQL password (a bearer token, a basic-auth
+// password, a webhook's header) from the file at `path`, by the same rules:
+// refused when group or others may access it, one trailing newline dropped,
+// empty refused. `what` names it in messages ("bearer_token_file of
+// [[prometheus]] main"); the secret itself never appears in one.
+Result<std::string> ReadSecretFile(const std::string& path, const std::string& what);
+
+// `text` with {host} {port} {server} {pool} replaced in one pass (a value
+// holding "{pool}" is not expanded again); each value passed through `quote`
+// when one is given (a shell's quoting, for a step's command line).
+std::string ExpandPlaceholders(std::string_view text, const PoolConfig& pool, const MemberConfig& member,
+                               std::string (*quote)(std::string_view) = nullptr);
 
 }  // namespace caretaker

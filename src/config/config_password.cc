@@ -1,4 +1,4 @@
-// The MySQL password: read from a file that only its owner may access, or
+// The MySQL password and other secrets: read from a file that only its owner may access, or
 // from an environment variable. The password never appears in a message.
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -21,12 +21,11 @@ std::string OctalMode(mode_t mode) {
   return buf;
 }
 
-Result<std::string> ReadPasswordFile(const std::string& path) {
-  const std::string what = "MySQL password file " + path + " (mysql.password_file)";
+Result<std::string> ReadFile(const std::string& path, const std::string& what, const std::string& create_hint) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     int err = errno;
-    std::string fix = err == ENOENT ? " — create it (mode 600) with the password of MySQL user mysql.user"
+    std::string fix = err == ENOENT ? " — create it (mode 600) with " + create_hint
                                     : " — caretaker's user must be able to read it";
     return Error{what + ": cannot read: " + std::strerror(err) + fix};
   }
@@ -64,8 +63,15 @@ Result<std::string> ReadPasswordFile(const std::string& path) {
 
 }  // namespace
 
+Result<std::string> ReadSecretFile(const std::string& path, const std::string& what) {
+  return ReadFile(path, what + " " + path, "the secret");
+}
+
 Result<std::string> ReadMysqlPassword(const MysqlConfig& mysql) {
-  if (!mysql.password_file.empty()) return ReadPasswordFile(mysql.password_file);
+  if (!mysql.password_file.empty()) {
+    return ReadFile(mysql.password_file, "MySQL password file " + mysql.password_file + " (mysql.password_file)",
+                    "the password of MySQL user mysql.user");
+  }
   if (mysql.password_env.empty()) return std::string();
   const char* value = std::getenv(mysql.password_env.c_str());
   const std::string what = "environment variable " + mysql.password_env + " (mysql.password_env)";

@@ -147,10 +147,15 @@ RollConfig ReadRoll(TableReader& root);
 // `command` of a step or a rule: an argv array or a shell string, into
 // step.argv or step.shell, placeholders checked (config_tasks.cc).
 void ReadCommand(TableReader& t, StepConfig& step);
+// Why `text` has a placeholder that is not {host} {port} {server} {pool}, or
+// "" when it has none such (config_tasks.cc).
+std::string CheckPlaceholders(std::string_view text);
 // The [[rules]] tables (config_rules.cc): none when the key is absent; names
 // unique, pools, members and tasks they name checked against the config.
-std::vector<RuleConfig> ReadRules(TableReader& root, const std::vector<PoolConfig>& pools,
-                                  const std::vector<TaskConfig>& tasks);
+std::vector<RuleConfig> ReadRules(TableReader& root, const Config& config);
+// The [[prometheus]] or [[graphite]] tables (`key`) of the document root
+// (config_rules.cc): none when the key is absent; names unique.
+std::vector<MonitorServerConfig> ReadMonitorServers(TableReader& root, std::string_view key);
 
 // Where a name was first seen, for "duplicate" messages that point back to it.
 struct FirstUse {

@@ -76,11 +76,20 @@ constexpr std::string_view kProbeForms =
     "lag OP DURATION, replication is stopped|running, mysqld is unreachable|reachable, check is "
     "down|up|flapping|steady, buffer_pool is cold|warm";
 constexpr std::string_view kNagiosForms = "state OP ok|warning|critical, perf LABEL OP NUMBER";
+constexpr std::string_view kValueForms = "value OP NUMBER";
 constexpr std::string_view kOps = "> >= < <= == !=";
 
 }  // namespace
 
-const char* RuleSourceName(RuleSource source) { return source == RuleSource::kNagios ? "nagios" : "probe"; }
+const char* RuleSourceName(RuleSource source) {
+  switch (source) {
+    case RuleSource::kProbe: return "probe";
+    case RuleSource::kNagios: return "nagios";
+    case RuleSource::kPrometheus: return "prometheus";
+    case RuleSource::kGraphite: return "graphite";
+  }
+  return "probe";
+}
 
 const char* RuleActionName(RuleAction action) {
   switch (action) {
@@ -108,8 +117,26 @@ Result<Condition> ParseCondition(std::string_view text, RuleSource source) {
   std::vector<std::string_view> w = Words(text);
   Condition c;
   c.text = std::string(text);
-  const std::string forms(source == RuleSource::kProbe ? kProbeForms : kNagiosForms);
+  const std::string forms(source == RuleSource::kProbe    ? kProbeForms
+                          : source == RuleSource::kNagios ? kNagiosForms
+                                                          : kValueForms);
   if (w.empty()) return Bad(text, "is empty; write one of: " + forms);
+  if (source == RuleSource::kPrometheus || source == RuleSource::kGraphite) {
+    const std::string name = RuleSourceName(source);
+    if (w[0] != "value") return Bad(text, "not a condition of source \"" + name + "\"; write " + forms);
+    if (w.size() != 3) return Bad(text, "expected value OP NUMBER, as in \"value > 30\"");
+    auto op = OpOf(w[1]);
+    if (!op) return Bad(text, config_detail::Quote(w[1]) + " is not one of " + std::string(kOps));
+    std::string_view n = w[2];
+    bool negative = !n.empty() && n[0] == '-';
+    if (negative) n.remove_prefix(1);
+    std::optional<double> v = Number(n);
+    if (!v) return Bad(text, config_detail::Quote(w[2]) + " is not a number (the series' values have no unit here)");
+    c.subject = Condition::Subject::kValue;
+    c.op = *op;
+    c.number = negative ? -*v : *v;
+    return c;
+  }
   if (source == RuleSource::kProbe) {
     if (w[0] == "lag") {
       if (w.size() != 3) return Bad(text, "expected lag OP DURATION, as in \"lag > 30s\"");
@@ -192,9 +219,59 @@ constexpr int kMaxActions = 1000;
 
 RuleSource ReadSource(TableReader& t) {
   std::string s = t.String("source", "probe");
-  if (s == "nagios") return RuleSource::kNagios;
-  if (s != "probe") t.Fail(t.table().get("source"), "source", Quote(s) + " is not \"probe\" or \"nagios\"");
+  for (RuleSource r : {RuleSource::kProbe, RuleSource::kNagios, RuleSource::kPrometheus, RuleSource::kGraphite}) {
+    if (s == RuleSourceName(r)) return r;
+  }
+  t.Fail(t.table().get("source"), "source", Quote(s) + " is not \"probe\", \"nagios\", \"prometheus\" or \"graphite\"");
   return RuleSource::kProbe;
+}
+
+// A string with placeholders, checked as a step's are.
+std::string ReadTemplate(TableReader& t, std::string_view key, std::optional<std::string> fallback) {
+  std::string text = t.String(key, fallback);
+  if (!t.sink().ok()) return text;
+  std::string why = CheckPlaceholders(text);
+  if (!why.empty()) t.Fail(t.table().get(key), key, why);
+  return text;
+}
+
+// The rule's `server`: the one [[prometheus]] / [[graphite]] when it names
+// none, else the one it names.
+void ReadMonitorKeys(TableReader& t, const Config& config, RuleConfig& r) {
+  const bool prometheus = r.source == RuleSource::kPrometheus;
+  const std::vector<MonitorServerConfig>& servers = prometheus ? config.prometheus : config.graphite;
+  const std::string kind = prometheus ? "[[prometheus]]" : "[[graphite]]";
+  if (servers.empty()) {
+    t.Fail(t.table().get("source"), "source",
+           "source = \"" + std::string(RuleSourceName(r.source)) + "\" needs a " + kind + " table (name, url)");
+    return;
+  }
+  if (t.table().get("server")) {
+    r.server = t.Name("server", NameChars::kPlain, std::nullopt);
+    bool known = false;
+    for (const MonitorServerConfig& m : servers) known = known || m.name == r.server;
+    if (t.sink().ok() && !known) t.Fail(t.table().get("server"), "server", "no " + kind + " is named " + Quote(r.server));
+  } else if (servers.size() == 1) {
+    r.server = servers.front().name;
+  } else {
+    t.Fail(nullptr, "server", "there are " + std::to_string(servers.size()) + " " + kind +
+                                  " tables: say which one this rule asks (server = \"NAME\")");
+  }
+  if (prometheus) {
+    r.query = t.String("query", std::nullopt);
+    r.label = t.String("label", r.label);
+    r.series_template = ReadTemplate(t, "label_value", r.series_template);
+  } else {
+    r.query = ReadTemplate(t, "target", std::nullopt);
+    r.series_template = ReadTemplate(t, "series", r.query);
+    if (t.sink().ok() && r.series_template.find("{server}") == std::string::npos &&
+        r.series_template.find("{host}") == std::string::npos) {
+      t.Fail(t.table().get(t.table().get("series") ? "series" : "target"), t.table().get("series") ? "series" : "target",
+             "the series name must hold {server} or {host}, to tell which member a series is of");
+    }
+    r.max_age = t.Timeout("max_age", r.max_age);
+  }
+  r.timeout = Millis(0);  // the server's
 }
 
 // A condition the table must have (an optional one is read only when present).
@@ -250,9 +327,11 @@ std::vector<std::string> ReadMemberPatterns(TableReader& t, const std::vector<Po
   return out;
 }
 
-RuleConfig ReadRule(TableReader& t, const std::vector<PoolConfig>& pools, const std::vector<TaskConfig>& tasks,
-                    std::map<std::string, FirstUse>& names) {
-  t.CheckKeys({"name", "pools", "members", "mode", "source", "command", "timeout", "when", "clear", "for",
+RuleConfig ReadRule(TableReader& t, const Config& config, std::map<std::string, FirstUse>& names) {
+  const std::vector<PoolConfig>& pools = config.pools;
+  const std::vector<TaskConfig>& tasks = config.tasks;
+  t.CheckKeys({"name", "pools", "members", "mode", "source", "command", "timeout", "server", "query", "label",
+               "label_value", "target", "series", "max_age", "when", "clear", "for",
                "clear_for", "interval", "flap_window", "action", "task", "cooldown", "max_actions",
                "max_actions_per_host", "max_actions_per_pool", "per", "breaker_actions", "breaker_pool",
                "breaker_window"});
@@ -278,6 +357,26 @@ RuleConfig ReadRule(TableReader& t, const std::vector<PoolConfig>& pools, const 
   } else if (t.table().get("command")) {
     t.Fail(t.table().get("command"), "command", "only a rule of source = \"nagios\" runs a command");
   }
+  if (r.source == RuleSource::kPrometheus || r.source == RuleSource::kGraphite) {
+    ReadMonitorKeys(t, config, r);
+  } else {
+    for (const char* key : {"server", "query", "label", "label_value", "target", "series", "max_age"}) {
+      if (t.table().get(key)) {
+        t.Fail(t.table().get(key), key, "only a rule of source = \"prometheus\" or \"graphite\" reads it");
+        break;
+      }
+    }
+  }
+  if (r.source == RuleSource::kPrometheus) {
+    for (const char* key : {"target", "series", "max_age"}) {
+      if (t.table().get(key)) t.Fail(t.table().get(key), key, "a key of source = \"graphite\" (Prometheus reads query, label, label_value)");
+    }
+  } else if (r.source == RuleSource::kGraphite) {
+    for (const char* key : {"query", "label", "label_value"}) {
+      if (t.table().get(key)) t.Fail(t.table().get(key), key, "a key of source = \"prometheus\" (Graphite reads target, series, max_age)");
+    }
+  }
+  if (!t.sink().ok()) return r;
   r.when = ReadCondition(t, "when", r.source);
   if (t.table().get("clear")) r.clear = ReadCondition(t, "clear", r.source);
   if (auto d = t.Duration("for")) {
@@ -321,15 +420,95 @@ RuleConfig ReadRule(TableReader& t, const std::vector<PoolConfig>& pools, const 
 
 }  // namespace
 
-std::vector<RuleConfig> ReadRules(TableReader& root, const std::vector<PoolConfig>& pools,
-                                  const std::vector<TaskConfig>& tasks) {
+std::vector<RuleConfig> ReadRules(TableReader& root, const Config& config) {
   std::vector<RuleConfig> out;
   if (!root.table().get("rules")) return out;  // rules are optional
   std::map<std::string, FirstUse> names;
   auto tables = root.Tables("rules", "[[rules]]");
   for (size_t i = 0; i < tables.size() && root.sink().ok(); ++i) {
     TableReader t(root.sink(), *tables[i], Index("rules", i));
-    out.push_back(ReadRule(t, pools, tasks, names));
+    out.push_back(ReadRule(t, config, names));
+  }
+  return out;
+}
+
+namespace {
+
+// "http://host[:port][/prefix]" into `m`, or why not.
+std::string ParseUrl(const std::string& url, MonitorServerConfig& m) {
+  constexpr std::string_view kScheme = "http://";
+  if (url.starts_with("https://")) {
+    return "https is not supported yet: reach the server over http on a trusted network, or through a local proxy";
+  }
+  if (!url.starts_with(kScheme)) return "expected http://HOST[:PORT][/PATH], got " + Quote(url);
+  std::string_view rest = std::string_view(url).substr(kScheme.size());
+  size_t slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  std::string_view path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+  while (path.ends_with('/')) path.remove_suffix(1);
+  if (authority.find('@') != std::string_view::npos) {
+    return "credentials in the url are refused: use bearer_token_file or basic_user with basic_password_file";
+  }
+  if (path.find_first_of("?#") != std::string_view::npos) return "the url must not have a query or fragment";
+  std::string_view host = authority;
+  uint16_t port = 80;
+  size_t colon = authority.rfind(':');
+  if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
+    host = authority.substr(0, colon);
+    std::string_view p = authority.substr(colon + 1);
+    unsigned v = 0;
+    auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), v);
+    if (ec != std::errc() || end != p.data() + p.size() || v == 0 || v > 65535) {
+      return "the port of " + Quote(url) + " is not 1-65535";
+    }
+    port = static_cast<uint16_t>(v);
+  }
+  if (host.empty()) return "the url " + Quote(url) + " has no host";
+  m.host = std::string(host);
+  m.port = port;
+  m.path_prefix = std::string(path);
+  return "";
+}
+
+std::string ReadSecretPath(TableReader& t, std::string_view key) {
+  std::string path = t.String(key, "");
+  if (!path.empty() && path.front() != '/') t.Fail(t.table().get(key), key, "expected an absolute path, got " + Quote(path));
+  return path;
+}
+
+}  // namespace
+
+std::vector<MonitorServerConfig> ReadMonitorServers(TableReader& root, std::string_view key) {
+  std::vector<MonitorServerConfig> out;
+  if (!root.table().get(key)) return out;
+  const std::string header = "[[" + std::string(key) + "]]";
+  std::map<std::string, FirstUse> names;
+  auto tables = root.Tables(key, header);
+  for (size_t i = 0; i < tables.size() && root.sink().ok(); ++i) {
+    TableReader t(root.sink(), *tables[i], Index(std::string(key), i));
+    t.CheckKeys({"name", "url", "timeout", "bearer_token_file", "basic_user", "basic_password_file"});
+    MonitorServerConfig m;
+    m.line = t.table().source().begin.line;
+    m.name = t.Name("name", NameChars::kPlain, std::string(key));
+    CheckUnique(t, "name", m.name, names);
+    m.url = t.String("url", std::nullopt);
+    if (t.sink().ok()) {
+      std::string why = ParseUrl(m.url, m);
+      if (!why.empty()) t.Fail(t.table().get("url"), "url", why);
+    }
+    m.timeout = t.Timeout("timeout", m.timeout);
+    m.bearer_token_file = ReadSecretPath(t, "bearer_token_file");
+    m.basic_user = t.String("basic_user", "");
+    m.basic_password_file = ReadSecretPath(t, "basic_password_file");
+    if (!m.basic_user.empty() && m.basic_password_file.empty()) {
+      t.Fail(t.table().get("basic_user"), "basic_user", "needs basic_password_file (the password is never in the config)");
+    } else if (m.basic_user.empty() && !m.basic_password_file.empty()) {
+      t.Fail(t.table().get("basic_password_file"), "basic_password_file", "needs basic_user");
+    }
+    if (!m.bearer_token_file.empty() && !m.basic_user.empty()) {
+      t.Fail(t.table().get("bearer_token_file"), "bearer_token_file", "give a bearer token or basic auth, not both");
+    }
+    out.push_back(std::move(m));
   }
   return out;
 }

@@ -30,33 +30,6 @@ constexpr std::string_view kCommandForms = "an array of strings (argv) or a stri
 
 bool IsPlaceholderChar(char c) { return (c >= 'a' && c <= 'z') || c == '_'; }
 
-// Why `text` is refused, or "" when it is not. Only "{word}" with word of
-// [a-z_]+ reads as a placeholder, so braces meant for a shell or a program
-// ("awk '{print $1}'", "find -exec rm {} +", "${HOME}", "{a,b}") pass. The
-// exceptions: an unknown word (a typo like "{hots}" would reach the host
-// unreplaced), and "${known}", which is replaced too and leaves a "$" before
-// the value. "${other}" is shell parameter expansion and passes.
-std::string CheckPlaceholders(std::string_view text) {
-  for (size_t open = text.find('{'); open != std::string_view::npos; open = text.find('{', open + 1)) {
-    size_t close = open + 1;
-    while (close < text.size() && IsPlaceholderChar(text[close])) ++close;
-    if (close == open + 1 || close == text.size() || text[close] != '}') continue;
-    std::string_view word = text.substr(open + 1, close - open - 1);
-    bool known = std::find(kPlaceholders.begin(), kPlaceholders.end(), word) != kPlaceholders.end();
-    bool after_dollar = open > 0 && text[open - 1] == '$';
-    std::string placeholder = "{" + std::string(word) + "}";
-    if (known && after_dollar) {
-      return Quote("$" + placeholder) + " would leave a \"$\" before the value of " + placeholder +
-             ": write " + placeholder + " without \"$\"";
-    }
-    if (!known && !after_dollar) {
-      return "unknown placeholder " + Quote(placeholder) + " (known: " + std::string(kKnownPlaceholders) +
-             "); braces meant literally need a space inside, as in " + Quote("{ " + std::string(word) + " }");
-    }
-  }
-  return "";
-}
-
 // Checks one piece of a command: a string that is not empty and whose
 // placeholders are known. False after recording an error.
 bool CheckCommandText(ErrorSink& sink, const toml::node& node, const std::string& path) {
@@ -189,6 +162,34 @@ TaskConfig ReadTask(TableReader& t, std::map<std::string, FirstUse>& names) {
 
 }  // namespace
 
+// Why `text` is refused, or "" when it is not. Only "{word}" with word of
+// [a-z_]+ reads as a placeholder, so braces meant for a shell or a program
+// ("awk '{print $1}'", "find -exec rm {} +", "${HOME}", "{a,b}") pass. The
+// exceptions: an unknown word (a typo like "{hots}" would reach the host
+// unreplaced), and "${known}", which is replaced too and leaves a "$" before
+// the value. "${other}" is shell parameter expansion and passes.
+std::string CheckPlaceholders(std::string_view text) {
+  for (size_t open = text.find('{'); open != std::string_view::npos; open = text.find('{', open + 1)) {
+    size_t close = open + 1;
+    while (close < text.size() && IsPlaceholderChar(text[close])) ++close;
+    if (close == open + 1 || close == text.size() || text[close] != '}') continue;
+    std::string_view word = text.substr(open + 1, close - open - 1);
+    bool known = std::find(kPlaceholders.begin(), kPlaceholders.end(), word) != kPlaceholders.end();
+    bool after_dollar = open > 0 && text[open - 1] == '$';
+    std::string placeholder = "{" + std::string(word) + "}";
+    if (known && after_dollar) {
+      return Quote("$" + placeholder) + " would leave a \"$\" before the value of " + placeholder +
+             ": write " + placeholder + " without \"$\"";
+    }
+    if (!known && !after_dollar) {
+      return "unknown placeholder " + Quote(placeholder) + " (known: " + std::string(kKnownPlaceholders) +
+             "); braces meant literally need a space inside, as in " + Quote("{ " + std::string(word) + " }");
+    }
+  }
+  return "";
+}
+
+
 void ReadCommand(TableReader& t, StepConfig& step) {
   const toml::node* node = t.table().get("command");
   if (!node) {
@@ -240,4 +241,29 @@ RollConfig ReadRoll(TableReader& root) {
 }
 
 }  // namespace config_detail
+
+std::string ExpandPlaceholders(std::string_view text, const PoolConfig& pool, const MemberConfig& member,
+                               std::string (*quote)(std::string_view)) {
+  const std::array<std::pair<std::string_view, std::string>, 4> values{{
+      {"{host}", member.host},
+      {"{port}", std::to_string(member.port)},
+      {"{server}", member.server},
+      {"{pool}", pool.name},
+  }};
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    bool replaced = false;
+    for (const auto& [placeholder, value] : values) {
+      if (text.substr(i, placeholder.size()) != placeholder) continue;
+      out += quote ? quote(value) : value;
+      i += placeholder.size();
+      replaced = true;
+      break;
+    }
+    if (!replaced) out += text[i++];
+  }
+  return out;
+}
+
 }  // namespace caretaker

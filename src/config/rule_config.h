@@ -13,6 +13,10 @@
 //   source "nagios" (a plugin run per member, `command` as a task step's):
 //     state >= critical      state OP ok|warning|critical (UNKNOWN is unknown)
 //     perf 'seconds behind master' > 60    perf LABEL OP NUMBER
+//   source "prometheus" (one instant `query` per evaluation, each series
+//   mapped to a member by `label`) and "graphite" (one render of `target`,
+//   each series' name mapped back to a member):
+//     value > 30             value OP NUMBER (NaN, or no series: unknown)
 //
 // OP is one of > >= < <= == !=.
 #pragma once
@@ -29,12 +33,28 @@
 
 namespace caretaker {
 
-enum class RuleSource { kProbe, kNagios };
-const char* RuleSourceName(RuleSource source);  // "probe", "nagios"
+enum class RuleSource { kProbe, kNagios, kPrometheus, kGraphite };
+const char* RuleSourceName(RuleSource source);  // "probe", "nagios", "prometheus", "graphite"
+
+// [[prometheus]] and [[graphite]]: a monitoring server rules query over HTTP.
+// Secrets are read from files (mode 600, as the MySQL password) at each
+// query, so a rotated token is picked up; never from the config.
+struct MonitorServerConfig {
+  std::string name;          // what a rule's `server` names; unique per kind
+  std::string url;           // as written: "http://prometheus:9090" (a path prefix may follow)
+  std::string host;          // parsed from url
+  uint16_t port = 80;
+  std::string path_prefix;   // "" or "/prom": what comes before /api/v1/query or /render
+  Millis timeout{std::chrono::seconds(5)};  // connect, send and read of one query
+  std::string bearer_token_file;            // "Authorization: Bearer <file's text>"
+  std::string basic_user;                   // with basic_password_file: basic auth
+  std::string basic_password_file;
+  unsigned line = 0;
+};
 
 struct Condition {
   enum class Op { kGt, kGe, kLt, kLe, kEq, kNe, kIs };
-  enum class Subject { kLag, kReplication, kMysqld, kCheck, kBufferPool, kState, kPerf };
+  enum class Subject { kLag, kReplication, kMysqld, kCheck, kBufferPool, kState, kPerf, kValue };
   Subject subject = Subject::kLag;
   Op op = Op::kGt;
   std::string label;   // kPerf: the perfdata label
@@ -62,6 +82,16 @@ struct RuleConfig {
   std::vector<std::string> argv;     // nagios: command = [...] (or `shell`), placeholders as steps'
   std::string shell;
   Millis timeout{std::chrono::seconds(10)};  // nagios: a plugin running longer is UNKNOWN
+  // prometheus, graphite: which [[prometheus]] / [[graphite]] (`server`; may
+  // be left out when there is one), and what is asked of it.
+  std::string server;
+  std::string query;   // prometheus: the PromQL `query`; graphite: the `target`, {server} and {pool} read as *
+  // prometheus: the series label that names a member (`label`) and what it
+  // holds for one (`label_value`, placeholders as a step's); graphite: the
+  // series name as the reply has it (`series`, default the target).
+  std::string label = "instance";
+  std::string series_template = "{server}";
+  Millis max_age{std::chrono::minutes(5)};  // graphite: a last datapoint older than this is unknown
   Condition when;
   std::optional<Condition> clear;  // absent: `when` no longer holding
   Millis hold_for{0};              // `for`: `when` holds this long before acting

@@ -1,7 +1,8 @@
 // Where a rule's conditions are read, once per evaluation over all its
 // members (DESIGN.md: one evaluation per rule per cycle): caretaker's own
-// probes, or a Nagios plugin run per member. Prometheus, Graphite and
-// Alertmanager sources implement the same interface (the next issues).
+// probes, or a Nagios plugin run per member; Prometheus and Graphite
+// (monitor_sources.h). Alertmanager's intake implements the same interface
+// (the next issue).
 #pragma once
 
 #include <functional>
@@ -32,6 +33,10 @@ class ConditionSource {
   // (pool, server and out copied from them). Never throws for a member that
   // cannot be read: its verdicts are unknown, saying why.
   virtual Awaitable<std::vector<RuleMember>> Read(const RuleConfig& rule, const std::vector<WatchedMember>& members) = 0;
+  // Why the last Read could read no member at all (the monitoring server
+  // down, a query it refused), in one sentence naming the server and the
+  // query; "" when it read.
+  virtual std::string Problem() const { return ""; }
 };
 
 // Runs `one(i)` for every i below `n`, at most `concurrency` at once, on

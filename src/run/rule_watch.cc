@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "policies/capacity.h"
+#include "src/run/monitor_sources.h"
 
 namespace caretaker {
 namespace {
@@ -102,9 +103,21 @@ Awaitable<std::string> BudgetVerdict(const PoolConfig& pool, const std::string& 
   co_return std::string(d.allowed() ? "allowed: " : "refused: ") + d.reason;
 }
 
-std::unique_ptr<ConditionSource> MakeRuleSource(const RuleConfig& rule, WalkIo& world, StepRunner& steps,
-                                                boost::asio::io_context& io) {
-  if (rule.source == RuleSource::kNagios) return MakeNagiosSource(steps, io, kReadConcurrency);
+std::unique_ptr<ConditionSource> MakeRuleSource(const Config& config, const RuleConfig& rule, WalkIo& world,
+                                                StepRunner& steps, boost::asio::io_context& io) {
+  switch (rule.source) {
+    case RuleSource::kNagios: return MakeNagiosSource(steps, io, kReadConcurrency);
+    case RuleSource::kPrometheus:
+    case RuleSource::kGraphite: {
+      const bool prometheus = rule.source == RuleSource::kPrometheus;
+      for (const MonitorServerConfig& m : prometheus ? config.prometheus : config.graphite) {
+        if (m.name != rule.server) continue;
+        return prometheus ? MakePrometheusSource(m, io) : MakeGraphiteSource(m, io);
+      }
+      break;  // the config reader makes sure it names one
+    }
+    case RuleSource::kProbe: break;
+  }
   return MakeProbeSource(world, io, kReadConcurrency);
 }
 

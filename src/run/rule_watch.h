@@ -49,8 +49,9 @@ Awaitable<Result<RuleSight>> ReadRule(boost::asio::io_context& io, const Config&
 // could not be read.
 Awaitable<std::string> BudgetVerdict(const PoolConfig& pool, const std::string& server, WalkIo& world);
 
-// The rule's source: caretaker's probes through `world`, or its plugin.
-std::unique_ptr<ConditionSource> MakeRuleSource(const RuleConfig& rule, WalkIo& world, StepRunner& steps,
-                                                boost::asio::io_context& io);
+// The rule's source: caretaker's probes through `world`, its plugin, or the
+// [[prometheus]] / [[graphite]] of `config` it names.
+std::unique_ptr<ConditionSource> MakeRuleSource(const Config& config, const RuleConfig& rule, WalkIo& world,
+                                                StepRunner& steps, boost::asio::io_context& io);
 
 }  // namespace caretaker

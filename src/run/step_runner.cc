@@ -50,31 +50,6 @@ bool IsShellSafe(char c) {
          std::strchr("_@%+=:,./-", c) != nullptr;
 }
 
-// `text` with {host} {port} {server} {pool} replaced in one pass (a value
-// containing "{pool}" is not expanded again), shell-quoted when `quote`.
-std::string Substitute(std::string_view text, const PoolConfig& pool, const MemberConfig& member, bool quote) {
-  const std::array<std::pair<std::string_view, std::string>, 4> values{{
-      {"{host}", member.host},
-      {"{port}", std::to_string(member.port)},
-      {"{server}", member.server},
-      {"{pool}", pool.name},
-  }};
-  std::string out;
-  size_t i = 0;
-  while (i < text.size()) {
-    bool replaced = false;
-    for (const auto& [placeholder, value] : values) {
-      if (text.substr(i, placeholder.size()) != placeholder) continue;
-      out += quote ? ShellQuote(value) : value;
-      i += placeholder.size();
-      replaced = true;
-      break;
-    }
-    if (!replaced) out += text[i++];
-  }
-  return out;
-}
-
 std::string JoinQuoted(const std::vector<std::string>& words) {
   std::string out;
   for (const std::string& w : words) out += (out.empty() ? "" : " ") + ShellQuote(w);
@@ -103,9 +78,9 @@ StepCommand ExpandStep(const TaskConfig& task, const StepConfig& step, const Poo
   StepCommand out;
   std::vector<std::string> argv;
   if (step.argv.empty()) {
-    out.display = Substitute(step.shell, pool, member, /*quote=*/true);
+    out.display = ExpandPlaceholders(step.shell, pool, member, &ShellQuote);
   } else {
-    for (const std::string& arg : step.argv) argv.push_back(Substitute(arg, pool, member, /*quote=*/false));
+    for (const std::string& arg : step.argv) argv.push_back(ExpandPlaceholders(arg, pool, member));
     out.display = JoinQuoted(argv);
   }
   if (task.transport == StepTransport::kLocal) {

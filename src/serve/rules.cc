@@ -123,7 +123,7 @@ asio::awaitable<void> RuleRunner::Evaluate(Rule& r, HaltCheck halt) {
     info.who = RuleActor(r.config);
     info.reason = "rule " + r.config.name;
     r.world = MakeRealWalkIo(*config_, password_, store_, std::move(info));
-    r.source = MakeRuleSource(r.config, *r.world, steps_, io_);
+    r.source = MakeRuleSource(*config_, r.config, *r.world, steps_, io_);
     r.whole = config_;
   }
   const std::shared_ptr<const Config> config = r.whole;
@@ -139,6 +139,9 @@ asio::awaitable<void> RuleRunner::Evaluate(Rule& r, HaltCheck halt) {
     auto read = ReadRule(io_, *config, rule, store_, *r.world, *r.source);
     Result<RuleSight> sight = co_await std::move(read);
     if (!sight) throw std::runtime_error(sight.error().message);
+    // The monitoring server down or refusing the query: every member is
+    // unknown (nothing acts), and it is said once.
+    status.error = r.source->Problem();
     for (const RuleMember& m : sight.value().members) keys.push_back(Key(m.pool, m.server));
     // The halt read again after the reads, right before deciding: fails closed.
     HaltCheck now_halt = CheckHalt(&store_, config->halt_file);

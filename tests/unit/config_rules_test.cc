@@ -195,7 +195,7 @@ TEST_CASE("a bad [[rules]] table is refused at file:line:column, naming the key"
        "bad.toml:22:12: rules[0].members: \"db9\" names no member of the pools this rule watches"},
       {Rule("when = \"lag > 30s\"\nmode = \"dry\"\n"), "bad.toml:22:8: rules[0].mode: \"dry\" is not \"act\" or \"observe\""},
       {Rule("when = \"lag > 30s\"\nsource = \"zabbix\"\n"),
-       "bad.toml:22:10: rules[0].source: \"zabbix\" is not \"probe\" or \"nagios\""},
+       "bad.toml:22:10: rules[0].source: \"zabbix\" is not \"probe\", \"nagios\", \"prometheus\" or \"graphite\""},
       {Rule("source = \"nagios\"\nwhen = \"state >= critical\"\n"), "bad.toml:19:1: rules[0].command: missing (required)"},
       {Rule("source = \"nagios\"\ncommand = [\"check_x\", \"{hots}\"]\nwhen = \"state >= critical\"\n"),
        "bad.toml:22:23: rules[0].command[1]: unknown placeholder \"{hots}\""},
@@ -211,6 +211,86 @@ TEST_CASE("a bad [[rules]] table is refused at file:line:column, naming the key"
       {Rule("when = \"lag > 30s\"\nbreaker_pool = \"150%\"\n"), "rules[0].breaker_pool"},
       {Rule("when = \"lag > 30s\"\n") + "[[rules]]\nname = \"r\"\nwhen = \"lag > 1s\"\n",
        "bad.toml:23:8: rules[1].name: duplicate"},
+  };
+  for (const BadConfig& c : cases) {
+    INFO(c.toml);
+    CHECK_THAT(ErrorOf(c.toml), Catch::StartsWith(c.message) || Catch::Contains(c.message));
+  }
+}
+
+namespace {
+
+const std::string kProm = "[[prometheus]]\nname = \"main\"\nurl = \"http://prom.example:9090/prom/\"\n";
+const std::string kGraphite = "[[graphite]]\nurl = \"http://graphite.example\"\ntimeout = \"2s\"\n";
+
+}  // namespace
+
+TEST_CASE("rules of source prometheus and graphite read their server, query and mapping", "[config][rules]") {
+  RuleConfig p = RuleOf(Rule("source = \"prometheus\"\nquery = \"mysql_slave_status_seconds_behind_master\"\n"
+                             "label = \"server\"\nwhen = \"value > 30\"\nclear = \"value <= -1.5\"\n") +
+                        kProm);
+  CHECK(p.source == RuleSource::kPrometheus);
+  CHECK(p.server == "main");
+  CHECK(p.query == "mysql_slave_status_seconds_behind_master");
+  CHECK(p.label == "server");
+  CHECK(p.series_template == "{server}");
+  CHECK(p.when.subject == Condition::Subject::kValue);
+  CHECK(p.when.number == 30);
+  REQUIRE(p.clear);
+  CHECK(p.clear->number == -1.5);
+  CHECK(p.clear->op == Condition::Op::kLe);
+
+  auto loaded = ParseConfig(Rule("source = \"prometheus\"\nquery = \"up\"\nwhen = \"value < 1\"\n") + kProm, "ok.toml");
+  REQUIRE(loaded);
+  REQUIRE(loaded.value().prometheus.size() == 1);
+  const MonitorServerConfig& m = loaded.value().prometheus[0];
+  CHECK(m.host == "prom.example");
+  CHECK(m.port == 9090);
+  CHECK(m.path_prefix == "/prom");
+  CHECK(m.timeout == 5s);
+  CHECK(loaded.value().rules[0].label == "instance");
+
+  RuleConfig g = RuleOf(Rule("source = \"graphite\"\ntarget = \"mysql.{server}.lag\"\nmax_age = \"90s\"\n"
+                             "when = \"value > 30\"\n") + kGraphite);
+  CHECK(g.source == RuleSource::kGraphite);
+  CHECK(g.server == "graphite");  // the table's default name
+  CHECK(g.query == "mysql.{server}.lag");
+  CHECK(g.series_template == "mysql.{server}.lag");
+  CHECK(g.max_age == 90s);
+  RuleConfig aliased = RuleOf(Rule("source = \"graphite\"\ntarget = \"aliasByNode(mysql.{server}.lag, 1)\"\n"
+                                   "series = \"{server}\"\nwhen = \"value > 30\"\n") + kGraphite);
+  CHECK(aliased.series_template == "{server}");
+}
+
+TEST_CASE("a bad [[prometheus]], [[graphite]] or monitoring rule is refused at file:line, naming the key",
+          "[config][rules]") {
+  const std::string prom_rule = "source = \"prometheus\"\nquery = \"up\"\nwhen = \"value < 1\"\n";
+  const std::vector<BadConfig> cases = {
+      {Rule(prom_rule), "rules[0].source: source = \"prometheus\" needs a [[prometheus]] table (name, url)"},
+      {Rule(prom_rule) + kProm + "[[prometheus]]\nname = \"dc2\"\nurl = \"http://p2\"\n",
+       "rules[0].server: there are 2 [[prometheus]] tables: say which one this rule asks"},
+      {Rule(prom_rule + "server = \"dc3\"\n") + kProm, "bad.toml:24:10: rules[0].server: no [[prometheus]] is named \"dc3\""},
+      {Rule("source = \"prometheus\"\nwhen = \"value < 1\"\n") + kProm, "rules[0].query: missing (required)"},
+      {Rule("source = \"prometheus\"\nquery = \"up\"\nwhen = \"lag > 3s\"\n") + kProm,
+       "rules[0].when: condition \"lag > 3s\": not a condition of source \"prometheus\"; write value OP NUMBER"},
+      {Rule("source = \"prometheus\"\nquery = \"up\"\nwhen = \"value > 3s\"\n") + kProm,
+       "rules[0].when: condition \"value > 3s\": \"3s\" is not a number"},
+      {Rule(prom_rule + "label_value = \"{hots}:9104\"\n") + kProm, "rules[0].label_value: unknown placeholder \"{hots}\""},
+      {Rule(prom_rule + "target = \"a.b\"\n") + kProm, "rules[0].target: a key of source = \"graphite\""},
+      {Rule("when = \"lag > 3s\"\nquery = \"up\"\n") + kProm,
+       "rules[0].query: only a rule of source = \"prometheus\" or \"graphite\" reads it"},
+      {Rule("source = \"graphite\"\ntarget = \"mysql.all.lag\"\nwhen = \"value > 1\"\n") + kGraphite,
+       "rules[0].target: the series name must hold {server} or {host}"},
+      {Rule(prom_rule) + "[[prometheus]]\nurl = \"https://p\"\n", "prometheus[0].url: https is not supported yet"},
+      {Rule(prom_rule) + "[[prometheus]]\nurl = \"prom:9090\"\n", "prometheus[0].url: expected http://HOST[:PORT][/PATH]"},
+      {Rule(prom_rule) + "[[prometheus]]\nurl = \"http://u:pw@p\"\n", "prometheus[0].url: credentials in the url are refused"},
+      {Rule(prom_rule) + "[[prometheus]]\nurl = \"http://p:99999\"\n", "prometheus[0].url: the port of"},
+      {Rule(prom_rule) + "[[prometheus]]\nurl = \"http://p\"\nbearer_token_file = \"token\"\n",
+       "prometheus[0].bearer_token_file: expected an absolute path"},
+      {Rule(prom_rule) + "[[prometheus]]\nurl = \"http://p\"\nbasic_user = \"me\"\n",
+       "prometheus[0].basic_user: needs basic_password_file"},
+      {Rule(prom_rule) + "[[prometheus]]\nurl = \"http://p\"\npassword = \"x\"\n", "prometheus[0].password"},
+      {Rule(prom_rule) + kProm + kProm, "prometheus[1].name: duplicate"},
   };
   for (const BadConfig& c : cases) {
     INFO(c.toml);

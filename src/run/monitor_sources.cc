@@ -1,0 +1,236 @@
+// See monitor_sources.h.
+#include "src/run/monitor_sources.h"
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <unordered_map>
+
+#include "src/run/http_client.h"
+#include "src/walk/monitor_reply.h"
+#include "src/walk/rule_eval.h"
+
+namespace caretaker {
+namespace {
+
+namespace asio = boost::asio;
+
+std::string Timeout(Millis d) { return std::to_string(d.count()) + "ms"; }
+
+std::string Describe(const MonitorServerConfig& server, const char* kind) {
+  return std::string(kind) + " " + server.name + " (" + server.url + ")";
+}
+
+// The request to `server` for `target`, with its credentials read now (a
+// rotated token is picked up at the next query).
+Result<HttpRequest> Request(const MonitorServerConfig& server, const std::string& kind, std::string target) {
+  HttpRequest r;
+  r.host = server.host;
+  r.port = server.port;
+  r.target = server.path_prefix + std::move(target);
+  r.headers.emplace_back("Accept", "application/json");
+  if (!server.bearer_token_file.empty()) {
+    auto token = ReadSecretFile(server.bearer_token_file, "bearer_token_file of [[" + kind + "]] " + server.name);
+    if (!token) return token.error();
+    r.headers.emplace_back("Authorization", "Bearer " + token.value());
+  } else if (!server.basic_user.empty()) {
+    auto password = ReadSecretFile(server.basic_password_file, "basic_password_file of [[" + kind + "]] " + server.name);
+    if (!password) return password.error();
+    r.headers.emplace_back("Authorization", "Basic " + Base64(server.basic_user + ":" + password.value()));
+  }
+  return r;
+}
+
+// Members caretaker or a person has out are not read (never touched).
+bool Skipped(const WatchedMember& m) { return m.out == OutBy::kPerson || m.out == OutBy::kCaretaker; }
+
+RuleMember Blank(const WatchedMember& m) {
+  RuleMember r;
+  r.pool = m.pool->name;
+  r.server = m.member->server;
+  r.out = m.out;
+  return r;
+}
+
+void SetUnknown(RuleMember& r, const std::string& why) {
+  r.when = {Verdict::Is::kUnknown, why};
+  r.clear = {Verdict::Is::kUnknown, why};
+}
+
+// The when and clear verdicts of a value read.
+void SetValue(const RuleConfig& rule, RuleMember& r, double value, const std::string& text) {
+  r.when = EvaluateValue(rule.when, value, text);
+  r.clear = rule.clear ? EvaluateValue(*rule.clear, value, text) : Negated(r.when);
+}
+
+class PrometheusSource : public ConditionSource {
+ public:
+  PrometheusSource(const MonitorServerConfig& server, asio::io_context& io) : server_(server), io_(io) {}
+
+  Awaitable<std::vector<RuleMember>> Read(const RuleConfig& rule, const std::vector<WatchedMember>& members) override {
+    std::vector<RuleMember> out;
+    out.reserve(members.size());
+    for (const WatchedMember& m : members) out.push_back(Blank(m));
+    problem_.clear();
+    Result<PromResult> got = Error{};
+    {
+      auto asked = Ask(rule);
+      got = co_await std::move(asked);
+    }
+    if (!got) {
+      problem_ = Describe(server_, "prometheus") + ": query " + Quoted(rule.query) + ": " + got.error().message;
+      for (size_t i = 0; i < members.size(); ++i) {
+        if (!Skipped(members[i])) SetUnknown(out[i], problem_);
+      }
+      co_return out;
+    }
+    const PromResult& result = got.value();
+    if (result.scalar) {
+      for (size_t i = 0; i < members.size(); ++i) {
+        if (!Skipped(members[i])) SetValue(rule, out[i], result.samples[0].value, result.samples[0].text);
+      }
+      co_return out;
+    }
+    // label value -> the sample of it (two samples of one value: ambiguous).
+    std::unordered_map<std::string, const PromSample*> by_value;
+    std::unordered_map<std::string, size_t> count;
+    by_value.reserve(result.samples.size());
+    for (const PromSample& s : result.samples) {
+      const std::string* v = s.Label(rule.label);
+      if (!v) continue;
+      by_value[*v] = &s;
+      ++count[*v];
+    }
+    for (size_t i = 0; i < members.size(); ++i) {
+      if (Skipped(members[i])) continue;
+      const std::string want = ExpandPlaceholders(rule.series_template, *members[i].pool, *members[i].member);
+      auto it = by_value.find(want);
+      if (it == by_value.end()) {
+        SetUnknown(out[i], "no series with " + rule.label + "=\"" + want + "\"");
+      } else if (count[want] > 1) {
+        SetUnknown(out[i], std::to_string(count[want]) + " series with " + rule.label + "=\"" + want +
+                               "\": aggregate the query to one per member (max by (" + rule.label + ") (...))");
+      } else {
+        SetValue(rule, out[i], it->second->value, it->second->text);
+      }
+    }
+    co_return out;
+  }
+
+  std::string Problem() const override { return problem_; }
+
+ private:
+  static std::string Quoted(const std::string& q) { return "'" + q + "'"; }
+
+  Awaitable<Result<PromResult>> Ask(const RuleConfig& rule) {
+    Result<HttpRequest> request = Request(server_, "prometheus", "/api/v1/query?query=" + UrlEncode(rule.query) +
+                                                                   "&timeout=" + Timeout(server_.timeout));
+    if (!request) co_return request.error();
+    auto call = HttpCall(io_, request.value(), server_.timeout);
+    Result<HttpReply> reply = co_await std::move(call);
+    if (!reply) co_return reply.error();
+    co_return ParsePrometheusReply(reply.value().status, reply.value().body);
+  }
+
+  const MonitorServerConfig server_;
+  asio::io_context& io_;
+  std::string problem_;
+};
+
+// `text` with every placeholder read as Graphite's "*".
+std::string Wildcarded(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    bool replaced = false;
+    for (std::string_view p : {"{server}", "{host}", "{port}", "{pool}"}) {
+      if (std::string_view(text).substr(i, p.size()) == p) {
+        out += '*';
+        i += p.size();
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) out += text[i++];
+  }
+  return out;
+}
+
+class GraphiteSource : public ConditionSource {
+ public:
+  GraphiteSource(const MonitorServerConfig& server, asio::io_context& io) : server_(server), io_(io) {}
+
+  Awaitable<std::vector<RuleMember>> Read(const RuleConfig& rule, const std::vector<WatchedMember>& members) override {
+    std::vector<RuleMember> out;
+    out.reserve(members.size());
+    for (const WatchedMember& m : members) out.push_back(Blank(m));
+    problem_.clear();
+    const std::string target = Wildcarded(rule.query);
+    Result<std::vector<GraphiteSeries>> got = Error{};
+    {
+      auto asked = Ask(rule, target);
+      got = co_await std::move(asked);
+    }
+    if (!got) {
+      problem_ = Describe(server_, "graphite") + ": target '" + target + "': " + got.error().message;
+      for (size_t i = 0; i < members.size(); ++i) {
+        if (!Skipped(members[i])) SetUnknown(out[i], problem_);
+      }
+      co_return out;
+    }
+    std::unordered_map<std::string, const GraphiteSeries*> by_name;
+    for (const GraphiteSeries& s : got.value()) by_name[s.target] = &s;
+    const int64_t now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const int64_t max_age = rule.max_age.count() / 1000;
+    for (size_t i = 0; i < members.size(); ++i) {
+      if (Skipped(members[i])) continue;
+      const std::string want = ExpandPlaceholders(rule.series_template, *members[i].pool, *members[i].member);
+      auto it = by_name.find(want);
+      if (it == by_name.end()) {
+        SetUnknown(out[i], "no series " + want);
+        continue;
+      }
+      std::optional<GraphitePoint> last = LastValue(*it->second);
+      if (!last || last->time < now - max_age) {
+        SetUnknown(out[i], "no datapoint of " + want + " within max_age " + FormatDuration(rule.max_age));
+        continue;
+      }
+      char text[64];
+      std::snprintf(text, sizeof text, "%g", *last->value);
+      SetValue(rule, out[i], *last->value, text);
+    }
+    co_return out;
+  }
+
+  std::string Problem() const override { return problem_; }
+
+ private:
+  Awaitable<Result<std::vector<GraphiteSeries>>> Ask(const RuleConfig& rule, const std::string& target) {
+    // From max_age ago: the newest point within it is what counts.
+    const int64_t seconds = std::max<int64_t>(1, rule.max_age.count() / 1000);
+    Result<HttpRequest> request =
+        Request(server_, "graphite", "/render?target=" + UrlEncode(target) + "&from=-" + std::to_string(seconds) +
+                                         "s&format=json");
+    if (!request) co_return request.error();
+    auto call = HttpCall(io_, request.value(), server_.timeout);
+    Result<HttpReply> reply = co_await std::move(call);
+    if (!reply) co_return reply.error();
+    co_return ParseGraphiteReply(reply.value().status, reply.value().body);
+  }
+
+  const MonitorServerConfig server_;
+  asio::io_context& io_;
+  std::string problem_;
+};
+
+}  // namespace
+
+std::unique_ptr<ConditionSource> MakePrometheusSource(const MonitorServerConfig& server, asio::io_context& io) {
+  return std::make_unique<PrometheusSource>(server, io);
+}
+
+std::unique_ptr<ConditionSource> MakeGraphiteSource(const MonitorServerConfig& server, asio::io_context& io) {
+  return std::make_unique<GraphiteSource>(server, io);
+}
+
+}  // namespace caretaker
