@@ -157,4 +157,17 @@ std::string QueryLoopbackTcp(uint16_t port, std::string_view line,
                   timeout);
 }
 
+std::string HttpGetLoopback(uint16_t port, const std::string& target, std::chrono::milliseconds timeout) {
+  // One line for QueryLoopbackTcp, which adds the last "\n".
+  const std::string reply =
+      QueryLoopbackTcp(port, "GET " + target + " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r", timeout);
+  const size_t head_end = reply.find("\r\n\r\n");
+  const std::string where = "127.0.0.1:" + std::to_string(port) + target.substr(0, target.find('?'));
+  if (!reply.starts_with("HTTP/") || head_end == std::string::npos) throw Error(where, "not an HTTP reply");
+  const std::string status = reply.substr(reply.find(' ') + 1, 3);
+  std::string body = reply.substr(head_end + 4);
+  if (status != "200") throw Error(where, "HTTP " + status + ": " + body.substr(0, 200));
+  return body;
+}
+
 }  // namespace caretaker::sandbox

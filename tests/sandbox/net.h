@@ -29,6 +29,11 @@ std::string QueryUnixSocket(const std::string& path, std::string_view line,
 std::string QueryLoopbackTcp(uint16_t port, std::string_view line,
                              std::chrono::milliseconds timeout);
 
+// GET `target` from an HTTP server on 127.0.0.1:port (HTTP/1.0, so it
+// closes after the reply); returns the body of a 200 reply, throws otherwise
+// ("HTTP 503: ..." naming the address) or after `timeout`.
+std::string HttpGetLoopback(uint16_t port, const std::string& target, std::chrono::milliseconds timeout);
+
 // The longest unix socket path the kernel takes (sizeof sun_path - 1).
 size_t MaxUnixSocketPath();
 
