@@ -15,6 +15,7 @@ constexpr size_t kMaxQuoted = 200;  // of a body that is not what was expected
 
 // The first line of a body that is not JSON, shortened, for a message.
 std::string Excerpt(std::string_view body) {
+  while (!body.empty() && (body.front() == '\n' || body.front() == '\r' || body.front() == ' ')) body.remove_prefix(1);
   std::string_view line = body.substr(0, body.find('\n'));
   while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
   if (line.empty()) return "an empty body";

@@ -68,7 +68,7 @@ bool PollUntil(int fd, short events, Clock::time_point deadline) {
 
 // Non-blocking connect, then the request/reply exchange, all within `timeout`.
 std::string Exchange(int fd, const sockaddr* addr, socklen_t len, const std::string& where,
-                     std::string_view line, std::chrono::milliseconds timeout) {
+                     std::string_view line, std::chrono::milliseconds timeout, bool read_reply = true) {
   auto deadline = Clock::now() + timeout;
   int rc = ::connect(fd, addr, len);
   // A unix socket with a full backlog (its owner stopped accepting) says EAGAIN.
@@ -92,6 +92,7 @@ std::string Exchange(int fd, const sockaddr* addr, socklen_t len, const std::str
     if (n < 0 && errno != EAGAIN && errno != EINTR) throw ErrnoError(where, "send failed");
     if (n > 0) done += static_cast<size_t>(n);
   }
+  if (!read_reply) return "";
   std::string reply;
   char buf[8192];
   for (;;) {
@@ -155,6 +156,14 @@ std::string QueryLoopbackTcp(uint16_t port, std::string_view line,
   sockaddr_in addr = Loopback(port);
   return Exchange(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr, where, line,
                   timeout);
+}
+
+void SendLoopbackTcp(uint16_t port, std::string_view text, std::chrono::milliseconds timeout) {
+  std::string where = "127.0.0.1:" + std::to_string(port);
+  Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (fd.get() < 0) throw ErrnoError(where, "socket");
+  sockaddr_in addr = Loopback(port);
+  Exchange(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr, where, text, timeout, /*read_reply=*/false);
 }
 
 std::string HttpGetLoopback(uint16_t port, const std::string& target, std::chrono::milliseconds timeout) {

@@ -29,6 +29,10 @@ std::string QueryUnixSocket(const std::string& path, std::string_view line,
 std::string QueryLoopbackTcp(uint16_t port, std::string_view line,
                              std::chrono::milliseconds timeout);
 
+// Sends `text` + "\n" to 127.0.0.1:port and closes, reading nothing (a
+// line protocol such as carbon's).
+void SendLoopbackTcp(uint16_t port, std::string_view text, std::chrono::milliseconds timeout);
+
 // GET `target` from an HTTP server on 127.0.0.1:port (HTTP/1.0, so it
 // closes after the reply); returns the body of a 200 reply, throws otherwise
 // ("HTTP 503: ..." naming the address) or after `timeout`.

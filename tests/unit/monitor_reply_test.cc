@@ -131,3 +131,57 @@ TEST_CASE("a value's verdict: NaN is unknown, infinities compare", "[monitor]") 
 }
 
 }  // namespace caretaker
+
+namespace caretaker {
+
+TEST_CASE("Graphite render JSON: value first, null for a missing point, the last non-null point counts", "[monitor]") {
+  Captured c = ReadReply("graphite-1.1", "series");
+  auto r = ParseGraphiteReply(c.status, c.body);
+  REQUIRE(r);
+  REQUIRE(r.value().size() == 3);
+  CHECK(r.value()[0].target == "mysql.db1.lag");
+  CHECK(r.value()[2].target == "mysql.db3.lag");
+  CHECK(r.value()[0].points.size() == 10);
+  CHECK_FALSE(r.value()[0].points.back().value);  // the newest slot has no point yet
+  std::optional<GraphitePoint> db1 = LastValue(r.value()[0]);
+  REQUIRE(db1);
+  CHECK(*db1->value == 1);
+  std::optional<GraphitePoint> db3 = LastValue(r.value()[2]);
+  REQUIRE(db3);
+  CHECK(*db3->value == 42.5);
+  CHECK(db3->time == db1->time - 1);  // sent at T-2, db1's last at T-1
+  CHECK(db3->time > 1700000000);      // the timestamp is second, the value first
+
+  Captured a = ReadReply("graphite-1.1", "aliased");
+  auto aliased = ParseGraphiteReply(a.status, a.body);
+  REQUIRE(aliased);
+  CHECK(aliased.value()[1].target == "db2");
+
+  Captured none = ReadReply("graphite-1.1", "none");
+  auto empty = ParseGraphiteReply(none.status, none.body);
+  REQUIRE(empty);
+  CHECK(empty.value().empty());
+
+  GraphiteSeries all_null{"x", {{std::nullopt, 1}, {std::nullopt, 2}}};
+  CHECK_FALSE(LastValue(all_null));
+}
+
+TEST_CASE("Graphite errors are one clause of what it said; a body that is not its JSON is refused", "[monitor]") {
+  Captured f = ReadReply("graphite-1.1", "bad-function");
+  auto bad = ParseGraphiteReply(f.status, f.body);
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message,
+             Catch::StartsWith("HTTP 400: \"Invalid parameters (Received request for unknown function: noSuchFunction)"));
+  Captured nf = ReadReply("graphite-1.1", "not-found");
+  auto missing = ParseGraphiteReply(nf.status, nf.body);
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().message == "HTTP 404: \"<!doctype html>\"");
+  const std::string garbage[] = {"", "{}", "[{\"target\":\"a\"}]", "[{\"target\":\"a\",\"datapoints\":[[1]]}]",
+                                 "[{\"target\":\"a\",\"datapoints\":[[\"1\",2]]}]", "<html>"};
+  for (const std::string& body : garbage) {
+    INFO(body);
+    CHECK_FALSE(ParseGraphiteReply(200, body));
+  }
+}
+
+}  // namespace caretaker
