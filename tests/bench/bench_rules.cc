@@ -11,7 +11,13 @@
 // stopped at t0; serve logs the member pending at tp; the drain is seen on
 // lb1 at t1 (its admin state polled every millisecond). Reaction = t1 - (tp
 // + `for`): how long past `for` the drain was sent. Repeated; median, max.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -24,6 +30,7 @@
 #include "tests/bench/fleet.h"
 #include "tests/sandbox/files.h"
 #include "tests/sandbox/process.h"
+#include "tests/sandbox/prometheus.h"
 #include "tests/sandbox/sandbox.h"
 
 namespace caretaker::bench {
@@ -115,6 +122,119 @@ double ServeCycle(const std::string& config, const std::string& dir, int cycles)
   return best;
 }
 
+// A metrics endpoint for the real Prometheus to scrape: one series per
+// member of the fleet, caretaker_bench_lag{member="b001/s01"} (one lagging).
+class MetricsEndpoint {
+ public:
+  explicit MetricsEndpoint(const Fleet& fleet) {
+    std::string body = "# TYPE caretaker_bench_lag gauge\n";
+    for (const std::string& b : fleet.backend_names()) {
+      for (int j = 1; j <= kServersPerBackend; ++j) {
+        char server[8];
+        std::snprintf(server, sizeof server, "s%02d", j);
+        body += "caretaker_bench_lag{member=\"" + b + "/" + server + "\"} " + (b == "b250" && j == 7 ? "42" : "0") + "\n";
+      }
+    }
+    reply_ = "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: " +
+             std::to_string(body.size()) + "\r\n\r\n" + body;
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(fd_, 16) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      throw std::runtime_error("the metrics endpoint cannot listen on 127.0.0.1");
+    }
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~MetricsEndpoint() {
+    stop_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  void Serve() {
+    while (!stop_) {
+      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) continue;
+      char buf[4096];
+      std::string request;
+      while (request.find("\r\n\r\n") == std::string::npos) {
+        ssize_t n = ::recv(c, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        request.append(buf, static_cast<size_t>(n));
+      }
+      for (size_t done = 0; done < reply_.size();) {
+        ssize_t n = ::send(c, reply_.data() + done, reply_.size() - done, MSG_NOSIGNAL);
+        if (n <= 0) break;
+        done += static_cast<size_t>(n);
+      }
+      ::close(c);
+    }
+  }
+  std::string reply_;
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// How many instant queries Prometheus has answered (its own counter, read
+// from its /metrics: reading it asks no query).
+long QueriesAnswered(const sandbox::PrometheusStack& prom) {
+  const std::string metrics = prom.Get("/metrics");
+  long total = 0;
+  std::istringstream in(metrics);
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("prometheus_http_requests_total{") && line.find("handler=\"/api/v1/query\"") != std::string::npos) {
+      total += std::stol(line.substr(line.rfind(' ') + 1));
+    }
+  }
+  return total;
+}
+
+// The rule of source prometheus over the whole fleet, from a real
+// Prometheus holding a series per member: one evaluation (rules test) and
+// one cycle in serve; queries per cycle counted by Prometheus itself.
+void PrometheusRules(const Fleet& fleet) {
+  MetricsEndpoint endpoint(fleet);
+  auto prom = sandbox::PrometheusStack::StartScraping(
+      "  - job_name: fleet\n    static_configs:\n      - targets: ['127.0.0.1:" + std::to_string(endpoint.port()) + "']\n",
+      "caretaker_bench_lag", kBackends * kServersPerBackend);
+  const std::string rule = "[[prometheus]]\nurl = \"" + prom->url() + "\"\n[[rules]]\nname = \"lag\"\n"
+                           "source = \"prometheus\"\nquery = \"caretaker_bench_lag\"\nlabel = \"member\"\n"
+                           "label_value = \"{pool}/{server}\"\nwhen = \"value > 30\"\nfor = \"30s\"\ninterval = \"1s\"\n";
+  const std::string config = fleet.WriteConfig("caretaker-prom.toml", "[\"true\"]", rule);
+  Timed best;
+  long peak = 0;
+  const long before = QueriesAnswered(*prom);
+  for (int i = 0; i < kRuns; ++i) {
+    Timed run = RunCaretaker({"-c", config, "rules", "test", "lag", "--json"}, fleet.dir());
+    Require(run, "caretaker rules test (prometheus)");
+    if (run.out.find("\"server\":\"s07\",\"out_by\":\"none\",\"when\":\"holds\"") == std::string::npos) {
+      throw std::runtime_error("rules test did not see b250/s07 lagging: " + run.out.substr(0, 300));
+    }
+    peak = std::max(peak, run.peak_rss_kib);
+    if (i == 0 || run.seconds < best.seconds) best = run;
+  }
+  const long queries = QueriesAnswered(*prom) - before;
+  Report({"rules", "prometheus: one evaluation of 10,000 members, 500 pools (rules test --json)",
+          Fixed(best.seconds, 3) + " s", "< 1 s", best.seconds < 1.0});
+  Report({"rules", "prometheus: CPU of that evaluation", Fixed(best.cpu_seconds, 3) + " s", "", {}});
+  Report({"rules", "prometheus: peak RSS of caretaker (rules test)", Fixed(peak / 1024.0, 1) + " MiB", "< 64 MiB",
+          peak < 64 * 1024});
+  Report({"rules", "prometheus: queries per evaluation (Prometheus' own count, 1 rule)",
+          Fixed(static_cast<double>(queries) / kRuns, 2), "= 1", queries == kRuns});
+  const double cycle = ServeCycle(config, fleet.dir(), kRuns);
+  Report({"rules", "prometheus: one cycle in serve (rule.evaluated took_ms)", Fixed(cycle, 3) + " s", "< 1 s",
+          cycle < 1.0});
+}
+
 struct Reaction {
   double past_for = 0;  // t1 - (tp + for)
   double whole = 0;     // t1 - t0
@@ -201,6 +321,7 @@ int Main() {
                                   fleet->dir(), kRuns);
   Report({"rules", "one cycle in serve (its rule.evaluated took_ms), 10,000 members", Fixed(cycle, 3) + " s", "< 1 s",
           cycle < 1.0});
+  PrometheusRules(*fleet);
   fleet.reset();
 
   std::printf("rules: reaction time, a rule on stopped replication in serve (for 2.5s, interval 1s), %d rounds\n",

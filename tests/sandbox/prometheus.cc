@@ -67,8 +67,19 @@ PrometheusStack::~PrometheusStack() {
   Stop();
 }
 
-void PrometheusStack::Boot(const std::vector<ExporterTarget>& targets, const std::string& user,
-                           const std::string& password) {
+std::unique_ptr<PrometheusStack> PrometheusStack::StartScraping(const std::string& scrape_configs,
+                                                                const std::string& ready_query, size_t ready_series) {
+  std::unique_ptr<PrometheusStack> stack(new PrometheusStack());
+  stack->Prepare();
+  stack->port_ = FreeLoopbackPorts(1).front();
+  stack->ready_query_ = ready_query;
+  stack->ready_series_ = ready_series;
+  stack->WriteConfig(scrape_configs);
+  stack->StartPrometheus();
+  return stack;
+}
+
+void PrometheusStack::Prepare() {
   for (const char* binary : {kPrometheus, kExporter}) {
     if (::access(binary, X_OK) != 0) {
       throw std::runtime_error(std::string("prometheus: ") + binary +
@@ -78,7 +89,18 @@ void PrometheusStack::Boot(const std::vector<ExporterTarget>& targets, const std
   owner_pid_ = ::getpid();
   dir_ = MakeTempDir("");
   watchdog_ = std::make_unique<Watchdog>(dir_, /*keep_dir=*/false);
-  targets_ = targets.size();
+  log_path_ = dir_ + "/prometheus.log";
+}
+
+void PrometheusStack::WriteConfig(const std::string& scrape_configs) {
+  WriteFile(dir_ + "/prometheus.yml", "# Written by the caretaker test harness.\nglobal:\n  scrape_interval: 1s\n"
+                                      "  evaluation_interval: 1s\nscrape_configs:\n" + scrape_configs);
+}
+
+void PrometheusStack::Boot(const std::vector<ExporterTarget>& targets, const std::string& user,
+                           const std::string& password) {
+  Prepare();
+  ready_series_ = targets.size();
   std::vector<uint16_t> ports = FreeLoopbackPorts(targets.size() + 1);
   port_ = ports.back();
   std::string scrape;
@@ -98,10 +120,7 @@ void PrometheusStack::Boot(const std::vector<ExporterTarget>& targets, const std
     exporters_.push_back(pid);
     scrape += "      - targets: ['127.0.0.1:" + std::to_string(ports[i]) + "']\n        labels: {server: " + t.server + "}\n";
   }
-  WriteFile(dir_ + "/prometheus.yml", "# Written by the caretaker test harness.\nglobal:\n  scrape_interval: 1s\n"
-                                      "  evaluation_interval: 1s\nscrape_configs:\n  - job_name: mysql\n"
-                                      "    static_configs:\n" + scrape);
-  log_path_ = dir_ + "/prometheus.log";
+  WriteConfig("  - job_name: mysql\n    static_configs:\n" + scrape);
   StartPrometheus();
 }
 
@@ -121,10 +140,10 @@ void PrometheusStack::StartPrometheus() {
       throw std::runtime_error("prometheus on 127.0.0.1:" + std::to_string(port_) + " exited (" +
                                DescribeWaitStatus(*status) + ")" + SeeLog(log_path_));
     }
-    if (WaitForSeries("mysql_up == 1", targets_, std::chrono::milliseconds(200))) return;
+    if (WaitForSeries(ready_query_, ready_series_, std::chrono::milliseconds(200))) return;
   }
-  throw std::runtime_error("prometheus on 127.0.0.1:" + std::to_string(port_) + " has no mysql_up == 1 series for its " +
-                           std::to_string(targets_) + " exporters within " +
+  throw std::runtime_error("prometheus on 127.0.0.1:" + std::to_string(port_) + " has not " +
+                           std::to_string(ready_series_) + " series of " + ready_query_ + " within " +
                            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(kReadyTimeout).count()) +
                            " s" + SeeLog(log_path_));
 }
@@ -135,6 +154,8 @@ void PrometheusStack::StopPrometheus() {
   StopProcesses({pid}, kStopGrace);
   watchdog_->Untrack(pid);
 }
+
+std::string PrometheusStack::Get(const std::string& target) const { return HttpGetLoopback(port_, target, kQueryTimeout); }
 
 std::string PrometheusStack::Query(const std::string& promql) const {
   return HttpGetLoopback(port_, "/api/v1/query?query=" + Encode(promql), kQueryTimeout);

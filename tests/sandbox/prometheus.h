@@ -35,6 +35,13 @@ class PrometheusStack {
   // slave metrics).
   static std::unique_ptr<PrometheusStack> Start(const std::vector<ExporterTarget>& targets, const std::string& user,
                                                 const std::string& password);
+  // A Prometheus alone with `scrape_configs` (YAML, indented as the list
+  // under scrape_configs:), ready once `ready_query` gives `ready_series`
+  // series (the benchmarks scrape an endpoint of their own).
+  static std::unique_ptr<PrometheusStack> StartScraping(const std::string& scrape_configs,
+                                                        const std::string& ready_query, size_t ready_series);
+  // GET `target` of Prometheus itself (its /metrics, say).
+  std::string Get(const std::string& target) const;
   ~PrometheusStack();
   PrometheusStack(const PrometheusStack&) = delete;
   PrometheusStack& operator=(const PrometheusStack&) = delete;
@@ -54,6 +61,8 @@ class PrometheusStack {
  private:
   PrometheusStack() = default;
   void Boot(const std::vector<ExporterTarget>& targets, const std::string& user, const std::string& password);
+  void Prepare();
+  void WriteConfig(const std::string& scrape_configs);
   void Stop() noexcept;
 
   std::unique_ptr<Watchdog> watchdog_;
@@ -61,7 +70,8 @@ class PrometheusStack {
   std::string dir_;
   std::string log_path_;
   uint16_t port_ = 0;
-  size_t targets_ = 0;
+  std::string ready_query_ = "mysql_up == 1";
+  size_t ready_series_ = 0;
   pid_t prometheus_ = 0;
   std::vector<pid_t> exporters_;
 };
