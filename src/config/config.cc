@@ -350,7 +350,7 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& path) 
   ErrorSink sink(path);
   TableReader root(sink, doc, "");
   root.CheckKeys({"state", "defaults", "mysql", "haproxy", "pools", "tasks", "roll", "serve", "rules",
-                  "prometheus", "graphite"});
+                  "prometheus", "graphite", "notify"});
   Config config;
   config.path = path;
   ReadState(root, config);
@@ -366,6 +366,7 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& path) 
   if (sink.ok()) config.prometheus = config_detail::ReadMonitorServers(root, "prometheus");
   if (sink.ok()) config.graphite = config_detail::ReadMonitorServers(root, "graphite");
   if (sink.ok()) config.rules = config_detail::ReadRules(root, config);
+  if (sink.ok()) config.notify = config_detail::ReadNotify(root, config.pools);
   if (!sink.ok()) return sink.error();
   return config;
 }

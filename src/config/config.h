@@ -189,6 +189,30 @@ struct MysqlConfig {
   std::chrono::seconds read_timeout{10};
 };
 
+// [[notify]]: a webhook told what automation did (run/notifier.h). Events
+// are posted as JSON with a Slack-compatible `text`; delivery never blocks
+// anything: a bounded queue, retries with backoff.
+struct NotifyConfig {
+  std::string name;               // unique; logs say "notify NAME"
+  std::string url;                // as written: "http://chat.example:8080/hooks/caretaker"
+  std::string host;               // parsed from url
+  uint16_t port = 80;
+  std::string path = "/";         // the request target
+  std::vector<std::string> events;  // kinds (kNotifyKinds) or "job.*"-style prefixes; empty: every kind
+  std::vector<std::string> pools;   // empty: every pool (events of no pool, as a halt, always pass)
+  std::string secret_header;        // with secret_file: a header sent with the file's text
+  std::string secret_file;
+  Millis timeout{std::chrono::seconds(5)};  // one delivery attempt
+  int retries = 5;                          // attempts after the first, 1 s, 2 s, 4 s ... apart (at most 60 s)
+  int queue = 1000;                         // events waiting; past it the oldest is dropped (and counted)
+  unsigned line = 0;
+};
+
+// Every event kind a [[notify]] may ask for.
+inline constexpr const char* kNotifyKinds[] = {
+    "job.started",  "job.done",     "job.failed",   "job.paused",  "job.stopped", "host.left_out",
+    "halt",         "resume",       "rule.action",  "rule.refused", "rule.breaker", "maint.expired"};
+
 struct Config {
   std::string path;  // the file it was read from
   // Where caretaker keeps its own state ([state] dir): the state store
@@ -210,6 +234,7 @@ struct Config {
   std::vector<RuleConfig> rules;
   std::vector<MonitorServerConfig> prometheus;  // [[prometheus]]
   std::vector<MonitorServerConfig> graphite;    // [[graphite]]
+  std::vector<NotifyConfig> notify;             // [[notify]]
 
   const HaproxyConfig* FindHaproxy(std::string_view name) const;
   const PoolConfig* FindPool(std::string_view name) const;

@@ -156,6 +156,13 @@ std::vector<RuleConfig> ReadRules(TableReader& root, const Config& config);
 // The [[prometheus]] or [[graphite]] tables (`key`) of the document root
 // (config_rules.cc): none when the key is absent; names unique.
 std::vector<MonitorServerConfig> ReadMonitorServers(TableReader& root, std::string_view key);
+// "http://HOST[:PORT][/PATH]" into host, port and path (no trailing "/"),
+// or why not, one clause (config_rules.cc).
+std::string ParseHttpUrl(const std::string& url, std::string& host, uint16_t& port, std::string& path);
+// An absolute path, or empty when the key is absent.
+std::string ReadSecretPath(TableReader& t, std::string_view key);
+// The [[notify]] tables (config_notify.cc): none when the key is absent.
+std::vector<NotifyConfig> ReadNotify(TableReader& root, const std::vector<PoolConfig>& pools);
 
 // Where a name was first seen, for "duplicate" messages that point back to it.
 struct FirstUse {

@@ -432,10 +432,7 @@ std::vector<RuleConfig> ReadRules(TableReader& root, const Config& config) {
   return out;
 }
 
-namespace {
-
-// "http://host[:port][/prefix]" into `m`, or why not.
-std::string ParseUrl(const std::string& url, MonitorServerConfig& m) {
+std::string ParseHttpUrl(const std::string& url, std::string& out_host, uint16_t& out_port, std::string& out_path) {
   constexpr std::string_view kScheme = "http://";
   if (url.starts_with("https://")) {
     return "https is not supported yet: reach the server over http on a trusted network, or through a local proxy";
@@ -464,9 +461,9 @@ std::string ParseUrl(const std::string& url, MonitorServerConfig& m) {
     port = static_cast<uint16_t>(v);
   }
   if (host.empty()) return "the url " + Quote(url) + " has no host";
-  m.host = std::string(host);
-  m.port = port;
-  m.path_prefix = std::string(path);
+  out_host = std::string(host);
+  out_port = port;
+  out_path = std::string(path);
   return "";
 }
 
@@ -475,8 +472,6 @@ std::string ReadSecretPath(TableReader& t, std::string_view key) {
   if (!path.empty() && path.front() != '/') t.Fail(t.table().get(key), key, "expected an absolute path, got " + Quote(path));
   return path;
 }
-
-}  // namespace
 
 std::vector<MonitorServerConfig> ReadMonitorServers(TableReader& root, std::string_view key) {
   std::vector<MonitorServerConfig> out;
@@ -493,7 +488,7 @@ std::vector<MonitorServerConfig> ReadMonitorServers(TableReader& root, std::stri
     CheckUnique(t, "name", m.name, names);
     m.url = t.String("url", std::nullopt);
     if (t.sink().ok()) {
-      std::string why = ParseUrl(m.url, m);
+      std::string why = ParseHttpUrl(m.url, m.host, m.port, m.path_prefix);
       if (!why.empty()) t.Fail(t.table().get("url"), "url", why);
     }
     m.timeout = t.Timeout("timeout", m.timeout);

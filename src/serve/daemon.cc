@@ -15,12 +15,14 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "src/base/file_lock.h"
 #include "src/base/log.h"
 #include "src/run/driver.h"
 #include "src/run/maint_target.h"
 #include "src/run/member_walk.h"
+#include "src/run/notifier.h"
 #include "src/run/preflight.h"
 #include "src/run/step_runner.h"
 #include "src/serve/executor.h"
@@ -37,6 +39,7 @@ namespace asio = boost::asio;
 
 constexpr std::chrono::seconds kRound{1};
 constexpr std::chrono::seconds kExpiryEvery{10};
+constexpr Millis kNotifyGrace{5000};  // at stop, for the webhooks to take what is queued
 
 class Server final : public JobLauncher {
  public:
@@ -48,7 +51,8 @@ class Server final : public JobLauncher {
         timer_(io_),
         signals_(io_, SIGTERM, SIGINT, SIGHUP),
         steps_(MakeProcessStepRunner(io_.get_executor())),
-        rules_(io_, *store_, budget_, *steps_, [this] { Wake(); }) {}
+        notifier_(io_, config.notify),
+        rules_(io_, *store_, budget_, *steps_, notifier_, [this] { Wake(); }) {}
 
   bool Run();  // false: its loop failed (said)
 
@@ -93,12 +97,14 @@ class Server final : public JobLauncher {
   std::set<RollDriver*> halted_;          // ... of those, the ones a halt aborted
   int restores_ = 0;                      // running
   int stops_ = 0;                         // SIGTERM/SIGINT seen
-  RuleRunner rules_;                      // after steps_ and budget_: it uses them
+  std::optional<bool> was_halted_;        // as the last round saw it (halt/resume are told on a change)
+  Notifier notifier_;                     // of the config serve started with
+  RuleRunner rules_;                      // after steps_, budget_ and notifier_: it uses them
 };
 
 void Server::Start(const Job& job) {
   if (jobs_.count(job.id)) return;  // still winding down: started again next round, if it must
-  auto run = std::make_unique<ServeJob>(io_, config_, *store_, password_, budget_);
+  auto run = std::make_unique<ServeJob>(io_, config_, *store_, password_, budget_, notifier_);
   ServeJob& serve_job = *run;
   jobs_.emplace(job.id, JobRun{job.pool, std::move(run)});
   asio::co_spawn(io_, serve_job.Run(job), [this](std::exception_ptr) { Wake(); });
@@ -275,7 +281,22 @@ void Server::WatchExpiry(SysSeconds now, bool halted) {
               {"then", pool && pool->on_maint_expiry == MaintExpiry::kRestore
                            ? (halted ? std::string("restore waits: halted") : std::string("putting it back"))
                            : "it stays OUT OF TRAFFIC: `caretaker maint stop " + r.pool + "/" + r.server + "`"}});
-    if (a.first) (void)store_->Audit({0, {}, "caretaker serve", "maint.expired", r.pool + "/" + r.server, r.reason});
+    if (a.first) {
+      (void)store_->Audit({0, {}, "caretaker serve", "maint.expired", r.pool + "/" + r.server, r.reason});
+      NotifyEvent e;
+      e.kind = "maint.expired";
+      e.pool = r.pool;
+      e.server = r.server;
+      e.who = r.who;
+      e.reason = r.reason;
+      e.job = r.job;
+      e.text = "caretaker: maintenance of " + r.pool + "/" + r.server + " by " + r.who + " expired at " +
+               FormatUtc(*r.until) + " (" + r.reason + "); " +
+               (pool && pool->on_maint_expiry == MaintExpiry::kRestore ? "putting it back"
+                                                                       : "it stays OUT OF TRAFFIC until `caretaker maint stop " +
+                                                                             r.pool + "/" + r.server + "`");
+      notifier_.Emit(std::move(e));
+    }
   }
 }
 
@@ -290,10 +311,26 @@ asio::awaitable<void> Server::Loop() {
       it = jobs_.erase(it);
     }
     if (stops_ > 0) {
-      if (jobs_.empty() && restores_ == 0 && !rules_.Busy()) co_return;
+      if (jobs_.empty() && restores_ == 0 && !rules_.Busy()) {
+        // What the last moments did (jobs paused, say) still reaches people.
+        auto flush = notifier_.Flush(kNotifyGrace);
+        co_await std::move(flush);
+        co_return;
+      }
     } else {
       const SysSeconds now = NowSeconds();
       HaltCheck halt = CheckHalt(store_.get(), config_->halt_file);
+      // A halt or a resume seen while serve runs is told; one from before
+      // its start is not (events are never invented afterwards).
+      if (was_halted_ && *was_halted_ != halt.halted) {
+        NotifyEvent e;
+        e.kind = halt.halted ? "halt" : "resume";
+        e.text = halt.halted ? "caretaker: HALTED, no automated action starts: " + halt.why
+                             : "caretaker: resumed, automated actions start again";
+        e.reason = halt.halted ? halt.why : "";
+        notifier_.Emit(std::move(e));
+      }
+      was_halted_ = halt.halted;
       executor_.Tick(*config_, now, halt.halted);
       // Automated: a restore under way stops where it is (its host stays
       // in MAINT with its record) and is tried again once the halt is lifted.
@@ -326,6 +363,17 @@ bool Server::Run() {
       LogEvent(LogLevel::kWarn, "serve.out_of_traffic",
                {{"pool", r.pool}, {"server", r.server}, {"phase", r.phase}, {"who", r.who}, {"reason", r.reason},
                 {"job", r.job}});
+      // Re-announced at every start: a host out of traffic is never forgotten.
+      NotifyEvent e;
+      e.kind = "host.left_out";
+      e.pool = r.pool;
+      e.server = r.server;
+      e.who = r.who;
+      e.reason = r.reason;
+      e.job = r.job;
+      e.text = "caretaker: " + r.pool + "/" + r.server + " is OUT OF TRAFFIC (" + r.phase + ", by " + r.who +
+               (r.reason.empty() ? "" : ": " + r.reason) + "); said again as caretaker serve starts";
+      notifier_.Emit(std::move(e));
     }
   }
   rules_.Configure(config_, password_);

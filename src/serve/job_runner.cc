@@ -8,6 +8,7 @@
 #include "src/base/log.h"
 #include "src/run/driver.h"
 #include "src/run/job_follower.h"
+#include "src/run/notifier.h"
 #include "src/run/preflight.h"
 #include "src/run/roll_setup.h"
 #include "src/run/step_runner.h"
@@ -22,6 +23,7 @@ struct ServeJob::Impl {
   StateStore& store;
   std::string password;
   HostBudget& budget;
+  Notifier& notifier;
   std::optional<JobFollower> follower;
   std::unique_ptr<WalkIo> world;
   std::unique_ptr<StepRunner> steps;
@@ -38,7 +40,25 @@ struct ServeJob::Impl {
   std::optional<std::vector<roll_detail::PoolWalk>> Walks(const Job& job, std::map<std::string, ResumePoint>& resume);
   boost::asio::awaitable<void> Walk(const Job& job, std::vector<roll_detail::PoolWalk>& walks);
   void Report();
+  // job.<state> (and job.started) to the webhooks.
+  void Tell(const Job& job, const std::string& state, const std::string& why);
 };
+
+void ServeJob::Impl::Tell(const Job& job, const std::string& state, const std::string& why) {
+  NotifyEvent e;
+  e.kind = "job." + state;
+  e.pool = job.pool;
+  e.job = job.id;
+  e.who = job.who;
+  e.reason = job.reason;
+  const std::string head = "caretaker: job " + std::to_string(job.id) + " on " + job.pool;
+  if (state == "started") {
+    e.text = head + " started (task " + job.task + ", by " + job.who + (job.reason.empty() ? "" : ": " + job.reason) + ")";
+  } else {
+    e.text = head + (state == "failed" ? " FAILED" : " " + state) + (why.empty() ? "" : ": " + why.substr(0, why.find('\n')));
+  }
+  notifier.Emit(std::move(e));
+}
 
 void ServeJob::Impl::End(const Job& job, const std::string& state, const std::string& why) {
   const std::string id = std::to_string(job.id);
@@ -50,6 +70,7 @@ void ServeJob::Impl::End(const Job& job, const std::string& state, const std::st
   LogEvent(state == "failed" ? LogLevel::kError : LogLevel::kWarn, "serve.job.end",
            {{"job", job.id}, {"pool", job.pool}, {"state", state}, {"why", said}});
   follower->Abandon(state, said);
+  Tell(job, state, said);
 }
 
 // The walk of what is left of `job`, or nullopt (the job ended, said why).
@@ -96,6 +117,7 @@ boost::asio::awaitable<void> ServeJob::Impl::Run(Job job) {
   job = follower->jobs().front();
   LogEvent(LogLevel::kInfo, "serve.job.start",
            {{"job", job.id}, {"pool", job.pool}, {"task", job.task}, {"reason", job.reason}});
+  Tell(job, "started", "");
   std::map<std::string, ResumePoint> resume;
   auto walks = Walks(job, resume);
   if (!walks) co_return;
@@ -148,18 +170,29 @@ void ServeJob::Impl::Report() {
   const Job& job = follower->jobs().front();
   LogEvent(job.state == "failed" ? LogLevel::kError : LogLevel::kInfo, "serve.job.end",
            {{"job", job.id}, {"pool", job.pool}, {"state", job.state}, {"why", job.detail}});
+  Tell(job, job.state, job.detail);
   for (const HostStatus& h : driver->walks().front().walker.hosts()) {
     if (!h.out_of_traffic) continue;
+    const std::string why = h.detail.substr(0, h.detail.find('\n'));
     LogEvent(LogLevel::kError, "serve.job.out_of_traffic",
-             {{"job", job.id}, {"pool", job.pool}, {"server", h.server}, {"phase", HostPhaseName(h.phase)},
-              {"why", h.detail.substr(0, h.detail.find('\n'))}});
+             {{"job", job.id}, {"pool", job.pool}, {"server", h.server}, {"phase", HostPhaseName(h.phase)}, {"why", why}});
+    NotifyEvent e;
+    e.kind = "host.left_out";
+    e.pool = job.pool;
+    e.server = h.server;
+    e.job = job.id;
+    e.who = job.who;
+    e.reason = job.reason;
+    e.text = "caretaker: " + job.pool + "/" + h.server + " is OUT OF TRAFFIC (" + HostPhaseName(h.phase) +
+             "), left out by job " + std::to_string(job.id) + ": " + why;
+    notifier.Emit(std::move(e));
   }
 }
 
 ServeJob::ServeJob(boost::asio::io_context& io, std::shared_ptr<const Config> config, StateStore& store,
-                   std::string password, HostBudget& budget)
-    : impl_(new Impl{io, std::move(config), store, std::move(password), budget, {}, {}, {}, {}, "", false, false,
-                     false, false}) {}
+                   std::string password, HostBudget& budget, Notifier& notifier)
+    : impl_(new Impl{io, std::move(config), store, std::move(password), budget, notifier, {}, {}, {}, {}, "", false,
+                     false, false, false}) {}
 
 ServeJob::~ServeJob() = default;
 

@@ -20,13 +20,14 @@
 namespace caretaker {
 
 class HostBudget;
+class Notifier;
 
 class ServeJob {
  public:
-  // `config`, `store` and `budget` outlive it; `config` is the one the job
-  // started with (a reload does not change a running job).
+  // `config`, `store`, `budget` and `notifier` outlive it; `config` is the
+  // one the job started with (a reload does not change a running job).
   ServeJob(boost::asio::io_context& io, std::shared_ptr<const Config> config, StateStore& store,
-           std::string password, HostBudget& budget);
+           std::string password, HostBudget& budget, Notifier& notifier);
   ~ServeJob();
   ServeJob(const ServeJob&) = delete;
   ServeJob& operator=(const ServeJob&) = delete;

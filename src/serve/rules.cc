@@ -10,6 +10,7 @@
 #include "src/run/maint_target.h"
 #include "src/run/member_walk.h"
 #include "src/run/preflight.h"
+#include "src/run/notifier.h"
 #include "src/run/rule_watch.h"
 
 namespace caretaker {
@@ -39,8 +40,22 @@ struct RuleRunner::Rule {
 };
 
 RuleRunner::RuleRunner(asio::io_context& io, StateStore& store, HostBudget& budget, StepRunner& steps,
-                       std::function<void()> wake)
-    : io_(io), store_(store), budget_(budget), steps_(steps), wake_(std::move(wake)) {}
+                       Notifier& notifier, std::function<void()> wake)
+    : io_(io), store_(store), budget_(budget), steps_(steps), notifier_(notifier), wake_(std::move(wake)) {}
+
+void RuleRunner::Tell(const RuleConfig& rule, const std::string& kind, const std::string& target, const std::string& text) {
+  NotifyEvent e;
+  e.kind = kind;
+  if (size_t slash = target.find('/'); slash != std::string::npos) {
+    e.pool = target.substr(0, slash);
+    e.server = target.substr(slash + 1);
+  }
+  e.rule = rule.name;
+  e.who = RuleActor(rule);
+  e.reason = text;
+  e.text = "caretaker: rule " + rule.name + (target.empty() ? "" : " on " + target) + ": " + text;
+  notifier_.Emit(std::move(e));
+}
 
 RuleRunner::~RuleRunner() = default;
 
@@ -114,7 +129,9 @@ void RuleRunner::Say(const RuleConfig& rule, Rule& r) {
                                    ? note.substr(0, note.find(": "))
                                    : "";
     (void)store_.Audit({0, {}, RuleActor(rule), breaker ? "rule.breaker" : "rule.decision", target, note});
+    if (breaker) Tell(rule, "rule.breaker", "", note + "; it acts no more until `caretaker rules reset " + rule.name + "`");
   }
+  for (const auto& [target, why] : r.engine->TakeRefusals()) Tell(rule, "rule.refused", target, "refused: " + why);
 }
 
 asio::awaitable<void> RuleRunner::Evaluate(Rule& r, HaltCheck halt) {
@@ -263,6 +280,8 @@ asio::awaitable<void> RuleRunner::Act(Rule& r, std::shared_ptr<const Config> con
   LogEvent(outcome.is == RuleOutcome::Is::kFailed ? LogLevel::kError : LogLevel::kInfo, "rule.act.end",
            {{"rule", rule.name}, {"action", request.kind}, {"target", key}, {"result", how}, {"text", outcome.text}});
   (void)store_.Audit({0, {}, RuleActor(rule), "rule." + request.kind + "." + how, key, outcome.text});
+  Tell(rule, outcome.is == RuleOutcome::Is::kRefused ? "rule.refused" : "rule.action", key,
+       request.kind + " " + how + " (" + request.why + "): " + outcome.text);
   r.engine->TakeNotes();  // OnEnded's notes: the line above says them
   --r.acting;
   if (wake_) wake_();
@@ -271,7 +290,7 @@ asio::awaitable<void> RuleRunner::Act(Rule& r, std::shared_ptr<const Config> con
 asio::awaitable<RuleOutcome> RuleRunner::Walk(std::shared_ptr<const Config> config, const RuleConfig& rule,
                                               const RuleRequest& request) {
   using Is = RuleOutcome::Is;
-  if (request.kind == "notify") co_return RuleOutcome{Is::kDone, "said in the log and the audit trail"};
+  if (request.kind == "notify") co_return RuleOutcome{Is::kDone, "said in the log, the audit trail and the webhooks"};
   const std::string key = Key(request.pool, request.server);
   auto ref = FindMember(*config, key);
   if (!ref) co_return RuleOutcome{Is::kFailed, ref.error().message};

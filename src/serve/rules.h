@@ -28,11 +28,14 @@
 
 namespace caretaker {
 
+class Notifier;
+
 class RuleRunner {
  public:
   // `wake`: called when an evaluation or an action ended (serve goes round).
+  // Actions, refusals and breaker trips are told to `notifier`.
   RuleRunner(boost::asio::io_context& io, StateStore& store, HostBudget& budget, StepRunner& steps,
-             std::function<void()> wake);
+             Notifier& notifier, std::function<void()> wake);
   ~RuleRunner();
 
   // The rules of `config` from now on (serve's start and every reload): a
@@ -56,11 +59,14 @@ class RuleRunner {
   boost::asio::awaitable<RuleOutcome> Walk(std::shared_ptr<const Config> config, const RuleConfig& rule,
                                            const RuleRequest& request);
   void Say(const RuleConfig& rule, Rule& r);  // the engine's notes: log and audit
+  // An event of `rule` to the webhooks; `target` "pool/server" or "".
+  void Tell(const RuleConfig& rule, const std::string& kind, const std::string& target, const std::string& text);
 
   boost::asio::io_context& io_;
   StateStore& store_;
   HostBudget& budget_;
   StepRunner& steps_;
+  Notifier& notifier_;
   std::function<void()> wake_;
   std::shared_ptr<const Config> config_;
   std::string password_;

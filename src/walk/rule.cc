@@ -225,7 +225,10 @@ std::vector<RuleRequest> RuleEngine::Evaluate(WallTime now, const std::vector<Ru
     else if (memory_.tripped) no = "breaker open: " + *memory_.tripped + "; `caretaker rules reset " + rule_.name + "`";
     else no = Refusal(now, m, kind);
     if (no) {
-      if (st.refused != *no) notes_.push_back(key + ": " + *no);
+      if (st.refused != *no) {
+        notes_.push_back(key + ": " + *no);
+        refusals_.emplace_back(key, *no);
+      }
       st.refused = st.why = *no;
       continue;
     }

@@ -104,6 +104,9 @@ class RuleEngine {
   std::optional<WallTime> NextDue() const;
   // Members that started pending or clearing since the last call ("pool/server").
   std::vector<std::string> TakeStarted() { return std::exchange(started_, {}); }
+  // Guards' refusals noted since the last call ("pool/server", why), each
+  // once per change (as the notes say them).
+  std::vector<std::pair<std::string, std::string>> TakeRefusals() { return std::exchange(refusals_, {}); }
 
  private:
   using Phase = MemberRuleState::Phase;
@@ -120,6 +123,7 @@ class RuleEngine {
   std::map<std::string, size_t> pool_sizes_;
   std::vector<std::string> notes_;
   std::vector<std::string> started_;
+  std::vector<std::pair<std::string, std::string>> refusals_;
 };
 
 }  // namespace caretaker
