@@ -231,7 +231,7 @@ PoolConfig ReadPool(TableReader& t, const std::vector<HaproxyConfig>& haproxies,
                     const Defaults& defaults, std::map<std::string, FirstUse>& names) {
   PoolConfig p;
   t.CheckKeys({"name", "backend", "haproxy", "min_in_service", "max_out", "count_unhealthy_as_out",
-               "members", "drain", "gates", "primary", "schedule", "on_maint_expiry"});
+               "members", "drain", "gates", "bake", "primary", "schedule", "on_maint_expiry"});
   p.name = t.Name("name", NameChars::kPlain, std::nullopt);
   CheckUnique(t, "name", p.name, names);
   p.backend = t.Name("backend", NameChars::kHaproxy, p.name);
@@ -365,6 +365,7 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& path) 
   if (sink.ok()) config.serve = config_detail::ReadServe(root);
   if (sink.ok()) config.prometheus = config_detail::ReadMonitorServers(root, "prometheus");
   if (sink.ok()) config.graphite = config_detail::ReadMonitorServers(root, "graphite");
+  if (sink.ok()) config_detail::ReadBakes(root, config);
   if (sink.ok()) config.rules = config_detail::ReadRules(root, config);
   if (sink.ok()) config.notify = config_detail::ReadNotify(root, config.pools);
   if (!sink.ok()) return sink.error();

@@ -110,6 +110,18 @@ struct ScheduleConfig {
 enum class MaintExpiry { kReport, kRestore };
 const char* MaintExpiryName(MaintExpiry action);  // "report", "restore"
 
+// [pools.bake] / [tasks.bake]: the bake (canary analysis) after a member is
+// back in traffic: its checks — rule conditions with their sources — must
+// read clear for `for` (the walk's first member: `canary`) before the next
+// member starts; one that holds takes the member out again and stops the
+// walk (walker.h WalkSpec::bake). A task's bake replaces its pool's.
+struct BakeConfig {
+  Millis bake{std::chrono::minutes(1)};  // `for`
+  Millis canary_bake{0};                  // `canary`: 0, the same as `for`
+  Millis interval{std::chrono::seconds(5)};
+  std::vector<RuleConfig> checks;         // [[...bake.checks]], at least one
+};
+
 struct PoolConfig {
   std::string name;                   // unique
   std::string backend;                // HAProxy backend; default: the pool's name
@@ -120,6 +132,7 @@ struct PoolConfig {
   policies::CapacityPolicy capacity{};
   DrainConfig drain;
   GatesConfig gates;
+  std::optional<BakeConfig> bake;
   std::optional<PrimaryConfig> primary;  // needed by gates.gtid_wait
   std::optional<ScheduleConfig> schedule;
   MaintExpiry on_maint_expiry = MaintExpiry::kReport;  // [defaults] or the pool's own
@@ -165,6 +178,7 @@ struct TaskConfig {
   SshConfig ssh;
   std::vector<StepConfig> steps;  // at least one
   GatesOff gates_off;             // gates = ["warm-up", ...] named in gates_off
+  std::optional<BakeConfig> bake; // replaces its pool's
   unsigned line = 0;
   unsigned column = 0;
 };

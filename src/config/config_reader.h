@@ -161,6 +161,9 @@ std::vector<MonitorServerConfig> ReadMonitorServers(TableReader& root, std::stri
 std::string ParseHttpUrl(const std::string& url, std::string& host, uint16_t& port, std::string& path);
 // An absolute path, or empty when the key is absent.
 std::string ReadSecretPath(TableReader& t, std::string_view key);
+// The bake tables of [[pools]] and [[tasks]] (config_rules.cc), read once
+// both and the monitoring servers are: into config.pools[i].bake, ...
+void ReadBakes(TableReader& root, Config& config);
 // The [[notify]] tables (config_notify.cc): none when the key is absent.
 std::vector<NotifyConfig> ReadNotify(TableReader& root, const std::vector<PoolConfig>& pools);
 

@@ -432,6 +432,70 @@ std::vector<RuleConfig> ReadRules(TableReader& root, const Config& config) {
   return out;
 }
 
+namespace {
+
+// One [[...bake.checks]] table: a rule's source and its `when`.
+RuleConfig ReadCheck(TableReader& t, const Config& config, const std::string& owner, size_t i) {
+  t.CheckKeys({"source", "command", "timeout", "server", "query", "label", "label_value", "target", "series",
+               "max_age", "when"});
+  RuleConfig r;
+  r.name = owner + " bake check " + std::to_string(i + 1);
+  r.line = t.table().source().begin.line;
+  r.source = ReadSource(t);
+  if (!t.sink().ok()) return r;
+  if (r.source == RuleSource::kNagios) {
+    StepConfig command;
+    ReadCommand(t, command);
+    r.argv = std::move(command.argv);
+    r.shell = std::move(command.shell);
+    r.timeout = t.Timeout("timeout", r.timeout);
+  } else if (t.table().get("command")) {
+    t.Fail(t.table().get("command"), "command", "only a check of source = \"nagios\" runs a command");
+  }
+  if (r.source == RuleSource::kPrometheus || r.source == RuleSource::kGraphite) ReadMonitorKeys(t, config, r);
+  if (!t.sink().ok()) return r;
+  r.when = ReadCondition(t, "when", r.source);
+  return r;
+}
+
+std::optional<BakeConfig> ReadBake(TableReader& parent, const Config& config, const std::string& owner) {
+  const toml::table* table = parent.SubTable("bake");
+  if (!table) return std::nullopt;
+  TableReader t(parent.sink(), *table, parent.PathOf("bake"));
+  t.CheckKeys({"for", "canary", "interval", "checks"});
+  BakeConfig b;
+  b.bake = t.Timeout("for", b.bake);
+  b.canary_bake = t.Timeout("canary", b.bake);
+  b.interval = t.Timeout("interval", b.interval);
+  auto checks = t.Tables("checks", "[[" + parent.PathOf("bake") + ".checks]]");
+  for (size_t i = 0; i < checks.size() && t.sink().ok(); ++i) {
+    TableReader c(t.sink(), *checks[i], Index(t.PathOf("checks"), i));
+    b.checks.push_back(ReadCheck(c, config, owner, i));
+  }
+  return b;
+}
+
+}  // namespace
+
+void ReadBakes(TableReader& root, Config& config) {
+  for (const char* key : {"pools", "tasks"}) {
+    if (!root.table().get(key)) continue;
+    const toml::array* array = root.table().get(key)->as_array();
+    if (!array) continue;
+    const bool pools = std::string_view(key) == "pools";
+    for (size_t i = 0; i < array->size() && root.sink().ok(); ++i) {
+      const toml::table* table = (*array)[i].as_table();
+      if (!table) continue;
+      TableReader t(root.sink(), *table, Index(key, i));
+      if (pools && i < config.pools.size()) {
+        config.pools[i].bake = ReadBake(t, config, "pool " + config.pools[i].name);
+      } else if (!pools && i < config.tasks.size()) {
+        config.tasks[i].bake = ReadBake(t, config, "task " + config.tasks[i].name);
+      }
+    }
+  }
+}
+
 std::string ParseHttpUrl(const std::string& url, std::string& out_host, uint16_t& out_port, std::string& out_path) {
   constexpr std::string_view kScheme = "http://";
   if (url.starts_with("https://")) {

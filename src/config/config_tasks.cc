@@ -147,7 +147,7 @@ GatesOff ReadGatesOff(TableReader& t) {
 
 TaskConfig ReadTask(TableReader& t, std::map<std::string, FirstUse>& names) {
   TaskConfig task;
-  t.CheckKeys({"name", "description", "transport", "gates_off", "ssh", "steps"});
+  t.CheckKeys({"name", "description", "transport", "gates_off", "ssh", "steps", "bake"});
   task.name = t.Name("name", NameChars::kPlain, std::nullopt);
   CheckUnique(t, "name", task.name, names);
   task.description = t.String("description", "");

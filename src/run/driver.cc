@@ -6,6 +6,7 @@
 
 #include "src/base/failpoint.h"
 #include "src/base/log.h"
+#include "src/run/bake.h"
 #include "src/store/state_open.h"
 
 namespace caretaker {
@@ -283,6 +284,7 @@ void RollDriver::Failed(Walk& walk, const WalkAction& action, const std::string&
     case Kind::kWarmupQueries:
       return walk.walker.OnWarmupQueries(action, mysql::Error{mysql::ErrorCode::kQuery, 0, what}, now);
     case Kind::kReassert: return walk.walker.OnReasserted(action, false, what, now);
+    case Kind::kBakeRead: return walk.walker.OnBakeRead(action, {BakeReading::Is::kUnknown, what}, now);
     default: return walk.walker.OnApplied(action, false, what, now);
   }
 }
@@ -319,6 +321,13 @@ Awaitable<void> RollDriver::Act(Walk& walk, const WalkAction& action) {
       auto op = world_.RunWarmupQueries(pool, MemberOf(walk, action.server));
       mysql::Status ran = co_await std::move(op);
       walk.walker.OnWarmupQueries(action, ran, clock_.Now());
+      co_return;
+    }
+    case Kind::kBakeRead: {
+      auto op = ReadBakeChecks(io_, config_, world_, steps_, pool, MemberOf(walk, action.server),
+                               walk.walker.spec().bake_checks);
+      BakeReading reading = co_await std::move(op);
+      walk.walker.OnBakeRead(action, reading, clock_.Now());
       co_return;
     }
     case Kind::kReassert: {

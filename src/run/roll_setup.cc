@@ -79,6 +79,12 @@ Result<std::vector<PoolWalk>> ResolveWalks(const Config& config, const RollOptio
     w.spec.pause_deadline = config.roll.pause_deadline;
     w.spec.unconfirmed_deadline = config.haproxy_unresponsive_deadline;
     w.spec.max_failures = options.max_failures;
+    if (const std::optional<BakeConfig>& bake = task->bake ? task->bake : pool->bake) {
+      w.spec.bake = bake->bake;
+      w.spec.canary_bake = bake->canary_bake;
+      w.spec.bake_interval = bake->interval;
+      w.spec.bake_checks = bake->checks;
+    }
     walks.push_back(std::move(w));
   }
   for (const std::string& pattern : options.limit) {

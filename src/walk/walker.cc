@@ -24,6 +24,7 @@ const char* HostPhaseName(HostPhase phase) {
     case HostPhase::kStep: return "step";
     case HostPhase::kGates: return "gates";
     case HostPhase::kEnabling: return "enabling";
+    case HostPhase::kBaking: return "baking";
     case HostPhase::kDone: return "done";
     case HostPhase::kHeld: return "held";
     case HostPhase::kFailed: return "failed";
@@ -37,6 +38,7 @@ namespace {
 
 bool Active(HostPhase phase) {
   return phase != HostPhase::kPending && phase != HostPhase::kDone && phase != HostPhase::kHeld &&
+         phase != HostPhase::kBaking &&
          phase != HostPhase::kFailed && phase != HostPhase::kStopped && phase != HostPhase::kSkipped;
 }
 
@@ -80,10 +82,19 @@ bool Walker::HasPending() const {
   return std::any_of(hosts_.begin(), hosts_.end(), [](const HostStatus& s) { return s.phase == HostPhase::kPending; });
 }
 
-bool Walker::CanStart() const { return stopping_ == Stopping::kNo && !halted_ && HasPending(); }
+bool Walker::Baking() const {
+  return std::any_of(hosts_.begin(), hosts_.end(), [](const HostStatus& s) { return s.phase == HostPhase::kBaking; });
+}
+
+bool Walker::CanStart() const {
+  // With a bake, one member at a time: each is judged before the next goes.
+  const bool bakes = !spec_.bake_checks.empty() && (spec_.bake > Millis(0) || spec_.canary_bake > Millis(0));
+  if (bakes && (active() > 0 || Baking())) return false;
+  return stopping_ == Stopping::kNo && !halted_ && HasPending();
+}
 
 bool Walker::finished() const {
-  if (observing_ || active() > 0) return false;
+  if (observing_ || active() > 0 || Baking()) return false;
   return stopping_ != Stopping::kNo || !HasPending();
 }
 
@@ -232,7 +243,10 @@ void Walker::StartHosts(SteadyTime now, size_t slots, std::vector<WalkAction>& o
   }
   size_t started = 0;
   std::string refused;  // by the capacity policy or the global cap
-  bool alone = false;  // an unreachable member started: nothing else from this read
+  // An unreachable member started, or the walk bakes (one member at a
+  // time): nothing else from this read.
+  bool alone = false;
+  const bool bakes = !spec_.bake_checks.empty() && (spec_.bake > Millis(0) || spec_.canary_bake > Millis(0));
   for (Host* h : Candidates(view, now)) {
     const std::string& server = StatusOf(*h).server;
     if (started == slots || alone) {
@@ -248,7 +262,7 @@ void Walker::StartHosts(SteadyTime now, size_t slots, std::vector<WalkAction>& o
       h->locked_since.reset();  // free now: it waits for capacity, and the pause counts
       break;
     }
-    alone = unreachable;
+    alone = unreachable || bakes;
     for (policies::Member& member : snapshot.members) {
       if (member.name == server) member.state = policies::Member::State::kDrained;
     }
@@ -322,6 +336,11 @@ void Walker::StopWalk(Stopping why, std::string reason, SteadyTime now, std::str
   Event("", "stopping: " + stop_reason_, true);
   if (why != Stopping::kFailures) return;
   for (Host& h : state_) {
+    // Baking, no read in flight: it is in traffic; its bake ends unfinished.
+    if (hosts_[h.index].phase == HostPhase::kBaking && !h.busy) {
+      EndBake(h, "stopped while baking (" + stop_brief_ + ")", now);
+      continue;
+    }
     // Between steps, or waiting to retry one: the step before it has ended.
     const HostStatus& s = hosts_[h.index];
     // In flight: OnReasserted stops it; its step's record being written: AfterStep does.
@@ -355,6 +374,10 @@ void Walker::Abort(SteadyTime now) {
   for (const WalkAction& a : reasserts_) HostOf(a.server).reasserting = false;
   reasserts_.clear();
   for (Host& h : state_) {
+    if (StatusOf(h).phase == HostPhase::kBaking && !h.busy) {
+      EndBake(h, "aborted while baking", now);
+      continue;
+    }
     // One whose MAINT again is in flight stops once it returns.
     if (h.busy || h.reasserting || !Active(StatusOf(h).phase)) continue;
     StopHost(h, "while " + FirstLine(StatusOf(h).detail), now, ReadySet(h));

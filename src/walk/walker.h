@@ -82,6 +82,7 @@ struct WalkAction {
     kRelease,           // remove the member's record: it is back in traffic -> OnApplied
     kReassert,          // `state` again on every instance: one lost it -> OnReasserted
     kRecord,            // only write the member's record (`journal`, `step`) -> OnApplied
+    kBakeRead,          // read the bake checks of the member, back in traffic -> OnBakeRead
   };
   Kind kind = Kind::kObserve;
   std::string server;             // empty for kObserve
@@ -127,6 +128,7 @@ enum class HostPhase {
   kStep,       // running a step (or waiting to retry it)
   kGates,      // the health gates
   kEnabling,   // first ramp weight, READY, waiting for UP, ramp
+  kBaking,     // back in traffic, its record released; its bake checks must stay clear
   kDone,       // back in traffic
   kHeld,       // held in MAINT with its record, as its walk asked (maint start): it ends there
   kFailed,     // failed; out of traffic unless `restored`
@@ -174,6 +176,14 @@ struct ResumePoint {
   std::string why = "picked up where the last run left it";  // its first event, before ": the gates ..."
 };
 
+// What the bake checks of a member said at one read (the driver reads every
+// check; any holding is kFired, else any unknown is kUnknown).
+struct BakeReading {
+  enum class Is { kClear, kFired, kUnknown };
+  Is is = Is::kUnknown;
+  std::string text;  // "condition 'value > 30' holds: value 42 (prometheus main)", or why unknown
+};
+
 struct WalkSpec {
   std::string pool;
   std::vector<std::string> members;     // walked, in order (a subset of the pool)
@@ -194,6 +204,17 @@ struct WalkSpec {
   // they start at once, before any other, at their resume point, without a
   // capacity check (they are out already, and counted so).
   std::map<std::string, ResumePoint> resume;
+  // The bake (canary analysis): after READY, the member's checks must read
+  // clear for `bake` (the walk's first member: `canary_bake`) before any
+  // other member starts — so a walk with a bake takes one member at a time,
+  // whatever max_out allows; read every bake_interval. A check that holds takes
+  // the member out again (its record written first) and fails it; checks
+  // unknown for longer than the bake fail it the same way (unknown is never
+  // clear). Halted, a member whose check holds fails in traffic, said so.
+  Millis bake{0};
+  Millis canary_bake{0};
+  Millis bake_interval{std::chrono::seconds(5)};
+  std::vector<RuleConfig> bake_checks;  // read by the driver
 };
 
 class Walker {
@@ -218,6 +239,7 @@ class Walker {
   void OnGtidWait(const WalkAction& action, const mysql::Result<bool>& reached, SteadyTime now);
   void OnWarmupQueries(const WalkAction& action, const mysql::Status& ran, SteadyTime now);
   void OnReasserted(const WalkAction& action, bool ok, const std::string& error, SteadyTime now);
+  void OnBakeRead(const WalkAction& action, const BakeReading& reading, SteadyTime now);
   // The record of `action.journal` could not be written (or the member could
   // not be locked), so the action was not performed: the member fails where
   // it stands, never retried; a member not yet drained is left as it was.
@@ -279,6 +301,7 @@ class Walker {
     kGateWeight,                                // gates: the first ramp weight, while in MAINT
     kReady, kUp, kHold,                         // enabling
     kBackToMaint, kUndoWeight, kRelease,
+    kBake, kBakeOut,                            // baking: reading its checks; MAINT again after one held
   };
   // What the walk keeps of one member besides its HostStatus.
   struct Host {
@@ -308,6 +331,9 @@ class Walker {
     int reassert_failures = 0;         // since MAINT was last confirmed
     int losses = 0;                    // times an instance showed it READY while held
     uint64_t guard_min_seq = 0;        // reads older than this predate its last kReassert
+    std::optional<SteadyTime> clear_since;    // baking: its checks read clear since
+    std::optional<SteadyTime> unknown_since;  // baking: its checks unknown since
+    Millis bake{0};                           // baking: how long (the canary's, or the bake)
     std::optional<SteadyTime> locked_since;  // its lock was found held by a command (this episode)
     SteadyTime lock_seen{};                  // ... the last time
   };
@@ -328,6 +354,9 @@ class Walker {
   void BackToMaint(Host& h, std::string why, SteadyTime now);
   void Release(Host& h, SteadyTime now);
   bool HasPending() const;
+  bool Baking() const;  // some member bakes: no other starts
+  void StartBake(Host& h, SteadyTime now);
+  void EndBake(Host& h, const std::string& why, SteadyTime now);  // stopped while baking: in traffic, done
   bool CanStart() const;  // a member may start: pending ones, not stopping, not halted
   bool HeldByHalt(const Host& h) const;
   std::vector<Host*> Candidates(const PoolView& view, SteadyTime now);
@@ -404,6 +433,7 @@ class Walker {
   bool capacity_stop_ = false;
   std::string capacity_refusal_;
   int failures_ = 0;
+  bool baked_one_ = false;  // a member's bake began: the next ones are not the canary
   std::optional<std::string> halted_;
 };
 

@@ -223,7 +223,17 @@ void Walker::OnApplied(const WalkAction& action, const Result<void>& done, Stead
       s.record = !ok;
       s.detail = "back in service" + (ok ? "" : " (removing its record failed: " + error + ")");
       Event(s.server, "back in service in " + HumanDuration(Since(*s.started, now)), !ok);
+      if (ok && stopping_ == Stopping::kNo && !spec_.bake_checks.empty() &&
+          (spec_.bake > Millis(0) || spec_.canary_bake > Millis(0))) {
+        return StartBake(h, now);
+      }
       return End(h, HostPhase::kDone, now);
+    case Sub::kBakeOut:
+      s.record = true;  // written before MAINT was sent
+      if (!ok) {
+        return Fail(h, h.why + "; taking it out again FAILED, IT MAY BE IN TRAFFIC: " + error, now);
+      }
+      return Fail(h, h.why + "; taken out of traffic again (MAINT)", now);
     default:
       return;
   }
@@ -348,6 +358,86 @@ void Walker::BackToMaint(Host& h, std::string why, SteadyTime now) {
   h.why = std::move(why);
   // Its steps are done: the record says so, and a retry goes to the gates.
   SetState(h, Sub::kBackToMaint, LbState::kMaint, "maint", now, spec_.steps.size());
+}
+
+void Walker::StartBake(Host& h, SteadyTime now) {
+  HostStatus& s = StatusOf(h);
+  const bool canary = !baked_one_ && spec_.canary_bake > Millis(0);
+  baked_one_ = true;
+  h.bake = canary ? spec_.canary_bake : spec_.bake;
+  if (h.bake <= Millis(0)) return End(h, HostPhase::kDone, now);
+  h.clear_since.reset();
+  h.unknown_since.reset();
+  s.phase = HostPhase::kBaking;
+  s.detail = std::string(canary ? "canary: " : "") + "baking " + HumanDuration(h.bake) + ": its checks must stay clear";
+  Event(s.server, std::string(canary ? "canary bake: " : "bake: ") + "its checks must stay clear for " +
+                      HumanDuration(h.bake) + " before the next member starts");
+  h.sub = Sub::kBake;
+  Do(h, Act(WalkAction::Kind::kBakeRead), now);
+}
+
+void Walker::EndBake(Host& h, const std::string& why, SteadyTime now) {
+  HostStatus& s = StatusOf(h);
+  s.detail = "back in service; its bake did not finish: " + why;
+  Event(s.server, s.detail, true);
+  End(h, HostPhase::kDone, now);
+}
+
+void Walker::OnBakeRead(const WalkAction& action, const BakeReading& reading, SteadyTime now) {
+  Host& h = HostOf(action.server);
+  h.busy = false;
+  HostStatus& s = StatusOf(h);
+  if (s.phase != HostPhase::kBaking) return;
+  if (stopping_ == Stopping::kFailures || stopping_ == Stopping::kAbort) {
+    return EndBake(h, stop_reason_.empty() ? "the walk stopped" : "the walk stopped (" + stop_brief_ + ")", now);
+  }
+  const std::string baking = HumanDuration(h.bake);
+  switch (reading.is) {
+    case BakeReading::Is::kFired:
+      h.why = "bake: " + reading.text;
+      if (halted_) {
+        // A halt lets caretaker change no server: said, left to a person.
+        s.detail = h.why + "; NOT taken out: caretaker is halted (" + *halted_ + ") — `caretaker maint start " +
+                   spec_.pool + "/" + s.server + " --reason ...` takes it out by hand";
+        s.out_of_traffic = false;
+        Event(s.server, "FAILED: " + s.detail, true);
+        End(h, HostPhase::kFailed, now);
+        return CountFailure(h, now);
+      }
+      Event(s.server, "FAILED its bake: " + reading.text + "; taking it out of traffic again", true);
+      s.detail = h.why + "; setting MAINT";
+      // Its steps and gates are done: a retry goes to the gates.
+      return SetState(h, Sub::kBakeOut, LbState::kMaint, "maint", now, spec_.steps.size());
+    case BakeReading::Is::kUnknown:
+      h.clear_since.reset();
+      if (!h.unknown_since) h.unknown_since = now;
+      if (now - *h.unknown_since > h.bake) {
+        h.why = "bake: its checks could not be read for " + HumanDuration(Since(*h.unknown_since, now)) + " (" +
+                reading.text + "); unknown is never clear";
+        Event(s.server, "FAILED its bake: " + h.why.substr(6) + "; taking it out of traffic again", true);
+        if (halted_) {
+          s.detail = h.why + "; NOT taken out: caretaker is halted (" + *halted_ + ")";
+          Event(s.server, "FAILED: " + s.detail, true);
+          End(h, HostPhase::kFailed, now);
+          return CountFailure(h, now);
+        }
+        return SetState(h, Sub::kBakeOut, LbState::kMaint, "maint", now, spec_.steps.size());
+      }
+      s.detail = "baking " + baking + ": its checks cannot be read (" + reading.text + "), the bake starts over";
+      break;
+    case BakeReading::Is::kClear:
+      h.unknown_since.reset();
+      if (!h.clear_since) h.clear_since = now;
+      if (now - *h.clear_since >= h.bake) {
+        s.detail = "back in service; baked " + baking + ": every check clear";
+        Event(s.server, "baked " + baking + ": every check stayed clear (" + reading.text + ")");
+        return End(h, HostPhase::kDone, now);
+      }
+      s.detail = "baking: clear for " + HumanDuration(Since(*h.clear_since, now)) + " of " + baking + " (" +
+                 reading.text + ")";
+      break;
+  }
+  Do(h, Act(WalkAction::Kind::kBakeRead), now + spec_.bake_interval);
 }
 
 void Walker::Release(Host& h, SteadyTime now) {

@@ -299,3 +299,47 @@ TEST_CASE("a bad [[prometheus]], [[graphite]] or monitoring rule is refused at f
 }
 
 }  // namespace caretaker
+
+namespace caretaker {
+
+TEST_CASE("[pools.bake] and [tasks.bake]: the bake, the canary's, and checks in the rule condition language",
+          "[config][rules]") {
+  const std::string bake = "[pools.bake]\nfor = \"2m\"\ncanary = \"10m\"\ninterval = \"2s\"\n"
+                           "[[pools.bake.checks]]\nsource = \"prometheus\"\nquery = \"lag\"\nlabel = \"server\"\n"
+                           "when = \"value > 30\"\n[[pools.bake.checks]]\nwhen = \"check is down\"\n";
+  auto loaded = ParseConfig(config_testing::kLb + config_testing::kPool + bake + config_testing::Members(3) +
+                                "[[prometheus]]\nurl = \"http://p:9090\"\n",
+                            "ok.toml");
+  INFO((loaded ? std::string() : loaded.error().message));
+  REQUIRE(loaded);
+  const PoolConfig& p = loaded.value().pools[0];
+  REQUIRE(p.bake);
+  CHECK(p.bake->bake == 2min);
+  CHECK(p.bake->canary_bake == 10min);
+  CHECK(p.bake->interval == 2s);
+  REQUIRE(p.bake->checks.size() == 2);
+  CHECK(p.bake->checks[0].source == RuleSource::kPrometheus);
+  CHECK(p.bake->checks[0].server == "prometheus");
+  CHECK(p.bake->checks[0].when.number == 30);
+  CHECK(p.bake->checks[1].source == RuleSource::kProbe);
+  CHECK(p.bake->checks[1].name == "pool p bake check 2");
+
+  const std::vector<config_testing::BadConfig> cases = {
+      {config_testing::kLb + config_testing::kPool + "[pools.bake]\nfor = \"1m\"\n" + config_testing::Members(3),
+       "pools[0].bake.checks: missing"},
+      {config_testing::kLb + config_testing::kPool + "[pools.bake]\nfor = \"1m\"\n[[pools.bake.checks]]\nwhen = \"lag >> 1\"\n" +
+           config_testing::Members(3),
+       "pools[0].bake.checks[0].when: condition \"lag >> 1\""},
+      {config_testing::kLb + config_testing::kPool + "[pools.bake]\nfor = \"1m\"\n[[pools.bake.checks]]\nsource = \"prometheus\"\n"
+           "query = \"x\"\nwhen = \"value > 1\"\n" + config_testing::Members(3),
+       "pools[0].bake.checks[0].source: source = \"prometheus\" needs a [[prometheus]] table"},
+      {config_testing::kLb + config_testing::kPool + "[pools.bake]\nfour = \"1m\"\n" + config_testing::Members(3),
+       "pools[0].bake.four: unknown key"},
+  };
+  for (const config_testing::BadConfig& c : cases) {
+    INFO(c.toml);
+    CHECK_THAT(ErrorOf(c.toml), Catch::StartsWith(c.message) || Catch::Contains(c.message));
+  }
+}
+
+}  // namespace caretaker

@@ -175,7 +175,7 @@ TEST_CASE("[[tasks]] and [roll]: each bad document gets one exact message", "[co
        "bad.toml:11:1: tasks[0].descripton: unknown key (did you mean \"description\"?)"},
       {Task("retries = 3\n"),
        "bad.toml:11:1: tasks[0].retries: unknown key (allowed: name, description, transport, gates_off, ssh, "
-       "steps)"},
+       "steps, bake)"},
       {Step("command = \"true\"\nretires = 3\n"),
        "bad.toml:13:1: tasks[0].steps[0].retires: unknown key (did you mean \"retries\"?)"},
       {Step("command = \"true\"\nuser = \"root\"\n"),

@@ -48,7 +48,7 @@ TEST_CASE("each bad document gets one exact message", "[config]") {
        "bad.toml:9:1: pools[0].members[0].prot: unknown key (did you mean \"port\"?)"},
       {kLb + kPool + "weight = 3\n" + kMember,
        "bad.toml:6:1: pools[0].weight: unknown key (allowed: name, backend, haproxy, min_in_service, "
-       "max_out, count_unhealthy_as_out, members, drain, gates, primary, schedule, on_maint_expiry)"},
+       "max_out, count_unhealthy_as_out, members, drain, gates, bake, primary, schedule, on_maint_expiry)"},
       {"[pool]\nname = \"x\"\n" + kValid,
        "bad.toml:1:2: pool: unknown key (did you mean \"pools\"?)"},
       {"[defaults]\nhaproxy_timeout = \"1s\"\n" + kValid,

@@ -166,7 +166,7 @@ TEST_CASE("Graphite render JSON: value first, null for a missing point, the last
   CHECK_FALSE(LastValue(all_null));
 }
 
-TEST_CASE("Graphite errors are one clause of what it said; a body that is not its JSON is refused", "[monitor]") {
+TEST_CASE("Graphite errors are one clause of what it said, and a body that is not its JSON is refused", "[monitor]") {
   Captured f = ReadReply("graphite-1.1", "bad-function");
   auto bad = ParseGraphiteReply(f.status, f.body);
   REQUIRE_FALSE(bad);

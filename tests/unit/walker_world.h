@@ -162,6 +162,10 @@ class World {
   std::function<void()> after_event;
   std::function<void(const WalkAction&)> on_action;  // every action, as it is performed
   std::function<void(const std::string&, const mysql::Result<mysql::ReplicaStatus>&)> on_probe;
+  // What a member's bake checks read now (unset: clear); each read is
+  // counted in bake_reads and said in commands as "bake db1".
+  std::function<BakeReading(const std::string& server)> bake;
+  std::map<std::string, int> bake_reads;
   // How many members the global cap lets the walk take out now.
   std::function<size_t(const Walker&)> slots = [](const Walker&) { return size_t{100}; };
 
@@ -284,6 +288,13 @@ class World {
         });
       case Kind::kGtidWait: return Later(probe_time, [this, a] { walker_->OnGtidWait(a, true, now); });
       case Kind::kWarmupQueries: return Later(probe_time, [this, a] { walker_->OnWarmupQueries(a, mysql::Ok(), now); });
+      case Kind::kBakeRead:
+        ++bake_reads[a.server];
+        Record("bake " + a.server);
+        Fire("bake " + a.server);
+        return Later(probe_time, [this, a] {
+          walker_->OnBakeRead(a, bake ? bake(a.server) : BakeReading{BakeReading::Is::kClear, "value 0"}, now);
+        });
     }
   }
 
