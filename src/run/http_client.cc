@@ -84,8 +84,9 @@ Awaitable<Result<HttpReply>> HttpCall(asio::io_context& io, const HttpRequest& r
   const std::string where = request.host + ":" + std::to_string(request.port);
   asio::ip::tcp::socket socket(io);
   asio::steady_timer timer(io, timeout);
-  auto exchange = Exchange(socket, request, where);
-  auto raced = co_await (std::move(exchange) || timer.async_wait(kTuple));
+  // g++ 12: src/base/async.h (the race built into a named operand first).
+  auto exchange_or_timeout = Exchange(socket, request, where) || timer.async_wait(kTuple);
+  auto raced = co_await std::move(exchange_or_timeout);
   if (raced.index() == 1) co_return Error{"no reply from " + where + " within " + Seconds(timeout)};
   co_return std::move(std::get<0>(raced));
 }

@@ -57,7 +57,57 @@ void CheckClean(const std::string& config) {
   CHECK(Caretaker("maint list --json", config).out.find("\"server\"") == std::string::npos);
 }
 
+// A task "upgrade" whose step makes the replica fall behind 3 s after it
+// ends (as a bad upgrade shows once the host is back in traffic), with a
+// bake on seconds_behind_master from Prometheus.
+std::string UpgradeThatLags() {
+  sandbox::Sandbox& sb = RollSandbox();
+  std::string cases;
+  for (const sandbox::MysqlNode& r : sb.replicas()) cases += "  " + r.name + ") S=" + r.socket + " ;;\n";
+  const std::string script = WriteFileIn(sb, "upgrade-lags.sh",
+      "#!/bin/sh\n# The upgrade: 3 s after it ends, the replica applies the primary's writes an hour late.\n"
+      "case \"$1\" in\n" + cases + "esac\n"
+      "setsid sh -c \"sleep 3; mariadb -S $S -u root -e 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 3600; START SLAVE'; "
+      "mariadb -S " + sb.primary().socket + " -u root -e 'INSERT INTO prom_test.t VALUES (2)'\" "
+      "</dev/null >/dev/null 2>&1 &\necho upgraded \"$1\"\n");
+  return "[[tasks]]\nname = \"upgrade\"\n  [[tasks.steps]]\n  name = \"upgrade\"\n  command = [\"sh\", \"" + script +
+         "\", \"{server}\"]\n  [tasks.bake]\n  for = \"10s\"\n  canary = \"30s\"\n  interval = \"1s\"\n"
+         "  [[tasks.bake.checks]]\n  source = \"prometheus\"\n  query = \"" + std::string(kLag) + "\"\n"
+         "  label = \"server\"\n  when = \"value > 3\"\n";
+}
+
 }  // namespace
+
+TEST_CASE("a walk's canary bake on Prometheus stops the walk after the first member when its upgrade makes it lag",
+          "[serve][rules][prometheus]") {
+  sandbox::Sandbox& sb = RollSandbox();
+  sb.Sql(sb.primary(), "CREATE DATABASE IF NOT EXISTS prom_test; CREATE TABLE IF NOT EXISTS prom_test.t (i INT)");
+  REQUIRE(Prom().WaitForSeries(std::string(kLag) + " < 1", 4, 30s));
+  const std::string config =
+      ConfigWith("bake-prom.toml", "[[prometheus]]\nname = \"main\"\nurl = \"" + Prom().url() + "\"\n" + UpgradeThatLags());
+  const auto start = std::chrono::steady_clock::now();
+  Run roll = Caretaker("roll --pool replicas --task upgrade --yes", config);
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  INFO(roll.out << roll.err);
+  CHECK(roll.exit_code == 1);
+  const std::string all = roll.out + roll.err;
+  CHECK(all.find("canary bake: its checks must stay clear for 30s before the next member starts") != std::string::npos);
+  CHECK(all.find("FAILED its bake: condition 'value > 3' (prometheus main) holds: value ") != std::string::npos);
+  CHECK(took < 30);  // it failed during the canary's bake, not after it
+  CHECK(AdminStates("db1") == "1 1");  // taken out again
+  for (const char* m : {"db2", "db3", "db4"}) CHECK(AdminStates(m) == "0 0");  // never started
+  Run list = Caretaker("maint list --json", config);
+  CHECK(list.out.find("\"server\":\"db1\"") != std::string::npos);
+  // Put back once it caught up.
+  CatchUp(0);
+  CHECK(Prom().WaitForSeries(std::string(kLag) + " < 1", 4, 30s));
+  const std::string id = JobIdOf(roll.err);
+  REQUIRE_FALSE(id.empty());
+  Run restore = Caretaker("job restore " + id, config);
+  INFO(restore.out << restore.err);
+  CHECK(restore.exit_code == 0);
+  CheckClean(config);
+}
 
 TEST_CASE("a prometheus rule on seconds_behind_master depools a lagging replica and repools it once it caught up",
           "[serve][rules][prometheus]") {
