@@ -4,11 +4,9 @@
 #include <chrono>
 #include <map>
 #include <string>
-#include <unordered_map>
 
 #include "src/run/http_client.h"
 #include "src/walk/monitor_reply.h"
-#include "src/walk/rule_eval.h"
 
 namespace caretaker {
 namespace {
@@ -57,10 +55,11 @@ void SetUnknown(RuleMember& r, const std::string& why) {
   r.clear = {Verdict::Is::kUnknown, why};
 }
 
-// The when and clear verdicts of a value read.
-void SetValue(const RuleConfig& rule, RuleMember& r, double value, const std::string& text) {
-  r.when = EvaluateValue(rule.when, value, text);
-  r.clear = rule.clear ? EvaluateValue(*rule.clear, value, text) : Negated(r.when);
+std::vector<MonitoredMember> Monitored(const std::vector<WatchedMember>& members) {
+  std::vector<MonitoredMember> out;
+  out.reserve(members.size());
+  for (const WatchedMember& m : members) out.push_back({m.pool, m.member, !Skipped(m)});
+  return out;
 }
 
 class PrometheusSource : public ConditionSource {
@@ -84,34 +83,11 @@ class PrometheusSource : public ConditionSource {
       }
       co_return out;
     }
-    const PromResult& result = got.value();
-    if (result.scalar) {
-      for (size_t i = 0; i < members.size(); ++i) {
-        if (!Skipped(members[i])) SetValue(rule, out[i], result.samples[0].value, result.samples[0].text);
-      }
-      co_return out;
-    }
-    // label value -> the sample of it (two samples of one value: ambiguous).
-    std::unordered_map<std::string, const PromSample*> by_value;
-    std::unordered_map<std::string, size_t> count;
-    by_value.reserve(result.samples.size());
-    for (const PromSample& s : result.samples) {
-      const std::string* v = s.Label(rule.label);
-      if (!v) continue;
-      by_value[*v] = &s;
-      ++count[*v];
-    }
+    std::vector<RuleMember> read = PrometheusVerdicts(rule, got.value(), Monitored(members));
     for (size_t i = 0; i < members.size(); ++i) {
-      if (Skipped(members[i])) continue;
-      const std::string want = ExpandPlaceholders(rule.series_template, *members[i].pool, *members[i].member);
-      auto it = by_value.find(want);
-      if (it == by_value.end()) {
-        SetUnknown(out[i], "no series with " + rule.label + "=\"" + want + "\"");
-      } else if (count[want] > 1) {
-        SetUnknown(out[i], std::to_string(count[want]) + " series with " + rule.label + "=\"" + want +
-                               "\": aggregate the query to one per member (max by (" + rule.label + ") (...))");
-      } else {
-        SetValue(rule, out[i], it->second->value, it->second->text);
+      if (!Skipped(members[i])) {
+        out[i].when = std::move(read[i].when);
+        out[i].clear = std::move(read[i].clear);
       }
     }
     co_return out;
@@ -177,27 +153,14 @@ class GraphiteSource : public ConditionSource {
       }
       co_return out;
     }
-    std::unordered_map<std::string, const GraphiteSeries*> by_name;
-    for (const GraphiteSeries& s : got.value()) by_name[s.target] = &s;
     const int64_t now =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    const int64_t max_age = rule.max_age.count() / 1000;
+    std::vector<RuleMember> read = GraphiteVerdicts(rule, got.value(), Monitored(members), now);
     for (size_t i = 0; i < members.size(); ++i) {
-      if (Skipped(members[i])) continue;
-      const std::string want = ExpandPlaceholders(rule.series_template, *members[i].pool, *members[i].member);
-      auto it = by_name.find(want);
-      if (it == by_name.end()) {
-        SetUnknown(out[i], "no series " + want);
-        continue;
+      if (!Skipped(members[i])) {
+        out[i].when = std::move(read[i].when);
+        out[i].clear = std::move(read[i].clear);
       }
-      std::optional<GraphitePoint> last = LastValue(*it->second);
-      if (!last || last->time < now - max_age) {
-        SetUnknown(out[i], "no datapoint of " + want + " within max_age " + FormatDuration(rule.max_age));
-        continue;
-      }
-      char text[64];
-      std::snprintf(text, sizeof text, "%g", *last->value);
-      SetValue(rule, out[i], *last->value, text);
     }
     co_return out;
   }

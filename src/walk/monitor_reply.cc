@@ -4,7 +4,11 @@
 #include <boost/json.hpp>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <limits>
+#include <unordered_map>
+
+#include "src/walk/rule_eval.h"
 
 namespace caretaker {
 namespace {
@@ -183,6 +187,91 @@ std::optional<GraphitePoint> LastValue(const GraphiteSeries& series) {
     if (it->value) return *it;
   }
   return std::nullopt;
+}
+
+namespace {
+
+std::vector<RuleMember> Blank(const std::vector<MonitoredMember>& members) {
+  std::vector<RuleMember> out(members.size());
+  for (size_t i = 0; i < members.size(); ++i) {
+    out[i].pool = members[i].pool->name;
+    out[i].server = members[i].member->server;
+  }
+  return out;
+}
+
+void SetUnknown(RuleMember& r, const std::string& why) {
+  r.when = {Verdict::Is::kUnknown, why};
+  r.clear = {Verdict::Is::kUnknown, why};
+}
+
+void SetValue(const RuleConfig& rule, RuleMember& r, double value, const std::string& text) {
+  r.when = EvaluateValue(rule.when, value, text);
+  r.clear = rule.clear ? EvaluateValue(*rule.clear, value, text) : Negated(r.when);
+}
+
+}  // namespace
+
+std::vector<RuleMember> PrometheusVerdicts(const RuleConfig& rule, const PromResult& result,
+                                           const std::vector<MonitoredMember>& members) {
+  std::vector<RuleMember> out = Blank(members);
+  if (result.scalar && !result.samples.empty()) {
+    for (size_t i = 0; i < members.size(); ++i) {
+      if (members[i].read) SetValue(rule, out[i], result.samples[0].value, result.samples[0].text);
+    }
+    return out;
+  }
+  // label value -> its sample, and how many series hold it.
+  std::unordered_map<std::string, std::pair<const PromSample*, size_t>> by_value;
+  by_value.reserve(result.samples.size());
+  for (const PromSample& s : result.samples) {
+    const std::string* v = s.Label(rule.label);
+    if (!v) continue;
+    auto& [sample, count] = by_value[*v];
+    sample = &s;
+    ++count;
+  }
+  for (size_t i = 0; i < members.size(); ++i) {
+    if (!members[i].read) continue;
+    const std::string want = ExpandPlaceholders(rule.series_template, *members[i].pool, *members[i].member);
+    auto it = by_value.find(want);
+    if (it == by_value.end()) {
+      SetUnknown(out[i], "no series with " + rule.label + "=\"" + want + "\"");
+    } else if (it->second.second > 1) {
+      SetUnknown(out[i], std::to_string(it->second.second) + " series with " + rule.label + "=\"" + want +
+                             "\": aggregate the query to one per member (max by (" + rule.label + ") (...))");
+    } else {
+      SetValue(rule, out[i], it->second.first->value, it->second.first->text);
+    }
+  }
+  return out;
+}
+
+std::vector<RuleMember> GraphiteVerdicts(const RuleConfig& rule, const std::vector<GraphiteSeries>& series,
+                                         const std::vector<MonitoredMember>& members, int64_t now) {
+  std::vector<RuleMember> out = Blank(members);
+  std::unordered_map<std::string, const GraphiteSeries*> by_name;
+  by_name.reserve(series.size());
+  for (const GraphiteSeries& s : series) by_name[s.target] = &s;
+  const int64_t max_age = rule.max_age.count() / 1000;
+  for (size_t i = 0; i < members.size(); ++i) {
+    if (!members[i].read) continue;
+    const std::string want = ExpandPlaceholders(rule.series_template, *members[i].pool, *members[i].member);
+    auto it = by_name.find(want);
+    if (it == by_name.end()) {
+      SetUnknown(out[i], "no series " + want);
+      continue;
+    }
+    std::optional<GraphitePoint> last = LastValue(*it->second);
+    if (!last || last->time < now - max_age) {
+      SetUnknown(out[i], "no datapoint of " + want + " within max_age " + FormatDuration(rule.max_age));
+      continue;
+    }
+    char text[64];
+    std::snprintf(text, sizeof text, "%g", *last->value);
+    SetValue(rule, out[i], *last->value, text);
+  }
+  return out;
 }
 
 Verdict EvaluateValue(const Condition& condition, double value, const std::string& text) {

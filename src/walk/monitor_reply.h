@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "src/base/result.h"
+#include "src/config/config.h"
 #include "src/walk/rule.h"
 
 namespace caretaker {
@@ -53,6 +54,26 @@ Result<std::vector<GraphiteSeries>> ParseGraphiteReply(int status, std::string_v
 
 // The last non-null point of `series`, if there is one.
 std::optional<GraphitePoint> LastValue(const GraphiteSeries& series);
+
+// A member a rule reads, for the mappings below: `read` false for one not
+// read (out of traffic by a person or by caretaker: never touched).
+struct MonitoredMember {
+  const PoolConfig* pool = nullptr;
+  const MemberConfig* member = nullptr;
+  bool read = true;
+};
+
+// Each member's when and clear verdicts from one query's result (pool and
+// server set; `out` left to the caller): its series is the one whose
+// rule.label holds rule.series_template expanded for it; none, or more than
+// one, is unknown; a scalar is every member's value.
+std::vector<RuleMember> PrometheusVerdicts(const RuleConfig& rule, const PromResult& result,
+                                           const std::vector<MonitoredMember>& members);
+// The same from one render: a member's series is the one named
+// rule.series_template expanded for it; its last non-null point counts when
+// no older than rule.max_age at `now` (unix seconds), else unknown.
+std::vector<RuleMember> GraphiteVerdicts(const RuleConfig& rule, const std::vector<GraphiteSeries>& series,
+                                         const std::vector<MonitoredMember>& members, int64_t now);
 
 // What `condition` (value OP NUMBER) says of a value read; NaN is unknown
 // (Prometheus' "no meaningful value"), infinities compare as numbers.

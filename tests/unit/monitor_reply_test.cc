@@ -185,3 +185,119 @@ TEST_CASE("Graphite errors are one clause of what it said, and a body that is no
 }
 
 }  // namespace caretaker
+
+namespace caretaker {
+namespace {
+
+struct Members {
+  PoolConfig pool;
+  std::vector<MonitoredMember> list;
+  explicit Members(const std::vector<std::string>& servers) {
+    pool.name = "replicas";
+    for (const std::string& s : servers) pool.members.push_back({s, s + ".example", 3306});
+    for (const MemberConfig& m : pool.members) list.push_back({&pool, &m, true});
+  }
+};
+
+RuleConfig ValueRule(RuleSource source, const std::string& series_template, const std::string& label = "instance") {
+  RuleConfig r;
+  r.source = source;
+  r.label = label;
+  r.series_template = series_template;
+  r.when = ValueAbove(30);
+  Condition below;
+  below.subject = Condition::Subject::kValue;
+  below.op = Condition::Op::kLt;
+  below.number = 5;
+  r.clear = below;
+  r.max_age = std::chrono::seconds(60);
+  return r;
+}
+
+PromSample Sample(const std::string& instance, double v, const std::string& text) {
+  PromSample s;
+  s.labels = {{"__name__", "mysql_slave_status_seconds_behind_master"}, {"instance", instance}};
+  s.value = v;
+  s.text = text;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("Prometheus series map to members by a label and a placeholder template, once each", "[monitor]") {
+  // Tables: what each member's series is, and what the member reads.
+  Members m({"db1", "db2", "db3", "db4", "db5"});
+  m.list[4].read = false;  // out by a person: not read
+  PromResult result;
+  result.samples = {Sample("db1.example:9104", 0, "0"), Sample("db2.example:9104", 42, "42"),
+                    Sample("db3.example:9104", 1, "1"), Sample("db3.example:9104", 2, "2"),
+                    Sample("db5.example:9104", 99, "99"), Sample("other.example:9104", 99, "99")};
+  const std::vector<RuleMember> v = PrometheusVerdicts(ValueRule(RuleSource::kPrometheus, "{host}:9104"), result, m.list);
+  REQUIRE(v.size() == 5);
+  struct Want {
+    Verdict::Is when, clear;
+    std::string text;
+  };
+  const Want want[] = {
+      {Verdict::Is::kNot, Verdict::Is::kHolds, "value 0"},
+      {Verdict::Is::kHolds, Verdict::Is::kNot, "value 42"},
+      {Verdict::Is::kUnknown, Verdict::Is::kUnknown,
+       "2 series with instance=\"db3.example:9104\": aggregate the query to one per member (max by (instance) (...))"},
+      {Verdict::Is::kUnknown, Verdict::Is::kUnknown, "no series with instance=\"db4.example:9104\""},
+      {Verdict::Is::kUnknown, Verdict::Is::kUnknown, ""},  // not read: no verdict at all
+  };
+  for (size_t i = 0; i < 5; ++i) {
+    INFO(v[i].server);
+    CHECK(v[i].pool == "replicas");
+    CHECK(v[i].when.is == want[i].when);
+    CHECK(v[i].clear.is == want[i].clear);
+    CHECK(v[i].when.text == want[i].text);
+  }
+  // A scalar: every member's value.
+  PromResult scalar;
+  scalar.scalar = true;
+  PromSample one;
+  one.value = 31;
+  one.text = "31";
+  scalar.samples = {one};
+  for (const RuleMember& r : PrometheusVerdicts(ValueRule(RuleSource::kPrometheus, "{server}"), scalar, m.list)) {
+    if (r.server == "db5") continue;
+    CHECK(r.when.is == Verdict::Is::kHolds);
+  }
+}
+
+TEST_CASE("Graphite series map back to members by name; a last point older than max_age is unknown", "[monitor]") {
+  Members m({"db1", "db2", "db3", "db4"});
+  const int64_t now = 1796406970;
+  std::vector<GraphiteSeries> series = {
+      {"mysql.db1.lag", {{0.0, now - 20}, {std::nullopt, now - 10}}},   // the last non-null point counts
+      {"mysql.db2.lag", {{42.5, now - 59}, {std::nullopt, now}}},        // within max_age (60 s)
+      {"mysql.db3.lag", {{42.5, now - 61}, {std::nullopt, now}}},        // stale
+      {"mysql.db9.lag", {{1.0, now}}},                                   // of no member
+  };
+  const std::vector<RuleMember> v = GraphiteVerdicts(ValueRule(RuleSource::kGraphite, "mysql.{server}.lag"), series,
+                                                     m.list, now);
+  REQUIRE(v.size() == 4);
+  CHECK(v[0].when.is == Verdict::Is::kNot);
+  CHECK(v[0].clear.is == Verdict::Is::kHolds);
+  CHECK(v[1].when.is == Verdict::Is::kHolds);
+  CHECK(v[1].when.text == "value 42.5");
+  CHECK(v[2].when.is == Verdict::Is::kUnknown);
+  CHECK(v[2].when.text == "no datapoint of mysql.db3.lag within max_age 1m");
+  CHECK(v[2].clear.is == Verdict::Is::kUnknown);  // stale never clears
+  CHECK(v[3].when.is == Verdict::Is::kUnknown);
+  CHECK(v[3].when.text == "no series mysql.db4.lag");
+  // On the captured reply, its series renamed by aliasByNode: series = "{server}".
+  Captured a = ReadReply("graphite-1.1", "aliased");
+  auto aliased = ParseGraphiteReply(a.status, a.body);
+  REQUIRE(aliased);
+  const int64_t then = LastValue(aliased.value()[0])->time;
+  const std::vector<RuleMember> w = GraphiteVerdicts(ValueRule(RuleSource::kGraphite, "{server}"), aliased.value(),
+                                                     m.list, then + 5);
+  CHECK(w[0].when.text == "value 1");
+  CHECK(w[2].when.text == "value 42.5");
+  CHECK(w[2].when.is == Verdict::Is::kHolds);
+  CHECK(w[3].when.is == Verdict::Is::kUnknown);
+}
+
+}  // namespace caretaker
