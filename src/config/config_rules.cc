@@ -327,6 +327,42 @@ std::vector<std::string> ReadMemberPatterns(TableReader& t, const std::vector<Po
   return out;
 }
 
+// `source` and the keys of that source (a plugin's command, a monitoring
+// server's query), into `r`; keys of another source are refused. `what`: "a
+// rule" or "a check", for the messages.
+void ReadSourceKeys(TableReader& t, const Config& config, RuleConfig& r, const std::string& what) {
+  r.source = ReadSource(t);
+  if (!t.sink().ok()) return;
+  if (r.source == RuleSource::kNagios) {
+    StepConfig command;
+    ReadCommand(t, command);
+    r.argv = std::move(command.argv);
+    r.shell = std::move(command.shell);
+    r.timeout = t.Timeout("timeout", r.timeout);
+  } else if (t.table().get("command")) {
+    t.Fail(t.table().get("command"), "command", "only " + what + " of source = \"nagios\" runs a command");
+  }
+  if (r.source == RuleSource::kPrometheus || r.source == RuleSource::kGraphite) {
+    ReadMonitorKeys(t, config, r);
+  } else {
+    for (const char* key : {"server", "query", "label", "label_value", "target", "series", "max_age"}) {
+      if (t.table().get(key)) {
+        t.Fail(t.table().get(key), key, "only " + what + " of source = \"prometheus\" or \"graphite\" reads it");
+        break;
+      }
+    }
+  }
+  if (r.source == RuleSource::kPrometheus) {
+    for (const char* key : {"target", "series", "max_age"}) {
+      if (t.table().get(key)) t.Fail(t.table().get(key), key, "a key of source = \"graphite\" (Prometheus reads query, label, label_value)");
+    }
+  } else if (r.source == RuleSource::kGraphite) {
+    for (const char* key : {"query", "label", "label_value"}) {
+      if (t.table().get(key)) t.Fail(t.table().get(key), key, "a key of source = \"prometheus\" (Graphite reads target, series, max_age)");
+    }
+  }
+}
+
 RuleConfig ReadRule(TableReader& t, const Config& config, std::map<std::string, FirstUse>& names) {
   const std::vector<PoolConfig>& pools = config.pools;
   const std::vector<TaskConfig>& tasks = config.tasks;
@@ -346,36 +382,7 @@ RuleConfig ReadRule(TableReader& t, const Config& config, std::map<std::string, 
     t.Fail(t.table().get("mode"), "mode", Quote(mode) + " is not \"act\" or \"observe\"");
   }
   r.observe = mode == "observe";
-  r.source = ReadSource(t);
-  if (!t.sink().ok()) return r;
-  if (r.source == RuleSource::kNagios) {
-    StepConfig command;
-    ReadCommand(t, command);
-    r.argv = std::move(command.argv);
-    r.shell = std::move(command.shell);
-    r.timeout = t.Timeout("timeout", r.timeout);
-  } else if (t.table().get("command")) {
-    t.Fail(t.table().get("command"), "command", "only a rule of source = \"nagios\" runs a command");
-  }
-  if (r.source == RuleSource::kPrometheus || r.source == RuleSource::kGraphite) {
-    ReadMonitorKeys(t, config, r);
-  } else {
-    for (const char* key : {"server", "query", "label", "label_value", "target", "series", "max_age"}) {
-      if (t.table().get(key)) {
-        t.Fail(t.table().get(key), key, "only a rule of source = \"prometheus\" or \"graphite\" reads it");
-        break;
-      }
-    }
-  }
-  if (r.source == RuleSource::kPrometheus) {
-    for (const char* key : {"target", "series", "max_age"}) {
-      if (t.table().get(key)) t.Fail(t.table().get(key), key, "a key of source = \"graphite\" (Prometheus reads query, label, label_value)");
-    }
-  } else if (r.source == RuleSource::kGraphite) {
-    for (const char* key : {"query", "label", "label_value"}) {
-      if (t.table().get(key)) t.Fail(t.table().get(key), key, "a key of source = \"prometheus\" (Graphite reads target, series, max_age)");
-    }
-  }
+  ReadSourceKeys(t, config, r, "a rule");
   if (!t.sink().ok()) return r;
   r.when = ReadCondition(t, "when", r.source);
   if (t.table().get("clear")) r.clear = ReadCondition(t, "clear", r.source);
@@ -441,18 +448,7 @@ RuleConfig ReadCheck(TableReader& t, const Config& config, const std::string& ow
   RuleConfig r;
   r.name = owner + " bake check " + std::to_string(i + 1);
   r.line = t.table().source().begin.line;
-  r.source = ReadSource(t);
-  if (!t.sink().ok()) return r;
-  if (r.source == RuleSource::kNagios) {
-    StepConfig command;
-    ReadCommand(t, command);
-    r.argv = std::move(command.argv);
-    r.shell = std::move(command.shell);
-    r.timeout = t.Timeout("timeout", r.timeout);
-  } else if (t.table().get("command")) {
-    t.Fail(t.table().get("command"), "command", "only a check of source = \"nagios\" runs a command");
-  }
-  if (r.source == RuleSource::kPrometheus || r.source == RuleSource::kGraphite) ReadMonitorKeys(t, config, r);
+  ReadSourceKeys(t, config, r, "a check");
   if (!t.sink().ok()) return r;
   r.when = ReadCondition(t, "when", r.source);
   return r;

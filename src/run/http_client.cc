@@ -37,7 +37,8 @@ Awaitable<Result<HttpReply>> Exchange(asio::ip::tcp::socket& socket, const HttpR
     ec = cec;
   } else {
     asio::ip::tcp::resolver resolver(ex);
-    auto [rec, endpoints] = co_await resolver.async_resolve(request.host, std::to_string(request.port), kTuple);
+    const std::string port = std::to_string(request.port);  // g++ 12: src/base/async.h
+    auto [rec, endpoints] = co_await resolver.async_resolve(request.host, port, kTuple);
     ec = rec;
     if (!ec) {
       auto [cec, ep] = co_await asio::async_connect(socket, endpoints, kTuple);

@@ -1,6 +1,9 @@
 // One HTTP/1.1 request on a new connection, within one deadline for all of it
-// (resolve, connect, send, read): what the monitoring sources (Prometheus,
-// Graphite) and the webhooks use. Beast stays in http_client.cc.
+// (connect, send, read): what the monitoring sources (Prometheus, Graphite)
+// and the webhooks use. Beast stays in http_client.cc. A host name is
+// resolved inside the deadline too, but Asio's resolver cannot be
+// interrupted: a hung DNS server delays the timeout error (prefer addresses,
+// or a local resolver).
 #pragma once
 
 #include <boost/asio/io_context.hpp>

@@ -13,7 +13,9 @@ namespace {
 
 namespace asio = boost::asio;
 
-std::string Timeout(Millis d) { return std::to_string(d.count()) + "ms"; }
+// Prometheus' own timeout a tenth shorter than ours, so that its "timeout"
+// error (HTTP 503) arrives before we give up on the reply.
+std::string Timeout(Millis d) { return std::to_string(std::max<int64_t>(1, d.count() * 9 / 10)) + "ms"; }
 
 std::string Describe(const MonitorServerConfig& server, const char* kind) {
   return std::string(kind) + " " + server.name + " (" + server.url + ")";
@@ -42,23 +44,30 @@ Result<HttpRequest> Request(const MonitorServerConfig& server, const std::string
 // Members caretaker or a person has out are not read (never touched).
 bool Skipped(const WatchedMember& m) { return m.out == OutBy::kPerson || m.out == OutBy::kCaretaker; }
 
-RuleMember Blank(const WatchedMember& m) {
-  RuleMember r;
-  r.pool = m.pool->name;
-  r.server = m.member->server;
-  r.out = m.out;
-  return r;
-}
-
-void SetUnknown(RuleMember& r, const std::string& why) {
-  r.when = {Verdict::Is::kUnknown, why};
-  r.clear = {Verdict::Is::kUnknown, why};
-}
-
 std::vector<MonitoredMember> Monitored(const std::vector<WatchedMember>& members) {
   std::vector<MonitoredMember> out;
   out.reserve(members.size());
   for (const WatchedMember& m : members) out.push_back({m.pool, m.member, !Skipped(m)});
+  return out;
+}
+
+// The verdicts of a reply, with who has each member out.
+std::vector<RuleMember> WithOut(std::vector<RuleMember> read, const std::vector<WatchedMember>& members) {
+  for (size_t i = 0; i < members.size(); ++i) read[i].out = members[i].out;
+  return read;
+}
+
+// The server could not be asked: every member read is unknown, saying why.
+std::vector<RuleMember> AllUnknown(const std::vector<WatchedMember>& members, const std::string& why) {
+  std::vector<RuleMember> out(members.size());
+  for (size_t i = 0; i < members.size(); ++i) {
+    out[i].pool = members[i].pool->name;
+    out[i].server = members[i].member->server;
+    out[i].out = members[i].out;
+    if (Skipped(members[i])) continue;
+    out[i].when = {Verdict::Is::kUnknown, why};
+    out[i].clear = {Verdict::Is::kUnknown, why};
+  }
   return out;
 }
 
@@ -67,37 +76,19 @@ class PrometheusSource : public ConditionSource {
   PrometheusSource(const MonitorServerConfig& server, asio::io_context& io) : server_(server), io_(io) {}
 
   Awaitable<std::vector<RuleMember>> Read(const RuleConfig& rule, const std::vector<WatchedMember>& members) override {
-    std::vector<RuleMember> out;
-    out.reserve(members.size());
-    for (const WatchedMember& m : members) out.push_back(Blank(m));
     problem_.clear();
-    Result<PromResult> got = Error{};
-    {
-      auto asked = Ask(rule);
-      got = co_await std::move(asked);
-    }
+    auto asked = Ask(rule);
+    Result<PromResult> got = co_await std::move(asked);
     if (!got) {
-      problem_ = Describe(server_, "prometheus") + ": query " + Quoted(rule.query) + ": " + got.error().message;
-      for (size_t i = 0; i < members.size(); ++i) {
-        if (!Skipped(members[i])) SetUnknown(out[i], problem_);
-      }
-      co_return out;
+      problem_ = Describe(server_, "prometheus") + ": query '" + rule.query + "': " + got.error().message;
+      co_return AllUnknown(members, problem_);
     }
-    std::vector<RuleMember> read = PrometheusVerdicts(rule, got.value(), Monitored(members));
-    for (size_t i = 0; i < members.size(); ++i) {
-      if (!Skipped(members[i])) {
-        out[i].when = std::move(read[i].when);
-        out[i].clear = std::move(read[i].clear);
-      }
-    }
-    co_return out;
+    co_return WithOut(PrometheusVerdicts(rule, got.value(), Monitored(members)), members);
   }
 
   std::string Problem() const override { return problem_; }
 
  private:
-  static std::string Quoted(const std::string& q) { return "'" + q + "'"; }
-
   Awaitable<Result<PromResult>> Ask(const RuleConfig& rule) {
     Result<HttpRequest> request = Request(server_, "prometheus", "/api/v1/query?query=" + UrlEncode(rule.query) +
                                                                    "&timeout=" + Timeout(server_.timeout));
@@ -136,33 +127,17 @@ class GraphiteSource : public ConditionSource {
   GraphiteSource(const MonitorServerConfig& server, asio::io_context& io) : server_(server), io_(io) {}
 
   Awaitable<std::vector<RuleMember>> Read(const RuleConfig& rule, const std::vector<WatchedMember>& members) override {
-    std::vector<RuleMember> out;
-    out.reserve(members.size());
-    for (const WatchedMember& m : members) out.push_back(Blank(m));
     problem_.clear();
     const std::string target = Wildcarded(rule.query);
-    Result<std::vector<GraphiteSeries>> got = Error{};
-    {
-      auto asked = Ask(rule, target);
-      got = co_await std::move(asked);
-    }
+    auto asked = Ask(rule, target);
+    Result<std::vector<GraphiteSeries>> got = co_await std::move(asked);
     if (!got) {
       problem_ = Describe(server_, "graphite") + ": target '" + target + "': " + got.error().message;
-      for (size_t i = 0; i < members.size(); ++i) {
-        if (!Skipped(members[i])) SetUnknown(out[i], problem_);
-      }
-      co_return out;
+      co_return AllUnknown(members, problem_);
     }
     const int64_t now =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    std::vector<RuleMember> read = GraphiteVerdicts(rule, got.value(), Monitored(members), now);
-    for (size_t i = 0; i < members.size(); ++i) {
-      if (!Skipped(members[i])) {
-        out[i].when = std::move(read[i].when);
-        out[i].clear = std::move(read[i].clear);
-      }
-    }
-    co_return out;
+    co_return WithOut(GraphiteVerdicts(rule, got.value(), Monitored(members), now), members);
   }
 
   std::string Problem() const override { return problem_; }

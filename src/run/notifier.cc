@@ -43,16 +43,29 @@ struct Notifier::Target {
   NotifyConfig config;
   std::deque<Queued> queue;
   std::unique_ptr<Timer> wake;
-  bool busy = false;  // a delivery is under way
+  bool busy = false;     // a delivery is under way
+  bool retired = false;  // a reload replaced it: its deliverer ends once its queue is empty
 };
 
 Notifier::Notifier(asio::io_context& io, const std::vector<NotifyConfig>& targets)
     : io_(io), counts_(std::make_shared<NotifyCounts>()) {
   epoch_ = NowSeconds().time_since_epoch().count();
+  Configure(targets);
+}
+
+void Notifier::Configure(const std::vector<NotifyConfig>& targets) {
+  // The webhooks of before deliver what they hold, then end.
+  for (std::shared_ptr<Target>& old : targets_) {
+    old->retired = true;
+    old->wake->Cancel();
+    retiring_.push_back(std::move(old));
+  }
+  targets_.clear();
+  std::erase_if(retiring_, [](const std::shared_ptr<Target>& t) { return t->queue.empty() && !t->busy; });
   for (const NotifyConfig& c : targets) {
     auto t = std::make_shared<Target>();
     t->config = c;
-    t->wake = SteadyClock().MakeTimer(io);
+    t->wake = SteadyClock().MakeTimer(io_);
     targets_.push_back(t);
     // The deliverer holds the target and the counts: it may outlive the
     // notifier by one wake-up while the loop winds down.
@@ -60,9 +73,9 @@ Notifier::Notifier(asio::io_context& io, const std::vector<NotifyConfig>& target
                       asio::io_context& io) -> Awaitable<void> {
       for (;;) {
         while (t->queue.empty()) {
+          if (t->retired) co_return;
           auto wait = t->wake->WaitUntil(SteadyTime::max());
           co_await std::move(wait);
-          if (!t->wake) co_return;  // (never: the timer lives with the target)
         }
         t->busy = true;
         const Target::Queued q = t->queue.front();
@@ -111,7 +124,9 @@ Notifier::Notifier(asio::io_context& io, const std::vector<NotifyConfig>& target
         } else {
           ++counts->failed;
           LogEvent(LogLevel::kError, "notify.failed",
-                   {{"notify", t->config.name}, {"url", t->config.url}, {"kind", q.kind}, {"id", q.id},
+                   // host:port, not the url: a receiver's path may hold a token.
+                   {{"notify", t->config.name}, {"to", t->config.host + ":" + std::to_string(t->config.port)},
+                    {"kind", q.kind}, {"id", q.id},
                     {"attempts", static_cast<int64_t>(t->config.retries + 1)}, {"error", why}});
         }
       }
@@ -121,6 +136,17 @@ Notifier::Notifier(asio::io_context& io, const std::vector<NotifyConfig>& target
 }
 
 Notifier::~Notifier() = default;
+
+NotifyEvent NotifyEvent::Of(std::string kind, const MaintRecord& r) {
+  NotifyEvent e;
+  e.kind = std::move(kind);
+  e.pool = r.pool;
+  e.server = r.server;
+  e.who = r.who;
+  e.reason = r.reason;
+  e.job = r.job;
+  return e;
+}
 
 std::string Notifier::Body(const NotifyEvent& e, const std::string& id, SysSeconds at) {
   json::object o;
@@ -160,15 +186,17 @@ void Notifier::Emit(NotifyEvent event) {
 Awaitable<void> Notifier::Flush(Millis grace) {
   const SteadyTime until = SteadyClock().Now() + grace;
   std::unique_ptr<Timer> tick = SteadyClock().MakeTimer(io_);
+  std::vector<std::shared_ptr<Target>> all = targets_;
+  all.insert(all.end(), retiring_.begin(), retiring_.end());
   for (;;) {
-    bool idle = std::all_of(targets_.begin(), targets_.end(),
-                            [](const std::shared_ptr<Target>& t) { return t->queue.empty() && !t->busy; });
+    bool idle =
+        std::all_of(all.begin(), all.end(), [](const std::shared_ptr<Target>& t) { return t->queue.empty() && !t->busy; });
     if (idle) co_return;
     if (SteadyClock().Now() >= until) break;
     auto wait = tick->WaitUntil(std::min(until, SteadyClock().Now() + Millis(50)));
     co_await std::move(wait);
   }
-  for (const std::shared_ptr<Target>& t : targets_) {
+  for (const std::shared_ptr<Target>& t : all) {
     if (t->queue.empty()) continue;
     counts_->dropped += t->queue.size();
     LogEvent(LogLevel::kError, "notify.dropped",

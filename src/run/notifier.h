@@ -25,6 +25,7 @@
 
 #include "src/base/async.h"
 #include "src/config/config.h"
+#include "src/store/maint_record.h"
 
 namespace caretaker {
 
@@ -33,6 +34,9 @@ struct NotifyEvent {
   std::string pool, server, rule, who, reason;
   int64_t job = 0;   // 0: none
   std::string text;  // one line for a person: "caretaker: job 12 on replicas failed: ..."
+
+  // `kind` of the host of `record`: its pool, server, who, reason and job.
+  static NotifyEvent Of(std::string kind, const MaintRecord& record);
 };
 
 struct NotifyCounts {
@@ -47,6 +51,9 @@ class Notifier {
   Notifier(const Notifier&) = delete;
   Notifier& operator=(const Notifier&) = delete;
 
+  // The webhooks of a reloaded config from now on; the ones before deliver
+  // what they hold already, then end.
+  void Configure(const std::vector<NotifyConfig>& targets);
   void Emit(NotifyEvent event);
   // serve stops: waits until every queue is empty, or `grace` has passed
   // (what is left is logged as dropped).
@@ -60,6 +67,7 @@ class Notifier {
   struct Target;
   boost::asio::io_context& io_;
   std::vector<std::shared_ptr<Target>> targets_;
+  std::vector<std::shared_ptr<Target>> retiring_;  // replaced by a reload, still delivering
   std::shared_ptr<NotifyCounts> counts_;
   uint64_t next_id_ = 0;
   int64_t epoch_ = 0;  // the process' start, in the ids

@@ -172,6 +172,7 @@ void Server::Reload() {
   config_ = std::make_shared<const Config>(std::move(loaded).value());
   password_ = password->value();
   rules_.Configure(config_, password_);
+  notifier_.Configure(config_->notify);
   LogEvent(LogLevel::kInfo, "serve.reload", {{"path", path}, {"running_jobs", static_cast<int64_t>(Running().size())}});
   Announce();
   Wake();
@@ -283,13 +284,7 @@ void Server::WatchExpiry(SysSeconds now, bool halted) {
                            : "it stays OUT OF TRAFFIC: `caretaker maint stop " + r.pool + "/" + r.server + "`"}});
     if (a.first) {
       (void)store_->Audit({0, {}, "caretaker serve", "maint.expired", r.pool + "/" + r.server, r.reason});
-      NotifyEvent e;
-      e.kind = "maint.expired";
-      e.pool = r.pool;
-      e.server = r.server;
-      e.who = r.who;
-      e.reason = r.reason;
-      e.job = r.job;
+      NotifyEvent e = NotifyEvent::Of("maint.expired", r);
       e.text = "caretaker: maintenance of " + r.pool + "/" + r.server + " by " + r.who + " expired at " +
                FormatUtc(*r.until) + " (" + r.reason + "); " +
                (pool && pool->on_maint_expiry == MaintExpiry::kRestore ? "putting it back"
@@ -364,13 +359,7 @@ bool Server::Run() {
                {{"pool", r.pool}, {"server", r.server}, {"phase", r.phase}, {"who", r.who}, {"reason", r.reason},
                 {"job", r.job}});
       // Re-announced at every start: a host out of traffic is never forgotten.
-      NotifyEvent e;
-      e.kind = "host.left_out";
-      e.pool = r.pool;
-      e.server = r.server;
-      e.who = r.who;
-      e.reason = r.reason;
-      e.job = r.job;
+      NotifyEvent e = NotifyEvent::Of("host.left_out", r);
       e.text = "caretaker: " + r.pool + "/" + r.server + " is OUT OF TRAFFIC (" + r.phase + ", by " + r.who +
                (r.reason.empty() ? "" : ": " + r.reason) + "); said again as caretaker serve starts";
       notifier_.Emit(std::move(e));

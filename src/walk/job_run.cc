@@ -216,6 +216,13 @@ RetryPlan PlanRetry(const Job& job, const TaskConfig& task, const std::vector<Ma
   for (const JobHost& h : job.hosts) {
     if (h.phase == "done") continue;
     const MaintRecord* r = RecordOf(job, h.server, records);
+    if (!r && h.phase == "baking") {
+      // In traffic, its bake cut short (caretaker stopped or died): it bakes
+      // again before any other member starts.
+      plan.members.push_back(h.server);
+      plan.resume[h.server] = ResumePoint{HostPhase::kBaking, 0, "its bake was cut short"};
+      continue;
+    }
     if (!r && h.phase != "pending" && h.phase != "draining" && h.phase != "skipped") {
       // Past its drain, and no record: it was put back (released, by the
       // walk or by hand). Never walked again unasked.
@@ -274,7 +281,10 @@ std::optional<std::string> ReconcileResume(const Job& job, std::map<std::string,
                                            const PoolView& live) {
   for (const MemberView& m : live.members) {
     auto at = resume.find(m.server);
-    if (at == resume.end() || at->second.phase == HostPhase::kGates || m.out_everywhere) continue;
+    if (at == resume.end() || at->second.phase == HostPhase::kGates || at->second.phase == HostPhase::kBaking ||
+        m.out_everywhere) {
+      continue;
+    }
     if (at->second.phase == HostPhase::kDraining) {
       resume.erase(at);
       continue;
@@ -296,7 +306,7 @@ std::vector<JobHost> JobHostsOf(const Walker& walker) {
     h.step = s.step;
     h.detail = s.detail.substr(0, s.detail.find('\n'));
     // Out now (draining .. enabling), or ended out.
-    h.out_of_traffic = s.out_of_traffic || (!s.ended && s.phase != HostPhase::kPending);
+    h.out_of_traffic = s.out_of_traffic || (!s.ended && s.phase != HostPhase::kPending && s.phase != HostPhase::kBaking);
     out.push_back(std::move(h));
   }
   return out;

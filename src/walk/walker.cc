@@ -83,7 +83,8 @@ bool Walker::HasPending() const {
 }
 
 bool Walker::Baking() const {
-  return std::any_of(hosts_.begin(), hosts_.end(), [](const HostStatus& s) { return s.phase == HostPhase::kBaking; });
+  return std::any_of(hosts_.begin(), hosts_.end(),
+                     [](const HostStatus& s) { return s.phase == HostPhase::kBaking && !s.ended; });
 }
 
 bool Walker::CanStart() const {
@@ -103,6 +104,12 @@ bool Walker::HeldByHalt(const Host& h) const {
 }
 
 void Walker::Emit(Host& h, SteadyTime now, std::vector<WalkAction>& out) {
+  // A failed bake's MAINT not sent yet: a halt or an abort since lets it go
+  // no further (a halt lets caretaker change no server).
+  if (h.sub == Sub::kBakeOut && h.todo && !h.busy && (halted_ || stopping_ == Stopping::kAbort)) {
+    return FailInTraffic(h, h.why + "; NOT taken out: " + (halted_ ? "caretaker is halted (" + *halted_ + ")"
+                                                                    : std::string("the walk was aborted")), now);
+  }
   CheckLosses(h, now);
   if (h.lost_maint) return;  // MAINT first, everywhere
   if (HeldByHalt(h)) {
@@ -186,8 +193,10 @@ void Walker::OnObserved(uint64_t seq, const Result<PoolView>& view, SteadyTime n
       unknown.sessions = -1;
       if (h.sub == Sub::kSessions) CheckDrain(h, unknown, now);
       if (h.sub == Sub::kUp) CheckUp(h, unknown, now);
+      if (h.sub == Sub::kBakeDecide) BakeOut(h, view ? Result<PoolView>(Error{s.detail}) : view, now);
       continue;
     }
+    if (h.sub == Sub::kBakeDecide) BakeOut(h, view, now);
     if (h.sub == Sub::kSessions) CheckDrain(h, *m, now);
     if (h.sub == Sub::kUp) CheckUp(h, *m, now);
   }
@@ -337,8 +346,8 @@ void Walker::StopWalk(Stopping why, std::string reason, SteadyTime now, std::str
   if (why != Stopping::kFailures) return;
   for (Host& h : state_) {
     // Baking, no read in flight: it is in traffic; its bake ends unfinished.
-    if (hosts_[h.index].phase == HostPhase::kBaking && !h.busy) {
-      EndBake(h, "stopped while baking (" + stop_brief_ + ")", now);
+    if (hosts_[h.index].phase == HostPhase::kBaking && !hosts_[h.index].ended && !h.busy && h.sub == Sub::kBake) {
+      EndBake(h, "the walk stopped (" + stop_brief_ + ")", now);
       continue;
     }
     // Between steps, or waiting to retry one: the step before it has ended.
@@ -374,8 +383,12 @@ void Walker::Abort(SteadyTime now) {
   for (const WalkAction& a : reasserts_) HostOf(a.server).reasserting = false;
   reasserts_.clear();
   for (Host& h : state_) {
-    if (StatusOf(h).phase == HostPhase::kBaking && !h.busy) {
-      EndBake(h, "aborted while baking", now);
+    if (StatusOf(h).phase == HostPhase::kBaking && !StatusOf(h).ended && !h.busy) {
+      if (h.sub == Sub::kBakeDecide || (h.sub == Sub::kBakeOut && h.todo)) {
+        FailInTraffic(h, h.why + "; NOT taken out: the walk was aborted", now);
+      } else if (h.sub == Sub::kBake) {
+        EndBake(h, "the walk was aborted", now);
+      }
       continue;
     }
     // One whose MAINT again is in flight stops once it returns.

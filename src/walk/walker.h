@@ -170,6 +170,7 @@ struct WalkEvent {
 // out of traffic (caretaker died, or the job failed and is retried).
 struct ResumePoint {
   HostPhase phase = HostPhase::kMaint;  // kDraining: drained again (its drain was the job's);
+                                        // kBaking: in traffic, its bake again;
                                         // kMaint: MAINT again, then every step;
                                         // kStep: from `step`; kGates: gates, then READY
   size_t step = 0;
@@ -207,10 +208,14 @@ struct WalkSpec {
   // The bake (canary analysis): after READY, the member's checks must read
   // clear for `bake` (the walk's first member: `canary_bake`) before any
   // other member starts — so a walk with a bake takes one member at a time,
-  // whatever max_out allows; read every bake_interval. A check that holds takes
-  // the member out again (its record written first) and fails it; checks
-  // unknown for longer than the bake fail it the same way (unknown is never
-  // clear). Halted, a member whose check holds fails in traffic, said so.
+  // whatever max_out allows; read every bake_interval. A check that holds
+  // takes the member out again — against a fresh read of the pool and its
+  // capacity policy, its record written first — and fails it; checks unknown
+  // for longer than the bake, or not clear for a whole bake within three,
+  // fail it the same way (unknown is never clear). Halted, aborted, the pool
+  // unreadable or its policy refusing: the member fails IN traffic, said so.
+  // Stopped while baking, it stays "baking" (in traffic): picked up again,
+  // the job bakes it again first (ResumePoint kBaking).
   Millis bake{0};
   Millis canary_bake{0};
   Millis bake_interval{std::chrono::seconds(5)};
@@ -301,7 +306,8 @@ class Walker {
     kGateWeight,                                // gates: the first ramp weight, while in MAINT
     kReady, kUp, kHold,                         // enabling
     kBackToMaint, kUndoWeight, kRelease,
-    kBake, kBakeOut,                            // baking: reading its checks; MAINT again after one held
+    kBake, kBakeDecide, kBakeOut,               // baking: reading its checks; a read of the pool, then
+                                                // MAINT again, after one held
   };
   // What the walk keeps of one member besides its HostStatus.
   struct Host {
@@ -331,6 +337,7 @@ class Walker {
     int reassert_failures = 0;         // since MAINT was last confirmed
     int losses = 0;                    // times an instance showed it READY while held
     uint64_t guard_min_seq = 0;        // reads older than this predate its last kReassert
+    SteadyTime bake_started{};                // baking: since
     std::optional<SteadyTime> clear_since;    // baking: its checks read clear since
     std::optional<SteadyTime> unknown_since;  // baking: its checks unknown since
     Millis bake{0};                           // baking: how long (the canary's, or the bake)
@@ -356,7 +363,10 @@ class Walker {
   bool HasPending() const;
   bool Baking() const;  // some member bakes: no other starts
   void StartBake(Host& h, SteadyTime now);
-  void EndBake(Host& h, const std::string& why, SteadyTime now);  // stopped while baking: in traffic, done
+  void EndBake(Host& h, const std::string& why, SteadyTime now);  // stopped while baking: in traffic, unjudged
+  void BakeFailed(Host& h, std::string why, SteadyTime now);       // a check held: out again, if allowed
+  void BakeOut(Host& h, const Result<PoolView>& view, SteadyTime now);
+  void FailInTraffic(Host& h, const std::string& why, SteadyTime now);
   bool CanStart() const;  // a member may start: pending ones, not stopping, not halted
   bool HeldByHalt(const Host& h) const;
   std::vector<Host*> Candidates(const PoolView& view, SteadyTime now);

@@ -106,6 +106,13 @@ void Walker::Resume(Host& h, const ResumePoint& at, SteadyTime now) {
   h.was_out = true;
   h.phase_started = now;
   switch (at.phase) {
+    case HostPhase::kBaking:
+      // In traffic, no record: its bake was cut short; it bakes again
+      // before any other member starts.
+      s.record = false;
+      h.was_out = false;
+      Event(s.server, at.why + ": baking again");
+      return StartBake(h, now);
     case HostPhase::kDraining:
       // Its drain was this job's: drained again, or (the walk stopping) put
       // back READY, not left drained as a member that was out before.
@@ -140,7 +147,8 @@ void Walker::OnApplied(const WalkAction& action, const Result<void>& done, Stead
   Host& h = HostOf(action.server);
   h.busy = false;
   HostStatus& s = StatusOf(h);
-  if (h.sub == Sub::kDrainSent) s.record = true;  // written before the drain was sent
+  // Written before the drain (or a failed bake's MAINT) was sent.
+  if (h.sub == Sub::kDrainSent || h.sub == Sub::kBakeOut) s.record = true;
   if (stopping_ == Stopping::kAbort && h.sub != Sub::kRelease && h.sub != Sub::kRestoreRelease &&
       h.sub != Sub::kStepRecorded) {
     const bool ready = ok && action.kind == WalkAction::Kind::kSetState && action.state == LbState::kReady;
@@ -366,9 +374,12 @@ void Walker::StartBake(Host& h, SteadyTime now) {
   baked_one_ = true;
   h.bake = canary ? spec_.canary_bake : spec_.bake;
   if (h.bake <= Millis(0)) return End(h, HostPhase::kDone, now);
+  h.bake_started = now;
   h.clear_since.reset();
   h.unknown_since.reset();
   s.phase = HostPhase::kBaking;
+  s.record = false;
+  s.out_of_traffic = false;
   s.detail = std::string(canary ? "canary: " : "") + "baking " + HumanDuration(h.bake) + ": its checks must stay clear";
   Event(s.server, std::string(canary ? "canary bake: " : "bake: ") + "its checks must stay clear for " +
                       HumanDuration(h.bake) + " before the next member starts");
@@ -377,51 +388,78 @@ void Walker::StartBake(Host& h, SteadyTime now) {
 }
 
 void Walker::EndBake(Host& h, const std::string& why, SteadyTime now) {
+  // In traffic, its bake unjudged: it stays "baking" (ended), so the job
+  // picked up again bakes it again before any other member starts.
   HostStatus& s = StatusOf(h);
-  s.detail = "back in service; its bake did not finish: " + why;
+  s.detail = "in traffic, its bake cut short: " + why;
   Event(s.server, s.detail, true);
-  End(h, HostPhase::kDone, now);
+  s.ended = now;
+  h.todo.reset();
+  h.want_view = false;
+  h.sub = Sub::kNone;
+  next_decide_ = std::min(next_decide_, now);
+}
+
+void Walker::FailInTraffic(Host& h, const std::string& why, SteadyTime now) {
+  HostStatus& s = StatusOf(h);
+  s.detail = why + " — `caretaker maint start " + spec_.pool + "/" + s.server + " --reason ...` takes it out by hand";
+  s.out_of_traffic = false;
+  Event(s.server, "FAILED: " + s.detail + "; it is IN TRAFFIC", true);
+  End(h, HostPhase::kFailed, now);
+  CountFailure(h, now);
+}
+
+void Walker::BakeFailed(Host& h, std::string why, SteadyTime now) {
+  h.why = std::move(why);
+  if (halted_) return FailInTraffic(h, h.why + "; NOT taken out: caretaker is halted (" + *halted_ + ")", now);
+  if (stopping_ == Stopping::kAbort) return FailInTraffic(h, h.why + "; NOT taken out: the walk was aborted", now);
+  StatusOf(h).detail = h.why + "; reading the pool before taking it out again";
+  Event(StatusOf(h).server, "FAILED its " + h.why + "; taking it out of traffic again if the pool's policy allows", true);
+  // Taking it out is a drain like any other: against a fresh read of the pool.
+  WaitForView(h, Sub::kBakeDecide, now);
+}
+
+void Walker::BakeOut(Host& h, const Result<PoolView>& view, SteadyTime now) {
+  HostStatus& s = StatusOf(h);
+  h.want_view = false;
+  if (halted_) return FailInTraffic(h, h.why + "; NOT taken out: caretaker is halted (" + *halted_ + ")", now);
+  if (!view) return FailInTraffic(h, h.why + "; NOT taken out: the pool cannot be read: " + view.error().message, now);
+  policies::PoolSnapshot snapshot{spec_.pool, {}};
+  for (const MemberView& m : view.value().members) snapshot.members.push_back({m.server, m.state});
+  policies::Decision d = policies::MayTakeOut(spec_.capacity, snapshot, s.server);
+  if (!d.allowed()) return FailInTraffic(h, h.why + "; NOT taken out: " + d.reason, now);
+  s.detail = h.why + "; setting MAINT";
+  // Its steps and gates are done: a retry goes to the gates.
+  SetState(h, Sub::kBakeOut, LbState::kMaint, "maint", now, spec_.steps.size());
 }
 
 void Walker::OnBakeRead(const WalkAction& action, const BakeReading& reading, SteadyTime now) {
   Host& h = HostOf(action.server);
   h.busy = false;
   HostStatus& s = StatusOf(h);
-  if (s.phase != HostPhase::kBaking) return;
+  if (s.phase != HostPhase::kBaking || s.ended) return;
+  // A check that holds is acted on whatever else happens meanwhile.
+  if (reading.is == BakeReading::Is::kFired) return BakeFailed(h, "bake: " + reading.text, now);
   if (stopping_ == Stopping::kFailures || stopping_ == Stopping::kAbort) {
-    return EndBake(h, stop_reason_.empty() ? "the walk stopped" : "the walk stopped (" + stop_brief_ + ")", now);
+    return EndBake(h, "the walk stopped (" + stop_brief_ + ")", now);
   }
   const std::string baking = HumanDuration(h.bake);
+  // Readings that keep changing (clear, unknown, clear ...) never finish a
+  // bake; three bakes' time without one is a failure, not a wait forever.
+  const Millis limit = 3 * h.bake + 2 * spec_.bake_interval;
+  if (now - h.bake_started > limit) {
+    return BakeFailed(h, "bake: its checks did not stay clear for " + baking + " in a row within " +
+                             HumanDuration(limit) + " (last: " + reading.text + ")", now);
+  }
   switch (reading.is) {
     case BakeReading::Is::kFired:
-      h.why = "bake: " + reading.text;
-      if (halted_) {
-        // A halt lets caretaker change no server: said, left to a person.
-        s.detail = h.why + "; NOT taken out: caretaker is halted (" + *halted_ + ") — `caretaker maint start " +
-                   spec_.pool + "/" + s.server + " --reason ...` takes it out by hand";
-        s.out_of_traffic = false;
-        Event(s.server, "FAILED: " + s.detail, true);
-        End(h, HostPhase::kFailed, now);
-        return CountFailure(h, now);
-      }
-      Event(s.server, "FAILED its bake: " + reading.text + "; taking it out of traffic again", true);
-      s.detail = h.why + "; setting MAINT";
-      // Its steps and gates are done: a retry goes to the gates.
-      return SetState(h, Sub::kBakeOut, LbState::kMaint, "maint", now, spec_.steps.size());
+      break;
     case BakeReading::Is::kUnknown:
       h.clear_since.reset();
       if (!h.unknown_since) h.unknown_since = now;
       if (now - *h.unknown_since > h.bake) {
-        h.why = "bake: its checks could not be read for " + HumanDuration(Since(*h.unknown_since, now)) + " (" +
-                reading.text + "); unknown is never clear";
-        Event(s.server, "FAILED its bake: " + h.why.substr(6) + "; taking it out of traffic again", true);
-        if (halted_) {
-          s.detail = h.why + "; NOT taken out: caretaker is halted (" + *halted_ + ")";
-          Event(s.server, "FAILED: " + s.detail, true);
-          End(h, HostPhase::kFailed, now);
-          return CountFailure(h, now);
-        }
-        return SetState(h, Sub::kBakeOut, LbState::kMaint, "maint", now, spec_.steps.size());
+        return BakeFailed(h, "bake: its checks could not be read for " + HumanDuration(Since(*h.unknown_since, now)) +
+                                 " (" + reading.text + "); unknown is never clear", now);
       }
       s.detail = "baking " + baking + ": its checks cannot be read (" + reading.text + "), the bake starts over";
       break;
@@ -499,7 +537,7 @@ void Walker::OnJournalFailed(const WalkAction& action, const std::string& error,
     Event(s.server, "its record still names " + StepLabel(action.step - 1) + ": " + error, true);
     return AfterStep(h, action.step - 1, now);
   }
-  if (h.sub == Sub::kBackToMaint) {
+  if (h.sub == Sub::kBackToMaint || h.sub == Sub::kBakeOut) {
     // Taking an unhealthy member out of traffic matters more than the record
     // (which still says "enabling"): MAINT without it.
     h.why += "; " + why.substr(0, why.find(";"));

@@ -98,7 +98,11 @@ TEST_CASE("a graphite rule depools a replica its datapoints say lags, holds it w
   Run served = serve.Stop();
   INFO(served.err << stale.out);
   CHECK(back);
-  CHECK(served.err.find("action=repool target=replicas/db2 result=done") > served.err.find("rule.act.end rule=graphite-lag action=depool"));
+  const size_t depooled = served.err.find("rule.act.end rule=graphite-lag action=depool target=replicas/db2 result=done");
+  const size_t repooled = served.err.find("rule.act.end rule=graphite-lag action=repool target=replicas/db2 result=done");
+  CHECK(depooled != std::string::npos);
+  CHECK(repooled != std::string::npos);
+  CHECK(repooled > depooled);
   CHECK(served.exit_code == 0);
   for (const char* m : {"db1", "db2", "db3", "db4"}) CHECK(AdminStates(m) == "0 0");
 }

@@ -6,6 +6,7 @@
 // mid-run makes every member unknown and nothing acts; a query Prometheus
 // refuses is one sentence and a non-zero exit.
 #include <catch2/catch.hpp>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <memory>
@@ -14,6 +15,7 @@
 
 #include "tests/integration/serve_fixture.h"
 #include "tests/sandbox/prometheus.h"
+#include "tests/sandbox/webhook.h"
 
 namespace caretaker {
 namespace {
@@ -183,6 +185,63 @@ TEST_CASE("a query Prometheus refuses is one sentence naming the server and the 
   CHECK(m.exit_code == 1);
   CHECK(m.err.find("the query gives a matrix result") != std::string::npos);
   CheckClean(config);
+}
+
+TEST_CASE("the bearer token comes from a 0600 file, is sent, and is never said; a file others can read is refused",
+          "[serve][rules][prometheus]") {
+  // A receiver of the harness in Prometheus' place records what caretaker
+  // sends (it answers "ok", which is not Prometheus' JSON: said so).
+  sandbox::WebhookReceiver fake;
+  const std::string token = "tok-3f9a-secret";
+  const std::string path = WriteFileIn(RollSandbox(), "prom.token", token + "\n");
+  ::chmod(path.c_str(), 0600);
+  const std::string rule = "[[rules]]\nname = \"authed\"\nsource = \"prometheus\"\nquery = \"up == 1\"\n"
+                           "label = \"server\"\nwhen = \"value < 1\"\n";
+  const std::string config = ConfigWith("rules-prom-auth.toml", "[[prometheus]]\nname = \"main\"\nurl = \"" +
+                                                                    fake.url("/prom") + "\"\ntimeout = \"3s\"\n"
+                                                                    "bearer_token_file = \"" + path + "\"\n" + rule);
+  Run test = Caretaker("rules test authed", config);
+  INFO(test.out << test.err);
+  CHECK(test.exit_code == 1);
+  CHECK(test.err.find("HTTP 200 with a body that is not Prometheus' JSON: \"ok\"") != std::string::npos);
+  CHECK(test.err.find(token) == std::string::npos);
+  REQUIRE(fake.Requests().size() == 1);
+  sandbox::WebhookRequest r = fake.Requests().front();
+  CHECK(r.method == "GET");
+  CHECK(r.target == "/prom/api/v1/query?query=up%20%3D%3D%201&timeout=2700ms");
+  CHECK(r.headers["authorization"] == "Bearer " + token);
+  CHECK(r.headers["host"] == "127.0.0.1:" + std::to_string(fake.port()));
+
+  ::chmod(path.c_str(), 0644);
+  Run open = Caretaker("rules test authed", config);
+  CHECK(open.exit_code == 1);
+  CHECK(open.err.find("bearer_token_file of [[prometheus]] main " + path +
+                      " has mode 0644, which gives group or others access; fix it with: chmod 600 " + path) !=
+        std::string::npos);
+  CHECK(open.err.find(token) == std::string::npos);
+  CHECK(fake.Requests().size() == 1);  // nothing sent without its secret
+
+  // Basic auth, its password from a file too.
+  const std::string pw = WriteFileIn(RollSandbox(), "prom.password", "pa55:word\n");
+  ::chmod(pw.c_str(), 0600);
+  const std::string basic = ConfigWith("rules-prom-basic.toml", "[[prometheus]]\nname = \"main\"\nurl = \"" +
+                                                                    fake.url("") + "\"\nbasic_user = \"caretaker\"\n"
+                                                                    "basic_password_file = \"" + pw + "\"\n" + rule);
+  Run b = Caretaker("rules test authed", basic);
+  CHECK(b.exit_code == 1);
+  CHECK(b.err.find("pa55") == std::string::npos);
+  REQUIRE(fake.Requests().size() == 2);
+  CHECK(fake.Requests().back().headers["authorization"] == "Basic Y2FyZXRha2VyOnBhNTU6d29yZA==");  // caretaker:pa55:word
+
+  // A server that never answers: the query's timeout, one sentence.
+  fake.Hang(true);
+  const auto start = std::chrono::steady_clock::now();
+  Run hung = Caretaker("rules test authed", basic);
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK(hung.exit_code == 1);
+  CHECK(hung.err.find("): query 'up == 1': no reply from 127.0.0.1:" + std::to_string(fake.port()) + " within 5s") !=
+        std::string::npos);
+  CHECK(took < 15);
 }
 
 }  // namespace caretaker

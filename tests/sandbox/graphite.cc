@@ -50,20 +50,6 @@ std::string WebSettings(const std::string& dir, uint16_t query) {
          "DATABASES = {'default': {'NAME': '" + dir + "/storage/graphite.db', 'ENGINE': 'django.db.backends.sqlite3'}}\n";
 }
 
-std::string Encode(const std::string& text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '*') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -164,7 +150,7 @@ void Graphite::Send(const std::string& lines) const {
 }
 
 std::string Graphite::Render(const std::string& target) const {
-  return HttpGetLoopback(web_port_, "/render?target=" + Encode(target) + "&from=-60s&format=json", kRenderTimeout);
+  return HttpGetLoopback(web_port_, "/render?target=" + UrlEncode(target) + "&from=-60s&format=json", kRenderTimeout);
 }
 
 void Graphite::Stop() noexcept {

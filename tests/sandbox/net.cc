@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -156,6 +157,21 @@ std::string QueryLoopbackTcp(uint16_t port, std::string_view line,
   sockaddr_in addr = Loopback(port);
   return Exchange(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr, where, line,
                   timeout);
+}
+
+std::string UrlEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
 }
 
 void SendLoopbackTcp(uint16_t port, std::string_view text, std::chrono::milliseconds timeout) {

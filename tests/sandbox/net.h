@@ -29,6 +29,9 @@ std::string QueryUnixSocket(const std::string& path, std::string_view line,
 std::string QueryLoopbackTcp(uint16_t port, std::string_view line,
                              std::chrono::milliseconds timeout);
 
+// `text` percent-encoded for a query string's value (unreserved kept).
+std::string UrlEncode(std::string_view text);
+
 // Sends `text` + "\n" to 127.0.0.1:port and closes, reading nothing (a
 // line protocol such as carbon's).
 void SendLoopbackTcp(uint16_t port, std::string_view text, std::chrono::milliseconds timeout);

@@ -27,20 +27,6 @@ constexpr auto kReadyTimeout = std::chrono::seconds(40);
 constexpr auto kStopGrace = std::chrono::seconds(5);
 constexpr auto kQueryTimeout = std::chrono::seconds(5);
 
-std::string Encode(const std::string& text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 // Series in a query's body: one "metric" per series.
 size_t SeriesIn(const std::string& body) {
@@ -158,7 +144,7 @@ void PrometheusStack::StopPrometheus() {
 std::string PrometheusStack::Get(const std::string& target) const { return HttpGetLoopback(port_, target, kQueryTimeout); }
 
 std::string PrometheusStack::Query(const std::string& promql) const {
-  return HttpGetLoopback(port_, "/api/v1/query?query=" + Encode(promql), kQueryTimeout);
+  return HttpGetLoopback(port_, "/api/v1/query?query=" + UrlEncode(promql), kQueryTimeout);
 }
 
 bool PrometheusStack::WaitForSeries(const std::string& promql, size_t series, std::chrono::milliseconds timeout) const {

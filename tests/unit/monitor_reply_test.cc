@@ -266,7 +266,7 @@ TEST_CASE("Prometheus series map to members by a label and a placeholder templat
   }
 }
 
-TEST_CASE("Graphite series map back to members by name; a last point older than max_age is unknown", "[monitor]") {
+TEST_CASE("Graphite series map back to members by name, and a last point older than max_age is unknown", "[monitor]") {
   Members m({"db1", "db2", "db3", "db4"});
   const int64_t now = 1796406970;
   std::vector<GraphiteSeries> series = {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "src/walk/job_run.h"
 #include "src/walk/walker.h"
 #include "tests/unit/walker_fixture.h"
 #include "tests/unit/walker_world.h"
@@ -141,12 +142,107 @@ TEST_CASE("halted, a member whose check holds fails in traffic, said so. Stopped
     Walker walker(BakeSpec(1), t0);
     world.On("bake db1", [&] { world.At(world.now + 15s, [&] { walker.Stop("caretaker serve is stopping", world.now); }); });
     REQUIRE_FINISHED(world, walker);
+    // In traffic, unjudged: it stays "baking", so the job picked up again
+    // bakes it again first (the last test case below).
     const HostStatus& db1 = StatusOf(walker, "db1");
-    CHECK(db1.phase == HostPhase::kDone);
+    CHECK(db1.phase == HostPhase::kBaking);
+    CHECK(db1.ended);
     CHECK_FALSE(db1.out_of_traffic);
-    CHECK_THAT(db1.detail, Catch::StartsWith("back in service; its bake did not finish: stopped while baking"));
+    CHECK_THAT(db1.detail, Catch::StartsWith("in traffic, its bake cut short: the walk stopped (caretaker serve is stopping)"));
     CHECK(StatusOf(walker, "db2").phase == HostPhase::kPending);
+    CHECK(JobHostsOf(walker)[0].phase == "baking");
+    CHECK_FALSE(JobHostsOf(walker)[0].out_of_traffic);
   }
+}
+
+}  // namespace caretaker
+
+namespace caretaker {
+
+TEST_CASE("a check that holds while the walk stops is still acted on: the member is taken out, not left unjudged",
+          "[walker][bake]") {
+  World world(Pool());
+  world.bake = [](const std::string&) {
+    return BakeReading{BakeReading::Is::kFired, "condition 'value > 30' (prometheus main) holds: value 42"};
+  };
+  Walker walker(BakeSpec(1), t0);
+  world.On("bake db1", [&] { walker.Stop("caretaker serve is stopping", world.now); });  // the read in flight
+  REQUIRE_FINISHED(world, walker);
+  const HostStatus& db1 = StatusOf(walker, "db1");
+  CHECK(db1.phase == HostPhase::kFailed);
+  CHECK(db1.out_of_traffic);
+  CHECK(db1.record);
+  CHECK(IndexOf(world, Set("db1", "state maint")) < IndexOf(world, "release db1"));
+  CHECK(std::count(world.commands.begin(), world.commands.end(), Set("db1", "state maint")) == 2);
+}
+
+TEST_CASE("a failed bake takes its member out only as the pool's policy allows, against a fresh read",
+          "[walker][bake]") {
+  // given: while db1 bakes, db3 and db4 go down; min_in_service 2 of 4;
+  // expect: db1 failed IN traffic, the policy's refusal said, no MAINT.
+  World world(Pool());
+  world.bake = [&](const std::string&) {
+    if (world.bake_reads["db1"] < 2) return BakeReading{BakeReading::Is::kClear, "value 0"};
+    return BakeReading{BakeReading::Is::kFired, "condition 'value > 30' (prometheus main) holds: value 42"};
+  };
+  Walker walker(BakeSpec(1), t0);
+  world.On("bake db1", [&] {
+    world["db3"].down = true;
+    world["db4"].down = true;
+  });
+  REQUIRE_FINISHED(world, walker);
+  const HostStatus& db1 = StatusOf(walker, "db1");
+  CHECK(db1.phase == HostPhase::kFailed);
+  CHECK_FALSE(db1.out_of_traffic);
+  CHECK_THAT(db1.detail, Catch::Contains("NOT taken out: pool replicas"));
+  CHECK(std::count(world.commands.begin(), world.commands.end(), Set("db1", "state maint")) == 1);  // its steps' only
+  CHECK(world.HasEvent("db1", "FAILED: " + db1.detail + "; it is IN TRAFFIC"));
+}
+
+TEST_CASE("a failed bake whose record cannot be written still takes the member out", "[walker][bake]") {
+  World world(Pool());
+  world.bake = [](const std::string&) {
+    return BakeReading{BakeReading::Is::kFired, "condition 'value > 30' (prometheus main) holds: value 42"};
+  };
+  Walker walker(BakeSpec(1), t0);
+  world.On("bake db1", [&] { world.FailNext("journal db1 maint, next step 3", "disk full"); });
+  REQUIRE_FINISHED(world, walker);
+  const HostStatus& db1 = StatusOf(walker, "db1");
+  CHECK(db1.phase == HostPhase::kFailed);
+  CHECK(db1.out_of_traffic);
+  CHECK_THAT(db1.detail, Catch::Contains("cannot write its maintenance record"));
+  CHECK(std::count(world.commands.begin(), world.commands.end(), Set("db1", "state maint")) == 2);
+}
+
+TEST_CASE("checks that keep changing never hang a bake: not clear for a whole bake within three fails it",
+          "[walker][bake]") {
+  World world(Pool());
+  world.bake = [&](const std::string&) {
+    return world.bake_reads["db1"] % 2 ? BakeReading{BakeReading::Is::kClear, "value 0"}
+                                       : BakeReading{BakeReading::Is::kUnknown, "prometheus main: HTTP 503"};
+  };
+  WalkSpec spec = BakeSpec(1);
+  spec.canary_bake = 30s;
+  Walker walker(spec, t0);
+  REQUIRE_FINISHED(world, walker);
+  const HostStatus& db1 = StatusOf(walker, "db1");
+  CHECK(db1.phase == HostPhase::kFailed);
+  CHECK(db1.out_of_traffic);
+  CHECK_THAT(db1.detail, Catch::StartsWith("bake: its checks did not stay clear for 30s in a row within 1m50s"));
+}
+
+TEST_CASE("a job picked up with a member whose bake was cut short bakes it again before any other starts",
+          "[walker][bake]") {
+  World world(Pool());
+  WalkSpec spec = BakeSpec(1);
+  spec.resume["db1"] = ResumePoint{HostPhase::kBaking, 0, "its bake was cut short"};
+  Walker walker(spec, t0);
+  REQUIRE_FINISHED(world, walker);
+  CHECK(std::find(world.commands.begin(), world.commands.end(), "journal db1 draining") == world.commands.end());
+  CHECK(world.commands.front() == "bake db1");
+  CHECK(TimeOf(world, "journal db2 draining") >= TimeOf(world, "bake db1") + 2min);
+  CHECK(world.HasEvent("db1", "its bake was cut short: baking again"));
+  for (const char* m : {"db1", "db2", "db3", "db4"}) CHECK(StatusOf(walker, m).phase == HostPhase::kDone);
 }
 
 }  // namespace caretaker
