@@ -30,6 +30,10 @@ WalkSpec BakeSpec(size_t max_out = 2) {
   return spec;
 }
 
+BakeReading Fired() {
+  return BakeReading{BakeReading::Is::kFired, "condition 'value > 30' (prometheus main) holds: value 42"};
+}
+
 // When `command` was first received.
 SteadyTime TimeOf(const World& world, const std::string& command) {
   auto it = std::find(world.commands.begin(), world.commands.end(), command);
@@ -75,7 +79,7 @@ TEST_CASE("a check that holds during the bake takes the member out again, its re
   World world(Pool());
   world.bake = [&](const std::string& server) {
     if (server == "db1" && world.bake_reads["db1"] >= 3) {
-      return BakeReading{BakeReading::Is::kFired, "condition 'value > 30' (prometheus main) holds: value 42"};
+      return Fired();
     }
     return BakeReading{BakeReading::Is::kClear, "value 0"};
   };
@@ -123,9 +127,7 @@ TEST_CASE("halted, a member whose check holds fails in traffic, said so. Stopped
           "[walker][bake]") {
   {
     World world(Pool());
-    world.bake = [&](const std::string&) {
-      return BakeReading{BakeReading::Is::kFired, "condition 'value > 30' (prometheus main) holds: value 42"};
-    };
+    world.bake = [](const std::string&) { return Fired(); };
     Walker walker(BakeSpec(1), t0);
     world.On("bake db1", [&] { walker.SetHalt(std::string("incident 42"), world.now); });
     REQUIRE_FINISHED(world, walker);
@@ -162,9 +164,7 @@ namespace caretaker {
 TEST_CASE("a check that holds while the walk stops is still acted on: the member is taken out, not left unjudged",
           "[walker][bake]") {
   World world(Pool());
-  world.bake = [](const std::string&) {
-    return BakeReading{BakeReading::Is::kFired, "condition 'value > 30' (prometheus main) holds: value 42"};
-  };
+  world.bake = [](const std::string&) { return Fired(); };
   Walker walker(BakeSpec(1), t0);
   world.On("bake db1", [&] { walker.Stop("caretaker serve is stopping", world.now); });  // the read in flight
   REQUIRE_FINISHED(world, walker);
@@ -183,7 +183,7 @@ TEST_CASE("a failed bake takes its member out only as the pool's policy allows, 
   World world(Pool());
   world.bake = [&](const std::string&) {
     if (world.bake_reads["db1"] < 2) return BakeReading{BakeReading::Is::kClear, "value 0"};
-    return BakeReading{BakeReading::Is::kFired, "condition 'value > 30' (prometheus main) holds: value 42"};
+    return Fired();
   };
   Walker walker(BakeSpec(1), t0);
   world.On("bake db1", [&] {
@@ -201,9 +201,7 @@ TEST_CASE("a failed bake takes its member out only as the pool's policy allows, 
 
 TEST_CASE("a failed bake whose record cannot be written still takes the member out", "[walker][bake]") {
   World world(Pool());
-  world.bake = [](const std::string&) {
-    return BakeReading{BakeReading::Is::kFired, "condition 'value > 30' (prometheus main) holds: value 42"};
-  };
+  world.bake = [](const std::string&) { return Fired(); };
   Walker walker(BakeSpec(1), t0);
   world.On("bake db1", [&] { world.FailNext("journal db1 maint, next step 3", "disk full"); });
   REQUIRE_FINISHED(world, walker);
