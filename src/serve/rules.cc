@@ -37,6 +37,9 @@ struct RuleRunner::Rule {
   int acting = 0;
   bool removed = false;
   std::string last_error;  // said once per change
+  // The budget's refusal last told to the webhooks, per member: a refusal
+  // tried again every evaluation is told once per change, not each time.
+  std::map<std::string, std::string> told_refused;
 };
 
 RuleRunner::RuleRunner(asio::io_context& io, StateStore& store, HostBudget& budget, StepRunner& steps,
@@ -280,8 +283,12 @@ asio::awaitable<void> RuleRunner::Act(Rule& r, std::shared_ptr<const Config> con
   LogEvent(outcome.is == RuleOutcome::Is::kFailed ? LogLevel::kError : LogLevel::kInfo, "rule.act.end",
            {{"rule", rule.name}, {"action", request.kind}, {"target", key}, {"result", how}, {"text", outcome.text}});
   (void)store_.Audit({0, {}, RuleActor(rule), "rule." + request.kind + "." + how, key, outcome.text});
-  Tell(rule, outcome.is == RuleOutcome::Is::kRefused ? "rule.refused" : "rule.action", key,
-       request.kind + " " + how + " (" + request.why + "): " + outcome.text);
+  if (outcome.is != RuleOutcome::Is::kRefused) {
+    r.told_refused.erase(key);
+    Tell(rule, "rule.action", key, request.kind + " " + how + " (" + request.why + "): " + outcome.text);
+  } else if (std::exchange(r.told_refused[key], outcome.text) != outcome.text) {
+    Tell(rule, "rule.refused", key, request.kind + " " + how + " (" + request.why + "): " + outcome.text);
+  }
   r.engine->TakeNotes();  // OnEnded's notes: the line above says them
   --r.acting;
   if (wake_) wake_();

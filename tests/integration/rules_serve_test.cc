@@ -14,6 +14,7 @@
 
 #include "mysql/connection.h"
 #include "tests/integration/serve_fixture.h"
+#include "tests/sandbox/webhook.h"
 
 namespace caretaker {
 namespace {
@@ -145,8 +146,12 @@ TEST_CASE("two replicas stop in a pool whose budget allows one out: one is depoo
   // count_unhealthy_as_out = false: a member with its SQL thread stopped
   // counts as in service, so taking it out spends the budget (with the
   // default it already counts as out and costs nothing).
+  // A webhook hears the refusal once, though it is tried (and refused)
+  // again at every evaluation.
+  sandbox::WebhookReceiver hook;
   const std::string config =
-      PoolWith("rules-budget.toml", "max_out = 1\ncount_unhealthy_as_out = false\n", StoppedRule("budgeted"));
+      PoolWith("rules-budget.toml", "max_out = 1\ncount_unhealthy_as_out = false\n",
+               StoppedRule("budgeted") + "[[notify]]\nurl = \"" + hook.url() + "\"\nevents = [\"rule.*\"]\n");
   Served serve = Serve(config);
   REQUIRE(WaitForText(serve.proc.err_path, "rule.loaded rule=budgeted"));
   StopSql(1);
@@ -170,6 +175,13 @@ TEST_CASE("two replicas stop in a pool whose budget allows one out: one is depoo
   INFO(served.err);
   CHECK(back);
   CHECK(served.err.find("not depooled, pool replicas: 1 of 4 already out, max_out is 1") != std::string::npos);
+  size_t refusals = 0, actions = 0;
+  for (const sandbox::WebhookRequest& r : hook.Requests()) {
+    refusals += r.body.find("\"kind\":\"rule.refused\"") != std::string::npos;
+    actions += r.body.find("\"kind\":\"rule.action\"") != std::string::npos;
+  }
+  CHECK(refusals == 1);
+  CHECK(actions == 4);  // two depools, two repools
   CheckClean(config);
 }
 
