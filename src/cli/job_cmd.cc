@@ -1,10 +1,11 @@
 // See job_cmd.h.
 #include "src/cli/job_cmd.h"
 
+#include <boost/json.hpp>
 #include <memory>
 
-#include "src/base/json_writer.h"
 #include "src/cli/exit_code.h"
+#include "src/run/views.h"
 #include "src/store/state_open.h"
 #include "src/walk/job_run.h"
 
@@ -15,13 +16,6 @@ Result<std::unique_ptr<StateStore>> Open(const Config& config, const std::string
   return OpenStateStore(config, OperatorName() + " (caretaker " + what + ")");
 }
 
-// The state as people should read it: a running job whose process is gone is
-// not running.
-std::string StateOf(const Config& config, const StateStore& store, const Job& job) {
-  if (job.state == "running" && JobOwnerGone(config, store, job)) return "orphaned";
-  return job.state;
-}
-
 size_t DoneCount(const Job& job) {
   size_t done = 0;
   for (const JobHost& h : job.hosts) done += h.phase == "done";
@@ -29,25 +23,6 @@ size_t DoneCount(const Job& job) {
 }
 
 std::string OptTime(const std::optional<SysSeconds>& t) { return t ? FormatUtc(*t) : "-"; }
-
-void JobJson(JsonWriter& w, const Config& config, const StateStore& store, const Job& job) {
-  w.BeginObject().Field("id", job.id).Field("pool", job.pool).Field("task", job.task)
-      .Field("state", StateOf(config, store, job)).Field("who", job.who).Field("reason", job.reason)
-      .Field("owner", job.owner).Field("detail", job.detail).Field("created", FormatUtc(job.created));
-  w.Key("started");
-  job.started ? w.String(FormatUtc(*job.started)) : w.Null();
-  w.Key("ended");
-  job.ended ? w.String(FormatUtc(*job.ended)) : w.Null();
-  w.Key("window");
-  job.window ? w.String(FormatUtc(*job.window)) : w.Null();
-  w.Field("cancel_requested", job.cancel_requested).Field("done", static_cast<int64_t>(DoneCount(job)));
-  w.Key("hosts").BeginArray();
-  for (const JobHost& h : job.hosts) {
-    w.BeginObject().Field("server", h.server).Field("phase", h.phase).Field("step", static_cast<int64_t>(h.step + 1))
-        .Field("detail", h.detail).Field("out_of_traffic", h.out_of_traffic).EndObject();
-  }
-  w.EndArray().EndObject();
-}
 
 // The store and job `id`, for `caretaker job WHAT ID`.
 struct Opened {
@@ -68,14 +43,7 @@ Result<Opened> OpenJob(const Config& config, const std::string& what, int64_t id
 // Each host out of traffic as its record says (the truth: written before
 // every change, removed once the host is back), not as the walk last wrote.
 void MarkOut(const StateStore& store, Job& job) {
-  auto records = store.List();
-  if (!records) return;
-  for (JobHost& h : job.hosts) {
-    h.out_of_traffic = false;
-    for (const MaintRecord& r : records.value()) {
-      if (r.job == job.id && r.pool == job.pool && r.server == h.server) h.out_of_traffic = true;
-    }
-  }
+  if (auto records = store.List(); records) MarkOutFromRecords(records.value(), job);
 }
 
 // How an operator goes on with a job that holds its pool: the retry's own
@@ -122,14 +90,12 @@ int RunJobs(const Config& config, bool json, const MaintIo& io) {
   auto jobs = store->ListJobs(50);
   if (!jobs) return Report(io.err, jobs.error());
   if (json) {
-    JsonWriter w;
-    w.BeginObject().Key("jobs").BeginArray();
+    boost::json::array list;
     for (Job& job : jobs.value()) {
       MarkOut(*store, job);
-      JobJson(w, config, *store, job);
+      list.push_back(JobView(config, *store, job));
     }
-    w.EndArray().EndObject();
-    io.out << w.str() << "\n";
+    io.out << JsonText(boost::json::object{{"jobs", std::move(list)}}) << "\n";
     return 0;
   }
   if (jobs.value().empty()) {
@@ -143,7 +109,7 @@ int RunJobs(const Config& config, bool json, const MaintIo& io) {
   for (const Job& job : jobs.value()) {
     std::string done = std::to_string(DoneCount(job)) + "/" + std::to_string(job.hosts.size());
     std::snprintf(line, sizeof line, "%-5lld %-16s %-12s %-10s %-6s %-20s %s\n", static_cast<long long>(job.id),
-                  job.pool.c_str(), job.task.c_str(), StateOf(config, *store, job).c_str(), done.c_str(),
+                  job.pool.c_str(), job.task.c_str(), JobStateOf(config, *store, job).c_str(), done.c_str(),
                   FormatUtc(job.created).c_str(), job.who.c_str());
     io.out << line;
   }
@@ -157,12 +123,10 @@ int RunJobShow(const Config& config, int64_t id, bool json, const MaintIo& io) {
   Job* job = &opened.value().job;
   MarkOut(*store, *job);
   if (json) {
-    JsonWriter w;
-    JobJson(w, config, *store, *job);
-    io.out << w.str() << "\n";
+    io.out << JsonText(JobView(config, *store, *job)) << "\n";
     return 0;
   }
-  const std::string state = StateOf(config, *store, *job);
+  const std::string state = JobStateOf(config, *store, *job);
   io.out << "job " << job->id << ": pool " << job->pool << ", task " << job->task << ", " << state << "\n"
          << "  by " << job->who << " (" << job->reason << "), created " << FormatUtc(job->created) << ", started "
          << OptTime(job->started) << ", ended " << OptTime(job->ended) << "\n";

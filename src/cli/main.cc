@@ -12,6 +12,7 @@
 
 #include "src/base/log.h"
 #include "src/cli/exit_code.h"
+#include "src/cli/audit_cmd.h"
 #include "src/cli/halt_cmd.h"
 #include "src/cli/job_cmd.h"
 #include "src/cli/maint_cmd.h"
@@ -310,6 +311,20 @@ int Main(int argc, char** argv) {
   });
   app.add_subcommand("resume", "lift the halt: automated actions may start again")->callback([&] {
     code = WithConfig(g, [&](const Config& config) { return RunResume(config, "", StdIo()); });
+  });
+
+  AuditOptions audit_options;
+  auto* audit = app.add_subcommand("audit", "the audit trail, newest first: who changed what, why, and how it ended");
+  audit->add_option("--who", audit_options.who, "only this actor (as the trail names them)");
+  audit->add_option("--action", audit_options.action, "only actions starting so (\"maint.\" for every maint.*)");
+  audit->add_option("--target", audit_options.target, "only targets starting so (\"pool-a/\" for a pool's members)");
+  audit->add_option("--before", audit_options.before, "only entries older than this id (the page before's last)")
+      ->check(CLI::PositiveNumber);
+  audit->add_option("--limit", audit_options.limit, "at most this many entries (default 50)")
+      ->check(CLI::Range(1, 10000));
+  audit->add_flag("--json", audit_options.json, "one JSON object for scripts (as GET /api/v1/audit)");
+  audit->callback([&] {
+    code = WithConfig(g, [&](const Config& config) { return RunAudit(config, audit_options, StdIo()); });
   });
 
   app.add_subcommand("serve", "the daemon: queued and scheduled jobs, rules, crash recovery, expired maintenance")

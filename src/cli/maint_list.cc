@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "src/base/json_writer.h"
+#include <boost/json.hpp>
+
+#include "src/run/views.h"
 
 namespace caretaker {
 namespace {
@@ -107,18 +109,9 @@ std::string RenderMaintList(const std::vector<MaintRecord>& records, SysSeconds 
 }
 
 std::string RenderMaintListJson(const std::vector<MaintRecord>& records, SysSeconds now) {
-  JsonWriter w;
-  w.BeginObject().Field("now", FormatUtc(now)).Key("maintenance").BeginArray();
-  for (const MaintRecord& r : records) {
-    w.BeginObject().Field("pool", r.pool).Field("server", r.server).Field("host", r.host);
-    w.Field("phase", r.phase).Field("who", r.who).Field("reason", r.reason);
-    w.Field("since", FormatUtc(r.since)).Key("until");
-    if (r.until) w.String(FormatUtc(*r.until));
-    else w.Null();
-    w.Field("expired", r.Expired(now)).EndObject();
-  }
-  w.EndArray().EndObject();
-  return w.str();
+  boost::json::array list;
+  for (const MaintRecord& r : records) list.push_back(RecordView(r, now));
+  return JsonText(boost::json::object{{"now", FormatUtc(now)}, {"maintenance", std::move(list)}});
 }
 
 }  // namespace caretaker

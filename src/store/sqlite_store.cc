@@ -73,6 +73,14 @@ CREATE TABLE rule_members (
   rule TEXT NOT NULL, pool TEXT NOT NULL, server TEXT NOT NULL, phase TEXT NOT NULL, since_ms INTEGER,
   why TEXT NOT NULL, PRIMARY KEY (rule, pool, server));
 )sql",
+    // 5: who asked through the HTTP API (role, address, request id) and how it ended.
+    R"sql(
+ALTER TABLE audit ADD COLUMN role TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN remote TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN result TEXT NOT NULL DEFAULT '';
+CREATE INDEX audit_by_who ON audit (who, id);
+)sql",
 };
 static_assert(std::size(kMigrations) == kStoreSchemaVersion);
 
@@ -126,8 +134,10 @@ Result<void> SqliteStore::Migrate() {
   if (!migrated) return migrated;
   version_ = kStoreSchemaVersion;
   if (from == 0) return boost::outcome_v2::success();
-  return Audit({0, {}, actor_, "store.migrated", "",
-                "schema " + std::to_string(from) + " -> " + std::to_string(kStoreSchemaVersion)});
+  auto audited = Audit({0, {}, actor_, "store.migrated", "",
+                        "schema " + std::to_string(from) + " -> " + std::to_string(kStoreSchemaVersion)});
+  if (!audited) return audited.error();
+  return boost::outcome_v2::success();
 }
 
 Result<std::vector<MaintRecord>> SqliteStore::List() const {
@@ -220,27 +230,79 @@ Result<std::optional<HaltRecord>> SqliteStore::ClearHalt(const std::string& who)
 
 Result<void> SqliteStore::Append(AuditEntry e) {
   if (e.at == SysSeconds{}) e.at = NowSeconds();
-  auto added = db_->Query("INSERT INTO audit (at, who, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-                          {Value::Int(Epoch(e.at)), Value::Text(e.who.empty() ? actor_ : e.who),
-                           Value::Text(e.action), Value::Text(e.target), Value::Text(e.detail)});
+  auto added = db_->Query(
+      "INSERT INTO audit (at, who, action, target, detail, role, remote, request_id, result) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+      {Value::Int(Epoch(e.at)), Value::Text(e.who.empty() ? actor_ : e.who), Value::Text(e.action),
+       Value::Text(e.target), Value::Text(e.detail), Value::Text(e.role), Value::Text(e.remote),
+       Value::Text(e.request_id), Value::Text(e.result)});
   if (!added) return added.error();
   return boost::outcome_v2::success();
 }
 
-Result<void> SqliteStore::Audit(AuditEntry entry) {
-  return Write([&] { return Append(std::move(entry)); });
+Result<int64_t> SqliteStore::Audit(AuditEntry entry) {
+  int64_t id = 0;
+  auto written = Write([&]() -> Result<void> {
+    if (auto added = Append(std::move(entry)); !added) return added;
+    id = db_->LastInsertId();
+    return boost::outcome_v2::success();
+  });
+  if (!written) return written.error();
+  return id;
+}
+
+Result<void> SqliteStore::SetAuditResult(int64_t id, const std::string& result) {
+  return Write([&]() -> Result<void> {
+    auto set = db_->Query("UPDATE audit SET result = ?2 WHERE id = ?1", {Value::Int(id), Value::Text(result)});
+    if (!set) return set.error();
+    return boost::outcome_v2::success();
+  });
+}
+
+namespace {
+
+constexpr const char* kAuditColumns = "id, at, who, action, target, detail, role, remote, request_id, result";
+
+AuditEntry AuditFrom(const Row& row) {
+  return {row.Int(0),  FromEpoch(row.Int(1)), row.Text(2), row.Text(3), row.Text(4),
+          row.Text(5), row.Text(6),           row.Text(7), row.Text(8), row.Text(9)};
+}
+
+}  // namespace
+
+Result<std::vector<AuditEntry>> SqliteStore::ListAudit(const AuditQuery& q) const {
+  std::string sql = std::string("SELECT ") + kAuditColumns + " FROM audit WHERE (?1 = 0 OR id < ?1)";
+  std::vector<Value> params{Value::Int(q.before)};
+  if (!q.who.empty()) {
+    params.push_back(Value::Text(q.who));
+    sql += " AND who = ?" + std::to_string(params.size());
+  }
+  if (!q.action.empty()) {
+    params.push_back(Value::Text(q.action));
+    const std::string n = std::to_string(params.size());
+    sql += " AND substr(action, 1, length(?" + n + ")) = ?" + n;
+  }
+  if (!q.target.empty()) {
+    params.push_back(Value::Text(q.target));
+    const std::string n = std::to_string(params.size());
+    sql += " AND substr(target, 1, length(?" + n + ")) = ?" + n;
+  }
+  params.push_back(Value::Int(static_cast<int64_t>(q.limit)));
+  sql += " ORDER BY id DESC LIMIT ?" + std::to_string(params.size());
+  auto rows = db_->Query(sql, params);
+  if (!rows) return rows.error();
+  std::vector<AuditEntry> out;
+  for (const Row& row : rows.value()) out.push_back(AuditFrom(row));
+  return out;
 }
 
 Result<std::vector<AuditEntry>> SqliteStore::RecentAudit(size_t limit) const {
-  auto rows = db_->Query(
-      "SELECT id, at, who, action, target, detail FROM "
-      "(SELECT * FROM audit ORDER BY id DESC LIMIT ?1) ORDER BY id",
-      {Value::Int(static_cast<int64_t>(limit))});
+  auto rows = db_->Query(std::string("SELECT ") + kAuditColumns +
+                             " FROM (SELECT * FROM audit ORDER BY id DESC LIMIT ?1) ORDER BY id",
+                         {Value::Int(static_cast<int64_t>(limit))});
   if (!rows) return rows.error();
   std::vector<AuditEntry> out;
-  for (const Row& row : rows.value()) {
-    out.push_back({row.Int(0), FromEpoch(row.Int(1)), row.Text(2), row.Text(3), row.Text(4), row.Text(5)});
-  }
+  for (const Row& row : rows.value()) out.push_back(AuditFrom(row));
   return out;
 }
 

@@ -33,7 +33,9 @@ class SqliteStore final : public StateStore {
   Result<std::optional<HaltRecord>> ReadHalt() const override;
   Result<void> SetHalt(const HaltRecord& halt) override;
   Result<std::optional<HaltRecord>> ClearHalt(const std::string& who) override;
-  Result<void> Audit(AuditEntry entry) override;
+  Result<int64_t> Audit(AuditEntry entry) override;
+  Result<void> SetAuditResult(int64_t id, const std::string& result) override;
+  Result<std::vector<AuditEntry>> ListAudit(const AuditQuery& query) const override;
   Result<std::vector<AuditEntry>> RecentAudit(size_t limit) const override;
   int SchemaVersion() const override { return version_; }
 

@@ -37,8 +37,10 @@ Result<void> ImportTomlRecords(const Config& config, StateStore& store) {
     return Error{"imported " + path + " into the state store, but cannot rename it to " + moved + ": " +
                  std::strerror(errno)};
   }
-  return store.Audit({0, {}, "", "store.imported", "",
-                      std::to_string(records.value().size()) + " record(s) from " + path});
+  auto audited = store.Audit({0, {}, "", "store.imported", "",
+                              std::to_string(records.value().size()) + " record(s) from " + path});
+  if (!audited) return audited.error();
+  return boost::outcome_v2::success();
 }
 
 }  // namespace

@@ -51,6 +51,24 @@ struct AuditEntry {
   std::string action;  // "maint.draining", "maint.released", "halt", "resume", ...
   std::string target;  // "pool/server", "" for global ones
   std::string detail;  // the reason, an error, ...
+  // Of a change asked for through the HTTP API (empty otherwise): the
+  // token's role, the client's address, the request's X-Request-Id, and how
+  // it ended ("ok", "refused: ...", "failed: ...").
+  std::string role;
+  std::string remote;
+  std::string request_id;
+  std::string result;
+};
+
+// Which audit entries to list: newest first, those before `before` (an id;
+// 0: from the newest), at most `limit`. Empty filters match everything;
+// `action` and `target` match a prefix ("maint." matches every maint.*).
+struct AuditQuery {
+  int64_t before = 0;
+  std::string who;
+  std::string action;
+  std::string target;
+  size_t limit = 100;
 };
 
 class StateStore : public MaintRecords {
@@ -65,8 +83,13 @@ class StateStore : public MaintRecords {
   // Clears it; the previous record, nullopt when none was set.
   virtual Result<std::optional<HaltRecord>> ClearHalt(const std::string& who) = 0;
 
-  // Appends an entry (at and id are set by the store when zero).
-  virtual Result<void> Audit(AuditEntry entry) = 0;
+  // Appends an entry (at and id are set by the store when zero); its id.
+  virtual Result<int64_t> Audit(AuditEntry entry) = 0;
+  // Sets the result of entry `id` (written before the change it names, and
+  // completed once that change is done).
+  virtual Result<void> SetAuditResult(int64_t id, const std::string& result) = 0;
+  // The entries `query` selects, newest first.
+  virtual Result<std::vector<AuditEntry>> ListAudit(const AuditQuery& query) const = 0;
   // The last `limit` entries, oldest first.
   virtual Result<std::vector<AuditEntry>> RecentAudit(size_t limit) const = 0;
 
@@ -130,7 +153,7 @@ class StateStore : public MaintRecords {
   virtual int SchemaVersion() const = 0;
 };
 
-inline constexpr int kStoreSchemaVersion = 4;
+inline constexpr int kStoreSchemaVersion = 5;
 
 // The SQLite store at `path` (created with its directory, mode 0700/0600,
 // when missing). "" opens an empty one in memory (for tests). An older schema

@@ -145,6 +145,45 @@ TEST_CASE("store: the audit trail keeps the last entries, oldest first", "[store
   CHECK(last[1].who == "ann@ops1 (caretaker roll)");
 }
 
+TEST_CASE("store: the audit trail is listed newest first, filtered and paged by id", "[store]") {
+  auto store = Open("");
+  REQUIRE(store->Audit({0, {}, "ann@ops1", "maint.maint", "pool-a/db1", "kernel"}));
+  REQUIRE(store->Audit({0, {}, "bob@ops2", "halt", "", "incident"}));
+  REQUIRE(store->Audit({0, {}, "ann@ops1", "maint.released", "pool-a/db1", ""}));
+  REQUIRE(store->Audit({0, {}, "ann@ops1", "maint_x", "pool-ab/db9", "not a maint. action"}));
+  auto api = store->Audit({0, {}, "ci (api)", "api.halt", "", "deploy freeze", "operator", "127.0.0.1", "r-1", ""});
+  REQUIRE(api);
+  REQUIRE(store->SetAuditResult(api.value(), "ok"));
+
+  auto all = store->ListAudit({}).value();
+  REQUIRE(all.size() == 5);
+  CHECK(all.front().action == "api.halt");
+  CHECK(all.front().role == "operator");
+  CHECK(all.front().remote == "127.0.0.1");
+  CHECK(all.front().request_id == "r-1");
+  CHECK(all.front().result == "ok");
+  CHECK(all.back().action == "maint.maint");
+
+  auto maint = store->ListAudit({0, "", "maint.", "", 100}).value();
+  REQUIRE(maint.size() == 2);  // a prefix, and `.` and `_` are literal
+  CHECK(maint[0].action == "maint.released");
+  CHECK(store->ListAudit({0, "", "", "pool-a/", 100}).value().size() == 2);
+  CHECK(store->ListAudit({0, "bob@ops2", "", "", 100}).value().size() == 1);
+  CHECK(store->ListAudit({0, "bob", "", "", 100}).value().empty());  // the actor is exact
+
+  // Pages of two, each before the last id of the one before: none lost or repeated.
+  std::vector<int64_t> seen;
+  int64_t before = 0;
+  for (int page = 0; page < 4; ++page) {
+    auto got = store->ListAudit({before, "", "", "", 2}).value();
+    for (const AuditEntry& e : got) seen.push_back(e.id);
+    if (got.size() < 2) break;
+    before = got.back().id;
+  }
+  REQUIRE(seen.size() == 5);
+  for (size_t i = 1; i < seen.size(); ++i) CHECK(seen[i] < seen[i - 1]);
+}
+
 TEST_CASE("store: a store of a newer schema is refused, unchanged", "[store]") {
   TempDir dir;
   std::string path = dir.path() + "/caretaker.db";
