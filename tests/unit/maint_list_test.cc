@@ -95,9 +95,9 @@ TEST_CASE("maint list --json has a stable shape, until null when unset", "[maint
         R"({"now":"2026-11-25T09:00:00Z","maintenance":[)"
         R"({"pool":"main","server":"db2","host":"10.0.0.2:3306","phase":"draining","who":"bob@ops2",)"
         R"("reason":"disk swap\nthen reboot","since":"2026-11-25T08:15:30Z","until":"2026-11-25T08:40:00Z",)"
-        R"("expired":true},)"
+        R"("expired":true,"job":0},)"
         R"({"pool":"reports","server":"db7","host":"db7.example:3307","phase":"enabling","who":"caretaker@lb1",)"
-        R"("reason":"weekly check","since":"2026-11-22T05:00:00Z","until":null,"expired":false}]})");
+        R"("reason":"weekly check","since":"2026-11-22T05:00:00Z","until":null,"expired":false,"job":0}]})");
 }
 
 }  // namespace caretaker
