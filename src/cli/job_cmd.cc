@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "src/cli/exit_code.h"
+#include "src/run/job_actions.h"
 #include "src/run/views.h"
 #include "src/store/state_open.h"
 #include "src/walk/job_run.h"
@@ -56,29 +57,6 @@ std::string NextStep(const Config& config, const StateStore& store, const Job& j
     if (!plan.refused.empty()) return "to go on: " + plan.refused;
   }
   return BlockedMessage(config, store, job);
-}
-
-// The members the job left out of traffic: its records.
-std::vector<MaintRecord> LeftOut(StateStore& store, const Job& job) {
-  std::vector<MaintRecord> out;
-  auto records = store.List();
-  if (!records) return out;
-  for (const MaintRecord& r : records.value()) {
-    if (r.job == job.id) out.push_back(r);
-  }
-  return out;
-}
-
-// Ends `job` as `state`, if it still is as read (serve may have taken it
-// meanwhile); else why not.
-std::optional<Error> End(StateStore& store, const Job& job, const std::string& state, const std::string& detail) {
-  auto ended = store.EndJobIf(job.id, job.state, job.owner, state, detail);
-  if (!ended) return ended.error();
-  if (ended.value()) return std::nullopt;
-  auto now = store.FindJob(job.id);
-  std::string is = now && now.value() ? now.value()->state + " (" + now.value()->owner + ")" : "changed";
-  return Error{"job " + std::to_string(job.id) + " changed meanwhile: it is now " + is +
-               "; look again (`caretaker job show " + std::to_string(job.id) + "`)"};
 }
 
 }  // namespace
@@ -146,28 +124,12 @@ int RunJobShow(const Config& config, int64_t id, bool json, const MaintIo& io) {
 }
 
 int RunJobCancel(const Config& config, int64_t id, const MaintIo& io) {
-  auto opened = OpenJob(config, "job cancel", id);
-  if (!opened) return Report(io.err, opened.error());
-  std::unique_ptr<StateStore>& store = opened.value().store;
-  Job* job = &opened.value().job;
-  const std::string who = OperatorName();
-  if (job->state == "running" && !JobOwnerGone(config, *store, *job)) {
-    if (auto asked = store->RequestCancel(id, who); !asked) return Report(io.err, asked.error());
-    io.out << "job " << id << ": cancel requested; its walk (" << job->owner
-           << ") stops within a second: no member starts, draining ones go back, the others finish their task\n";
-    return 0;
-  }
-  if (job->Ended()) {
-    return Report(io.err, Error{"job " + std::to_string(id) + " is " + job->state + ": there is nothing to cancel",
-                                ErrorKind::kUsage});
-  }
-  if (auto no = End(*store, *job, "cancelled", "cancelled by " + who)) return Report(io.err, *no);
-  BreakDeadLease(config, *store, job->pool);
-  io.out << "job " << id << " cancelled; pool " << job->pool << " may be walked again\n";
-  for (const MaintRecord& r : LeftOut(*store, *job)) {
-    io.err << "caretaker: " << r.pool << "/" << r.server << " is still OUT OF TRAFFIC (" << r.phase
-           << "), with its record: `caretaker maint stop " << r.pool << "/" << r.server << "` puts it back\n";
-  }
+  auto store = Open(config, "job cancel");
+  if (!store) return Report(io.err, store.error());
+  auto cancelled = CancelJob(config, *store.value(), id, OperatorName());
+  if (!cancelled) return Report(io.err, cancelled.error());
+  io.out << cancelled.value().text << "\n";
+  for (const MaintRecord& r : cancelled.value().left_out) io.err << "caretaker: " << LeftOutSentence(r) << "\n";
   return 0;
 }
 
@@ -188,7 +150,7 @@ int RunJobRestore(const Config& config, int64_t id, const MaintIo& io) {
                                                             : std::string()),
                                 ErrorKind::kUsage});
   }
-  std::vector<MaintRecord> out = LeftOut(*store, *job);
+  std::vector<MaintRecord> out = JobLeftOut(*store, *job);
   std::vector<std::string> hosts;
   for (const MaintRecord& r : out) {
     io.err << "caretaker: putting " << r.pool << "/" << r.server << " back (it was left in " << r.phase << ")\n";
@@ -202,7 +164,7 @@ int RunJobRestore(const Config& config, int64_t id, const MaintIo& io) {
     return worst;
   }
   const std::string detail = out.empty() ? "nothing was out of traffic" : std::to_string(out.size()) + " host(s) put back";
-  if (auto no = End(*store, *job, "restored", detail)) return Report(io.err, *no);
+  if (auto no = EndJobAsRead(*store, *job, "restored", detail)) return Report(io.err, *no);
   BreakDeadLease(config, *store, job->pool);
   io.out << "job " << id << " restored: " << detail << "\n";
   return 0;

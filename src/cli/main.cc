@@ -13,6 +13,7 @@
 #include "src/base/log.h"
 #include "src/cli/exit_code.h"
 #include "src/cli/audit_cmd.h"
+#include "src/serve/api_tokens.h"
 #include "src/cli/halt_cmd.h"
 #include "src/cli/job_cmd.h"
 #include "src/cli/maint_cmd.h"
@@ -325,6 +326,31 @@ int Main(int argc, char** argv) {
   audit->add_flag("--json", audit_options.json, "one JSON object for scripts (as GET /api/v1/audit)");
   audit->callback([&] {
     code = WithConfig(g, [&](const Config& config) { return RunAudit(config, audit_options, StdIo()); });
+  });
+
+  std::string token_name, token_role;
+  auto* token = app.add_subcommand("api-token", "make a token for the HTTP API: prints it and its tokens-file line");
+  token->add_option("name", token_name, "who or what uses it (written to the audit trail)")->required();
+  token->add_option("role", token_role, "viewer (reads) or operator (reads and changes)")
+      ->required()
+      ->check(CLI::IsMember({"viewer", "operator"}));
+  token->callback([&] {
+    if (token_name.find_first_of(" \t#") != std::string::npos) {
+      std::cerr << "caretaker: a token name has no spaces or #\n";
+      code = kExitUsage;
+      return;
+    }
+    std::string secret = NewApiToken();
+    if (secret.empty()) {
+      std::cerr << "caretaker: no random bytes could be read for a token\n";
+      code = kExitFailed;
+      return;
+    }
+    std::cout << secret << "\n";
+    std::cerr << "caretaker: the line above is the token (give it to its user; it is not stored anywhere). Append "
+                 "this line to [api] tokens_file (mode 0600), then SIGHUP serve:\n"
+              << token_name << " " << token_role << " " << TokenDigestHex(secret) << "\n";
+    code = kExitOk;
   });
 
   app.add_subcommand("serve", "the daemon: queued and scheduled jobs, rules, crash recovery, expired maintenance")

@@ -350,7 +350,7 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& path) 
   ErrorSink sink(path);
   TableReader root(sink, doc, "");
   root.CheckKeys({"state", "defaults", "mysql", "haproxy", "pools", "tasks", "roll", "serve", "rules",
-                  "prometheus", "graphite", "notify"});
+                  "prometheus", "graphite", "notify", "api"});
   Config config;
   config.path = path;
   ReadState(root, config);
@@ -363,6 +363,7 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& path) 
   if (sink.ok()) config_detail::CheckScheduleTasks(root, config.pools, config.tasks);
   if (sink.ok()) config.roll = config_detail::ReadRoll(root);
   if (sink.ok()) config.serve = config_detail::ReadServe(root);
+  if (sink.ok()) config.api = config_detail::ReadApi(root);
   if (sink.ok()) config.prometheus = config_detail::ReadMonitorServers(root, "prometheus");
   if (sink.ok()) config.graphite = config_detail::ReadMonitorServers(root, "graphite");
   if (sink.ok()) config_detail::ReadBakes(root, config);

@@ -189,6 +189,24 @@ struct RollConfig {
   Millis pause_deadline{std::chrono::minutes(30)};  // a walk paused on capacity this long fails
 };
 
+// [api]: serve's HTTP side (/api/v1, /metrics, /healthz, /readyz). Off
+// unless the table is there.
+struct ApiConfig {
+  bool enabled = false;
+  std::string listen_host = "127.0.0.1";  // an IPv4 address
+  uint16_t listen_port = 9187;
+  std::string tokens_file;  // required: "NAME ROLE SHA256-HEX" per line, mode 0600
+  // Binding to an address other than loopback, without TLS, must be asked
+  // for: tokens then cross the network in the clear.
+  bool allow_insecure_remote = false;
+  // /metrics without a token (a Prometheus on the same trusted network).
+  bool metrics_public = false;
+  // Host header names accepted besides the listen address and localhost
+  // (a DNS name the API is reached by); anything else is refused (DNS rebinding).
+  std::vector<std::string> hosts;
+  unsigned line = 0;  // of the [api] table
+};
+
 // [serve]: the daemon.
 struct ServeConfig {
   int max_concurrent_jobs = 4;  // jobs (each of one pool) running at once, 1-1000
@@ -245,6 +263,7 @@ struct Config {
   std::vector<TaskConfig> tasks;
   RollConfig roll;
   ServeConfig serve;
+  ApiConfig api;                                // [api]
   std::vector<RuleConfig> rules;
   std::vector<MonitorServerConfig> prometheus;  // [[prometheus]]
   std::vector<MonitorServerConfig> graphite;    // [[graphite]]

@@ -129,6 +129,8 @@ GatesConfig ReadGates(TableReader& parent, const GatesConfig& fallback);
 // `caretaker serve`'s settings (config_serve.cc): the [serve] table of the
 // document root, the built-in values when absent.
 ServeConfig ReadServe(TableReader& root);
+// The [api] table (config_api.cc); enabled false when absent.
+ApiConfig ReadApi(TableReader& root);
 // A pool's [pools.schedule]; nullopt when absent. Its `task` is checked
 // against the [[tasks]] by CheckScheduleTasks, as tasks are read after pools.
 std::optional<ScheduleConfig> ReadSchedule(TableReader& pool);

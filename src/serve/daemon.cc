@@ -25,10 +25,12 @@
 #include "src/run/notifier.h"
 #include "src/run/preflight.h"
 #include "src/run/step_runner.h"
+#include "src/serve/api.h"
 #include "src/serve/executor.h"
 #include "src/serve/expiry.h"
 #include "src/serve/job_runner.h"
 #include "src/serve/rules.h"
+#include "src/serve/serve_metrics.h"
 #include "src/store/state_open.h"
 #include "src/walk/job_run.h"
 
@@ -41,7 +43,7 @@ constexpr std::chrono::seconds kRound{1};
 constexpr std::chrono::seconds kExpiryEvery{10};
 constexpr Millis kNotifyGrace{5000};  // at stop, for the webhooks to take what is queued
 
-class Server final : public JobLauncher {
+class Server final : public JobLauncher, public ApiHost {
  public:
   Server(const Config& config, std::unique_ptr<StateStore> store, std::string password)
       : config_(std::make_shared<const Config>(config)),
@@ -61,7 +63,23 @@ class Server final : public JobLauncher {
   std::map<int64_t, std::string> Running() const override;
   std::set<int64_t> Pausing() const override;
 
+  // ApiHost
+  const Config& config() const override { return *config_; }
+  StateStore& store() override { return *store_; }
+  void Wake() override { timer_.cancel(); }
+  std::string Metrics() override {
+    return RenderServeMetrics(*config_, *store_, counters_, api_ ? api_->requests() : kNoRequests, NowSeconds());
+  }
+
  private:
+  static inline const std::map<std::pair<std::string, int>, uint64_t> kNoRequests{};
+  // The API when [api] is set: its tokens read, listening. false: said why.
+  bool StartApi();
+  // After a reload: the tokens read again (kept when the file is broken); a
+  // changed address or [api] added or removed needs a restart (said).
+  void ReloadApi(const ApiConfig& old);
+  // A job this serve ran has finished: counted for /metrics.
+  void Count(int64_t id);
   asio::awaitable<void> Loop();
   asio::awaitable<void> RunJob(int64_t id, Job job);
   // Puts the host of an expired record back: a walk of that one member
@@ -72,7 +90,6 @@ class Server final : public JobLauncher {
   void Reload();
   void Announce() const;
   void WatchExpiry(SysSeconds now, bool halted);
-  void Wake() { timer_.cancel(); }
 
   asio::io_context io_;
   std::shared_ptr<const Config> config_;
@@ -100,7 +117,54 @@ class Server final : public JobLauncher {
   std::optional<bool> was_halted_;        // as the last round saw it (halt/resume are told on a change)
   Notifier notifier_;                     // of the config serve started with
   RuleRunner rules_;                      // after steps_, budget_ and notifier_: it uses them
+  ServeCounters counters_;
+  std::optional<Api> api_;
+  std::unique_ptr<HttpServer> http_;
 };
+
+bool Server::StartApi() {
+  const ApiConfig& c = config_->api;
+  if (!c.enabled) return true;
+  auto tokens = ReadApiTokens(c.tokens_file);
+  if (!tokens) {
+    LogEvent(LogLevel::kError, "serve.api.refused", {{"error", tokens.error().message}});
+    return false;
+  }
+  api_.emplace(*this, std::move(tokens).value());
+  http_ = std::make_unique<HttpServer>(io_, [this](const HttpExchange& x) { return api_->Handle(x); });
+  if (auto listening = http_->Listen(c.listen_host, c.listen_port); !listening) {
+    LogEvent(LogLevel::kError, "serve.api.refused", {{"error", listening.error().message}});
+    return false;
+  }
+  LogEvent(LogLevel::kInfo, "serve.api",
+           {{"listen", c.listen_host + ":" + std::to_string(http_->port())}, {"tokens", c.tokens_file},
+            {"metrics_public", c.metrics_public}});
+  return true;
+}
+
+void Server::ReloadApi(const ApiConfig& old) {
+  const ApiConfig& c = config_->api;
+  if (c.enabled != old.enabled || c.listen_host != old.listen_host || c.listen_port != old.listen_port) {
+    LogEvent(LogLevel::kWarn, "serve.api.restart_needed",
+             {{"what", "[api] was added, removed or moved: restart caretaker serve to apply it"}});
+  }
+  if (!api_ || !c.enabled) return;
+  auto tokens = ReadApiTokens(c.tokens_file);
+  if (!tokens) {
+    LogEvent(LogLevel::kError, "serve.api.tokens_kept", {{"error", tokens.error().message}});
+    return;
+  }
+  api_->SetTokens(std::move(tokens).value());
+}
+
+void Server::Count(int64_t id) {
+  auto job = store_->FindJob(id);
+  if (!job || !job.value()) return;
+  ++counters_.jobs_finished[job.value()->state];
+  if (job.value()->started && job.value()->ended) {
+    counters_.job_seconds.Observe(static_cast<double>((*job.value()->ended - *job.value()->started).count()));
+  }
+}
 
 void Server::Start(const Job& job) {
   if (jobs_.count(job.id)) return;  // still winding down: started again next round, if it must
@@ -169,10 +233,12 @@ void Server::Reload() {
     LogEvent(LogLevel::kError, "serve.reload.refused", {{"error", *refused}, {"kept", path}});
     return;
   }
+  const ApiConfig old_api = config_->api;
   config_ = std::make_shared<const Config>(std::move(loaded).value());
   password_ = password->value();
   rules_.Configure(config_, password_);
   notifier_.Configure(config_->notify);
+  ReloadApi(old_api);
   LogEvent(LogLevel::kInfo, "serve.reload", {{"path", path}, {"running_jobs", static_cast<int64_t>(Running().size())}});
   Announce();
   Wake();
@@ -303,6 +369,7 @@ asio::awaitable<void> Server::Loop() {
         continue;
       }
       if (it->second.job->crashed()) crashed_.push_back(std::move(it->second.job));
+      Count(it->first);
       it = jobs_.erase(it);
     }
     if (stops_ > 0) {
@@ -310,6 +377,7 @@ asio::awaitable<void> Server::Loop() {
         // What the last moments did (jobs paused, say) still reaches people.
         auto flush = notifier_.Flush(kNotifyGrace);
         co_await std::move(flush);
+        if (http_) http_->Stop();
         co_return;
       }
     } else {
@@ -366,6 +434,7 @@ bool Server::Run() {
     }
   }
   rules_.Configure(config_, password_);
+  if (!StartApi()) return false;
   signals_.async_wait([this](const boost::system::error_code& e, int s) { OnSignal(e, s); });
   bool failed = false;
   asio::co_spawn(io_, Loop(), [&](std::exception_ptr e) {

@@ -134,6 +134,21 @@ Result<std::vector<Job>> SqliteStore::ListJobs(size_t limit) const {
   return SelectJobs("ORDER BY id DESC LIMIT ?1", {Value::Int(static_cast<int64_t>(limit))});
 }
 
+Result<std::vector<Job>> SqliteStore::ListJobs(const JobQuery& q) const {
+  std::string where = "WHERE (?1 = 0 OR id < ?1)";
+  std::vector<Value> params{Value::Int(q.before)};
+  if (!q.state.empty()) {
+    params.push_back(Value::Text(q.state));
+    where += " AND state = ?" + std::to_string(params.size());
+  }
+  if (!q.pool.empty()) {
+    params.push_back(Value::Text(q.pool));
+    where += " AND pool = ?" + std::to_string(params.size());
+  }
+  params.push_back(Value::Int(static_cast<int64_t>(q.limit)));
+  return SelectJobs(where + " ORDER BY id DESC LIMIT ?" + std::to_string(params.size()), params);
+}
+
 Result<std::vector<Job>> SqliteStore::OpenJobs() const {
   return SelectJobs("WHERE state IN ('queued', 'running', 'paused', 'failed', 'stopped') ORDER BY id", {});
 }

@@ -80,6 +80,9 @@ ALTER TABLE audit ADD COLUMN remote TEXT NOT NULL DEFAULT '';
 ALTER TABLE audit ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE audit ADD COLUMN result TEXT NOT NULL DEFAULT '';
 CREATE INDEX audit_by_who ON audit (who, id);
+CREATE TABLE idempotency (
+  key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
+  at INTEGER NOT NULL);
 )sql",
 };
 static_assert(std::size(kMigrations) == kStoreSchemaVersion);
@@ -304,6 +307,36 @@ Result<std::vector<AuditEntry>> SqliteStore::RecentAudit(size_t limit) const {
   std::vector<AuditEntry> out;
   for (const Row& row : rows.value()) out.push_back(AuditFrom(row));
   return out;
+}
+
+Result<std::optional<IdempotentReply>> SqliteStore::FindIdempotent(const std::string& key) const {
+  auto rows = db_->Query("SELECT key, fingerprint, status, body, at FROM idempotency WHERE key = ?1",
+                         {Value::Text(key)});
+  if (!rows) return rows.error();
+  if (rows.value().empty()) return std::optional<IdempotentReply>();
+  const Row& r = rows.value().front();
+  return std::optional<IdempotentReply>(
+      IdempotentReply{r.Text(0), r.Text(1), static_cast<int>(r.Int(2)), r.Text(3), FromEpoch(r.Int(4))});
+}
+
+Result<bool> SqliteStore::PutIdempotent(const IdempotentReply& reply) {
+  bool put = false;
+  auto written = Write([&]() -> Result<void> {
+    const SysSeconds at = reply.at == SysSeconds{} ? NowSeconds() : reply.at;
+    auto old = db_->Query("DELETE FROM idempotency WHERE at < ?1", {Value::Int(Epoch(at) - 86400)});
+    if (!old) return old.error();
+    auto added = db_->Query(
+        "INSERT OR IGNORE INTO idempotency (key, fingerprint, status, body, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        {Value::Text(reply.key), Value::Text(reply.fingerprint), Value::Int(reply.status), Value::Text(reply.body),
+         Value::Int(Epoch(at))});
+    if (!added) return added.error();
+    auto changed = db_->Query("SELECT changes()");
+    if (!changed) return changed.error();
+    put = changed.value().front().Int(0) > 0;
+    return boost::outcome_v2::success();
+  });
+  if (!written) return written.error();
+  return put;
 }
 
 }  // namespace sqlite_store

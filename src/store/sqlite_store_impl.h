@@ -37,11 +37,14 @@ class SqliteStore final : public StateStore {
   Result<void> SetAuditResult(int64_t id, const std::string& result) override;
   Result<std::vector<AuditEntry>> ListAudit(const AuditQuery& query) const override;
   Result<std::vector<AuditEntry>> RecentAudit(size_t limit) const override;
+  Result<std::optional<IdempotentReply>> FindIdempotent(const std::string& key) const override;
+  Result<bool> PutIdempotent(const IdempotentReply& reply) override;
   int SchemaVersion() const override { return version_; }
 
   Result<int64_t> AddJob(const Job& job, const std::optional<Lease>& lease) override;
   Result<std::optional<Job>> FindJob(int64_t id) const override;
   Result<std::vector<Job>> ListJobs(size_t limit) const override;
+  Result<std::vector<Job>> ListJobs(const JobQuery& query) const override;
   Result<std::vector<Job>> OpenJobs() const override;
   Result<void> UpdateJob(const Job& job) override;
   Result<bool> EndJobIf(int64_t id, const std::string& expect_state, const std::string& expect_owner,

@@ -71,6 +71,25 @@ struct AuditQuery {
   size_t limit = 100;
 };
 
+// Which jobs to list: newest first, those before `before` (an id; 0: from
+// the newest), in `state` and `pool` when set, at most `limit`.
+struct JobQuery {
+  int64_t before = 0;
+  std::string state;
+  std::string pool;
+  size_t limit = 50;
+};
+
+// The reply a change asked for with an Idempotency-Key got: a request with
+// the same key and the same `fingerprint` (route and body) gets it again.
+struct IdempotentReply {
+  std::string key;
+  std::string fingerprint;
+  int status = 0;
+  std::string body;
+  SysSeconds at{};
+};
+
 class StateStore : public MaintRecords {
  public:
   // Who the audit entries of changes without a `who` of their own name
@@ -102,6 +121,7 @@ class StateStore : public MaintRecords {
   virtual Result<std::optional<Job>> FindJob(int64_t id) const = 0;
   // The last `limit` jobs, newest first, each with its hosts.
   virtual Result<std::vector<Job>> ListJobs(size_t limit) const = 0;
+  virtual Result<std::vector<Job>> ListJobs(const JobQuery& query) const = 0;
   // Every job not finished (queued, running, paused, failed, stopped), oldest
   // first, each with its hosts: the queues of all pools.
   virtual Result<std::vector<Job>> OpenJobs() const = 0;
@@ -148,6 +168,12 @@ class StateStore : public MaintRecords {
   // Write replaces it.
   virtual Result<std::optional<RuleStatus>> ReadRuleStatus(const std::string& rule) const = 0;
   virtual Result<void> WriteRuleStatus(const std::string& rule, const RuleStatus& status) = 0;
+
+  // Idempotency keys of the HTTP API. Put keeps the first reply of a key
+  // (false: the key was taken meanwhile); entries older than a day are
+  // dropped as new ones are put.
+  virtual Result<std::optional<IdempotentReply>> FindIdempotent(const std::string& key) const = 0;
+  virtual Result<bool> PutIdempotent(const IdempotentReply& reply) = 0;
 
   // The schema version of the open store (kStoreSchemaVersion after a migration).
   virtual int SchemaVersion() const = 0;

@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -193,6 +194,53 @@ std::string HttpGetLoopback(uint16_t port, const std::string& target, std::chron
   std::string body = reply.substr(head_end + 4);
   if (status != "200") throw Error(where, "HTTP " + status + ": " + body.substr(0, 200));
   return body;
+}
+
+std::string HttpResult::Header(std::string_view name) const {
+  size_t at = 0;
+  while ((at = head.find("\r\n", at)) != std::string::npos) {
+    at += 2;
+    size_t colon = head.find(':', at);
+    size_t end = head.find("\r\n", at);
+    if (colon == std::string::npos || (end != std::string::npos && colon > end)) continue;
+    std::string_view key = std::string_view(head).substr(at, colon - at);
+    if (key.size() == name.size() && std::equal(key.begin(), key.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        })) {
+      std::string value = head.substr(colon + 1, (end == std::string::npos ? head.size() : end) - colon - 1);
+      while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+      return value;
+    }
+  }
+  return "";
+}
+
+HttpResult HttpLoopback(uint16_t port, const std::string& method, const std::string& target,
+                        const std::vector<std::string>& headers, const std::string& body,
+                        std::chrono::milliseconds timeout) {
+  std::string request = method + " " + target + " HTTP/1.0\r\n";
+  bool host = false;
+  for (const std::string& h : headers) {
+    host = host || h.rfind("Host:", 0) == 0 || h.rfind("host:", 0) == 0;
+    request += h + "\r\n";
+  }
+  if (!host) request += "Host: 127.0.0.1:" + std::to_string(port) + "\r\n";
+  // QueryLoopbackTcp ends what it sends with "\n": the body's own last
+  // byte (JSON may end in white space), or the blank line's.
+  if (method == "POST" || !body.empty()) {
+    request += "Content-Length: " + std::to_string(body.size() + 1) + "\r\n\r\n" + body;
+  } else {
+    request += "\r";
+  }
+  const std::string reply = QueryLoopbackTcp(port, request, timeout);
+  const size_t head_end = reply.find("\r\n\r\n");
+  const std::string where = "127.0.0.1:" + std::to_string(port) + target.substr(0, target.find('?'));
+  if (!reply.starts_with("HTTP/") || head_end == std::string::npos) throw Error(where, "not an HTTP reply");
+  HttpResult out;
+  out.status = std::stoi(reply.substr(reply.find(' ') + 1, 3));
+  out.head = reply.substr(0, head_end + 2);
+  out.body = reply.substr(head_end + 4);
+  return out;
 }
 
 }  // namespace caretaker::sandbox

@@ -41,6 +41,20 @@ void SendLoopbackTcp(uint16_t port, std::string_view text, std::chrono::millisec
 // ("HTTP 503: ..." naming the address) or after `timeout`.
 std::string HttpGetLoopback(uint16_t port, const std::string& target, std::chrono::milliseconds timeout);
 
+// One HTTP/1.0 exchange with 127.0.0.1:port, whatever its status: for
+// tests of an HTTP server's replies (errors included). `headers` are whole
+// lines ("Authorization: Bearer x"); a Host header is added unless given.
+struct HttpResult {
+  int status = 0;
+  std::string head;  // the status line and headers, as sent
+  std::string body;
+  // A header's value (name matched without case), "" when absent.
+  std::string Header(std::string_view name) const;
+};
+HttpResult HttpLoopback(uint16_t port, const std::string& method, const std::string& target,
+                        const std::vector<std::string>& headers, const std::string& body,
+                        std::chrono::milliseconds timeout);
+
 // The longest unix socket path the kernel takes (sizeof sun_path - 1).
 size_t MaxUnixSocketPath();
 

@@ -1,0 +1,58 @@
+// See job_actions.h.
+#include "src/run/job_actions.h"
+
+#include "src/walk/job_run.h"
+
+namespace caretaker {
+
+std::vector<MaintRecord> JobLeftOut(const StateStore& store, const Job& job) {
+  std::vector<MaintRecord> out;
+  auto records = store.List();
+  if (!records) return out;
+  for (const MaintRecord& r : records.value()) {
+    if (r.job == job.id) out.push_back(r);
+  }
+  return out;
+}
+
+std::optional<Error> EndJobAsRead(StateStore& store, const Job& job, const std::string& state,
+                                  const std::string& detail) {
+  auto ended = store.EndJobIf(job.id, job.state, job.owner, state, detail);
+  if (!ended) return ended.error();
+  if (ended.value()) return std::nullopt;
+  auto now = store.FindJob(job.id);
+  std::string is = now && now.value() ? now.value()->state + " (" + now.value()->owner + ")" : "changed";
+  return Error{"job " + std::to_string(job.id) + " changed meanwhile: it is now " + is +
+               "; look again (`caretaker job show " + std::to_string(job.id) + "`)"};
+}
+
+Result<CancelOutcome> CancelJob(const Config& config, StateStore& store, int64_t id, const std::string& who) {
+  auto found = store.FindJob(id);
+  if (!found) return found.error();
+  if (!found.value()) {
+    return Error{"there is no job " + std::to_string(id) + " (`caretaker jobs` lists them)", ErrorKind::kUsage};
+  }
+  const Job& job = *found.value();
+  CancelOutcome outcome;
+  if (job.state == "running" && !JobOwnerGone(config, store, job)) {
+    if (auto asked = store.RequestCancel(id, who); !asked) return asked.error();
+    outcome.text = "job " + std::to_string(id) + ": cancel requested; its walk (" + job.owner +
+                   ") stops within a second: no member starts, draining ones go back, the others finish their task";
+    return outcome;
+  }
+  if (job.Ended()) {
+    return Error{"job " + std::to_string(id) + " is " + job.state + ": there is nothing to cancel", ErrorKind::kUsage};
+  }
+  if (auto no = EndJobAsRead(store, job, "cancelled", "cancelled by " + who)) return *no;
+  BreakDeadLease(config, store, job.pool);
+  outcome.text = "job " + std::to_string(id) + " cancelled; pool " + job.pool + " may be walked again";
+  outcome.left_out = JobLeftOut(store, job);
+  return outcome;
+}
+
+std::string LeftOutSentence(const MaintRecord& r) {
+  return r.pool + "/" + r.server + " is still OUT OF TRAFFIC (" + r.phase + "), with its record: `caretaker maint stop " +
+         r.pool + "/" + r.server + "` puts it back";
+}
+
+}  // namespace caretaker

@@ -1,0 +1,37 @@
+// Changes to a job an operator asks for — from the CLI (`caretaker job
+// cancel`) or the HTTP API — decided once, with one sentence for each
+// outcome, so both say the same.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "src/config/config.h"
+#include "src/store/state_store.h"
+
+namespace caretaker {
+
+// The members `job` left out of traffic: its records (the truth, not what
+// the walk last wrote).
+std::vector<MaintRecord> JobLeftOut(const StateStore& store, const Job& job);
+
+// Ends `job` as `state` if it still is as read (serve may have taken it
+// meanwhile); else why not.
+std::optional<Error> EndJobAsRead(StateStore& store, const Job& job, const std::string& state,
+                                  const std::string& detail);
+
+struct CancelOutcome {
+  std::string text;                 // "job 7 cancelled; pool a may be walked again"
+  std::vector<MaintRecord> left_out;  // members still out of traffic, with their records
+};
+
+// Cancels job `id` for `who`: a running job is asked to stop (its walk
+// stops within a second), a job not running is ended as "cancelled". An
+// error of kind kUsage: no such job, or it has ended.
+Result<CancelOutcome> CancelJob(const Config& config, StateStore& store, int64_t id, const std::string& who);
+
+// "pool/server is still OUT OF TRAFFIC (maint), with its record: ..."
+std::string LeftOutSentence(const MaintRecord& record);
+
+}  // namespace caretaker

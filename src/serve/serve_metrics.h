@@ -1,0 +1,28 @@
+// serve's /metrics page: what the state store and the config say now (the
+// halt, records, jobs, leases), and what this serve counted since it
+// started (jobs finished, their durations, API requests). Names start with
+// caretaker_, values are in base units, labels are bounded: pools, states,
+// results, routes — never job ids, users or error texts.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "src/config/config.h"
+#include "src/serve/metrics_text.h"
+#include "src/store/state_store.h"
+
+namespace caretaker {
+
+struct ServeCounters {
+  std::map<std::string, uint64_t> jobs_finished;  // by end state
+  HistogramCounts job_seconds{{60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400}};
+};
+
+std::string RenderServeMetrics(const Config& config, const StateStore& store, const ServeCounters& counters,
+                               const std::map<std::pair<std::string, int>, uint64_t>& http_requests,
+                               SysSeconds now);
+
+}  // namespace caretaker

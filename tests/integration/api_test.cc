@@ -1,0 +1,283 @@
+// serve's HTTP API (src/serve/api.h) on the real sandbox: tokens and roles,
+// the refusals that come before anything is read (Host, cross-site, content
+// type, a missing reason), each change in the audit trail with its request
+// id — read back by `caretaker audit` — a roll queued with an
+// Idempotency-Key and walked by serve, a refused change as 409 with the
+// CLI's sentence, and /metrics as `promtool check metrics` takes it.
+#include <catch2/catch.hpp>
+#include <sys/stat.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "tests/integration/serve_fixture.h"
+#include "tests/sandbox/net.h"
+
+namespace caretaker {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+using sandbox::HttpResult;
+
+struct Token {
+  std::string secret;
+  std::string line;  // for the tokens file
+};
+
+// A token made by `caretaker api-token` (its stdout: the token; its stderr
+// ends with the line for the tokens file).
+Token MakeToken(const std::string& name, const std::string& role) {
+  Run made = Caretaker("api-token " + name + " " + role);
+  REQUIRE(made.exit_code == 0);
+  Token t;
+  t.secret = made.out.substr(0, made.out.find('\n'));
+  std::string err = made.err;
+  while (!err.empty() && err.back() == '\n') err.pop_back();
+  t.line = err.substr(err.rfind('\n') + 1);
+  REQUIRE(t.line.rfind(name + " " + role + " ", 0) == 0);
+  return t;
+}
+
+struct ApiServe {
+  uint16_t port = 0;
+  Token viewer, op;
+  std::string config;
+};
+
+ApiServe ApiConfig(const std::string& name, const std::string& extra = "") {
+  ApiServe s;
+  s.port = sandbox::FreeLoopbackPorts(1).front();
+  s.viewer = MakeToken("grafana", "viewer");
+  s.op = MakeToken("ci", "operator");
+  const std::string tokens = WriteFileIn(RollSandbox(), name + ".tokens",
+                                         "# the API's tokens\n" + s.viewer.line + "\n" + s.op.line + "\n");
+  ::chmod(tokens.c_str(), 0600);
+  s.config = ConfigWith(name + ".toml", kSlowTask + "[api]\nlisten = \"127.0.0.1:" + std::to_string(s.port) +
+                                            "\"\ntokens_file = \"" + tokens + "\"\n" + extra);
+  return s;
+}
+
+HttpResult Get(const ApiServe& s, const std::string& target, const std::string& token,
+               std::vector<std::string> headers = {}) {
+  if (!token.empty()) headers.push_back("Authorization: Bearer " + token);
+  return sandbox::HttpLoopback(s.port, "GET", target, headers, "", 10s);
+}
+
+HttpResult Post(const ApiServe& s, const std::string& target, const std::string& token, const std::string& body,
+                std::vector<std::string> headers = {"Content-Type: application/json"}) {
+  if (!token.empty()) headers.push_back("Authorization: Bearer " + token);
+  return sandbox::HttpLoopback(s.port, "POST", target, headers, body, 10s);
+}
+
+json::object Body(const HttpResult& r) {
+  INFO(r.head << r.body);
+  json::value v = json::parse(r.body);
+  REQUIRE(v.is_object());
+  return v.as_object();
+}
+
+// Waits until serve answers /healthz; false (with what serve said) when it
+// does not within 10 s.
+bool WaitForHealth(const ApiServe& s, const Served& serve) {
+  for (int i = 0; i < 100; ++i) {
+    try {
+      if (Get(s, "/healthz", "").status == 200) return true;
+    } catch (const std::exception&) {
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  std::ifstream err(serve.proc.err_path);
+  std::stringstream said;
+  said << err.rdbuf();
+  UNSCOPED_INFO("serve said: " << said.str());
+  return false;
+}
+
+// The problem+json shape every error has.
+void CheckProblem(const HttpResult& r, int status) {
+  INFO(r.head << r.body);
+  CHECK(r.status == status);
+  CHECK(r.Header("Content-Type") == "application/problem+json");
+  CHECK_FALSE(r.Header("X-Request-Id").empty());
+  json::object p = Body(r);
+  CHECK(p["status"].as_int64() == status);
+  CHECK_FALSE(p["title"].as_string().empty());
+  CHECK_FALSE(p["detail"].as_string().empty());
+}
+
+// `promtool check metrics` on `text`: its exit code and what it said.
+std::pair<int, std::string> Promtool(const std::string& text) {
+  const std::string path = WriteFileIn(RollSandbox(), "scrape.txt", text);
+  FILE* p = ::popen(("promtool check metrics < " + path + " 2>&1").c_str(), "r");
+  REQUIRE(p);
+  std::string out;
+  char buf[512];
+  while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+}  // namespace
+
+TEST_CASE("the API: tokens and roles, refusals before anything is read, each change audited with its request id",
+          "[serve][api]") {
+  ApiServe s = ApiConfig("api-auth");
+  Served serve = Serve(s.config);
+  REQUIRE(WaitForHealth(s, serve));
+  CHECK(Get(s, "/readyz", "").status == 200);
+
+  // No token, a wrong one, one in another scheme.
+  HttpResult none = Get(s, "/api/v1/status", "");
+  CheckProblem(none, 401);
+  CHECK(none.Header("WWW-Authenticate").find("Bearer") == 0);
+  CheckProblem(Get(s, "/api/v1/status", "ct_not-a-token"), 401);
+  CheckProblem(sandbox::HttpLoopback(s.port, "GET", "/api/v1/status", {"Authorization: Basic " + s.viewer.secret}, "", 10s), 401);
+
+  // A viewer reads.
+  HttpResult status = Get(s, "/api/v1/status", s.viewer.secret, {"X-Request-Id: req-status-1"});
+  REQUIRE(status.status == 200);
+  CHECK(status.Header("X-Request-Id") == "req-status-1");
+  CHECK(status.Header("Access-Control-Allow-Origin").empty());
+  json::object st = Body(status);
+  CHECK(st["halt"].as_object()["halted"].as_bool() == false);
+  REQUIRE(st["pools"].as_array().size() >= 1);
+  CHECK(st["pools"].as_array()[0].as_object()["name"].as_string() == "replicas");
+
+  // ... but does not change anything.
+  CheckProblem(Post(s, "/api/v1/halt", s.viewer.secret, R"({"reason":"viewer tries"})"), 403);
+  // Refused before the body is read: another site's Host (DNS rebinding),
+  // a browser's cross-site request, a POST that is not JSON, no reason.
+  CheckProblem(Get(s, "/api/v1/status", s.viewer.secret, {"Host: evil.example:80"}), 421);
+  CheckProblem(Post(s, "/api/v1/halt", s.op.secret, R"({"reason":"x"})",
+                    {"Content-Type: application/json", "Origin: http://evil.example"}),
+               403);
+  CheckProblem(Post(s, "/api/v1/halt", s.op.secret, R"({"reason":"x"})",
+                    {"Content-Type: application/json", "Sec-Fetch-Site: cross-site"}),
+               403);
+  CheckProblem(Post(s, "/api/v1/halt", s.op.secret, R"({"reason":"x"})", {"Content-Type: text/plain"}), 415);
+  CheckProblem(Post(s, "/api/v1/halt", s.op.secret, R"({"abort":false})"), 400);
+  CheckProblem(Post(s, "/api/v1/halt", s.op.secret, R"({"reason":"   "})"), 400);
+  CheckProblem(Post(s, "/api/v1/halt", s.op.secret, "not json"), 400);
+  CheckProblem(Get(s, "/api/v1/halt", s.op.secret), 405);
+  CheckProblem(Get(s, "/api/v1/nothing", s.op.secret), 404);
+  {
+    Run halted = Caretaker("halt --status --json", s.config);
+    CHECK(halted.out.find("\"halted\":false") != std::string::npos);
+    Run audit = Caretaker("audit --json --action api.", s.config);
+    REQUIRE(audit.exit_code == 0);
+    CHECK(json::parse(audit.out).as_object()["audit"].as_array().empty());  // nothing refused was a change
+  }
+
+  // An operator halts: the halt is the store's (the CLI sees it), and the
+  // audit trail has the request, its actor, role, address and result.
+  HttpResult halt = Post(s, "/api/v1/halt", s.op.secret, R"({"reason":"deploy freeze 7"})",
+                         {"Content-Type: application/json", "X-Request-Id: req-halt-1"});
+  REQUIRE(halt.status == 200);
+  CHECK(Body(halt)["halt"].as_object()["halted"].as_bool());
+  Run halted = Caretaker("halt --status --json", s.config);
+  CHECK(halted.out.find("\"halted\":true") != std::string::npos);
+  CHECK(halted.out.find("deploy freeze 7") != std::string::npos);
+  Run audit = Caretaker("audit --json --action api.halt", s.config);
+  json::array rows = json::parse(audit.out).as_object()["audit"].as_array();
+  REQUIRE(rows.size() == 1);
+  json::object row = rows[0].as_object();
+  CHECK(row["who"].as_string() == "ci (api)");
+  CHECK(row["detail"].as_string() == "deploy freeze 7");
+  CHECK(row["api"].as_object()["role"].as_string() == "operator");
+  CHECK(row["api"].as_object()["remote"].as_string() == "127.0.0.1");
+  CHECK(row["api"].as_object()["request_id"].as_string() == "req-halt-1");
+  CHECK(row["api"].as_object()["result"].as_string() == "ok");
+  // The API reads the same trail, with the token's role; no token in it.
+  HttpResult api_audit = Get(s, "/api/v1/audit?action=api.&limit=10", s.viewer.secret);
+  REQUIRE(api_audit.status == 200);
+  CHECK(api_audit.body.find(s.op.secret) == std::string::npos);
+  CHECK(api_audit.body.find(s.op.line.substr(s.op.line.rfind(' ') + 1)) == std::string::npos);
+  CHECK(Body(api_audit)["audit"].as_array().size() == 1);
+
+  REQUIRE(Post(s, "/api/v1/resume", s.op.secret, R"({"reason":"freeze over"})").status == 200);
+  CHECK(Caretaker("halt --status --json", s.config).out.find("\"halted\":false") != std::string::npos);
+  Run text = Caretaker("audit --action api.", s.config);
+  CHECK(text.out.find("api.resume") != std::string::npos);
+  CHECK(text.out.find("[api operator from 127.0.0.1") != std::string::npos);
+  serve.Stop();
+}
+
+TEST_CASE("the API: a roll queued once per Idempotency-Key, walked by serve, a refused cancel is 409 with the "
+          "CLI's sentence, and /metrics passes promtool",
+          "[serve][api]") {
+  ApiServe s = ApiConfig("api-roll");
+  Served serve = Serve(s.config);
+  REQUIRE(WaitForHealth(s, serve));
+
+  const std::string roll = R"({"pool":"replicas","task":"slow","limit":["db2"],"reason":"kernel 6.1.0-28"})";
+  std::vector<std::string> keyed{"Content-Type: application/json", "Idempotency-Key: roll-kernel-1"};
+  HttpResult first = Post(s, "/api/v1/roll", s.op.secret, roll, keyed);
+  INFO(first.head << first.body);
+  REQUIRE(first.status == 202);
+  const std::string location = first.Header("Location");
+  REQUIRE(location.rfind("/api/v1/jobs/", 0) == 0);
+  // The same request again (a client retrying after a timeout): the same
+  // reply, no second job; the key with another request: refused.
+  HttpResult again = Post(s, "/api/v1/roll", s.op.secret, roll, keyed);
+  CHECK(again.status == 202);
+  CHECK(again.body == first.body);
+  CHECK(again.Header("Idempotent-Replayed") == "true");
+  CHECK(again.Header("Location") == location);
+  CheckProblem(Post(s, "/api/v1/roll", s.op.secret,
+                    R"({"pool":"replicas","task":"slow","limit":["db3"],"reason":"kernel 6.1.0-28"})", keyed),
+               422);
+  CheckProblem(Post(s, "/api/v1/roll", s.op.secret, R"({"pool":"replicas","task":"nope","reason":"x"})"), 422);
+
+  const std::string id = location.substr(location.rfind('/') + 1);
+  bool done = false;
+  for (int i = 0; i < 300 && !done; ++i) {
+    HttpResult job = Get(s, location, s.viewer.secret);
+    REQUIRE(job.status == 200);
+    done = Body(job)["state"].as_string() == "done";
+    if (!done) std::this_thread::sleep_for(200ms);
+  }
+  REQUIRE(done);
+  HttpResult list = Get(s, "/api/v1/jobs?state=done&limit=1", s.viewer.secret);
+  REQUIRE(list.status == 200);
+  json::object page = Body(list);
+  REQUIRE(page["jobs"].as_array().size() == 1);
+  CHECK(std::to_string(page["jobs"].as_array()[0].as_object()["id"].as_int64()) == id);
+  CHECK(Body(Get(s, "/api/v1/jobs?pool=replicas", s.viewer.secret))["jobs"].as_array().size() == 1);
+  CheckProblem(Get(s, "/api/v1/jobs/999999", s.viewer.secret), 404);
+
+  // Refused: the same sentence as `caretaker job cancel`, and the refusal
+  // in the audit trail.
+  Run cli = Caretaker("job cancel " + id, s.config);
+  CHECK(cli.exit_code != 0);
+  HttpResult cancel = Post(s, location + "/cancel", s.op.secret, R"({"reason":"oops"})");
+  CheckProblem(cancel, 409);
+  const std::string sentence = std::string(Body(cancel)["detail"].as_string());
+  CHECK(sentence == "job " + id + " is done: there is nothing to cancel");
+  CHECK(cli.err.find(sentence) != std::string::npos);
+  Run audit = Caretaker("audit --json --action api.job.cancel", s.config);
+  CHECK(audit.out.find("\"result\":\"refused: " + sentence + "\"") != std::string::npos);
+
+  // /metrics: a viewer's token, the text format promtool accepts.
+  CheckProblem(Get(s, "/metrics", ""), 401);
+  HttpResult metrics = Get(s, "/metrics", s.viewer.secret);
+  REQUIRE(metrics.status == 200);
+  CHECK(metrics.Header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8");
+  auto [code, said] = Promtool(metrics.body);
+  INFO(said << metrics.body);
+  CHECK(code == 0);
+  CHECK(metrics.body.find("caretaker_halted 0\n") != std::string::npos);
+  CHECK(metrics.body.find("caretaker_jobs_finished_total{result=\"done\"} 1\n") != std::string::npos);
+  CHECK(metrics.body.find("caretaker_pool_members{pool=\"replicas\"} 4\n") != std::string::npos);
+  CHECK(metrics.body.find("caretaker_http_requests_total{route=\"/api/v1/roll\",code=\"202\"} 2\n") !=
+        std::string::npos);
+  CHECK(metrics.body.find("caretaker_job_duration_seconds_count 1\n") != std::string::npos);
+  serve.Stop();
+}
+
+}  // namespace caretaker
