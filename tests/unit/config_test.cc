@@ -58,7 +58,7 @@ TEST_CASE("each bad document gets one exact message", "[config]") {
       {kLb + kPool + "[[pools.member]]\nserver = \"db1\"\nhost = \"h1\"\n",
        "bad.toml:6:9: pools[0].member: unknown key (did you mean \"members\"?)"},
       {"\"max out\" = 1\n" + kValid,
-       "bad.toml:1:1: \"max out\": unknown key (allowed: state, defaults, mysql, haproxy, pools, tasks, roll, serve, rules, prometheus, graphite, notify)"},
+       "bad.toml:1:1: \"max out\": unknown key (allowed: state, defaults, mysql, haproxy, pools, tasks, roll, serve, rules, prometheus, graphite, notify, api)"},
       // Capacity limits: a count (integer) or a percent (string); ParseLimit's messages.
       {kLb + kPool + "min_in_service = \"abc\"\n" + kMember,
        "bad.toml:6:18: pools[0].min_in_service: \"abc\" is not a count or a percent: write a count "
