@@ -126,7 +126,8 @@ asio::awaitable<void> HttpServer::Impl::Accept() {
     }
     auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
     open.insert(stream);
-    asio::co_spawn(io, Serve(stream), asio::detached);
+    auto served = Serve(stream);  // g++ 12: src/base/async.h
+    asio::co_spawn(io, std::move(served), asio::detached);
   }
 }
 
@@ -182,7 +183,8 @@ asio::awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<beast::tcp_stream>
       answer.body = R"({"type":"about:blank","title":"Internal Server Error","status":500,"detail":"an internal error; the log says more"})";
     }
     if (answer.events) {
-      co_await Stream(*stream, std::move(answer), x.request_id);
+      auto streamed = Stream(*stream, std::move(answer), x.request_id);  // g++ 12: src/base/async.h
+      co_await std::move(streamed);
       break;
     }
     http::response<http::string_body> res{static_cast<http::status>(answer.status), req.version()};
@@ -257,7 +259,8 @@ Result<void> HttpServer::Listen(const std::string& host, uint16_t port) {
   if (a.listen(asio::socket_base::max_listen_connections, ec); ec) {
     return Error{"cannot listen on " + where + " for the API: " + ec.message()};
   }
-  asio::co_spawn(impl_->io, impl_->Accept(), asio::detached);
+  auto accepting = impl_->Accept();  // g++ 12: src/base/async.h
+  asio::co_spawn(impl_->io, std::move(accepting), asio::detached);
   return boost::outcome_v2::success();
 }
 
