@@ -13,6 +13,7 @@ enum class ErrorKind {
   kFailed,   // something failed on the way (a server, the disk): exit 1
   kUsage,    // bad input or a configuration that cannot work: exit 2
   kRefused,  // a safety rule said no (capacity, a lock, a halt): exit 3
+  kNotFound, // what was named does not exist (a job id): exit 2, as bad input
 };
 
 struct Error {

@@ -14,7 +14,8 @@ constexpr int kExitRefused = 3;
 
 constexpr int ExitCode(ErrorKind code) {
   switch (code) {
-    case ErrorKind::kUsage: return kExitUsage;
+    case ErrorKind::kUsage:
+    case ErrorKind::kNotFound: return kExitUsage;
     case ErrorKind::kRefused: return kExitRefused;
     case ErrorKind::kFailed: return kExitFailed;
   }

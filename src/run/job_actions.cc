@@ -30,7 +30,7 @@ Result<CancelOutcome> CancelJob(const Config& config, StateStore& store, int64_t
   auto found = store.FindJob(id);
   if (!found) return found.error();
   if (!found.value()) {
-    return Error{"there is no job " + std::to_string(id) + " (`caretaker jobs` lists them)", ErrorKind::kUsage};
+    return Error{"there is no job " + std::to_string(id) + " (`caretaker jobs` lists them)", ErrorKind::kNotFound};
   }
   const Job& job = *found.value();
   CancelOutcome outcome;

@@ -28,7 +28,7 @@ struct CancelOutcome {
 
 // Cancels job `id` for `who`: a running job is asked to stop (its walk
 // stops within a second), a job not running is ended as "cancelled". An
-// error of kind kUsage: no such job, or it has ended.
+// error of kind kNotFound: no such job; kUsage: it has ended.
 Result<CancelOutcome> CancelJob(const Config& config, StateStore& store, int64_t id, const std::string& who);
 
 // "pool/server is still OUT OF TRAFFIC (maint), with its record: ..."

@@ -24,6 +24,10 @@
 
 namespace caretaker {
 
+namespace api_detail {
+struct Call;
+}  // namespace api_detail
+
 // What the daemon lets the API see and do.
 class ApiHost {
  public:
@@ -49,15 +53,16 @@ class Api {
   const std::map<std::pair<std::string, int>, uint64_t>& requests() const { return requests_; }
 
  private:
-  struct Call;
-  HttpAnswer Route(Call& call);
+  // Host, cross-site, health, token, /metrics, the route, a POST's body:
+  // then the route (api_routes.cc).
+  HttpAnswer Gate(api_detail::Call& call);
 
   ApiHost& host_;
   std::vector<ApiToken> tokens_;
   std::map<std::pair<std::string, int>, uint64_t> requests_;
 };
 
-// A problem+json answer.
+// A problem+json answer (RFC 9457); `detail` also kept in the answer's own.
 HttpAnswer Problem(int status, const std::string& detail);
 
 }  // namespace caretaker

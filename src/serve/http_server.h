@@ -48,6 +48,9 @@ struct HttpAnswer {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Of an error: its one sentence (the problem's detail), for the log and
+  // the audit trail; not sent by itself.
+  std::string detail;
   // Set: the reply is `text/event-stream`; `body` is sent first, then what
   // the feed gives, until it ends or the client closes.
   std::shared_ptr<EventFeed> events;

@@ -54,10 +54,12 @@ struct AuditEntry {
   // Of a change asked for through the HTTP API (empty otherwise): the
   // token's role, the client's address, the request's X-Request-Id, and how
   // it ended ("ok", "refused: ...", "failed: ...").
-  std::string role;
-  std::string remote;
-  std::string request_id;
-  std::string result;
+  // (Initialised, so the entries written with the first six fields only
+  // leave them out without a warning.)
+  std::string role = {};
+  std::string remote = {};
+  std::string request_id = {};
+  std::string result = {};
 };
 
 // Which audit entries to list: newest first, those before `before` (an id;

@@ -164,7 +164,10 @@ TEST_CASE("the API: tokens and roles, refusals before anything is read, each cha
   CheckProblem(Post(s, "/api/v1/halt", s.op.secret, R"({"abort":false})"), 400);
   CheckProblem(Post(s, "/api/v1/halt", s.op.secret, R"({"reason":"   "})"), 400);
   CheckProblem(Post(s, "/api/v1/halt", s.op.secret, "not json"), 400);
-  CheckProblem(Get(s, "/api/v1/halt", s.op.secret), 405);
+  HttpResult wrong_method = Get(s, "/api/v1/halt", s.op.secret);
+  CheckProblem(wrong_method, 405);
+  CHECK(wrong_method.Header("Allow") == "POST");
+  CheckProblem(Get(s, "/api/v1/jobs/abc", s.op.secret), 404);
   CheckProblem(Get(s, "/api/v1/nothing", s.op.secret), 404);
   {
     Run halted = Caretaker("halt --status --json", s.config);

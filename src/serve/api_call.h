@@ -1,0 +1,48 @@
+// Inside the API (api.cc, api_routes.cc): one request on its way through the
+// gate to its route, and what routes share. Not for use outside src/serve/api*.
+#pragma once
+
+#include <boost/json.hpp>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "src/serve/api.h"
+
+namespace caretaker::api_detail {
+
+struct Call {
+  const HttpExchange& x;
+  ApiHost& host;
+  std::string route = "other";  // the route's pattern, for metrics
+  std::optional<ApiToken> token = {};
+  boost::json::object body = {};  // of a POST: an object with a non-empty "reason"
+  int64_t id = 0;               // the {id} of the route's pattern
+
+  std::string Actor() const { return (token ? token->name : std::string("?")) + " (api)"; }
+  std::string Reason() const { return std::string(body.at("reason").as_string()); }
+  // A query parameter, "" when absent.
+  const std::string& Query(const std::string& name) const;
+};
+
+HttpAnswer Json(int status, const boost::json::object& body);
+
+// Runs `change` between its audit entry "api.<action>" (actor, role,
+// address, request id, target, reason), written first — 503 and nothing
+// changed when it cannot be — and its result, written before the reply.
+HttpAnswer Mutate(Call& call, const std::string& action, const std::string& target,
+                  const std::function<HttpAnswer()>& change);
+
+struct Route {
+  const char* method;
+  const char* pattern;  // "/api/v1/jobs/{id}/cancel"
+  HttpAnswer (*run)(Call&);
+};
+
+// The route of `path` for `method`. nullptr with `allow` set: the path is a
+// route's, for another method (405); both empty: no such path (404). An
+// {id} that is not a positive number is no such path.
+const Route* FindRoute(const std::string& method, const std::string& path, Call& call, std::string& allow);
+
+}  // namespace caretaker::api_detail
