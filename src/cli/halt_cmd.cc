@@ -3,8 +3,10 @@
 
 #include <sys/stat.h>
 
-#include "src/base/json_writer.h"
+#include <boost/json.hpp>
+
 #include "src/cli/exit_code.h"
+#include "src/run/views.h"
 #include "src/store/state_open.h"
 
 namespace caretaker {
@@ -24,20 +26,11 @@ int ShowStatus(const Config& config, StateStore* store, const std::string& open_
   }
   const bool file = Exists(config.halt_file);
   if (json) {
-    JsonWriter w;
-    w.BeginObject().Field("halted", check.halted).Field("abort", check.abort).Field("why", check.why);
-    w.Key("record");
-    if (record) {
-      w.BeginObject().Field("who", record->who).Field("reason", record->reason)
-          .Field("since", FormatUtc(record->since)).Field("abort", record->abort).EndObject();
-    } else {
-      w.Null();
-    }
-    w.Key("halt_file").BeginObject().Field("path", config.halt_file).Field("exists", file).EndObject();
-    w.Field("store", StateStorePath(config));
-    if (!open_error.empty()) w.Field("error", open_error);
-    w.EndObject();
-    io.out << w.str() << "\n";
+    boost::json::object doc = HaltView(check, record);
+    doc["halt_file"] = boost::json::object{{"path", config.halt_file}, {"exists", file}};
+    doc["store"] = StateStorePath(config);
+    if (!open_error.empty()) doc["error"] = open_error;
+    io.out << JsonText(doc) << "\n";
   } else if (!check.halted) {
     io.out << "not halted: automated actions may start (halt file " << config.halt_file << " absent)\n";
   } else {

@@ -12,8 +12,8 @@
 
 #include "src/base/log.h"
 #include "src/cli/exit_code.h"
+#include "src/cli/api_token_cmd.h"
 #include "src/cli/audit_cmd.h"
-#include "src/serve/api_tokens.h"
 #include "src/cli/halt_cmd.h"
 #include "src/cli/job_cmd.h"
 #include "src/cli/maint_cmd.h"
@@ -334,24 +334,7 @@ int Main(int argc, char** argv) {
   token->add_option("role", token_role, "viewer (reads) or operator (reads and changes)")
       ->required()
       ->check(CLI::IsMember({"viewer", "operator"}));
-  token->callback([&] {
-    if (token_name.find_first_of(" \t#") != std::string::npos) {
-      std::cerr << "caretaker: a token name has no spaces or #\n";
-      code = kExitUsage;
-      return;
-    }
-    std::string secret = NewApiToken();
-    if (secret.empty()) {
-      std::cerr << "caretaker: no random bytes could be read for a token\n";
-      code = kExitFailed;
-      return;
-    }
-    std::cout << secret << "\n";
-    std::cerr << "caretaker: the line above is the token (give it to its user; it is not stored anywhere). Append "
-                 "this line to [api] tokens_file (mode 0600), then SIGHUP serve:\n"
-              << token_name << " " << token_role << " " << TokenDigestHex(secret) << "\n";
-    code = kExitOk;
-  });
+  token->callback([&] { code = RunApiToken(token_name, token_role, StdIo()); });
 
   app.add_subcommand("serve", "the daemon: queued and scheduled jobs, rules, crash recovery, expired maintenance")
       ->callback([&] { code = WithConfig(g, [&](const Config& config) { return RunServe(config, StdIo()); }); });

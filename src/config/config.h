@@ -204,7 +204,6 @@ struct ApiConfig {
   // Host header names accepted besides the listen address and localhost
   // (a DNS name the API is reached by); anything else is refused (DNS rebinding).
   std::vector<std::string> hosts;
-  unsigned line = 0;  // of the [api] table
 };
 
 // [serve]: the daemon.

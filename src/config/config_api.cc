@@ -1,7 +1,6 @@
 // The [api] table: where serve's HTTP side listens and who may use it.
 #include <arpa/inet.h>
 
-#include <charconv>
 #include <string>
 
 #include "src/config/config_reader.h"
@@ -22,14 +21,8 @@ std::string ParseListen(const std::string& text, std::string& host, uint16_t& po
   if (::inet_pton(AF_INET, h.c_str(), &addr) != 1) {
     return "expected an IPv4 address before the port (\"127.0.0.1:9187\", \"0.0.0.0:9187\"), got " + Quote(h);
   }
-  std::string_view p = std::string_view(text).substr(colon + 1);
-  unsigned v = 0;
-  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), v);
-  if (ec != std::errc() || end != p.data() + p.size() || v == 0 || v > 65535) {
-    return "the port of " + Quote(text) + " is not 1-65535";
-  }
+  if (!ParsePort(std::string_view(text).substr(colon + 1), port)) return "the port of " + Quote(text) + " is not 1-65535";
   host = h;
-  port = static_cast<uint16_t>(v);
   return "";
 }
 
@@ -44,7 +37,6 @@ ApiConfig ReadApi(TableReader& root) {
   TableReader t(root.sink(), *table, "api");
   t.CheckKeys({"listen", "tokens_file", "allow_insecure_remote", "metrics_public", "hosts"});
   api.enabled = true;
-  api.line = table->source().begin.line;
   std::string listen = t.String("listen", "127.0.0.1:9187");
   if (!t.sink().ok()) return api;
   if (std::string why = ParseListen(listen, api.listen_host, api.listen_port); !why.empty()) {

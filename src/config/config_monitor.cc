@@ -11,6 +11,14 @@
 namespace caretaker {
 namespace config_detail {
 
+bool ParsePort(std::string_view text, uint16_t& port) {
+  unsigned v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v == 0 || v > 65535) return false;
+  port = static_cast<uint16_t>(v);
+  return true;
+}
+
 std::string ParseHttpUrl(const std::string& url, std::string& out_host, uint16_t& out_port, std::string& out_path) {
   constexpr std::string_view kScheme = "http://";
   if (url.starts_with("https://")) {
@@ -31,13 +39,7 @@ std::string ParseHttpUrl(const std::string& url, std::string& out_host, uint16_t
   size_t colon = authority.rfind(':');
   if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
     host = authority.substr(0, colon);
-    std::string_view p = authority.substr(colon + 1);
-    unsigned v = 0;
-    auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), v);
-    if (ec != std::errc() || end != p.data() + p.size() || v == 0 || v > 65535) {
-      return "the port of " + Quote(url) + " is not 1-65535";
-    }
-    port = static_cast<uint16_t>(v);
+    if (!ParsePort(authority.substr(colon + 1), port)) return "the port of " + Quote(url) + " is not 1-65535";
   }
   if (host.empty()) return "the url " + Quote(url) + " has no host";
   out_host = std::string(host);

@@ -160,6 +160,8 @@ std::vector<RuleConfig> ReadRules(TableReader& root, const Config& config);
 std::vector<MonitorServerConfig> ReadMonitorServers(TableReader& root, std::string_view key);
 // "http://HOST[:PORT][/PATH]" into host, port and path (no trailing "/"),
 // or why not, one clause (config_rules.cc).
+// "1".."65535" into `port`; false for anything else.
+bool ParsePort(std::string_view text, uint16_t& port);
 std::string ParseHttpUrl(const std::string& url, std::string& host, uint16_t& port, std::string& path);
 // An absolute path, or empty when the key is absent.
 std::string ReadSecretPath(TableReader& t, std::string_view key);
