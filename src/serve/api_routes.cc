@@ -132,6 +132,95 @@ HttpAnswer GetJob(Call& call) {
   return Json(200, JobView(call.host.config(), store, *job.value()));
 }
 
+// ?after=ID&limit=N: the job's log (its state changes and each member's
+// progress) after entry ID, oldest first; "after" in the reply is what to
+// ask next, so a client never misses or repeats a line.
+HttpAnswer GetJobLog(Call& call) {
+  StateStore& store = call.host.store();
+  auto job = store.FindJob(call.id);
+  if (!job) return Unreadable(job.error());
+  if (!job.value()) return Problem(404, "there is no job " + std::to_string(call.id));
+  int64_t after = 0;
+  size_t limit = kMaxPage;
+  if (const std::string& a = call.Query("after"); !a.empty() && a != "0") {
+    auto v = ParseId(a);
+    if (!v) return Problem(400, "after must be the \"after\" of the reply before (0 from the start)");
+    after = *v;
+  }
+  int64_t ignored = 0;
+  if (std::string bad = ReadPage(call, ignored, limit); !bad.empty()) return Problem(400, bad);
+  auto lines = store.AuditAfter(after, call.id, limit);
+  if (!lines) return Unreadable(lines.error());
+  json::array list;
+  for (const AuditEntry& e : lines.value()) list.push_back(AuditView(e));
+  const int64_t next = lines.value().empty() ? after : lines.value().back().id;
+  return Json(200, {{"job", call.id}, {"lines", std::move(list)}, {"after", next}});
+}
+
+// What an audit entry is, as an event's type.
+const char* EventKind(const std::string& action) {
+  if (action == "job.host") return "member";
+  if (action.starts_with("job.")) return "job";
+  if (action.starts_with("maint.")) return "maintenance";
+  if (action.starts_with("halt") || action == "resume") return "halt";
+  if (action.starts_with("rule.")) return "rule";
+  return "audit";
+}
+
+// The audit trail as Server-Sent Events: each entry once, in order, its id
+// the event's, so a client reconnecting with Last-Event-ID gets exactly
+// what it missed; a heartbeat every 15 s.
+class AuditFeed final : public EventFeed {
+ public:
+  AuditFeed(const StateStore& store, int64_t after) : store_(store), after_(after) {}
+  bool Poll(std::string& out) override {
+    auto entries = store_.AuditAfter(after_, 0, 500);
+    if (!entries) {
+      out += ": the state store cannot be read: " + entries.error().message + "\n\n";
+      return true;
+    }
+    for (const AuditEntry& e : entries.value()) {
+      out += "id: " + std::to_string(e.id) + "\nevent: " + EventKind(e.action) + "\ndata: " + JsonText(AuditView(e)) +
+             "\n\n";
+      after_ = e.id;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!entries.value().empty()) {
+      last_sent_ = now;
+    } else if (now - last_sent_ >= std::chrono::seconds(15)) {
+      out += "event: heartbeat\ndata: {\"at\":\"" + FormatUtc(NowSeconds()) + "\"}\n\n";
+      last_sent_ = now;
+    }
+    return true;
+  }
+
+ private:
+  const StateStore& store_;
+  int64_t after_;
+  std::chrono::steady_clock::time_point last_sent_ = std::chrono::steady_clock::now();
+};
+
+// Last-Event-ID (or ?after=): replays from there; neither: from now on.
+HttpAnswer GetEvents(Call& call) {
+  const StateStore& store = call.host.store();
+  std::string from = call.x.Header("last-event-id");
+  if (from.empty()) from = call.Query("after");
+  int64_t after = 0;
+  if (!from.empty() && from != "0") {
+    auto v = ParseId(from);
+    if (!v) return Problem(400, "Last-Event-ID must be the id of an event");
+    after = *v;
+  } else if (from.empty()) {
+    auto newest = store.ListAudit({0, "", "", "", 1});
+    if (!newest) return Unreadable(newest.error());
+    after = newest.value().empty() ? 0 : newest.value().front().id;
+  }
+  HttpAnswer a;
+  a.body = "retry: 2000\n\n";
+  a.events = std::make_shared<AuditFeed>(store, after);
+  return a;
+}
+
 int StatusOf(const Error& e) {
   switch (e.code) {
     case ErrorKind::kNotFound: return 404;
@@ -308,6 +397,8 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/audit", GetAudit},
     {"GET", "/api/v1/jobs", GetJobs},
     {"GET", "/api/v1/jobs/{id}", GetJob},
+    {"GET", "/api/v1/jobs/{id}/log", GetJobLog},
+    {"GET", "/api/v1/events", GetEvents},
     {"POST", "/api/v1/jobs/{id}/cancel", PostCancel},
     {"POST", "/api/v1/halt", PostHalt},
     {"POST", "/api/v1/resume", PostResume},

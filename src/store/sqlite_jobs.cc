@@ -51,7 +51,9 @@ Result<void> SqliteStore::PutLease(const Lease& l) {
   auto put = db_->Query("INSERT OR REPLACE INTO leases (pool, job, owner, expires) VALUES (?1, ?2, ?3, ?4)",
                         {Value::Text(l.pool), Value::Int(l.job), Value::Text(l.owner), Value::Int(Epoch(l.expires))});
   if (!put) return put.error();
-  return Append({0, {}, "", "lease.taken", l.pool, JobName(l.job) + " by " + l.owner});
+  AuditEntry e{0, {}, "", "lease.taken", l.pool, JobName(l.job) + " by " + l.owner};
+  e.job = l.job;  // the job starts (or goes on) here: in its log
+  return Append(std::move(e));
 }
 
 Result<int64_t> SqliteStore::AddJob(const Job& j, const std::optional<Lease>& lease) {
@@ -86,10 +88,9 @@ Result<int64_t> SqliteStore::AddJob(const Job& j, const std::optional<Lease>& le
            Value::Int(static_cast<int64_t>(h.step)), Value::Text(h.detail), Value::Int(h.out_of_traffic ? 1 : 0)});
       if (!host) return host.error();
     }
-    if (auto added = Append({0, {}, j.who, "job." + j.state, j.pool, JobName(id) + ": task " + j.task + "; " + j.reason});
-        !added) {
-      return added;
-    }
+    AuditEntry e{0, {}, j.who, "job." + j.state, j.pool, JobName(id) + ": task " + j.task + "; " + j.reason};
+    e.job = id;
+    if (auto added = Append(std::move(e)); !added) return added;
     if (!lease) return boost::outcome_v2::success();
     Lease l = *lease;
     l.pool = j.pool;
@@ -164,7 +165,9 @@ Result<void> SqliteStore::UpdateJob(const Job& j) {
          OptionalTime(j.ended), OptionalTime(j.window)});
     if (!set) return set.error();
     if (before.value().front().Text(0) == j.state) return boost::outcome_v2::success();
-    return Append({0, {}, "", "job." + j.state, j.pool, JobName(j.id) + (j.detail.empty() ? "" : ": " + j.detail)});
+    AuditEntry e{0, {}, "", "job." + j.state, j.pool, JobName(j.id) + (j.detail.empty() ? "" : ": " + j.detail)};
+    e.job = j.id;
+    return Append(std::move(e));
   });
 }
 
@@ -181,7 +184,9 @@ Result<bool> SqliteStore::EndJobIf(int64_t id, const std::string& expect_state, 
     if (!ended) return boost::outcome_v2::success();
     auto pool = db_->Query("SELECT pool FROM jobs WHERE id = ?1", {Value::Int(id)});
     if (!pool) return pool.error();
-    return Append({0, {}, "", "job." + state, pool.value().front().Text(0), JobName(id) + ": " + detail});
+    AuditEntry e{0, {}, "", "job." + state, pool.value().front().Text(0), JobName(id) + ": " + detail};
+    e.job = id;
+    return Append(std::move(e));
   });
   if (!written) return written.error();
   return ended;
@@ -189,12 +194,26 @@ Result<bool> SqliteStore::EndJobIf(int64_t id, const std::string& expect_state, 
 
 Result<void> SqliteStore::UpdateJobHosts(int64_t id, const std::vector<JobHost>& hosts) {
   return Write([&]() -> Result<void> {
+    std::optional<std::string> pool;  // read once, when some host changed
     for (const JobHost& h : hosts) {
+      // Only a host that changed is written, and logged.
       auto set = db_->Query(
-          "UPDATE job_hosts SET phase = ?3, step = ?4, detail = ?5, out_of_traffic = ?6 WHERE job = ?1 AND server = ?2",
+          "UPDATE job_hosts SET phase = ?3, step = ?4, detail = ?5, out_of_traffic = ?6 WHERE job = ?1 AND server = ?2 "
+          "AND (phase != ?3 OR step != ?4 OR detail != ?5 OR out_of_traffic != ?6)",
           {Value::Int(id), Value::Text(h.server), Value::Text(h.phase), Value::Int(static_cast<int64_t>(h.step)),
            Value::Text(h.detail), Value::Int(h.out_of_traffic ? 1 : 0)});
       if (!set) return set.error();
+      if (db_->Changes() == 0) continue;
+      if (!pool) {
+        auto read = db_->Query("SELECT pool FROM jobs WHERE id = ?1", {Value::Int(id)});
+        if (!read) return read.error();
+        pool = read.value().empty() ? std::string() : read.value().front().Text(0);
+      }
+      AuditEntry e{0, {}, "", "job.host", *pool + "/" + h.server,
+                   JobName(id) + ": " + h.phase + (h.phase == "step" ? " " + std::to_string(h.step + 1) : "") +
+                       (h.detail.empty() ? "" : ": " + h.detail.substr(0, h.detail.find('\n')))};
+      e.job = id;
+      if (auto added = Append(std::move(e)); !added) return added;
     }
     return boost::outcome_v2::success();
   });
@@ -204,7 +223,9 @@ Result<void> SqliteStore::RequestCancel(int64_t id, const std::string& who) {
   return Write([&]() -> Result<void> {
     auto set = db_->Query("UPDATE jobs SET cancel_requested = 1 WHERE id = ?1", {Value::Int(id)});
     if (!set) return set.error();
-    return Append({0, {}, who, "job.cancel_requested", "", JobName(id)});
+    AuditEntry e{0, {}, who, "job.cancel_requested", "", JobName(id)};
+    e.job = id;
+    return Append(std::move(e));
   });
 }
 

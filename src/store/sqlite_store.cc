@@ -79,7 +79,9 @@ ALTER TABLE audit ADD COLUMN role TEXT NOT NULL DEFAULT '';
 ALTER TABLE audit ADD COLUMN remote TEXT NOT NULL DEFAULT '';
 ALTER TABLE audit ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE audit ADD COLUMN result TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN job INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX audit_by_who ON audit (who, id);
+CREATE INDEX audit_by_job ON audit (job, id);
 CREATE TABLE idempotency (
   key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
   at INTEGER NOT NULL);
@@ -234,11 +236,11 @@ Result<std::optional<HaltRecord>> SqliteStore::ClearHalt(const std::string& who)
 Result<void> SqliteStore::Append(AuditEntry e) {
   if (e.at == SysSeconds{}) e.at = NowSeconds();
   auto added = db_->Query(
-      "INSERT INTO audit (at, who, action, target, detail, role, remote, request_id, result) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+      "INSERT INTO audit (at, who, action, target, detail, role, remote, request_id, result, job) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
       {Value::Int(Epoch(e.at)), Value::Text(e.who.empty() ? actor_ : e.who), Value::Text(e.action),
        Value::Text(e.target), Value::Text(e.detail), Value::Text(e.role), Value::Text(e.remote),
-       Value::Text(e.request_id), Value::Text(e.result)});
+       Value::Text(e.request_id), Value::Text(e.result), Value::Int(e.job)});
   if (!added) return added.error();
   return boost::outcome_v2::success();
 }
@@ -264,11 +266,11 @@ Result<void> SqliteStore::SetAuditResult(int64_t id, const std::string& result) 
 
 namespace {
 
-constexpr const char* kAuditColumns = "id, at, who, action, target, detail, role, remote, request_id, result";
+constexpr const char* kAuditColumns = "id, at, who, action, target, detail, role, remote, request_id, result, job";
 
 AuditEntry AuditFrom(const Row& row) {
-  return {row.Int(0),  FromEpoch(row.Int(1)), row.Text(2), row.Text(3), row.Text(4),
-          row.Text(5), row.Text(6),           row.Text(7), row.Text(8), row.Text(9)};
+  return {row.Int(0),  FromEpoch(row.Int(1)), row.Text(2), row.Text(3), row.Text(4), row.Text(5),
+          row.Text(6), row.Text(7),           row.Text(8), row.Text(9), row.Int(10)};
 }
 
 }  // namespace
@@ -293,6 +295,16 @@ Result<std::vector<AuditEntry>> SqliteStore::ListAudit(const AuditQuery& q) cons
   params.push_back(Value::Int(static_cast<int64_t>(q.limit)));
   sql += " ORDER BY id DESC LIMIT ?" + std::to_string(params.size());
   auto rows = db_->Query(sql, params);
+  if (!rows) return rows.error();
+  std::vector<AuditEntry> out;
+  for (const Row& row : rows.value()) out.push_back(AuditFrom(row));
+  return out;
+}
+
+Result<std::vector<AuditEntry>> SqliteStore::AuditAfter(int64_t after, int64_t job, size_t limit) const {
+  auto rows = db_->Query(std::string("SELECT ") + kAuditColumns +
+                             " FROM audit WHERE id > ?1 AND (?2 = 0 OR job = ?2) ORDER BY id LIMIT ?3",
+                         {Value::Int(after), Value::Int(job), Value::Int(static_cast<int64_t>(limit))});
   if (!rows) return rows.error();
   std::vector<AuditEntry> out;
   for (const Row& row : rows.value()) out.push_back(AuditFrom(row));

@@ -36,6 +36,7 @@ class SqliteStore final : public StateStore {
   Result<int64_t> Audit(AuditEntry entry) override;
   Result<void> SetAuditResult(int64_t id, const std::string& result) override;
   Result<std::vector<AuditEntry>> ListAudit(const AuditQuery& query) const override;
+  Result<std::vector<AuditEntry>> AuditAfter(int64_t after, int64_t job, size_t limit) const override;
   Result<std::vector<AuditEntry>> RecentAudit(size_t limit) const override;
   Result<std::optional<IdempotentReply>> FindIdempotent(const std::string& key) const override;
   Result<bool> PutIdempotent(const IdempotentReply& reply) override;

@@ -60,6 +60,9 @@ struct AuditEntry {
   std::string remote = {};
   std::string request_id = {};
   std::string result = {};
+  // The job it belongs to (0: none): its state changes and each member's
+  // progress ("job.host" entries), which are the job's log.
+  int64_t job = 0;
 };
 
 // Which audit entries to list: newest first, those before `before` (an id;
@@ -111,6 +114,10 @@ class StateStore : public MaintRecords {
   virtual Result<void> SetAuditResult(int64_t id, const std::string& result) = 0;
   // The entries `query` selects, newest first.
   virtual Result<std::vector<AuditEntry>> ListAudit(const AuditQuery& query) const = 0;
+  // The entries after id `after`, oldest first, at most `limit`; of job
+  // `job` only when not 0. What a follower reads to miss no entry and see
+  // none twice (a job's log, the event stream).
+  virtual Result<std::vector<AuditEntry>> AuditAfter(int64_t after, int64_t job, size_t limit) const = 0;
   // The last `limit` entries, oldest first.
   virtual Result<std::vector<AuditEntry>> RecentAudit(size_t limit) const = 0;
 
@@ -135,7 +142,8 @@ class StateStore : public MaintRecords {
   // command racing serve). false: it changed, nothing was written.
   virtual Result<bool> EndJobIf(int64_t id, const std::string& expect_state, const std::string& expect_owner,
                                 const std::string& state, const std::string& detail) = 0;
-  // Writes these hosts of job `id` (by server), in one transaction.
+  // Writes these hosts of job `id` (by server), in one transaction; each
+  // host that changed gets a "job.host" audit entry (the job's log).
   virtual Result<void> UpdateJobHosts(int64_t id, const std::vector<JobHost>& hosts) = 0;
   // Sets the cancel flag of a running job; its process stops the walk.
   virtual Result<void> RequestCancel(int64_t id, const std::string& who) = 0;

@@ -13,7 +13,9 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <set>
 #include <thread>
+#include <vector>
 
 #include "tests/integration/serve_fixture.h"
 #include "tests/sandbox/net.h"
@@ -121,6 +123,52 @@ std::pair<int, std::string> Promtool(const std::string& text) {
   while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
   int status = ::pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// The events of an SSE stream read for `duration`, as (id, type, data);
+// a heartbeat has id 0.
+struct Event {
+  int64_t id = 0;
+  std::string type;
+  std::string data;
+};
+std::vector<Event> ReadEvents(const ApiServe& s, const std::string& token, const std::string& last_id,
+                              std::chrono::milliseconds duration, std::string* head = nullptr) {
+  std::string request = "GET /api/v1/events HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token + "\r\n";
+  if (!last_id.empty()) request += "Last-Event-ID: " + last_id + "\r\n";
+  const std::string text = sandbox::StreamLoopbackTcp(s.port, request + "\r", duration);
+  const size_t body = text.find("\r\n\r\n");
+  REQUIRE(body != std::string::npos);
+  if (head) *head = text.substr(0, body);
+  std::vector<Event> out;
+  std::istringstream lines(text.substr(body + 4));
+  Event e;
+  bool any = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty()) {
+      if (any) out.push_back(e);
+      e = Event{};
+      any = false;
+    } else if (line.rfind("id: ", 0) == 0) {
+      e.id = std::stoll(line.substr(4));
+      any = true;
+    } else if (line.rfind("event: ", 0) == 0) {
+      e.type = line.substr(7);
+      any = true;
+    } else if (line.rfind("data: ", 0) == 0) {
+      e.data = line.substr(6);
+      any = true;
+    }
+  }
+  return out;
+}
+
+std::vector<int64_t> Ids(const std::vector<Event>& events) {
+  std::vector<int64_t> out;
+  for (const Event& e : events) {
+    if (e.id) out.push_back(e.id);
+  }
+  return out;
 }
 
 }  // namespace
@@ -280,6 +328,85 @@ TEST_CASE("the API: a roll queued once per Idempotency-Key, walked by serve, a r
   CHECK(metrics.body.find("caretaker_http_requests_total{route=\"/api/v1/roll\",code=\"202\"} 2\n") !=
         std::string::npos);
   CHECK(metrics.body.find("caretaker_job_duration_seconds_count 1\n") != std::string::npos);
+  serve.Stop();
+}
+
+TEST_CASE("the API: events as SSE replayed after a reconnect with none lost or repeated, and a job's log by "
+          "sequence",
+          "[serve][api]") {
+  ApiServe s = ApiConfig("api-events");
+  Served serve = Serve(s.config);
+  REQUIRE(WaitForHealth(s, serve));
+
+  // A client listening from now on while a job walks and the switch is thrown.
+  std::vector<Event> live;
+  std::string head;
+  std::thread listener([&] { live = ReadEvents(s, s.viewer.secret, "", 8000ms, &head); });
+  std::this_thread::sleep_for(500ms);
+  HttpResult roll = Post(s, "/api/v1/roll", s.op.secret, R"({"pool":"replicas","task":"slow","limit":["db3"],"reason":"events"})");
+  REQUIRE(roll.status == 202);
+  const std::string location = roll.Header("Location");
+  const std::string id = location.substr(location.rfind('/') + 1);
+  bool done = false;
+  for (int i = 0; i < 300 && !done; ++i) {
+    done = Body(Get(s, location, s.viewer.secret))["state"].as_string() == "done";
+    if (!done) std::this_thread::sleep_for(100ms);
+  }
+  REQUIRE(done);
+  REQUIRE(Post(s, "/api/v1/halt", s.op.secret, R"({"reason":"events test"})").status == 200);
+  REQUIRE(Post(s, "/api/v1/resume", s.op.secret, R"({"reason":"events test over"})").status == 200);
+  listener.join();
+  INFO(head);
+  CHECK(head.find("Content-Type: text/event-stream") != std::string::npos);
+  std::set<std::string> types;
+  for (const Event& e : live) types.insert(e.type);
+  CHECK(types.count("job"));
+  CHECK(types.count("member"));
+  CHECK(types.count("maintenance"));
+  CHECK(types.count("halt"));
+  std::vector<int64_t> ids = Ids(live);
+  REQUIRE(ids.size() >= 6);
+  for (size_t i = 1; i < ids.size(); ++i) CHECK(ids[i] > ids[i - 1]);
+
+  // Reconnecting with the id of an event in the middle: exactly the ones
+  // after it, each once — the same the audit trail holds after it.
+  const int64_t middle = ids[ids.size() / 2];
+  std::vector<int64_t> replay = Ids(ReadEvents(s, s.viewer.secret, std::to_string(middle), 1500ms));
+  std::vector<int64_t> expected(ids.begin() + static_cast<long>(ids.size() / 2) + 1, ids.end());
+  CHECK(replay == expected);
+  Run audit = Caretaker("audit --json --limit 1000", s.config);
+  std::vector<int64_t> trail;
+  const json::value trail_doc = json::parse(audit.out);
+  for (const json::value& e : trail_doc.as_object().at("audit").as_array()) {
+    if (e.as_object().at("id").as_int64() > middle) trail.insert(trail.begin(), e.as_object().at("id").as_int64());
+  }
+  CHECK(replay == trail);
+  // From the start (Last-Event-ID 0): everything, the first entry first.
+  std::vector<int64_t> all = Ids(ReadEvents(s, s.viewer.secret, "0", 1500ms));
+  REQUIRE_FALSE(all.empty());
+  CHECK(all.back() == ids.back());
+  CHECK(std::set<int64_t>(all.begin(), all.end()).size() == all.size());
+
+  // The job's log: its states and its member's progress, paged by "after".
+  json::object log = Body(Get(s, location + "/log", s.viewer.secret));
+  json::array lines = log["lines"].as_array();
+  REQUIRE(lines.size() >= 4);
+  std::string text;
+  for (const json::value& l : lines) text += std::string(l.as_object().at("action").as_string()) + " " +
+                                             std::string(l.as_object().at("detail").as_string()) + "\n";
+  INFO(text);
+  CHECK(text.find("job.queued") != std::string::npos);
+  CHECK(text.find("lease.taken job " + id + " by ") != std::string::npos);
+  CHECK(text.find("job.host job " + id + ": step 1") != std::string::npos);
+  CHECK(text.find("job.host job " + id + ": done") != std::string::npos);
+  CHECK(text.find("job.done") != std::string::npos);
+  const int64_t second = lines[1].as_object().at("id").as_int64();
+  json::object rest = Body(Get(s, location + "/log?after=" + std::to_string(second), s.viewer.secret));
+  CHECK(rest["lines"].as_array().size() == lines.size() - 2);
+  CHECK(rest["after"].as_int64() == log["after"].as_int64());
+  CHECK(Body(Get(s, location + "/log?after=" + std::to_string(log["after"].as_int64()), s.viewer.secret))["lines"]
+            .as_array()
+            .empty());
   serve.Stop();
 }
 

@@ -70,7 +70,8 @@ bool PollUntil(int fd, short events, Clock::time_point deadline) {
 
 // Non-blocking connect, then the request/reply exchange, all within `timeout`.
 std::string Exchange(int fd, const sockaddr* addr, socklen_t len, const std::string& where,
-                     std::string_view line, std::chrono::milliseconds timeout, bool read_reply = true) {
+                     std::string_view line, std::chrono::milliseconds timeout, bool read_reply = true,
+                     bool until_timeout = false) {
   auto deadline = Clock::now() + timeout;
   int rc = ::connect(fd, addr, len);
   // A unix socket with a full backlog (its owner stopped accepting) says EAGAIN.
@@ -99,6 +100,7 @@ std::string Exchange(int fd, const sockaddr* addr, socklen_t len, const std::str
   char buf[8192];
   for (;;) {
     if (!PollUntil(fd, POLLIN, deadline)) {
+      if (until_timeout) return reply;
       throw Error(where, "no complete reply within " + std::to_string(timeout.count()) +
                              " ms (got " + std::to_string(reply.size()) + " bytes)");
     }
@@ -158,6 +160,14 @@ std::string QueryLoopbackTcp(uint16_t port, std::string_view line,
   sockaddr_in addr = Loopback(port);
   return Exchange(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr, where, line,
                   timeout);
+}
+
+std::string StreamLoopbackTcp(uint16_t port, std::string_view line, std::chrono::milliseconds duration) {
+  std::string where = "127.0.0.1:" + std::to_string(port);
+  Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (fd.get() < 0) throw ErrnoError(where, "socket");
+  sockaddr_in addr = Loopback(port);
+  return Exchange(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr, where, line, duration, true, true);
 }
 
 std::string UrlEncode(std::string_view text) {

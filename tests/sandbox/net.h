@@ -29,6 +29,10 @@ std::string QueryUnixSocket(const std::string& path, std::string_view line,
 std::string QueryLoopbackTcp(uint16_t port, std::string_view line,
                              std::chrono::milliseconds timeout);
 
+// Like QueryLoopbackTcp, but reads for `duration` and returns what came by
+// then (or until the peer closed): a stream, such as Server-Sent Events.
+std::string StreamLoopbackTcp(uint16_t port, std::string_view line, std::chrono::milliseconds duration);
+
 // `text` percent-encoded for a query string's value (unreserved kept).
 std::string UrlEncode(std::string_view text);
 

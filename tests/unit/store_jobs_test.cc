@@ -60,6 +60,33 @@ TEST_CASE("store: a job is added, found with its hosts, updated, and listed newe
   CHECK(store->OpenJobs().value().size() == 1);
 }
 
+TEST_CASE("store: a job's log is its entries, oldest first: each member that changed once, others not", "[store]") {
+  auto store = Open("");
+  int64_t a = store->AddJob(MakeTestJob("replicas", {"db1", "db2"})).value();
+  int64_t b = store->AddJob(MakeTestJob("analytics", {"an1"})).value();
+  std::vector<JobHost> hosts = store->FindJob(a).value()->hosts;
+  hosts[0] = JobHost{"db1", "step", 1, "step 2/2 \"upgrade\"\nmore lines", true};
+  REQUIRE(store->UpdateJobHosts(a, hosts));
+  REQUIRE(store->UpdateJobHosts(a, hosts));  // nothing changed: nothing logged
+  hosts[0].phase = "done";
+  REQUIRE(store->UpdateJobHosts(a, hosts));
+
+  auto log = store->AuditAfter(0, a, 100).value();
+  std::vector<std::string> lines;
+  for (const AuditEntry& e : log) lines.push_back(e.action + " " + e.target + " " + e.detail);
+  CHECK(lines == std::vector<std::string>{
+                     "job.queued replicas job " + std::to_string(a) + ": task restart; caretaker roll --task restart",
+                     "job.host replicas/db1 job " + std::to_string(a) + ": step 2: step 2/2 \"upgrade\"",
+                     "job.host replicas/db1 job " + std::to_string(a) + ": done: step 2/2 \"upgrade\""});
+  CHECK(store->FindJob(a).value()->hosts == hosts);
+  // After an entry: the ones after it, none twice; the other job's apart.
+  auto rest = store->AuditAfter(log[0].id, a, 100).value();
+  REQUIRE(rest.size() == 2);
+  CHECK(rest[0].id == log[1].id);
+  CHECK(store->AuditAfter(0, b, 100).value().size() == 1);
+  CHECK(store->AuditAfter(0, 0, 100).value().size() == 4);  // every job's
+}
+
 TEST_CASE("store: a schedule adds one job per pool and window, and knows the last window", "[store]") {
   auto store = Open("");
   CHECK(store->LastWindow("replicas").value() == std::nullopt);
