@@ -67,12 +67,12 @@ class Server final : public JobLauncher, public ApiHost {
   const Config& config() const override { return *config_; }
   StateStore& store() override { return *store_; }
   void Wake() override { timer_.cancel(); }
+  // Only the API asks (so api_ is set).
   std::string Metrics() override {
-    return RenderServeMetrics(*config_, *store_, counters_, api_ ? api_->requests() : kNoRequests, NowSeconds());
+    return RenderServeMetrics(*config_, *store_, counters_, api_->requests(), NowSeconds());
   }
 
  private:
-  static inline const std::map<std::pair<std::string, int>, uint64_t> kNoRequests{};
   // The API when [api] is set: its tokens read, listening. false: said why.
   bool StartApi();
   // After a reload: the tokens read again (kept when the file is broken); a
