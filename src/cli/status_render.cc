@@ -7,7 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "src/base/json_writer.h"
+#include <boost/json.hpp>
+#include <ostream>
 #include "src/cli/status_cmd.h"
 
 namespace caretaker {
@@ -54,17 +55,6 @@ std::string CheckText(const MergedServer& s) {
   return same ? first : all;
 }
 
-// The member's probe result, or null when not probed or not a configured member.
-const mysql::Result<mysql::ReplicaStatus>* MysqlOf(const StatusReport& report, const PoolConfig& pool,
-                                                   const std::string& server) {
-  for (const MemberConfig& m : pool.members) {
-    if (m.server != server) continue;
-    auto it = report.mysql.find(MemberWhere(m));
-    return it == report.mysql.end() ? nullptr : &it->second;
-  }
-  return nullptr;
-}
-
 // REPL, LAG and WARMUP cells.
 std::vector<std::string> MysqlCells(const mysql::Result<mysql::ReplicaStatus>* probe) {
   if (probe == nullptr) return {"-", "-", "-"};
@@ -81,14 +71,6 @@ std::string Address(const PoolConfig& pool, const std::string& server) {
     if (m.server == server) return m.host + ":" + std::to_string(m.port);
   }
   return "(not in config)";
-}
-
-// The member's state for the policy, or null for a server not in the config.
-const policies::Member* PolicyOf(const policies::PoolSnapshot& snapshot, const std::string& server) {
-  for (const policies::Member& m : snapshot.members) {
-    if (m.name == server) return &m;
-  }
-  return nullptr;
 }
 
 // POLICY: "in service", "OUT: MySQL unreachable", or "in (down)" when the
@@ -169,118 +151,7 @@ std::string PoolTable(const StatusReport& report, const PoolStatus& p, const pol
   return out;
 }
 
-void WriteInstance(JsonWriter& w, const ServerOnInstance& on) {
-  w.BeginObject().Field("lb", on.instance);
-  if (on.error) {
-    w.Field("error", on.error->message).EndObject();
-    return;
-  }
-  w.Field("present", on.present);
-  if (on.present) {
-    w.Field("admin", haproxy::AdminName(on.admin))
-        .Field("admin_state", static_cast<int64_t>(on.state.admin_state))
-        .Field("op_state", static_cast<int>(on.state.op_state))
-        .Field("status", on.stat.status.raw)
-        .Field("sessions", on.stat.scur)
-        .Field("weight", on.stat.weight)
-        .Field("check", on.stat.check_status)
-        .Field("check_in_progress", on.stat.check_in_progress);
-  }
-  w.EndObject();
-}
-
-// "warmup": {"state", "loaded", "total", "text"}, or null when unreadable.
-void WriteWarmup(JsonWriter& w, const std::optional<mysql::BufferPoolLoad>& load) {
-  w.Key("warmup");
-  if (!load) {
-    w.Null();
-    return;
-  }
-  w.BeginObject().Field("state", mysql::BufferPoolLoadStateName(load->state));
-  w.Field("loaded", static_cast<int64_t>(load->loaded)).Field("total", static_cast<int64_t>(load->total));
-  w.Field("text", load->text).EndObject();
-}
-
-void WriteMysql(JsonWriter& w, const mysql::Result<mysql::ReplicaStatus>* probe) {
-  w.Key("mysql");
-  if (probe == nullptr) {
-    w.Null();
-    return;
-  }
-  w.BeginObject();
-  if (!*probe) {
-    w.Key("io_running").Null().Key("sql_running").Null().Key("lag_s").Null().Key("warmup").Null();
-    w.Key("error").BeginObject();
-    w.Field("code", mysql::ErrorCodeName(probe->error().code)).Field("message", probe->error().message);
-    w.EndObject().EndObject();
-    return;
-  }
-  const mysql::ReplicaStatus& r = probe->value();
-  w.Field("io_running", mysql::ThreadStateName(r.io_thread))
-      .Field("sql_running", mysql::ThreadStateName(r.sql_thread))
-      .Key("lag_s");
-  if (r.lag) w.Int(std::chrono::duration_cast<std::chrono::seconds>(*r.lag).count());
-  else w.Null();
-  w.Field("last_io_error", r.last_io_error).Field("last_sql_error", r.last_sql_error);
-  WriteWarmup(w, r.warmup);
-  w.Key("error").Null().EndObject();
-}
-
-void WriteServer(JsonWriter& w, const StatusReport& report, const PoolConfig& pool,
-                 const policies::PoolSnapshot& snapshot, const MergedServer& s) {
-  w.BeginObject().Field("server", s.server);
-  auto m = std::find_if(pool.members.begin(), pool.members.end(), [&](const auto& x) { return x.server == s.server; });
-  if (m != pool.members.end()) {
-    w.Field("host", m->host).Field("port", static_cast<int>(m->port)).Field("configured", true);
-  } else {
-    w.Field("configured", false);
-  }
-  w.Key("admin");
-  if (s.admin) w.String(haproxy::AdminName(*s.admin));
-  else w.Null();
-  w.Field("agree", s.agree).Field("in_service", s.up_everywhere).Field("out_everywhere", s.out_everywhere);
-  w.Key("policy");
-  if (const policies::Member* m = PolicyOf(snapshot, s.server)) {
-    w.BeginObject().Field("state", policies::StateName(m->state));
-    w.Field("counts_as_out", policies::CountsAsOut(pool.capacity, m->state)).EndObject();
-  } else {
-    w.Null();
-  }
-  w.Field("sessions", s.sessions).Key("haproxy").BeginArray();
-  for (const ServerOnInstance& on : s.instances) WriteInstance(w, on);
-  w.EndArray();
-  WriteMysql(w, MysqlOf(report, pool, s.server));
-  w.EndObject();
-}
-
 }  // namespace
-
-std::string ThreadsText(const mysql::ReplicaStatus& status) {
-  return std::string("IO:") + mysql::ThreadStateName(status.io_thread) + " SQL:" +
-         mysql::ThreadStateName(status.sql_thread);
-}
-
-std::string LagText(const mysql::ReplicaStatus& status) {
-  if (!status.lag) return "?";
-  return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*status.lag).count()) + "s";
-}
-
-std::string WarmupText(const mysql::ReplicaStatus& status) {
-  using State = mysql::BufferPoolLoad::State;
-  if (!status.warmup) return "?";
-  const mysql::BufferPoolLoad& load = *status.warmup;
-  switch (load.state) {
-    case State::kCompleted: return "done";
-    case State::kLoading:
-      if (load.total == 0) return "loading";
-      return "loading " + std::to_string(load.loaded * 100 / load.total) + "%";
-    case State::kNothingToLoad: return "nothing to load";
-    case State::kNotStarted: return "not started";
-    case State::kAborted: return "aborted";
-    case State::kUnknown: return "?";
-  }
-  return "?";
-}
 
 std::string RenderStatusTable(const StatusReport& report, bool color) {
   std::string out;
@@ -310,30 +181,14 @@ std::string RenderStatusJson(const StatusReport& report) {
 }
 
 void WriteStatusJson(const StatusReport& report, std::ostream& out) {
-  JsonWriter w;
-  w.BeginObject().Key("pools").BeginArray();
-  for (const PoolStatus& p : report.pools) {
-    out << w.Take();
-    w.BeginObject().Field("name", p.pool->name).Field("backend", p.pool->backend);
-    w.Key("haproxy").BeginArray();
-    for (const std::string& lb : p.pool->haproxy) w.String(lb);
-    w.EndArray().Key("backend_missing_on").BeginArray();
-    for (const std::string& lb : p.backend_missing_on) w.String(lb);
-    w.EndArray().Key("members").BeginArray();
-    const policies::PoolSnapshot snapshot = PolicySnapshot(report, p);
-    for (const MergedServer& s : p.view.servers) WriteServer(w, report, *p.pool, snapshot, s);
-    w.EndArray().EndObject();
+  // A pool at a time: the report is never copied whole into one document.
+  out << "{\"pools\":[";
+  for (size_t i = 0; i < report.pools.size(); ++i) {
+    out << (i ? "," : "") << boost::json::serialize(PoolStatusView(report, report.pools[i]));
   }
-  w.EndArray().Key("mysql_error");
-  if (report.mysql_error.empty()) w.Null();
-  else w.String(report.mysql_error);
-  w.Key("errors").BeginArray();
-  for (const auto& e : report.instance_errors) {
-    w.BeginObject().Field("lb", e.instance).Field("code", haproxy::ErrorCodeName(e.error->code));
-    w.Field("message", e.error->message).EndObject();
-  }
-  w.EndArray().EndObject();
-  out << w.Take();
+  out << "],\"mysql_error\":"
+      << (report.mysql_error.empty() ? std::string("null") : boost::json::serialize(boost::json::value(report.mysql_error)))
+      << ",\"errors\":" << boost::json::serialize(StatusErrorsView(report)) << "}";
 }
 
 }  // namespace caretaker
