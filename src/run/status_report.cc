@@ -189,13 +189,14 @@ StatusReport BuildStatusReport(const Config& config, const std::vector<haproxy::
   return report;
 }
 
-policies::PoolSnapshot PolicySnapshot(const StatusReport& report, const PoolStatus& pool) {
+policies::PoolSnapshot PolicySnapshot(const StatusReport& report, const PoolStatus& pool,
+                                      const std::vector<MaintRecord>& records) {
   std::map<std::string, mysql::Result<mysql::ReplicaStatus>> by_server;
   for (const MemberConfig& m : pool.pool->members) {
     auto it = report.mysql.find(MemberWhere(m));
     if (it != report.mysql.end()) by_server.insert_or_assign(m.server, it->second);
   }
-  return BuildSnapshot(*pool.pool, pool.view, by_server, {});
+  return BuildSnapshot(*pool.pool, pool.view, by_server, records);
 }
 
 bool IsComplete(const StatusReport& report) {
@@ -219,7 +220,7 @@ bool IsComplete(const StatusReport& report) {
 }
 
 Awaitable<StatusReport> ReadStatusReport(boost::asio::io_context& io, const Config& config, const Fleet& fleet,
-                                         mysql::ReplicaProbe& probe, const Result<std::string>& password,
+                                         mysql::ReplicaProbe& probe, Result<std::string> password,
                                          bool no_mysql) {
   std::vector<ProbeTarget> targets;
   std::string mysql_error;

@@ -17,6 +17,7 @@
 #include "src/base/result.h"
 #include "src/config/config.h"
 #include "src/run/fleet.h"
+#include "src/store/maint_record.h"
 
 namespace boost::json {
 class array;
@@ -64,9 +65,11 @@ const policies::Member* PolicyOf(const policies::PoolSnapshot& snapshot, const s
 
 // The pool as its capacity policy judges it from this report: HAProxy, and
 // each member's MySQL when probed (a member whose MySQL could not be read is
-// unreachable, counted out like a DOWN one). The report reads no maintenance
-// records: a member in one is drained or in MAINT in HAProxy anyway.
-policies::PoolSnapshot PolicySnapshot(const StatusReport& report, const PoolStatus& pool);
+// unreachable, counted out like a DOWN one), and the maintenance `records`
+// given (`status` reads none: a member in one is drained or in MAINT in
+// HAProxy anyway).
+policies::PoolSnapshot PolicySnapshot(const StatusReport& report, const PoolStatus& pool,
+                                      const std::vector<MaintRecord>& records = {});
 
 // True when the report is complete and consistent: every instance answered,
 // every pool's backend exists on each of its instances, every configured
@@ -82,10 +85,11 @@ StatusReport BuildStatusReport(const Config& config, const std::vector<haproxy::
 // Reads every instance of `fleet` once and, when `password` holds one,
 // probes every distinct member host:port once through `probe`, all at once
 // on `io` (the blocking MySQL calls run behind `probe`, never on the loop).
-// A password that could not be read is the report's mysql_error; `no_mysql`
+// A password that could not be read is the report's mysql_error (it is
+// taken by value: the coroutine outlives the caller's temporaries); `no_mysql`
 // probes nothing. Each read is bounded by its client's timeouts.
 Awaitable<StatusReport> ReadStatusReport(boost::asio::io_context& io, const Config& config, const Fleet& fleet,
-                                         mysql::ReplicaProbe& probe, const Result<std::string>& password,
+                                         mysql::ReplicaProbe& probe, Result<std::string> password,
                                          bool no_mysql);
 
 // One pool of the report as JSON: {"name", "backend", "haproxy",

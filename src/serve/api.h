@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,6 +29,8 @@ namespace api_detail {
 struct Call;
 }  // namespace api_detail
 
+struct PoolReading;
+
 // What the daemon lets the API see and do.
 class ApiHost {
  public:
@@ -38,6 +41,8 @@ class ApiHost {
   virtual std::map<int64_t, std::string> Running() const = 0;
   // A change the loop should act on at once (a job queued, a halt lifted).
   virtual void Wake() = 0;
+  // serve's last reading of every pool (pool_watch.h); null before the first.
+  virtual std::shared_ptr<const PoolReading> Pools() const = 0;
   // The /metrics page (Prometheus text format 0.0.4).
   virtual std::string Metrics() = 0;
 };

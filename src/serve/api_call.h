@@ -19,6 +19,7 @@ struct Call {
   std::optional<ApiToken> token = {};
   boost::json::object body = {};  // of a POST: an object with a non-empty "reason"
   int64_t id = 0;               // the {id} of the route's pattern
+  std::string name = {};        // its {name}
 
   std::string Actor() const { return (token ? token->name : std::string("?")) + " (api)"; }
   std::string Reason() const { return std::string(body.at("reason").as_string()); }
@@ -34,15 +35,23 @@ HttpAnswer Json(int status, const boost::json::object& body);
 HttpAnswer Mutate(Call& call, const std::string& action, const std::string& target,
                   const std::function<HttpAnswer()>& change);
 
+// 503: the state store could not be read.
+HttpAnswer Unreadable(const Error& e);
+
+// api_pools.cc: GET /api/v1/pools, /api/v1/pools/{name}.
+HttpAnswer GetPools(Call& call);
+HttpAnswer GetPool(Call& call);
+
 struct Route {
   const char* method;
-  const char* pattern;  // "/api/v1/jobs/{id}/cancel"
+  const char* pattern;  // "/api/v1/jobs/{id}/cancel", "/api/v1/pools/{name}"
   HttpAnswer (*run)(Call&);
 };
 
 // The route of `path` for `method`. nullptr with `allow` set: the path is a
 // route's, for another method (405); both empty: no such path (404). An
-// {id} that is not a positive number is no such path.
+// {id} that is not a positive number is no such path; a {name} is any
+// non-empty segment.
 const Route* FindRoute(const std::string& method, const std::string& path, Call& call, std::string& allow);
 
 }  // namespace caretaker::api_detail

@@ -54,8 +54,6 @@ HttpAnswer Page(const char* key, const std::vector<T>& items, size_t limit, View
   return Json(200, doc);
 }
 
-HttpAnswer Unreadable(const Error& e) { return Problem(503, "the state store cannot be read: " + e.message); }
-
 HttpAnswer GetStatus(Call& call) {
   const Config& config = call.host.config();
   StateStore& store = call.host.store();
@@ -393,6 +391,8 @@ HttpAnswer PostRoll(Call& call) {
 
 constexpr Route kRoutes[] = {
     {"GET", "/api/v1/status", GetStatus},
+    {"GET", "/api/v1/pools", GetPools},
+    {"GET", "/api/v1/pools/{name}", GetPool},
     {"GET", "/api/v1/maintenance", GetMaintenance},
     {"GET", "/api/v1/audit", GetAudit},
     {"GET", "/api/v1/jobs", GetJobs},
@@ -406,7 +406,7 @@ constexpr Route kRoutes[] = {
 };
 
 // Whether `path` is `pattern`'s, its {id} (a positive number) into `id`.
-bool Matches(std::string_view pattern, std::string_view path, int64_t& id) {
+bool Matches(std::string_view pattern, std::string_view path, int64_t& id, std::string& name) {
   while (!pattern.empty() || !path.empty()) {
     if (pattern.empty() || path.empty() || pattern.front() != '/' || path.front() != '/') return false;
     pattern.remove_prefix(1);
@@ -417,6 +417,9 @@ bool Matches(std::string_view pattern, std::string_view path, int64_t& id) {
       auto v = ParseId(got);
       if (!v) return false;
       id = *v;
+    } else if (want == "{name}") {
+      if (got.empty()) return false;
+      name = std::string(got);
     } else if (want != got) {
       return false;
     }
@@ -428,14 +431,18 @@ bool Matches(std::string_view pattern, std::string_view path, int64_t& id) {
 
 }  // namespace
 
+HttpAnswer Unreadable(const Error& e) { return Problem(503, "the state store cannot be read: " + e.message); }
+
 const Route* FindRoute(const std::string& method, const std::string& path, Call& call, std::string& allow) {
   allow.clear();
   for (const Route& r : kRoutes) {
     int64_t id = 0;
-    if (!Matches(r.pattern, path, id)) continue;
+    std::string name;
+    if (!Matches(r.pattern, path, id, name)) continue;
     call.route = r.pattern;
     if (method == r.method) {
       call.id = id;
+      call.name = std::move(name);
       return &r;
     }
     allow += (allow.empty() ? "" : ", ") + std::string(r.method);

@@ -29,6 +29,8 @@
 #include "src/serve/executor.h"
 #include "src/serve/expiry.h"
 #include "src/serve/job_runner.h"
+#include "src/serve/pool_watch.h"
+#include "src/serve/walk_metrics.h"
 #include "src/serve/rules.h"
 #include "src/serve/serve_metrics.h"
 #include "src/store/state_open.h"
@@ -68,8 +70,10 @@ class Server final : public JobLauncher, public ApiHost {
   StateStore& store() override { return *store_; }
   void Wake() override { timer_.cancel(); }
   // Only the API asks (so api_ is set).
+  std::shared_ptr<const PoolReading> Pools() const override { return pools_ ? pools_->last() : nullptr; }
   std::string Metrics() override {
-    return RenderServeMetrics(*config_, *store_, counters_, api_->requests(), NowSeconds());
+    return RenderServeMetrics(*config_, *store_, counters_, api_->requests(), NowSeconds(),
+                              ServeLive{pools_ ? &*pools_ : nullptr, &walk_metrics_, &rules_.counters()});
   }
 
  private:
@@ -118,6 +122,8 @@ class Server final : public JobLauncher, public ApiHost {
   Notifier notifier_;                     // of the config serve started with
   RuleRunner rules_;                      // after steps_, budget_ and notifier_: it uses them
   ServeCounters counters_;
+  WalkMetrics walk_metrics_;
+  std::optional<PoolWatch> pools_;  // while the API is on
   std::optional<Api> api_;
   std::unique_ptr<HttpServer> http_;
 };
@@ -131,6 +137,7 @@ bool Server::StartApi() {
     return false;
   }
   api_.emplace(*this, std::move(tokens).value());
+  pools_.emplace(io_);
   http_ = std::make_unique<HttpServer>(io_, [this](const HttpExchange& x) { return api_->Handle(x); });
   if (auto listening = http_->Listen(c.listen_host, c.listen_port); !listening) {
     LogEvent(LogLevel::kError, "serve.api.refused", {{"error", listening.error().message}});
@@ -170,6 +177,10 @@ void Server::Start(const Job& job) {
   if (jobs_.count(job.id)) return;  // still winding down: started again next round, if it must
   auto run = std::make_unique<ServeJob>(io_, config_, *store_, password_, budget_, notifier_);
   ServeJob& serve_job = *run;
+  serve_job.Watch([this, id = job.id](const RollDriver& driver) {
+    const RollDriver::Walk& w = driver.walks().front();
+    walk_metrics_.Observe(id, w.pool->name, w.walker.hosts(), w.walker.waiting_for(), std::chrono::steady_clock::now());
+  });
   jobs_.emplace(job.id, JobRun{job.pool, std::move(run)});
   asio::co_spawn(io_, serve_job.Run(job), [this](std::exception_ptr) { Wake(); });
 }
@@ -370,10 +381,11 @@ asio::awaitable<void> Server::Loop() {
       }
       if (it->second.job->crashed()) crashed_.push_back(std::move(it->second.job));
       Count(it->first);
+      walk_metrics_.Forget(it->first);
       it = jobs_.erase(it);
     }
     if (stops_ > 0) {
-      if (jobs_.empty() && restores_ == 0 && !rules_.Busy()) {
+      if (jobs_.empty() && restores_ == 0 && !rules_.Busy() && !(pools_ && pools_->Busy())) {
         // What the last moments did (jobs paused, say) still reaches people.
         auto flush = notifier_.Flush(kNotifyGrace);
         co_await std::move(flush);
@@ -403,6 +415,7 @@ asio::awaitable<void> Server::Loop() {
       }
       WatchExpiry(now, halt.halted);
       rules_.Tick(halt);
+      if (pools_) pools_->Tick(config_, password_);
     }
     // A rule due before the round's end (a `for` that is up) goes round then.
     using Duration = std::chrono::steady_clock::duration;

@@ -33,6 +33,7 @@ struct ServeJob::Impl {
   bool abort = false;
   bool finished = false;
   bool crashed = false;
+  std::function<void(const RollDriver&)> watch = {};
 
   boost::asio::awaitable<void> Run(Job job);
   // Ends the job without a walk: `state`, and why; loudly.
@@ -153,7 +154,10 @@ boost::asio::awaitable<void> ServeJob::Impl::Walk(const Job& job, std::vector<ro
   };
   steps = MakeProcessStepRunner(io.get_executor());
   driver = std::make_unique<RollDriver>(io, *config, *world, *steps, hooks);
-  driver->hooks().on_tick = [this] { follower->Tick(*driver); };
+  driver->hooks().on_tick = [this] {
+    follower->Tick(*driver);
+    if (watch) watch(*driver);
+  };
   driver->ShareBudget(budget);
   driver->SetHaltCheck([this] { return CheckHalt(&store, config->halt_file); });
   driver->Add(*walks.front().pool, *walks.front().task, walks.front().spec);
@@ -162,6 +166,7 @@ boost::asio::awaitable<void> ServeJob::Impl::Walk(const Job& job, std::vector<ro
   if (abort) driver->Abort();
   auto run = driver->Run();
   co_await std::move(run);
+  if (watch) watch(*driver);
   follower->Finish(*driver, pause.empty() && !stop ? JobEnd::kWalked : JobEnd::kPaused);
   Report();
 }
@@ -231,5 +236,7 @@ void ServeJob::Abort() {
 bool ServeJob::pausing() const { return !impl_->pause.empty(); }
 bool ServeJob::finished() const { return impl_->finished; }
 bool ServeJob::crashed() const { return impl_->crashed; }
+
+void ServeJob::Watch(std::function<void(const RollDriver&)> on_round) { impl_->watch = std::move(on_round); }
 
 }  // namespace caretaker

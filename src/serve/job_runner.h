@@ -10,6 +10,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -20,6 +21,7 @@
 namespace caretaker {
 
 class HostBudget;
+class RollDriver;
 class Notifier;
 
 class ServeJob {
@@ -47,6 +49,9 @@ class ServeJob {
   // Its run threw: the job was ended "failed" (it holds its pool); the
   // object must outlive serve's event loop.
   bool crashed() const;
+  // Called after every round of its walk's driver and once at its end (for
+  // /metrics); set before Run.
+  void Watch(std::function<void(const RollDriver&)> on_round);
 
  private:
   struct Impl;

@@ -134,7 +134,12 @@ void RuleRunner::Say(const RuleConfig& rule, Rule& r) {
     (void)store_.Audit({0, {}, RuleActor(rule), breaker ? "rule.breaker" : "rule.decision", target, note});
     if (breaker) Tell(rule, "rule.breaker", "", note + "; it acts no more until `caretaker rules reset " + rule.name + "`");
   }
-  for (const auto& [target, why] : r.engine->TakeRefusals()) Tell(rule, "rule.refused", target, "refused: " + why);
+  for (const auto& [target, why] : r.engine->TakeRefusals()) {
+    const char* guard = why.starts_with("halted") ? "halt" : why.starts_with("breaker") ? "breaker"
+                        : why.starts_with("rate limit") ? "rate_limit" : "other";
+    ++counters_.refusals[{rule.name, guard}];
+    Tell(rule, "rule.refused", target, "refused: " + why);
+  }
 }
 
 asio::awaitable<void> RuleRunner::Evaluate(Rule& r, HaltCheck halt) {
@@ -283,6 +288,11 @@ asio::awaitable<void> RuleRunner::Act(Rule& r, std::shared_ptr<const Config> con
   LogEvent(outcome.is == RuleOutcome::Is::kFailed ? LogLevel::kError : LogLevel::kInfo, "rule.act.end",
            {{"rule", rule.name}, {"action", request.kind}, {"target", key}, {"result", how}, {"text", outcome.text}});
   (void)store_.Audit({0, {}, RuleActor(rule), "rule." + request.kind + "." + how, key, outcome.text});
+  if (outcome.is == RuleOutcome::Is::kRefused) {
+    ++counters_.refusals[{rule.name, outcome.text.starts_with("budget") ? "budget" : "other"}];
+  } else {
+    ++counters_.actions[{rule.name, request.kind, how}];
+  }
   if (outcome.is != RuleOutcome::Is::kRefused) {
     r.told_refused.erase(key);
     Tell(rule, "rule.action", key, request.kind + " " + how + " (" + request.why + "): " + outcome.text);

@@ -12,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 #include <functional>
 #include <map>
+#include <tuple>
 #include <memory>
 #include <optional>
 #include <set>
@@ -29,6 +30,14 @@
 namespace caretaker {
 
 class Notifier;
+
+// What the rules did since serve started, for /metrics: actions by rule,
+// action and result (done, failed), refusals by rule and guard (halt,
+// breaker, rate_limit, budget, other).
+struct RuleCounters {
+  std::map<std::tuple<std::string, std::string, std::string>, uint64_t> actions;
+  std::map<std::pair<std::string, std::string>, uint64_t> refusals;
+};
 
 class RuleRunner {
  public:
@@ -50,6 +59,7 @@ class RuleRunner {
   bool Busy() const;  // an evaluation or an action runs
   // When the next evaluation is due (serve's round waits no longer).
   std::optional<SteadyTime> NextDue() const;
+  const RuleCounters& counters() const { return counters_; }
 
  private:
   struct Rule;
@@ -73,6 +83,7 @@ class RuleRunner {
   std::map<std::string, std::unique_ptr<Rule>> rules_;
   std::set<RollDriver*> walking_;  // the drivers of rule actions running
   bool stopped_ = false;
+  RuleCounters counters_;
 };
 
 }  // namespace caretaker

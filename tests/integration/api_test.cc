@@ -287,13 +287,32 @@ TEST_CASE("the API: a roll queued once per Idempotency-Key, walked by serve, a r
 
   const std::string id = location.substr(location.rfind('/') + 1);
   bool done = false;
+  std::string during;  // a scrape taken while the walk runs
   for (int i = 0; i < 300 && !done; ++i) {
     HttpResult job = Get(s, location, s.viewer.secret);
     REQUIRE(job.status == 200);
-    done = Body(job)["state"].as_string() == "done";
-    if (!done) std::this_thread::sleep_for(200ms);
+    const std::string state(Body(job)["state"].as_string());
+    done = state == "done";
+    if (state == "running" && during.empty()) {
+      HttpResult scrape = Get(s, "/metrics", s.viewer.secret);
+      REQUIRE(scrape.status == 200);
+      if (scrape.body.find("caretaker_walk_members{pool=\"replicas\"") != std::string::npos) during = scrape.body;
+    }
+    if (!done) std::this_thread::sleep_for(100ms);
   }
   REQUIRE(done);
+  // During the walk: promtool takes it, and it shows the walk's one member
+  // and nothing blocking it.
+  REQUIRE_FALSE(during.empty());
+  {
+    auto [code, said] = Promtool(during);
+    INFO(said << during);
+    CHECK(code == 0);
+    CHECK(during.find("caretaker_walk_members{pool=\"replicas\",state=\"active\"} 1\n") != std::string::npos);
+    CHECK(during.find("caretaker_walk_blocked{pool=\"replicas\",reason=\"halted\"} 0\n") != std::string::npos);
+    CHECK(during.find("caretaker_walk_blocked{pool=\"replicas\",reason=\"budget\"} 0\n") != std::string::npos);
+    CHECK(during.find("caretaker_lock_held{pool=\"replicas\"} 1\n") != std::string::npos);
+  }
   HttpResult list = Get(s, "/api/v1/jobs?state=done&limit=1", s.viewer.secret);
   REQUIRE(list.status == 200);
   json::object page = Body(list);
@@ -328,6 +347,11 @@ TEST_CASE("the API: a roll queued once per Idempotency-Key, walked by serve, a r
   CHECK(metrics.body.find("caretaker_http_requests_total{route=\"/api/v1/roll\",code=\"202\"} 2\n") !=
         std::string::npos);
   CHECK(metrics.body.find("caretaker_job_duration_seconds_count 1\n") != std::string::npos);
+  // The walk's step and gates, timed as it went.
+  CHECK(metrics.body.find("caretaker_step_duration_seconds_count{pool=\"replicas\"} 1\n") != std::string::npos);
+  CHECK(metrics.body.find("caretaker_gate_wait_seconds_count{pool=\"replicas\",gate=\"catch-up\"} 1\n") !=
+        std::string::npos);
+  CHECK(metrics.body.find("caretaker_lock_held{pool=\"replicas\"} 0\n") != std::string::npos);
   serve.Stop();
 }
 
@@ -407,6 +431,98 @@ TEST_CASE("the API: events as SSE replayed after a reconnect with none lost or r
   CHECK(Body(Get(s, location + "/log?after=" + std::to_string(log["after"].as_int64()), s.viewer.secret))["lines"]
             .as_array()
             .empty());
+  serve.Stop();
+}
+
+TEST_CASE("the API: pools as serve last read them, judged by the capacity policy, a member held by a person "
+          "counted out, and the live members in /metrics",
+          "[serve][api]") {
+  ApiServe s = ApiConfig("api-pools");
+  Served serve = Serve(s.config);
+  REQUIRE(WaitForHealth(s, serve));
+  auto pools_read = [&] {
+    for (int i = 0; i < 100; ++i) {
+      HttpResult r = Get(s, "/api/v1/pools", s.viewer.secret);
+      if (r.status == 200) return Body(r);
+      CheckProblem(r, 503);  // not read yet: says so
+      CHECK(r.Header("Retry-After") == "2");
+      std::this_thread::sleep_for(200ms);
+    }
+    std::ifstream err(serve.proc.err_path);
+    std::stringstream said;
+    said << err.rdbuf();
+    FAIL("serve never read the pools; it said: " << said.str());
+    return json::object{};
+  };
+  json::object all = pools_read();
+  REQUIRE(all["pools"].as_array().size() == 1);
+  json::object pool = all["pools"].as_array()[0].as_object();
+  CHECK(pool["name"].as_string() == "replicas");
+  CHECK(pool["members"].as_int64() == 4);
+  CHECK(pool["read_completely"].as_bool());
+  json::object capacity = pool["capacity"].as_object();
+  INFO(json::serialize(capacity));
+  CHECK(capacity["in_service"].as_int64() == 4);
+  CHECK(capacity["by_state"].as_object()["in_service"].as_int64() == 4);
+  const int64_t floor = capacity["floor"].as_int64();
+  const int64_t max_out = capacity["max_out"].is_null() ? 4 : capacity["max_out"].as_int64();
+  // How many more may go out with `out` members out already.
+  auto allowed = [&](int64_t out) { return std::max<int64_t>(0, std::min(4 - out - floor, max_out - out)); };
+  CHECK(capacity["disruptions_allowed"].as_int64() == allowed(0));
+  CHECK(capacity["sentence"].as_string().find("may go out now") != std::string::npos);
+  CHECK(all["errors"].as_array().empty());
+  CheckProblem(Get(s, "/api/v1/pools/nope", s.viewer.secret), 404);
+
+  // A person takes db3 out: after serve's next reading it is in maintenance,
+  // with its owner and reason, and the budget is smaller by one.
+  Run maint = Caretaker("maint start replicas/db3 --reason \"disk swap\" --for 1h", s.config);
+  REQUIRE(maint.exit_code == 0);
+  json::object one;
+  for (int i = 0; i < 150; ++i) {
+    HttpResult r = Get(s, "/api/v1/pools/replicas", s.viewer.secret);
+    REQUIRE(r.status == 200);
+    one = Body(r);
+    // The record is read at each request, HAProxy at serve's next reading.
+    bool maint_read = false;
+    for (const json::value& v : one["members"].as_array()) {
+      maint_read = maint_read || (v.as_object().at("server").as_string() == "db3" &&
+                                  v.as_object().at("admin") == json::value("MAINT"));
+    }
+    if (maint_read && one["capacity"].as_object()["by_state"].as_object()["in_maintenance"].as_int64() == 1) break;
+    std::this_thread::sleep_for(200ms);
+  }
+  INFO(json::serialize(one));
+  REQUIRE(one["capacity"].as_object()["by_state"].as_object()["in_maintenance"].as_int64() == 1);
+  CHECK(one["capacity"].as_object()["disruptions_allowed"].as_int64() == allowed(1));
+  CHECK(one["out_of_traffic"].as_int64() == 1);
+  REQUIRE(one["members"].as_array().size() == 4);
+  for (const json::value& v : one["members"].as_array()) {
+    const json::object& m = v.as_object();
+    const std::string server(m.at("server").as_string());
+    CHECK(m.at("haproxy").as_array().size() == 2);
+    CHECK(m.at("mysql").as_object().at("error").is_null());
+    if (server == "db3") {
+      CHECK(m.at("maintenance").as_object().at("reason").as_string() == "disk swap");
+      CHECK(m.at("admin").as_string() == "MAINT");
+      CHECK(m.at("may_go_out_now").as_object().at("allowed").as_bool());  // already out: costs nothing
+    } else {
+      CHECK(m.at("maintenance").is_null());
+      CHECK(m.at("mysql").as_object().at("lag_s").is_int64());
+      CHECK(m.at("may_go_out_now").as_object().at("allowed").as_bool() == (allowed(1) > 0));
+    }
+  }
+  HttpResult metrics = Get(s, "/metrics", s.viewer.secret);
+  REQUIRE(metrics.status == 200);
+  auto [code, said] = Promtool(metrics.body);
+  INFO(said << metrics.body);
+  CHECK(code == 0);
+  CHECK(metrics.body.find("caretaker_members{pool=\"replicas\",state=\"in_service\"} 3\n") != std::string::npos);
+  CHECK(metrics.body.find("caretaker_members{pool=\"replicas\",state=\"in_maintenance\"} 1\n") != std::string::npos);
+  CHECK(metrics.body.find("caretaker_members_in_service{pool=\"replicas\"} 3\n") != std::string::npos);
+  CHECK(metrics.body.find("caretaker_members_floor{pool=\"replicas\"} " + std::to_string(floor) + "\n") !=
+        std::string::npos);
+  CHECK(metrics.body.find("caretaker_haproxy_probe_errors_total{instance=\"lb1\"} 0\n") != std::string::npos);
+  REQUIRE(Caretaker("maint stop replicas/db3", s.config).exit_code == 0);
   serve.Stop();
 }
 
