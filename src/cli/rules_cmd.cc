@@ -6,6 +6,7 @@
 
 #include "src/base/event_loop.h"
 #include "src/base/json_writer.h"
+#include "src/run/rule_actions.h"
 #include "src/cli/exit_code.h"
 #include "src/run/rule_watch.h"
 #include "src/run/step_runner.h"
@@ -145,40 +146,18 @@ int RunRules(const Config& config, bool json, const MaintIo& io) {
 }
 
 int RunRulesReset(const Config& config, const std::string& name, const MaintIo& io) {
-  const RuleConfig* rule = FindRule(config, name);
-  if (!rule) {
-    io.err << "caretaker: no rule named " << name << " in " << config.path << " (rules: " << RuleNames(config) << ")\n";
-    return kExitUsage;
-  }
   const std::string who = OperatorName();
   auto store = OpenStateStore(config, who + " (caretaker rules reset)");
   if (!store) {
     io.err << "caretaker: " << store.error().message << "\n";
     return kExitFailed;
   }
-  auto memory = store.value()->ReadRuleMemory(name);
-  if (!memory) {
-    io.err << "caretaker: rule " << name << ": " << memory.error().message << "\n";
-    return kExitFailed;
+  auto reset = ResetRule(config, *store.value(), name, who);
+  if (!reset) {
+    io.err << "caretaker: " << reset.error().message << "\n";
+    return reset.error().code == ErrorKind::kNotFound ? kExitUsage : kExitFailed;
   }
-  RuleMemory m = std::move(memory).value();
-  if (!m.tripped) {
-    io.out << "rule " << name << ": its breaker is closed; nothing to reset\n";
-    return 0;
-  }
-  const std::string was = *m.tripped;
-  m.tripped.reset();
-  m.firings.clear();  // counted afresh: the firings that tripped it are not counted again
-  const std::string detail = "breaker closed (it had opened: " + was + ")";
-  if (auto audited = store.value()->Audit({0, {}, who, "rule.reset", "rule:" + name, detail}); !audited) {
-    io.err << "caretaker: " << audited.error().message << "; the breaker was NOT reset\n";
-    return kExitFailed;
-  }
-  if (auto wrote = store.value()->WriteRuleMemory(name, m); !wrote) {
-    io.err << "caretaker: " << wrote.error().message << "; the breaker was NOT reset\n";
-    return kExitFailed;
-  }
-  io.out << "rule " << name << ": " << detail << "; serve acts on it again from its next evaluation\n";
+  io.out << reset.value() << "\n";
   return 0;
 }
 

@@ -8,6 +8,7 @@
 #include "src/run/job_actions.h"
 #include "src/run/job_follower.h"
 #include "src/run/roll_setup.h"
+#include "src/run/rule_actions.h"
 #include "src/run/views.h"
 #include "src/serve/api_call.h"
 #include "src/store/state_open.h"
@@ -240,6 +241,14 @@ HttpAnswer PostCancel(Call& call) {
   });
 }
 
+HttpAnswer PostRuleReset(Call& call) {
+  return Mutate(call, "rule.reset", "rule:" + call.name, [&] {
+    auto reset = ResetRule(call.host.config(), call.host.store(), call.name, call.Actor());
+    if (!reset) return Problem(StatusOf(reset.error()), reset.error().message);
+    return Json(200, {{"result", reset.value()}});
+  });
+}
+
 // {"reason", "abort"}
 HttpAnswer PostHalt(Call& call) {
   const json::value* abort = call.body.if_contains("abort");
@@ -400,6 +409,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/jobs/{id}/log", GetJobLog},
     {"GET", "/api/v1/events", GetEvents},
     {"POST", "/api/v1/jobs/{id}/cancel", PostCancel},
+    {"POST", "/api/v1/rules/{name}/reset", PostRuleReset},
     {"POST", "/api/v1/halt", PostHalt},
     {"POST", "/api/v1/resume", PostResume},
     {"POST", "/api/v1/roll", PostRoll},

@@ -176,7 +176,8 @@ std::vector<int64_t> Ids(const std::vector<Event>& events) {
 
 TEST_CASE("the API: tokens and roles, refusals before anything is read, each change audited with its request id",
           "[serve][api]") {
-  ApiServe s = ApiConfig("api-auth");
+  ApiServe s = ApiConfig("api-auth", "[[rules]]\nname = \"lagwatch\"\nwhen = \"lag > 1h\"\naction = \"notify\"\n"
+                                     "mode = \"observe\"\n");
   Served serve = Serve(s.config);
   REQUIRE(WaitForHealth(s, serve));
   CHECK(Get(s, "/readyz", "").status == 200);
@@ -254,8 +255,19 @@ TEST_CASE("the API: tokens and roles, refusals before anything is read, each cha
 
   REQUIRE(Post(s, "/api/v1/resume", s.op.secret, R"({"reason":"freeze over"})").status == 200);
   CHECK(Caretaker("halt --status --json", s.config).out.find("\"halted\":false") != std::string::npos);
+  // A rule's breaker: the CLI's sentences, a missing rule 404.
+  HttpResult reset = Post(s, "/api/v1/rules/lagwatch/reset", s.op.secret, R"({"reason":"checked the lag"})");
+  INFO(reset.body);
+  CHECK(reset.status == 200);
+  CHECK(Body(reset)["result"].as_string() == "rule lagwatch: its breaker is closed; nothing to reset");
+  CHECK(Caretaker("rules reset lagwatch", s.config).out == "rule lagwatch: its breaker is closed; nothing to reset\n");
+  HttpResult no_rule = Post(s, "/api/v1/rules/nope/reset", s.op.secret, R"({"reason":"typo"})");
+  CheckProblem(no_rule, 404);
+  CHECK(Body(no_rule)["detail"].as_string().find("no rule named nope in ") == 0);
+  CHECK(Caretaker("rules reset nope", s.config).err.find(std::string(Body(no_rule)["detail"].as_string())) != std::string::npos);
   Run text = Caretaker("audit --action api.", s.config);
   CHECK(text.out.find("api.resume") != std::string::npos);
+  CHECK(text.out.find("api.rule.reset") != std::string::npos);
   CHECK(text.out.find("[api operator from 127.0.0.1") != std::string::npos);
   serve.Stop();
 }
