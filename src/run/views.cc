@@ -72,6 +72,8 @@ json::object RecordView(const MaintRecord& r, SysSeconds now) {
 json::object AuditView(const AuditEntry& e) {
   json::object o{{"id", e.id},         {"at", FormatUtc(e.at)}, {"who", e.who},
                  {"action", e.action}, {"target", e.target},    {"detail", e.detail}};
+  // How the change ended, when the entry says (an API request's, a walk's end).
+  if (!e.result.empty()) o["result"] = e.result;
   if (!e.role.empty() || !e.request_id.empty()) {
     o["api"] = json::object{
         {"role", e.role}, {"remote", e.remote}, {"request_id", e.request_id}, {"result", e.result}};

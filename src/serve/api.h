@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -31,6 +32,18 @@ struct Call;
 
 struct PoolReading;
 
+// A person's maintenance of one member through the API, walked by serve
+// (member_walk.h) on a driver of its own, inside the host budget and the halt.
+struct MemberWalkRequest {
+  std::string pool;
+  std::string server;
+  bool take_out = false;  // else put back (its record taken over as it stands)
+  std::string who;
+  std::string reason;
+  std::optional<SysSeconds> until = {};
+  bool force_sessions = false;
+};
+
 // What the daemon lets the API see and do.
 class ApiHost {
  public:
@@ -39,6 +52,8 @@ class ApiHost {
   virtual StateStore& store() = 0;
   // Jobs this serve runs now, by id: their pool.
   virtual std::map<int64_t, std::string> Running() const = 0;
+  // Starts the walk; its end is written to the audit trail (maint.walk.end).
+  virtual void WalkMember(MemberWalkRequest request) = 0;
   // A change the loop should act on at once (a job queued, a halt lifted).
   virtual void Wake() = 0;
   // serve's last reading of every pool (pool_watch.h); null before the first.

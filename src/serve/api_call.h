@@ -41,6 +41,9 @@ HttpAnswer Unreadable(const Error& e);
 // api_pools.cc: GET /api/v1/pools, /api/v1/pools/{name}.
 HttpAnswer GetPools(Call& call);
 HttpAnswer GetPool(Call& call);
+// api_maint.cc: POST /api/v1/maintenance/start, /api/v1/maintenance/stop.
+HttpAnswer PostMaintStart(Call& call);
+HttpAnswer PostMaintStop(Call& call);
 
 struct Route {
   const char* method;

@@ -410,6 +410,8 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/events", GetEvents},
     {"POST", "/api/v1/jobs/{id}/cancel", PostCancel},
     {"POST", "/api/v1/rules/{name}/reset", PostRuleReset},
+    {"POST", "/api/v1/maintenance/start", PostMaintStart},
+    {"POST", "/api/v1/maintenance/stop", PostMaintStop},
     {"POST", "/api/v1/halt", PostHalt},
     {"POST", "/api/v1/resume", PostResume},
     {"POST", "/api/v1/roll", PostRoll},

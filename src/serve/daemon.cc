@@ -69,6 +69,7 @@ class Server final : public JobLauncher, public ApiHost {
   const Config& config() const override { return *config_; }
   StateStore& store() override { return *store_; }
   void Wake() override { timer_.cancel(); }
+  void WalkMember(MemberWalkRequest request) override;
   // Only the API asks (so api_ is set).
   std::shared_ptr<const PoolReading> Pools() const override { return pools_ ? pools_->last() : nullptr; }
   std::string Metrics() override {
@@ -89,6 +90,15 @@ class Server final : public JobLauncher, public ApiHost {
   // Puts the host of an expired record back: a walk of that one member
   // (member_walk.h) on a driver of serve's, inside its host budget and halt.
   asio::awaitable<void> Restore(std::shared_ptr<const Config> config, MaintRecord record);
+  // A walk of one member (member_walk.h) on a driver of serve's, inside its
+  // host budget and halt; its events logged as `log_as`.event.
+  struct WalkEnd {
+    bool ok = false;
+    bool by_halt = false;  // a halt stopped it
+    bool out = false;      // it ended out of traffic
+    std::string why;       // not ok: one sentence
+  };
+  asio::awaitable<WalkEnd> WalkOne(std::shared_ptr<const Config> config, MemberWalkRequest request, std::string log_as);
   void AbortRestores(const std::string& why);
   void OnSignal(const boost::system::error_code& ec, int signal);
   void Reload();
@@ -282,51 +292,72 @@ void Server::AbortRestores(const std::string& why) {
   for (RollDriver* d : restoring_) d->Abort();
 }
 
+asio::awaitable<Server::WalkEnd> Server::WalkOne(std::shared_ptr<const Config> config, MemberWalkRequest r,
+                                                 std::string log_as) {
+  WalkEnd end;
+  auto ref = FindMember(*config, r.pool + "/" + r.server);
+  if (!ref) {
+    end.why = ref.error().message;
+    co_return end;
+  }
+  const PoolConfig& pool = *ref.value().pool;
+  WalkRecordInfo info;
+  info.who = r.who;
+  info.reason = r.reason;
+  info.until = r.until;
+  if (!r.take_out) info.adopt.insert(r.pool + "/" + r.server);
+  std::unique_ptr<WalkIo> world = MakeRealWalkIo(*config, password_, *store_, std::move(info));
+  std::vector<roll_detail::PoolWalk> walks{
+      {&pool, &NoSteps(),
+       r.take_out ? TakeOutSpec(*config, pool, *ref.value().member, r.force_sessions)
+                  : PutBackSpec(*config, pool, *ref.value().member)}};
+  roll_detail::Preflight preflight(*config, *world, walks);
+  auto checked = preflight.Run();
+  std::optional<Error> refused = co_await std::move(checked);
+  if (refused) {
+    end.why = refused->message;
+    co_return end;
+  }
+  RollHooks hooks;
+  hooks.on_event = [log_as](const std::string& pool, const WalkEvent& e) {
+    LogEvent(e.warning ? LogLevel::kWarn : LogLevel::kInfo, log_as + ".event",
+             {{"pool", pool}, {"server", e.server}, {"text", e.text}});
+  };
+  RollDriver driver(io_, *config, *world, *steps_, hooks);
+  driver.ShareBudget(budget_);
+  driver.SetHaltCheck([this, config] { return CheckHalt(store_.get(), config->halt_file); });
+  driver.Add(pool, NoSteps(), walks.front().spec);
+  restoring_.insert(&driver);
+  if (stops_ > 0) driver.Abort();
+  auto run = driver.Run();
+  co_await std::move(run);
+  restoring_.erase(&driver);
+  end.by_halt = halted_.erase(&driver) > 0;
+  const Walker& walker = driver.walks().front().walker;
+  const HostStatus& h = walker.hosts().front();
+  end.ok = h.phase == (r.take_out ? HostPhase::kHeld : HostPhase::kDone);
+  end.out = h.out_of_traffic || h.phase == HostPhase::kHeld;
+  if (!end.ok) {
+    end.why = h.phase == HostPhase::kPending && !walker.capacity_refusal().empty()
+                  ? "refusing to take " + r.server + " out: " + walker.capacity_refusal() + "; nothing was changed"
+                  : h.detail.substr(0, h.detail.find('\n'));
+  }
+  co_return end;
+}
+
 asio::awaitable<void> Server::Restore(std::shared_ptr<const Config> config, MaintRecord record) {
   ++restores_;
   LogEvent(LogLevel::kWarn, "serve.maint.restore", {{"pool", record.pool}, {"server", record.server}});
-  std::string failed;
-  bool ok = false, by_halt = false;
-  auto ref = FindMember(*config, record.pool + "/" + record.server);
-  if (!ref) {
-    failed = ref.error().message;
-  } else {
-    const PoolConfig& pool = *ref.value().pool;
-    WalkRecordInfo info;
-    info.who = "caretaker serve";
-    info.reason = "restore of an expired maintenance record";
-    info.adopt.insert(record.pool + "/" + record.server);
-    std::unique_ptr<WalkIo> world = MakeRealWalkIo(*config, password_, *store_, std::move(info));
-    std::vector<roll_detail::PoolWalk> walks{
-        {&pool, &NoSteps(), PutBackSpec(*config, pool, *ref.value().member)}};
-    roll_detail::Preflight preflight(*config, *world, walks);
-    auto checked = preflight.Run();
-    std::optional<Error> refused = co_await std::move(checked);
-    if (refused) {
-      failed = refused->message;
-    } else {
-      RollHooks hooks;
-      hooks.on_event = [](const std::string& pool, const WalkEvent& e) {
-        LogEvent(e.warning ? LogLevel::kWarn : LogLevel::kInfo, "serve.maint.restore.event",
-                 {{"pool", pool}, {"server", e.server}, {"text", e.text}});
-      };
-      RollDriver driver(io_, *config, *world, *steps_, hooks);
-      driver.ShareBudget(budget_);
-      driver.SetHaltCheck([this, config] { return CheckHalt(store_.get(), config->halt_file); });
-      driver.Add(pool, NoSteps(), walks.front().spec);
-      restoring_.insert(&driver);
-      if (stops_ > 0) driver.Abort();
-      auto run = driver.Run();
-      co_await std::move(run);
-      restoring_.erase(&driver);
-      by_halt = halted_.erase(&driver) > 0;
-      const HostStatus& h = driver.walks().front().walker.hosts().front();
-      ok = h.phase == HostPhase::kDone;
-      failed = ok ? "" : h.detail.substr(0, h.detail.find('\n'));
-    }
-  }
+  MemberWalkRequest r;
+  r.pool = record.pool;
+  r.server = record.server;
+  r.who = "caretaker serve";
+  r.reason = "restore of an expired maintenance record";
+  auto walk = WalkOne(config, r, "serve.maint.restore");
+  const WalkEnd end = co_await std::move(walk);
+  const bool ok = end.ok, by_halt = end.by_halt;
   LogEvent(ok ? LogLevel::kInfo : LogLevel::kError, "serve.maint.restore.end",
-           {{"pool", record.pool}, {"server", record.server}, {"ok", ok}, {"why", failed},
+           {{"pool", record.pool}, {"server", record.server}, {"ok", ok}, {"why", end.why},
             {"left", ok ? std::string("back in traffic") : std::string("STILL OUT OF TRAFFIC")},
             {"then", ok        ? std::string()
                      : by_halt ? std::string("tried again once the halt is lifted")
@@ -336,6 +367,34 @@ asio::awaitable<void> Server::Restore(std::shared_ptr<const Config> config, Main
   expiry_.RestoreEnded(record, ok ? Ended::kBack : by_halt ? Ended::kHalted : Ended::kFailed, NowSeconds());
   --restores_;
   Wake();
+}
+
+void Server::WalkMember(MemberWalkRequest request) {
+  ++restores_;
+  asio::co_spawn(io_, [this, request, config = config_]() -> asio::awaitable<void> {
+    const std::string key = request.pool + "/" + request.server;
+    LogEvent(LogLevel::kInfo, "serve.maint.walk",
+             {{"member", key}, {"what", request.take_out ? "take out" : "put back"}, {"who", request.who}});
+    WalkEnd end;
+    try {
+      auto walk = WalkOne(config, request, "serve.maint.walk");
+      end = co_await std::move(walk);
+    } catch (const std::exception& e) {
+      end.why = std::string("internal error: ") + e.what() + "; it MAY BE OUT OF TRAFFIC (its record, if any, is kept)";
+      end.out = true;
+    }
+    const std::string text =
+        end.ok ? (request.take_out ? "in maintenance: drained, MAINT on every instance, until " + FormatUtc(*request.until)
+                                   : std::string("back in service: READY and UP on every instance"))
+               : std::string(request.take_out ? "not taken out" : "not put back") + ": " + end.why +
+                     (end.out ? "; it stays OUT OF TRAFFIC with its record" : "");
+    LogEvent(end.ok ? LogLevel::kInfo : LogLevel::kError, "serve.maint.walk.end", {{"member", key}, {"text", text}});
+    AuditEntry entry{0, {}, request.who, "maint.walk.end", key, request.reason};
+    entry.result = (end.ok ? "ok: " : "failed: ") + text;
+    (void)store_->Audit(entry);
+    --restores_;
+    Wake();
+  }, asio::detached);
 }
 
 void Server::WatchExpiry(SysSeconds now, bool halted) {
