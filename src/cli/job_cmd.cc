@@ -138,18 +138,7 @@ int RunJobRestore(const Config& config, int64_t id, const MaintIo& io) {
   if (!opened) return Report(io.err, opened.error());
   std::unique_ptr<StateStore>& store = opened.value().store;
   Job* job = &opened.value().job;
-  if (job->state == "running" && !JobOwnerGone(config, *store, *job)) {
-    return Report(io.err, Error{"job " + std::to_string(id) + " is running (" + job->owner + "): `caretaker job " +
-                                    "cancel " + std::to_string(id) + "` first; nothing was changed",
-                                ErrorKind::kRefused});
-  }
-  if (job->Ended() || job->state == "queued") {
-    return Report(io.err, Error{"job " + std::to_string(id) + " is " + job->state + ": there is nothing to restore" +
-                                    (job->state == "queued" ? " (it never ran: `caretaker job cancel " +
-                                                                  std::to_string(id) + "` drops it)"
-                                                            : std::string()),
-                                ErrorKind::kUsage});
-  }
+  if (std::optional<Error> no = RestoreRefused(config, *store, *job)) return Report(io.err, *no);
   std::vector<MaintRecord> out = JobLeftOut(*store, *job);
   std::vector<std::string> hosts;
   for (const MaintRecord& r : out) {

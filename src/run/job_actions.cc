@@ -55,4 +55,20 @@ std::string LeftOutSentence(const MaintRecord& r) {
          r.pool + "/" + r.server + "` puts it back";
 }
 
+std::optional<Error> RestoreRefused(const Config& config, const StateStore& store, const Job& job) {
+  const std::string id = std::to_string(job.id);
+  if (job.state == "running" && !JobOwnerGone(config, store, job)) {
+    return Error{"job " + id + " is running (" + job.owner + "): `caretaker job cancel " + id +
+                     "` first; nothing was changed",
+                 ErrorKind::kRefused};
+  }
+  if (job.Ended() || job.state == "queued") {
+    return Error{"job " + id + " is " + job.state + ": there is nothing to restore" +
+                     (job.state == "queued" ? " (it never ran: `caretaker job cancel " + id + "` drops it)"
+                                            : std::string()),
+                 ErrorKind::kUsage};
+  }
+  return std::nullopt;
+}
+
 }  // namespace caretaker

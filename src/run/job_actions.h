@@ -31,6 +31,11 @@ struct CancelOutcome {
 // error of kind kNotFound: no such job; kUsage: it has ended.
 Result<CancelOutcome> CancelJob(const Config& config, StateStore& store, int64_t id, const std::string& who);
 
+// Why `job` cannot be restored (its members put back, the job ended
+// "restored"), in the CLI's words; nullopt: it can. kRefused: it is running;
+// kUsage: it has ended, or never ran.
+std::optional<Error> RestoreRefused(const Config& config, const StateStore& store, const Job& job);
+
 // "pool/server is still OUT OF TRAFFIC (maint), with its record: ..."
 std::string LeftOutSentence(const MaintRecord& record);
 

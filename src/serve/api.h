@@ -54,6 +54,10 @@ class ApiHost {
   virtual std::map<int64_t, std::string> Running() const = 0;
   // Starts the walk; its end is written to the audit trail (maint.walk.end).
   virtual void WalkMember(MemberWalkRequest request) = 0;
+  // Puts back the members `job` left out of traffic, each a walk as
+  // WalkMember's; once all are back the job ends "restored". Its end is
+  // written to the audit trail (job.restore.end).
+  virtual void RestoreJob(Job job, std::string who, std::string reason) = 0;
   // A change the loop should act on at once (a job queued, a halt lifted).
   virtual void Wake() = 0;
   // serve's last reading of every pool (pool_watch.h); null before the first.

@@ -105,10 +105,12 @@ HttpAnswer PostMaintStop(Call& call) {
       return Problem(409, server + " has no maintenance record: there is nothing to stop (a host taken out by hand "
                                    "is put back by `caretaker maint stop " + key + "`, which records it first)");
     }
-    if (existing.value()->job != 0) {
+    auto job = existing.value()->job ? store.FindJob(existing.value()->job) : Result<std::optional<Job>>(std::nullopt);
+    if (!job) return Unreadable(job.error());
+    if (job.value() && !job.value()->Ended()) {
       return Problem(409, server + " is out of traffic for job " + std::to_string(existing.value()->job) +
-                              ": `caretaker job restore " + std::to_string(existing.value()->job) +
-                              "` puts its hosts back; nothing was changed");
+                              " (" + job.value()->state + "): POST /api/v1/jobs/" +
+                              std::to_string(existing.value()->job) + "/restore puts its hosts back; nothing was changed");
     }
     MemberWalkRequest request;
     request.pool = ref.value().pool->name;

@@ -249,6 +249,34 @@ HttpAnswer PostRuleReset(Call& call) {
   });
 }
 
+HttpAnswer PostRestore(Call& call) {
+  return Mutate(call, "job.restore", "job " + std::to_string(call.id), [&] {
+    const Config& config = call.host.config();
+    StateStore& store = call.host.store();
+    auto job = store.FindJob(call.id);
+    if (!job) return Unreadable(job.error());
+    if (!job.value()) return Problem(404, "there is no job " + std::to_string(call.id) + " (`caretaker jobs` lists them)");
+    if (std::optional<Error> no = RestoreRefused(config, store, *job.value())) return Problem(StatusOf(*no), no->message);
+    const std::string id = std::to_string(call.id);
+    // serve goes on with a paused job by itself: it is not put back under it.
+    if (job.value()->state == "paused") {
+      return Problem(409, "job " + id + " is paused: serve goes on with it in its pool's window; cancel it first "
+                          "(POST /api/v1/jobs/" + id + "/cancel), then put its hosts back; nothing was changed");
+    }
+    if (HaltCheck halt = CheckHalt(&store, config.halt_file); halt.halted) {
+      return Problem(409, halt.why + "; nothing was changed");
+    }
+    const std::vector<MaintRecord> out = JobLeftOut(store, *job.value());
+    json::array hosts;
+    for (const MaintRecord& r : out) hosts.emplace_back(r.pool + "/" + r.server);
+    call.host.RestoreJob(*job.value(), call.Actor(), call.Reason());
+    return Json(202, {{"result", "putting back " + std::to_string(out.size()) + " host(s) of job " + id +
+                                     "; the job ends restored once all are back"},
+                      {"hosts", std::move(hosts)},
+                      {"location", "/api/v1/jobs/" + id}});
+  });
+}
+
 // {"reason", "abort"}
 HttpAnswer PostHalt(Call& call) {
   const json::value* abort = call.body.if_contains("abort");
@@ -409,6 +437,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/jobs/{id}/log", GetJobLog},
     {"GET", "/api/v1/events", GetEvents},
     {"POST", "/api/v1/jobs/{id}/cancel", PostCancel},
+    {"POST", "/api/v1/jobs/{id}/restore", PostRestore},
     {"POST", "/api/v1/rules/{name}/reset", PostRuleReset},
     {"POST", "/api/v1/maintenance/start", PostMaintStart},
     {"POST", "/api/v1/maintenance/stop", PostMaintStop},

@@ -20,6 +20,7 @@
 #include "src/base/file_lock.h"
 #include "src/base/log.h"
 #include "src/run/driver.h"
+#include "src/run/job_actions.h"
 #include "src/run/maint_target.h"
 #include "src/run/member_walk.h"
 #include "src/run/notifier.h"
@@ -70,6 +71,7 @@ class Server final : public JobLauncher, public ApiHost {
   StateStore& store() override { return *store_; }
   void Wake() override { timer_.cancel(); }
   void WalkMember(MemberWalkRequest request) override;
+  void RestoreJob(Job job, std::string who, std::string reason) override;
   // Only the API asks (so api_ is set).
   std::shared_ptr<const PoolReading> Pools() const override { return pools_ ? pools_->last() : nullptr; }
   std::string Metrics() override {
@@ -391,6 +393,51 @@ void Server::WalkMember(MemberWalkRequest request) {
     LogEvent(end.ok ? LogLevel::kInfo : LogLevel::kError, "serve.maint.walk.end", {{"member", key}, {"text", text}});
     AuditEntry entry{0, {}, request.who, "maint.walk.end", key, request.reason};
     entry.result = (end.ok ? "ok: " : "failed: ") + text;
+    (void)store_->Audit(entry);
+    --restores_;
+    Wake();
+  }, asio::detached);
+}
+
+void Server::RestoreJob(Job job, std::string who, std::string reason) {
+  ++restores_;
+  asio::co_spawn(io_, [this, job, who, reason, config = config_]() -> asio::awaitable<void> {
+    const std::string id = std::to_string(job.id);
+    const std::vector<MaintRecord> out = JobLeftOut(*store_, job);
+    LogEvent(LogLevel::kInfo, "serve.job.restore", {{"job", job.id}, {"hosts", static_cast<int64_t>(out.size())}, {"who", who}});
+    std::string failed;
+    for (const MaintRecord& r : out) {
+      MemberWalkRequest q;
+      q.pool = r.pool;
+      q.server = r.server;
+      q.who = who;
+      q.reason = reason;
+      WalkEnd end;
+      try {
+        auto walk = WalkOne(config, q, "serve.job.restore");
+        end = co_await std::move(walk);
+      } catch (const std::exception& e) {
+        end.why = std::string("internal error: ") + e.what();
+      }
+      if (!end.ok) failed += (failed.empty() ? "" : "; ") + r.pool + "/" + r.server + ": " + end.why;
+    }
+    std::string result;
+    if (!failed.empty()) {
+      result = "failed: still OUT OF TRAFFIC with their records: " + failed + "; job " + id + " stays " + job.state;
+    } else {
+      const std::string detail =
+          out.empty() ? "nothing was out of traffic" : std::to_string(out.size()) + " host(s) put back";
+      if (std::optional<Error> no = EndJobAsRead(*store_, job, "restored", detail)) {
+        result = "failed: " + no->message;
+      } else {
+        BreakDeadLease(*config, *store_, job.pool);
+        result = "ok: job " + id + " restored: " + detail;
+      }
+    }
+    LogEvent(failed.empty() ? LogLevel::kInfo : LogLevel::kError, "serve.job.restore.end", {{"job", job.id}, {"result", result}});
+    AuditEntry entry{0, {}, who, "job.restore.end", "job " + id, reason};
+    entry.result = result;
+    entry.job = job.id;
     (void)store_->Audit(entry);
     --restores_;
     Wake();
