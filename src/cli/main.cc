@@ -21,6 +21,7 @@
 #include "src/cli/rules_cmd.h"
 #include "src/cli/serve_cmd.h"
 #include "src/cli/status_cmd.h"
+#include "src/run/config_check.h"
 #include "src/config/config.h"
 
 namespace caretaker {
@@ -54,53 +55,14 @@ int WithConfig(const GlobalOptions& g, const std::function<int(const Config&)>& 
   return config ? run(*config) : kExitUsage;
 }
 
-std::string Count(size_t n, const char* one, const char* many) {
-  return std::to_string(n) + " " + (n == 1 ? one : many);
-}
-
-// "pool replicas: 3 members, min_in_service 2 (50%), max_out 1 — 1 may go out
-// at a time", for a pool whose policy CheckPoolPolicy accepted.
-std::string DescribePolicy(const PoolConfig& pool) {
-  const policies::CapacityPolicy& c = pool.capacity;
-  const size_t n = pool.members.size();
-  auto resolved = [](size_t members, const policies::Limit& limit) {
-    std::string text = std::to_string(members);
-    return limit.kind == policies::Limit::Kind::kPercent ? text + " (" + limit.ToString() + ")" : text;
-  };
-  policies::PoolSnapshot healthy{pool.name, {}};
-  for (const MemberConfig& m : pool.members) {
-    healthy.members.push_back({m.server, policies::Member::State::kInService});
-  }
-  std::string out = "pool " + pool.name + ": " + Count(n, "member", "members") + ", min_in_service " +
-                    resolved(policies::FloorCount(c.min_in_service, n), c.min_in_service);
-  if (c.max_out) out += ", max_out " + resolved(policies::MaxOutCount(*c.max_out, n), *c.max_out);
-  out += " — " + std::to_string(policies::Headroom(c, healthy)) + " may go out at a time";
-  if (!c.count_unhealthy_as_out) out += " (down, lagging or unreachable members count as in service)";
-  return out;
-}
-
 int RunCheck(const GlobalOptions& g) {
   auto config = Load(g);
   if (!config) return kExitUsage;
-  auto password = ReadMysqlPassword(config->mysql);
-  if (!password) {
-    std::cerr << "caretaker: " << password.error().message << "\n";
-    return kExitUsage;
-  }
-  // Every pool whose policy can never work, not just the first.
-  bool policies_ok = true;
-  for (const PoolConfig& p : config->pools) {
-    auto valid = CheckPoolPolicy(*config, p);
-    if (!valid) std::cerr << "caretaker: " << valid.error().message << "\n";
-    policies_ok = policies_ok && valid;
-  }
-  if (!policies_ok) return kExitUsage;
-  size_t members = 0;
-  for (const PoolConfig& p : config->pools) members += p.members.size();
-  std::cout << config->path << ": OK (" << Count(config->haproxy.size(), "HAProxy instance", "HAProxy instances")
-            << ", " << Count(config->pools.size(), "pool", "pools") << ", " << Count(members, "member", "members")
-            << ")\n";
-  for (const PoolConfig& p : config->pools) std::cout << DescribePolicy(p) << "\n";
+  const ConfigCheck check = CheckConfig(*config);
+  for (const std::string& e : check.errors) std::cerr << "caretaker: " << e << "\n";
+  if (!check.errors.empty()) return kExitUsage;
+  std::cout << check.summary << "\n";
+  for (const std::string& p : check.policies) std::cout << p << "\n";
   return kExitOk;
 }
 

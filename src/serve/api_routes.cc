@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "src/base/log.h"
+#include "src/run/config_check.h"
 #include "src/run/job_actions.h"
 #include "src/run/job_follower.h"
 #include "src/run/roll_setup.h"
@@ -88,6 +89,32 @@ HttpAnswer GetMaintenance(Call& call) {
   json::array list;
   for (const MaintRecord& r : records.value()) list.push_back(RecordView(r, now));
   return Json(200, {{"now", FormatUtc(now)}, {"maintenance", std::move(list)}});
+}
+
+// The config file serve runs, read again from disk as `caretaker check`
+// reads it (what a SIGHUP would load), beside the one running.
+HttpAnswer GetCheck(Call& call) {
+  const Config& running = call.host.config();
+  json::object doc{{"path", running.path}};
+  auto loaded = LoadConfig(running.path);
+  json::array errors, policies;
+  std::string summary;
+  if (!loaded) {
+    errors.emplace_back(loaded.error().message);
+  } else {
+    const ConfigCheck check = CheckConfig(loaded.value());
+    for (const std::string& e : check.errors) errors.emplace_back(e);
+    for (const std::string& p : check.policies) policies.emplace_back(p);
+    summary = check.summary;
+  }
+  doc["valid"] = errors.empty();
+  doc["errors"] = std::move(errors);
+  doc["summary"] = summary;
+  doc["policies"] = std::move(policies);
+  json::array now;
+  for (const PoolConfig& p : running.pools) now.emplace_back(DescribePolicy(p));
+  doc["running_policies"] = std::move(now);
+  return Json(200, doc);
 }
 
 // ?who=&action=&target=&before=&limit=
@@ -432,6 +459,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/pools/{name}", GetPool},
     {"GET", "/api/v1/maintenance", GetMaintenance},
     {"GET", "/api/v1/audit", GetAudit},
+    {"GET", "/api/v1/check", GetCheck},
     {"GET", "/api/v1/jobs", GetJobs},
     {"GET", "/api/v1/jobs/{id}", GetJob},
     {"GET", "/api/v1/jobs/{id}/log", GetJobLog},

@@ -255,6 +255,29 @@ TEST_CASE("the API: tokens and roles, refusals before anything is read, each cha
 
   REQUIRE(Post(s, "/api/v1/resume", s.op.secret, R"({"reason":"freeze over"})").status == 200);
   CHECK(Caretaker("halt --status --json", s.config).out.find("\"halted\":false") != std::string::npos);
+  // check: the file on disk, as `caretaker check` reads it.
+  json::object check = Body(Get(s, "/api/v1/check", s.viewer.secret));
+  CHECK(check["valid"].as_bool());
+  Run cli_check = Caretaker("check", s.config);
+  CHECK(cli_check.out.rfind(std::string(check["summary"].as_string()) + "\n", 0) == 0);
+  CHECK(check["policies"].as_array().size() == 1);
+  CHECK(cli_check.out.find(std::string(check["policies"].as_array()[0].as_string())) != std::string::npos);
+  std::string good;
+  {
+    std::ifstream in(s.config);
+    std::stringstream text;
+    text << in.rdbuf();
+    good = text.str();
+    std::ofstream broken(s.config, std::ios::app);
+    broken << "\n[nonsense]\nkey = 1\n";
+  }
+  json::object bad = Body(Get(s, "/api/v1/check", s.viewer.secret));
+  CHECK_FALSE(bad["valid"].as_bool());
+  REQUIRE(bad["errors"].as_array().size() == 1);
+  CHECK(Caretaker("check", s.config).err.find(std::string(bad["errors"].as_array()[0].as_string())) != std::string::npos);
+  CHECK(bad["running_policies"].as_array().size() == 1);
+  std::ofstream(s.config, std::ios::trunc) << good;
+
   // A rule's breaker: the CLI's sentences, a missing rule 404.
   HttpResult reset = Post(s, "/api/v1/rules/lagwatch/reset", s.op.secret, R"({"reason":"checked the lag"})");
   INFO(reset.body);
