@@ -196,6 +196,10 @@ struct ApiConfig {
   std::string listen_host = "127.0.0.1";  // an IPv4 address
   uint16_t listen_port = 9187;
   std::string tokens_file;  // required: "NAME ROLE SHA256-HEX" per line, mode 0600
+  // HTTPS when both are set: the certificate chain (PEM) and its private
+  // key (PEM, a secret: mode 0600), read at start and at each reload.
+  std::string tls_cert;
+  std::string tls_key;
   // Binding to an address other than loopback, without TLS, must be asked
   // for: tokens then cross the network in the clear.
   bool allow_insecure_remote = false;

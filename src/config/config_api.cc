@@ -35,7 +35,7 @@ ApiConfig ReadApi(TableReader& root) {
   const toml::table* table = root.SubTable("api");
   if (!table) return api;
   TableReader t(root.sink(), *table, "api");
-  t.CheckKeys({"listen", "tokens_file", "allow_insecure_remote", "metrics_public", "hosts"});
+  t.CheckKeys({"listen", "tokens_file", "tls_cert", "tls_key", "allow_insecure_remote", "metrics_public", "hosts"});
   api.enabled = true;
   std::string listen = t.String("listen", "127.0.0.1:9187");
   if (!t.sink().ok()) return api;
@@ -50,12 +50,22 @@ ApiConfig ReadApi(TableReader& root) {
            "operator; `caretaker api-token NAME ROLE` makes one)");
     return api;
   }
+  api.tls_cert = ReadSecretPath(t, "tls_cert");  // an absolute path (not a secret itself)
+  api.tls_key = ReadSecretPath(t, "tls_key");
+  if (t.sink().ok() && api.tls_cert.empty() != api.tls_key.empty()) {
+    const char* missing = api.tls_cert.empty() ? "tls_cert" : "tls_key";
+    t.Fail(t.table().get(api.tls_cert.empty() ? "tls_key" : "tls_cert"), missing,
+           std::string("required with ") + (api.tls_cert.empty() ? "tls_key" : "tls_cert") +
+               ": HTTPS needs the certificate chain (tls_cert) and its private key (tls_key), both PEM files");
+    return api;
+  }
   api.allow_insecure_remote = t.Bool("allow_insecure_remote", false);
   api.metrics_public = t.Bool("metrics_public", false);
-  if (t.sink().ok() && !Loopback(api.listen_host) && !api.allow_insecure_remote) {
+  if (t.sink().ok() && !Loopback(api.listen_host) && api.tls_cert.empty() && !api.allow_insecure_remote) {
     t.Fail(t.table().get("listen"), "listen",
-           Quote(listen) + " is not a loopback address, and the API has no TLS yet: tokens would cross the network "
-           "in the clear; put a TLS proxy in front and listen on 127.0.0.1, or set allow_insecure_remote = true");
+           Quote(listen) + " is not a loopback address, and the API has no TLS: tokens would cross the network "
+           "in the clear; set tls_cert and tls_key, or put a TLS proxy in front and listen on 127.0.0.1, or set "
+           "allow_insecure_remote = true");
     return api;
   }
   if (auto names = t.Strings("hosts")) {

@@ -85,6 +85,8 @@ class Server final : public JobLauncher, public ApiHost {
   // After a reload: the tokens read again (kept when the file is broken); a
   // changed address or [api] added or removed needs a restart (said).
   void ReloadApi(const ApiConfig& old);
+  // The API's certificate and key read (again) into the HTTP server.
+  Result<void> UseTls();
   // A job this serve ran has finished: counted for /metrics.
   void Count(int64_t id);
   asio::awaitable<void> Loop();
@@ -151,23 +153,42 @@ bool Server::StartApi() {
   api_.emplace(*this, std::move(tokens).value());
   pools_.emplace(io_);
   http_ = std::make_unique<HttpServer>(io_, [this](const HttpExchange& x) { return api_->Handle(x); });
+  if (!c.tls_cert.empty()) {
+    if (auto tls = UseTls(); !tls) {
+      LogEvent(LogLevel::kError, "serve.api.refused", {{"error", tls.error().message}});
+      return false;
+    }
+  }
   if (auto listening = http_->Listen(c.listen_host, c.listen_port); !listening) {
     LogEvent(LogLevel::kError, "serve.api.refused", {{"error", listening.error().message}});
     return false;
   }
   LogEvent(LogLevel::kInfo, "serve.api",
-           {{"listen", c.listen_host + ":" + std::to_string(http_->port())}, {"tokens", c.tokens_file},
+           {{"listen", c.listen_host + ":" + std::to_string(http_->port())}, {"tls", !c.tls_cert.empty()},
+            {"tokens", c.tokens_file},
             {"metrics_public", c.metrics_public}});
   return true;
 }
 
+Result<void> Server::UseTls() {
+  const ApiConfig& c = config_->api;
+  auto key = ReadSecretFile(c.tls_key, "the API's tls_key");
+  if (!key) return key.error();
+  return http_->UseTls(c.tls_cert, key.value(), c.tls_key);
+}
+
 void Server::ReloadApi(const ApiConfig& old) {
   const ApiConfig& c = config_->api;
-  if (c.enabled != old.enabled || c.listen_host != old.listen_host || c.listen_port != old.listen_port) {
+  if (c.enabled != old.enabled || c.listen_host != old.listen_host || c.listen_port != old.listen_port ||
+      c.tls_cert.empty() != old.tls_cert.empty()) {
     LogEvent(LogLevel::kWarn, "serve.api.restart_needed",
              {{"what", "[api] was added, removed or moved: restart caretaker serve to apply it"}});
   }
   if (!api_ || !c.enabled) return;
+  // A renewed certificate is taken at each reload (new connections get it).
+  if (!c.tls_cert.empty() && !old.tls_cert.empty()) {
+    if (auto tls = UseTls(); !tls) LogEvent(LogLevel::kError, "serve.api.tls_kept", {{"error", tls.error().message}});
+  }
   auto tokens = ReadApiTokens(c.tokens_file);
   if (!tokens) {
     LogEvent(LogLevel::kError, "serve.api.tokens_kept", {{"error", tokens.error().message}});

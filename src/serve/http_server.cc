@@ -7,10 +7,12 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <atomic>
 #include <cctype>
 #include <set>
@@ -32,6 +34,13 @@ constexpr std::chrono::milliseconds kPollEvery{250};
 constexpr uint64_t kBodyLimit = 1u << 20;
 constexpr uint32_t kHeaderLimit = 16u << 10;
 constexpr size_t kMaxConnections = 256;
+constexpr std::chrono::seconds kHandshakeDeadline{10};
+
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// The TCP layer of a stream, plain or TLS, for deadlines and closing.
+beast::tcp_stream& Tcp(beast::tcp_stream& s) { return s; }
+beast::tcp_stream& Tcp(TlsStream& s) { return s.next_layer(); }
 
 const std::string kEmpty;
 
@@ -96,12 +105,17 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Impl(asio::io_context& io, HttpHandler h) : io(io), acceptor(io), handler(std::move(h)) {}
 
   asio::awaitable<void> Accept();
-  asio::awaitable<void> Serve(std::shared_ptr<beast::tcp_stream> stream);
-  asio::awaitable<void> Stream(beast::tcp_stream& stream, HttpAnswer answer, const std::string& request_id);
+  // A TLS connection: its handshake, then served.
+  asio::awaitable<void> Handshake(std::shared_ptr<beast::tcp_stream> tcp, std::shared_ptr<asio::ssl::context> tls);
+  template <class S>
+  asio::awaitable<void> Serve(S& stream, std::shared_ptr<beast::tcp_stream> tcp);
+  template <class S>
+  asio::awaitable<void> Stream(S& stream, HttpAnswer answer, const std::string& request_id);
 
   asio::io_context& io;
   asio::ip::tcp::acceptor acceptor;
   HttpHandler handler;
+  std::shared_ptr<asio::ssl::context> tls;  // null: plain HTTP
   std::set<std::shared_ptr<beast::tcp_stream>> open;
   bool stopped = false;
 };
@@ -126,21 +140,51 @@ asio::awaitable<void> HttpServer::Impl::Accept() {
     }
     auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
     open.insert(stream);
-    auto served = Serve(stream);  // g++ 12: src/base/async.h
-    asio::co_spawn(io, std::move(served), asio::detached);
+    if (tls) {
+      auto shaken = Handshake(stream, tls);  // g++ 12: src/base/async.h
+      asio::co_spawn(io, std::move(shaken), asio::detached);
+    } else {
+      auto served = Serve(*stream, stream);
+      asio::co_spawn(io, std::move(served), asio::detached);
+    }
   }
 }
 
-asio::awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<beast::tcp_stream> stream) {
+asio::awaitable<void> HttpServer::Impl::Handshake(std::shared_ptr<beast::tcp_stream> tcp,
+                                                  std::shared_ptr<asio::ssl::context> context) {
   auto self = shared_from_this();
+  // The TLS stream takes the socket over; `open` holds a non-owning handle
+  // of its TCP layer from here (the stream lives in this frame).
+  TlsStream stream(std::move(*tcp), *context);
+  open.erase(tcp);
+  beast::tcp_stream* layer = &stream.next_layer();
+  std::shared_ptr<beast::tcp_stream> handle(layer, [](beast::tcp_stream*) {});
+  open.insert(handle);
+  layer->expires_after(kHandshakeDeadline);
+  auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
+  if (ec || stopped) {
+    if (ec) LogEvent(LogLevel::kDebug, "api.tls_handshake_failed", {{"error", ec.message()}});
+    boost::system::error_code ignored;
+    layer->socket().close(ignored);
+    open.erase(handle);
+    co_return;
+  }
+  auto served = Serve(stream, handle);
+  co_await std::move(served);
+}
+
+template <class S>
+asio::awaitable<void> HttpServer::Impl::Serve(S& stream_ref, std::shared_ptr<beast::tcp_stream> tcp) {
+  auto self = shared_from_this();
+  S* stream = &stream_ref;
   boost::system::error_code ec;
-  std::string remote = stream->socket().remote_endpoint(ec).address().to_string();
+  std::string remote = Tcp(*stream).socket().remote_endpoint(ec).address().to_string();
   beast::flat_buffer buffer;
   while (!stopped) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(kBodyLimit);
     parser.header_limit(kHeaderLimit);
-    stream->expires_after(kReadDeadline);
+    Tcp(*stream).expires_after(kReadDeadline);
     auto [rec, read] = co_await http::async_read(*stream, buffer, parser, kTuple);
     (void)read;
     if (rec) {
@@ -150,7 +194,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<beast::tcp_stream>
         res.set(http::field::connection, "close");
         res.body() = "request too large\n";
         res.prepare_payload();
-        stream->expires_after(kWriteDeadline);
+        Tcp(*stream).expires_after(kWriteDeadline);
         auto [wec, n] = co_await http::async_write(*stream, res, kTuple);
         (void)wec, (void)n;
       }
@@ -196,18 +240,25 @@ asio::awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<beast::tcp_stream>
     res.keep_alive(req.keep_alive());
     res.body() = std::move(answer.body);
     res.prepare_payload();
-    stream->expires_after(kWriteDeadline);
+    Tcp(*stream).expires_after(kWriteDeadline);
     auto [wec, n] = co_await http::async_write(*stream, res, kTuple);
     (void)n;
     if (wec || !res.keep_alive()) break;
   }
-  stream->socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  stream->close();
-  open.erase(stream);
+  if constexpr (std::is_same_v<S, TlsStream>) {
+    if (!stopped && Tcp(*stream).socket().is_open()) {
+      Tcp(*stream).expires_after(std::chrono::seconds(5));
+      auto [sec] = co_await stream->async_shutdown(kTuple);
+      (void)sec;
+    }
+  }
+  Tcp(*stream).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  Tcp(*stream).close();
+  open.erase(tcp);
 }
 
-asio::awaitable<void> HttpServer::Impl::Stream(beast::tcp_stream& stream, HttpAnswer answer,
-                                               const std::string& request_id) {
+template <class S>
+asio::awaitable<void> HttpServer::Impl::Stream(S& stream, HttpAnswer answer, const std::string& request_id) {
   auto self = shared_from_this();
   // A close-delimited body: no length, no chunking (what EventSource and
   // fetch() readers take as it comes).
@@ -220,7 +271,7 @@ asio::awaitable<void> HttpServer::Impl::Stream(beast::tcp_stream& stream, HttpAn
   asio::steady_timer timer(io);
   while (!stopped) {
     if (!out.empty()) {
-      stream.expires_after(kWriteDeadline);
+      Tcp(stream).expires_after(kWriteDeadline);
       auto [wec, n] = co_await asio::async_write(stream, asio::buffer(out), kTuple);
       (void)n;
       if (wec) co_return;
@@ -232,7 +283,7 @@ asio::awaitable<void> HttpServer::Impl::Stream(beast::tcp_stream& stream, HttpAn
     if (stopped) co_return;
     if (!answer.events->Poll(out)) {
       if (!out.empty()) {
-        stream.expires_after(kWriteDeadline);
+        Tcp(stream).expires_after(kWriteDeadline);
         auto [wec, n] = co_await asio::async_write(stream, asio::buffer(out), kTuple);
         (void)wec, (void)n;
       }
@@ -245,6 +296,26 @@ HttpServer::HttpServer(asio::io_context& io, HttpHandler handler)
     : impl_(std::make_shared<Impl>(io, std::move(handler))) {}
 
 HttpServer::~HttpServer() { Stop(); }
+
+Result<void> HttpServer::UseTls(const std::string& cert_file, const std::string& key_pem, const std::string& key_file) {
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  boost::system::error_code ec;
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                           asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                           asio::ssl::context::single_dh_use,
+                       ec);
+  if (context->use_certificate_chain_file(cert_file, ec); ec) {
+    return Error{"the API's tls_cert " + cert_file + " cannot be used: " + ec.message()};
+  }
+  if (context->use_private_key(asio::buffer(key_pem), asio::ssl::context::pem, ec); ec) {
+    return Error{"the API's tls_key " + key_file + " cannot be used: " + ec.message()};
+  }
+  if (::SSL_CTX_check_private_key(context->native_handle()) != 1) {
+    return Error{"the API's tls_key " + key_file + " is not the key of the certificate in " + cert_file};
+  }
+  impl_->tls = std::move(context);
+  return boost::outcome_v2::success();
+}
 
 Result<void> HttpServer::Listen(const std::string& host, uint16_t port) {
   boost::system::error_code ec;

@@ -65,6 +65,11 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
+  // HTTPS from now on (connections accepted later): the certificate chain
+  // (PEM file) and its private key (PEM text). TLS 1.2 or later. Or why
+  // not, naming the file; the server is unchanged then (a reload that
+  // fails keeps the old certificate).
+  Result<void> UseTls(const std::string& cert_file, const std::string& key_pem, const std::string& key_file);
   // Bound and listening on host:port (port 0: any free one), or why not.
   Result<void> Listen(const std::string& host, uint16_t port);
   uint16_t port() const;

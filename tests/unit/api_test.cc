@@ -47,6 +47,12 @@ TEST_CASE("[api] is off unless present, and listens on 127.0.0.1:9187 by default
       WithApi("listen = \"0.0.0.0:8080\"\ntokens_file = \"/t\"\nallow_insecure_remote = true\n"), "ok.toml");
   REQUIRE(remote);
   CHECK(remote.value().api.listen_port == 8080);
+  // With TLS a remote address needs no more.
+  auto tls = ParseConfig(
+      WithApi("listen = \"0.0.0.0:8443\"\ntokens_file = \"/t\"\ntls_cert = \"/c.pem\"\ntls_key = \"/k.pem\"\n"), "ok.toml");
+  REQUIRE(tls);
+  CHECK(tls.value().api.tls_cert == "/c.pem");
+  CHECK(tls.value().api.tls_key == "/k.pem");
 }
 
 TEST_CASE("[api]: each bad document gets one exact message", "[config][api]") {
@@ -62,14 +68,19 @@ TEST_CASE("[api]: each bad document gets one exact message", "[config][api]") {
       {WithApi("listen = \"9187\"\ntokens_file = \"/t\"\n"),
        "bad.toml:10:10: api.listen: expected IPV4-ADDRESS:PORT (\"127.0.0.1:9187\"), got \"9187\""},
       {WithApi("listen = \"10.1.2.3:9187\"\ntokens_file = \"/t\"\n"),
-       "bad.toml:10:10: api.listen: \"10.1.2.3:9187\" is not a loopback address, and the API has no TLS yet: tokens "
-       "would cross the network in the clear; put a TLS proxy in front and listen on 127.0.0.1, or set "
-       "allow_insecure_remote = true"},
+       "bad.toml:10:10: api.listen: \"10.1.2.3:9187\" is not a loopback address, and the API has no TLS: tokens "
+       "would cross the network in the clear; set tls_cert and tls_key, or put a TLS proxy in front and listen on "
+       "127.0.0.1, or set allow_insecure_remote = true"},
+      {WithApi("tokens_file = \"/t\"\ntls_cert = \"/etc/c.pem\"\n"),
+       "bad.toml:11:12: api.tls_key: required with tls_cert: HTTPS needs the certificate chain (tls_cert) and its "
+       "private key (tls_key), both PEM files"},
+      {WithApi("tokens_file = \"/t\"\ntls_key = \"k.pem\"\n"),
+       "bad.toml:11:11: api.tls_key: expected an absolute path, got \"k.pem\""},
       {WithApi("tokens_file = \"/t\"\nhosts = [\"caretaker.ops:80\"]\n"),
        "bad.toml:11:10: api.hosts: expected a host name without port or scheme, got \"caretaker.ops:80\""},
       {WithApi("tokens_file = \"/t\"\ntoken = \"abc\"\n"),
-       "bad.toml:11:1: api.token: unknown key (allowed: listen, tokens_file, allow_insecure_remote, "
-       "metrics_public, hosts)"},
+       "bad.toml:11:1: api.token: unknown key (allowed: listen, tokens_file, tls_cert, tls_key, "
+       "allow_insecure_remote, metrics_public, hosts)"},
   };
   for (const BadConfig& c : cases) {
     INFO(c.toml);
