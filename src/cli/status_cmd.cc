@@ -41,6 +41,9 @@ int RunStatus(const Config& config, const StatusOptions& options, std::ostream& 
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   // The report itself names unreadable instances (stdout); these lines are
   // for --log-level debug, so a person does not read every error twice.
+  for (const auto& [instance, servers] : report.instance_servers) {
+    LogEvent(LogLevel::kDebug, "haproxy.read", {{"lb", instance}, {"servers", static_cast<int64_t>(servers)}});
+  }
   for (const auto& e : report.instance_errors) {
     LogEvent(LogLevel::kDebug, "haproxy.unreachable", {{"lb", e.instance}, {"error", e.error->message}});
   }

@@ -168,7 +168,11 @@ const policies::Member* PolicyOf(const policies::PoolSnapshot& snapshot, const s
 StatusReport BuildStatusReport(const Config& config, const std::vector<haproxy::InstanceDump>& dumps) {
   StatusReport report;
   for (const haproxy::InstanceDump& d : dumps) {
-    if (d.error) report.instance_errors.push_back({d.instance, d.error});
+    if (d.error) {
+      report.instance_errors.push_back({d.instance, d.error});
+    } else {
+      report.instance_servers[d.instance] = d.states.size();
+    }
   }
   const haproxy::DumpIndex index(dumps);
   for (const PoolConfig& pool : config.pools) {

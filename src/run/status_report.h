@@ -35,6 +35,7 @@ struct PoolStatus {
 struct StatusReport {
   std::vector<PoolStatus> pools;
   std::vector<haproxy::InstanceOutcome> instance_errors;  // instances that could not be read
+  std::map<std::string, size_t> instance_servers;         // instances read: servers each listed
 
   // MySQL of the members, by "host:port" (MemberWhere). Empty and
   // mysql_probed false with --no-mysql, or when mysql_error says why nothing
