@@ -293,9 +293,9 @@ int Main(int argc, char** argv) {
   std::string token_name, token_role;
   auto* token = app.add_subcommand("api-token", "make a token for the HTTP API: prints it and its tokens-file line");
   token->add_option("name", token_name, "who or what uses it (written to the audit trail)")->required();
-  token->add_option("role", token_role, "viewer (reads) or operator (reads and changes)")
+  token->add_option("role", token_role, "viewer (reads), operator (reads and changes) or alertmanager (posts alerts only)")
       ->required()
-      ->check(CLI::IsMember({"viewer", "operator"}));
+      ->check(CLI::IsMember({"viewer", "operator", "alertmanager"}));
   token->callback([&] { code = RunApiToken(token_name, token_role, StdIo()); });
 
   app.add_subcommand("serve", "the daemon: queued and scheduled jobs, rules, crash recovery, expired maintenance")

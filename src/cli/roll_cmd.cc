@@ -143,6 +143,7 @@ int Walk(const Config& config, const MaintIo& io, asio::io_context& loop, WalkIo
   };
   auto steps = MakeProcessStepRunner(loop.get_executor());
   RollDriver driver(loop, config, world, *steps, hooks);
+  driver.ReadAlertsFrom(store);
   driver.hooks().on_tick = [&] {
     jobs.Tick(driver);
     progress.Update("roll", StatusLine(driver, std::chrono::steady_clock::now()));

@@ -209,7 +209,7 @@ int RunRulesTest(const Config& config, const RulesTestOptions& options, const Ma
   boost::asio::io_context loop;
   std::unique_ptr<WalkIo> world = MakeRealWalkIo(config, password.value(), *store.value(), std::move(info));
   std::unique_ptr<StepRunner> steps = MakeProcessStepRunner(loop.get_executor());
-  std::unique_ptr<ConditionSource> source = MakeRuleSource(config, rule, *world, *steps, loop);
+  std::unique_ptr<ConditionSource> source = MakeRuleSource(config, rule, *world, *steps, loop, store.value().get());
   Result<RuleSight> sight = RunOn(loop, ReadRule(loop, config, rule, *store.value(), *world, *source));
   if (!sight) {
     io.err << "caretaker: rule " << rule.name << ": " << sight.error().message << "\n";

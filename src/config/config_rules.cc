@@ -1,9 +1,11 @@
 // The [[rules]] tables, and the condition language (rule_config.h).
 #include <fnmatch.h>
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -77,6 +79,7 @@ constexpr std::string_view kProbeForms =
     "down|up|flapping|steady, buffer_pool is cold|warm";
 constexpr std::string_view kNagiosForms = "state OP ok|warning|critical, perf LABEL OP NUMBER";
 constexpr std::string_view kValueForms = "value OP NUMBER";
+constexpr std::string_view kAlertForms = "alert is firing|resolved";
 constexpr std::string_view kOps = "> >= < <= == !=";
 
 }  // namespace
@@ -87,6 +90,7 @@ const char* RuleSourceName(RuleSource source) {
     case RuleSource::kNagios: return "nagios";
     case RuleSource::kPrometheus: return "prometheus";
     case RuleSource::kGraphite: return "graphite";
+    case RuleSource::kAlertmanager: return "alertmanager";
   }
   return "probe";
 }
@@ -98,6 +102,52 @@ const char* RuleActionName(RuleAction action) {
     case RuleAction::kNotify: return "notify";
   }
   return "depool";
+}
+
+Result<AlertMatcher> ParseAlertMatcher(std::string_view text) {
+  auto bad = [&](const std::string& why) {
+    return Error{"matcher " + config_detail::Quote(text) + ": " + why +
+                     " (write NAME=\"VALUE\", NAME!=\"VALUE\", NAME=~\"REGEX\" or NAME!~\"REGEX\")",
+                 ErrorKind::kUsage};
+  };
+  AlertMatcher m;
+  m.text = std::string(text);
+  std::string_view s = text;
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  size_t i = 0;
+  while (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_')) ++i;
+  if (i == 0 || std::isdigit(static_cast<unsigned char>(s[0]))) return bad("no label name");
+  m.name = std::string(s.substr(0, i));
+  std::string_view rest = s.substr(i);
+  while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  if (rest.starts_with("=~")) m.op = AlertMatcher::Op::kRe;
+  else if (rest.starts_with("!~")) m.op = AlertMatcher::Op::kNre;
+  else if (rest.starts_with("!=")) m.op = AlertMatcher::Op::kNe;
+  else if (rest.starts_with("=")) m.op = AlertMatcher::Op::kEq;
+  else return bad("no operator after " + config_detail::Quote(m.name));
+  rest.remove_prefix(m.op == AlertMatcher::Op::kEq ? 1 : 2);
+  while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  if (rest.size() >= 2 && rest.front() == '"' && rest.back() == '"') {
+    rest = rest.substr(1, rest.size() - 2);
+    for (size_t k = 0; k < rest.size(); ++k) {
+      if (rest[k] == '\\' && k + 1 < rest.size()) ++k;
+      else if (rest[k] == '"') return bad("a quote inside the value is not escaped");
+      m.value += rest[k];
+    }
+  } else if (rest.find_first_of("\" ") == std::string_view::npos) {
+    m.value = std::string(rest);  // unquoted, as Alertmanager also takes
+  } else {
+    return bad("the value's quotes are not closed");
+  }
+  if (m.op == AlertMatcher::Op::kRe || m.op == AlertMatcher::Op::kNre) {
+    try {
+      std::regex check(m.value, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      return bad("the regular expression does not compile (" + std::string(e.what()) + ")");
+    }
+  }
+  return m;
 }
 
 bool Condition::Compare(double value) const {
@@ -117,10 +167,21 @@ Result<Condition> ParseCondition(std::string_view text, RuleSource source) {
   std::vector<std::string_view> w = Words(text);
   Condition c;
   c.text = std::string(text);
-  const std::string forms(source == RuleSource::kProbe    ? kProbeForms
-                          : source == RuleSource::kNagios ? kNagiosForms
-                                                          : kValueForms);
+  const std::string forms(source == RuleSource::kProbe          ? kProbeForms
+                          : source == RuleSource::kNagios       ? kNagiosForms
+                          : source == RuleSource::kAlertmanager ? kAlertForms
+                                                                : kValueForms);
   if (w.empty()) return Bad(text, "is empty; write one of: " + forms);
+  if (source == RuleSource::kAlertmanager) {
+    if (w.size() != 3 || w[0] != "alert" || w[1] != "is" || (w[2] != "firing" && w[2] != "resolved")) {
+      return Bad(text, "not a condition of source \"alertmanager\"; write " + forms);
+    }
+    c.subject = Condition::Subject::kAlert;
+    c.op = Condition::Op::kIs;
+    c.is_bad = w[2] == "firing";
+    c.label = "firing";
+    return c;
+  }
   if (source == RuleSource::kPrometheus || source == RuleSource::kGraphite) {
     const std::string name = RuleSourceName(source);
     if (w[0] != "value") return Bad(text, "not a condition of source \"" + name + "\"; write " + forms);
@@ -219,10 +280,12 @@ constexpr int kMaxActions = 1000;
 
 RuleSource ReadSource(TableReader& t) {
   std::string s = t.String("source", "probe");
-  for (RuleSource r : {RuleSource::kProbe, RuleSource::kNagios, RuleSource::kPrometheus, RuleSource::kGraphite}) {
+  for (RuleSource r : {RuleSource::kProbe, RuleSource::kNagios, RuleSource::kPrometheus, RuleSource::kGraphite,
+                       RuleSource::kAlertmanager}) {
     if (s == RuleSourceName(r)) return r;
   }
-  t.Fail(t.table().get("source"), "source", Quote(s) + " is not \"probe\", \"nagios\", \"prometheus\" or \"graphite\"");
+  t.Fail(t.table().get("source"), "source",
+         Quote(s) + " is not \"probe\", \"nagios\", \"prometheus\", \"graphite\" or \"alertmanager\"");
   return RuleSource::kProbe;
 }
 
@@ -272,6 +335,34 @@ void ReadMonitorKeys(TableReader& t, const Config& config, RuleConfig& r) {
     r.max_age = t.Timeout("max_age", r.max_age);
   }
   r.timeout = Millis(0);  // the server's
+}
+
+// source = "alertmanager": which alerts (`matchers`, Alertmanager's own
+// syntax, every one must hold) and how one names its member.
+void ReadAlertKeys(TableReader& t, RuleConfig& r) {
+  auto items = t.Strings("matchers");
+  if (!items || items->empty()) {
+    if (t.sink().ok()) {
+      t.Fail(t.table().get("matchers"), "matchers",
+             "source = \"alertmanager\" needs the alerts it counts, as Alertmanager's matchers: "
+             "matchers = ['alertname=\"MySQLReplicationLag\"']");
+    }
+    return;
+  }
+  for (const StringItem& item : *items) {
+    auto m = ParseAlertMatcher(item.value);
+    if (!m) {
+      t.Fail(item.node, "matchers", m.error().message);
+      return;
+    }
+    r.matchers.push_back(std::move(m).value());
+  }
+  r.label = t.String("label", r.label);
+  r.series_template = ReadTemplate(t, "label_value", r.series_template);
+  if (auto d = t.Duration("max_age")) {
+    if (*d < Millis(0)) t.Fail(t.table().get("max_age"), "max_age", "must not be negative");
+    r.alert_max_age = *d;
+  }
 }
 
 // A condition the table must have (an optional one is read only when present).
@@ -344,22 +435,29 @@ void ReadSourceKeys(TableReader& t, const Config& config, RuleConfig& r, const s
   }
   if (r.source == RuleSource::kPrometheus || r.source == RuleSource::kGraphite) {
     ReadMonitorKeys(t, config, r);
-  } else {
-    for (const char* key : {"server", "query", "label", "label_value", "target", "series", "max_age"}) {
-      if (t.table().get(key)) {
-        t.Fail(t.table().get(key), key, "only " + what + " of source = \"prometheus\" or \"graphite\" reads it");
-        break;
-      }
-    }
+  } else if (r.source == RuleSource::kAlertmanager) {
+    ReadAlertKeys(t, r);
   }
-  if (r.source == RuleSource::kPrometheus) {
-    for (const char* key : {"target", "series", "max_age"}) {
-      if (t.table().get(key)) t.Fail(t.table().get(key), key, "a key of source = \"graphite\" (Prometheus reads query, label, label_value)");
+  // A key of another source is a mistake (it would be silently ignored).
+  struct Owned {
+    const char* key;
+    std::vector<RuleSource> by;
+  };
+  using S = RuleSource;
+  const Owned owned[] = {
+      {"server", {S::kPrometheus, S::kGraphite}}, {"query", {S::kPrometheus, S::kGraphite}},
+      {"label", {S::kPrometheus, S::kAlertmanager}}, {"label_value", {S::kPrometheus, S::kAlertmanager}},
+      {"target", {S::kGraphite}}, {"series", {S::kGraphite}}, {"max_age", {S::kGraphite, S::kAlertmanager}},
+      {"matchers", {S::kAlertmanager}},
+  };
+  for (const Owned& o : owned) {
+    if (!t.table().get(o.key) || std::find(o.by.begin(), o.by.end(), r.source) != o.by.end()) continue;
+    std::string sources;
+    for (size_t i = 0; i < o.by.size(); ++i) {
+      sources += std::string(i == 0 ? "" : " or ") + "\"" + RuleSourceName(o.by[i]) + "\"";
     }
-  } else if (r.source == RuleSource::kGraphite) {
-    for (const char* key : {"query", "label", "label_value"}) {
-      if (t.table().get(key)) t.Fail(t.table().get(key), key, "a key of source = \"prometheus\" (Graphite reads target, series, max_age)");
-    }
+    t.Fail(t.table().get(o.key), o.key, "only " + what + " of source = " + sources + " reads it");
+    return;
   }
 }
 
@@ -367,7 +465,7 @@ RuleConfig ReadRule(TableReader& t, const Config& config, std::map<std::string, 
   const std::vector<PoolConfig>& pools = config.pools;
   const std::vector<TaskConfig>& tasks = config.tasks;
   t.CheckKeys({"name", "pools", "members", "mode", "source", "command", "timeout", "server", "query", "label",
-               "label_value", "target", "series", "max_age", "when", "clear", "for",
+               "label_value", "target", "series", "max_age", "matchers", "when", "clear", "for",
                "clear_for", "interval", "flap_window", "action", "task", "cooldown", "max_actions",
                "max_actions_per_host", "max_actions_per_pool", "per", "breaker_actions", "breaker_pool",
                "breaker_window"});
@@ -444,7 +542,7 @@ namespace {
 // One [[...bake.checks]] table: a rule's source and its `when`.
 RuleConfig ReadCheck(TableReader& t, const Config& config, const std::string& owner, size_t i) {
   t.CheckKeys({"source", "command", "timeout", "server", "query", "label", "label_value", "target", "series",
-               "max_age", "when"});
+               "max_age", "matchers", "when"});
   RuleConfig r;
   r.name = owner + " bake check " + std::to_string(i + 1);
   r.line = t.table().source().begin.line;

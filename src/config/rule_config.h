@@ -17,6 +17,10 @@
 //   mapped to a member by `label`) and "graphite" (one render of `target`,
 //   each series' name mapped back to a member):
 //     value > 30             value OP NUMBER (NaN, or no series: unknown)
+//   source "alertmanager" (the alerts Alertmanager's webhook sent to serve's
+//   API, those the rule's `matchers` select, each mapped to a member by
+//   `label`):
+//     alert is firing | resolved   (a firing alert of the member, or none)
 //
 // OP is one of > >= < <= == !=.
 #pragma once
@@ -33,8 +37,9 @@
 
 namespace caretaker {
 
-enum class RuleSource { kProbe, kNagios, kPrometheus, kGraphite };
-const char* RuleSourceName(RuleSource source);  // "probe", "nagios", "prometheus", "graphite"
+enum class RuleSource { kProbe, kNagios, kPrometheus, kGraphite, kAlertmanager };
+// "probe", "nagios", "prometheus", "graphite", "alertmanager"
+const char* RuleSourceName(RuleSource source);
 
 // [[prometheus]] and [[graphite]]: a monitoring server rules query over HTTP.
 // Secrets are read from files (mode 600, as the MySQL password) at each
@@ -54,7 +59,7 @@ struct MonitorServerConfig {
 
 struct Condition {
   enum class Op { kGt, kGe, kLt, kLe, kEq, kNe, kIs };
-  enum class Subject { kLag, kReplication, kMysqld, kCheck, kBufferPool, kState, kPerf, kValue };
+  enum class Subject { kLag, kReplication, kMysqld, kCheck, kBufferPool, kState, kPerf, kValue, kAlert };
   Subject subject = Subject::kLag;
   Op op = Op::kGt;
   std::string label;   // kPerf: the perfdata label
@@ -69,6 +74,20 @@ struct Condition {
 
 // `text` for `source`, or why not (one sentence naming what is known).
 Result<Condition> ParseCondition(std::string_view text, RuleSource source);
+
+// One of Alertmanager's label matchers, as its own config writes them:
+// alertname="MySQLReplicationLag", severity=~"critical|page", env!="test"
+// (=~ and !~ match the whole value, as Alertmanager's do).
+struct AlertMatcher {
+  enum class Op { kEq, kNe, kRe, kNre };
+  std::string name;
+  Op op = Op::kEq;
+  std::string value;  // unquoted
+  std::string text;   // as written, for messages
+};
+
+// `text` as a matcher, or why not (one sentence).
+Result<AlertMatcher> ParseAlertMatcher(std::string_view text);
 
 enum class RuleAction { kDepool, kTask, kNotify };
 const char* RuleActionName(RuleAction action);  // "depool", "task", "notify"
@@ -92,6 +111,12 @@ struct RuleConfig {
   std::string label = "instance";
   std::string series_template = "{server}";
   Millis max_age{std::chrono::minutes(5)};  // graphite: a last datapoint older than this is unknown
+  // alertmanager: the alerts that count (every matcher holds; at least one),
+  // mapped to a member by `label` and `label_value` as prometheus'; a firing
+  // alert Alertmanager has not sent again within `alert_max_age` is unknown
+  // (0: never; set it above its repeat_interval).
+  std::vector<AlertMatcher> matchers;
+  Millis alert_max_age{0};
   Condition when;
   std::optional<Condition> clear;  // absent: `when` no longer holding
   Millis hold_for{0};              // `for`: `when` holds this long before acting

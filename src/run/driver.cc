@@ -80,6 +80,8 @@ RollDriver::~RollDriver() {
   if (budget_) std::erase(budget_->drivers_, this);
 }
 
+void RollDriver::ReadAlertsFrom(const AlertBook& alerts) { alerts_ = &alerts; }
+
 void RollDriver::ShareBudget(HostBudget& budget) {
   budget_ = &budget;
   budget.drivers_.push_back(this);
@@ -325,7 +327,7 @@ Awaitable<void> RollDriver::Act(Walk& walk, const WalkAction& action) {
     }
     case Kind::kBakeRead: {
       auto op = ReadBakeChecks(io_, config_, world_, steps_, pool, MemberOf(walk, action.server),
-                               walk.walker.spec().bake_checks);
+                               walk.walker.spec().bake_checks, alerts_);
       BakeReading reading = co_await std::move(op);
       walk.walker.OnBakeRead(action, reading, clock_.Now());
       co_return;

@@ -75,6 +75,9 @@ class RollDriver {
   // Counts the members out of the drivers sharing `budget` against the cap,
   // not only this one's (`budget` must outlive the driver).
   void ShareBudget(HostBudget& budget);
+  // Bake checks of source "alertmanager" read the alerts `alerts` keeps
+  // (it must outlive the driver); without it they are unknown.
+  void ReadAlertsFrom(const AlertBook& alerts);
 
   // `locks`: member locks its caller took already (a maint command), held
   // by the walk from now on.
@@ -126,6 +129,7 @@ class RollDriver {
   bool halt_aborted_ = false;  // the steps of a `halt --abort` were killed
   size_t in_flight_ = 0;  // actions performing
   HostBudget* budget_ = nullptr;
+  const AlertBook* alerts_ = nullptr;
 };
 
 }  // namespace caretaker

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "src/run/http_client.h"
+#include "src/walk/alert_reply.h"
 #include "src/walk/monitor_reply.h"
 
 namespace caretaker {
@@ -161,6 +162,33 @@ class GraphiteSource : public ConditionSource {
   std::string problem_;
 };
 
+class AlertmanagerSource : public ConditionSource {
+ public:
+  explicit AlertmanagerSource(const AlertBook* alerts) : alerts_(alerts) {}
+
+  Awaitable<std::vector<RuleMember>> Read(const RuleConfig& rule, const std::vector<WatchedMember>& members) override {
+    problem_.clear();
+    if (!alerts_) {
+      problem_ = "rule " + rule.name + ": this process keeps no alerts from Alertmanager (serve's intake, "
+                 "POST /api/v1/alerts/alertmanager, does)";
+      co_return AllUnknown(members, problem_);
+    }
+    auto kept = alerts_->ListAlerts();
+    if (!kept) {
+      problem_ = "the alerts Alertmanager sent cannot be read from the state store: " + kept.error().message;
+      co_return AllUnknown(members, problem_);
+    }
+    const WallTime now = std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now());
+    co_return WithOut(AlertmanagerVerdicts(rule, kept.value(), Monitored(members), now), members);
+  }
+
+  std::string Problem() const override { return problem_; }
+
+ private:
+  const AlertBook* alerts_;
+  std::string problem_;
+};
+
 }  // namespace
 
 std::unique_ptr<ConditionSource> MakePrometheusSource(const MonitorServerConfig& server, asio::io_context& io) {
@@ -169,6 +197,10 @@ std::unique_ptr<ConditionSource> MakePrometheusSource(const MonitorServerConfig&
 
 std::unique_ptr<ConditionSource> MakeGraphiteSource(const MonitorServerConfig& server, asio::io_context& io) {
   return std::make_unique<GraphiteSource>(server, io);
+}
+
+std::unique_ptr<ConditionSource> MakeAlertmanagerSource(const AlertBook* alerts) {
+  return std::make_unique<AlertmanagerSource>(alerts);
 }
 
 }  // namespace caretaker

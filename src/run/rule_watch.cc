@@ -104,7 +104,8 @@ Awaitable<std::string> BudgetVerdict(const PoolConfig& pool, const std::string& 
 }
 
 std::unique_ptr<ConditionSource> MakeRuleSource(const Config& config, const RuleConfig& rule, WalkIo& world,
-                                                StepRunner& steps, boost::asio::io_context& io) {
+                                                StepRunner& steps, boost::asio::io_context& io,
+                                                const AlertBook* alerts) {
   switch (rule.source) {
     case RuleSource::kNagios: return MakeNagiosSource(steps, io, kReadConcurrency);
     case RuleSource::kPrometheus:
@@ -116,6 +117,7 @@ std::unique_ptr<ConditionSource> MakeRuleSource(const Config& config, const Rule
       }
       break;  // the config reader makes sure it names one
     }
+    case RuleSource::kAlertmanager: return MakeAlertmanagerSource(alerts);
     case RuleSource::kProbe: break;
   }
   return MakeProbeSource(world, io, kReadConcurrency);

@@ -16,6 +16,7 @@
 #include "src/run/rule_sources.h"
 #include "src/run/step_runner.h"
 #include "src/run/walk_io.h"
+#include "src/store/alerts.h"
 #include "src/store/maint_record.h"
 #include "src/walk/rule.h"
 
@@ -49,9 +50,11 @@ Awaitable<Result<RuleSight>> ReadRule(boost::asio::io_context& io, const Config&
 // could not be read.
 Awaitable<std::string> BudgetVerdict(const PoolConfig& pool, const std::string& server, WalkIo& world);
 
-// The rule's source: caretaker's probes through `world`, its plugin, or the
-// [[prometheus]] / [[graphite]] of `config` it names.
+// The rule's source: caretaker's probes through `world`, its plugin, the
+// [[prometheus]] / [[graphite]] of `config` it names, or the Alertmanager
+// alerts `alerts` keeps (null: none kept in this process).
 std::unique_ptr<ConditionSource> MakeRuleSource(const Config& config, const RuleConfig& rule, WalkIo& world,
-                                                StepRunner& steps, boost::asio::io_context& io);
+                                                StepRunner& steps, boost::asio::io_context& io,
+                                                const AlertBook* alerts);
 
 }  // namespace caretaker

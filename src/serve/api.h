@@ -60,6 +60,9 @@ class ApiHost {
   virtual void RestoreJob(Job job, std::string who, std::string reason) = 0;
   // A change the loop should act on at once (a job queued, a halt lifted).
   virtual void Wake() = 0;
+  // Alertmanager's intake journaled a notification: counted, and the rules
+  // of source "alertmanager" evaluated at once when it changed anything.
+  virtual void AlertsTaken(const AlertIntake& intake) = 0;
   // serve's last reading of every pool (pool_watch.h); null before the first.
   virtual std::shared_ptr<const PoolReading> Pools() const = 0;
   // The /metrics page (Prometheus text format 0.0.4).

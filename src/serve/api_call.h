@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "src/serve/api.h"
 
@@ -45,10 +46,18 @@ HttpAnswer GetPool(Call& call);
 HttpAnswer PostMaintStart(Call& call);
 HttpAnswer PostMaintStop(Call& call);
 
+// api_alerts.cc: POST /api/v1/alerts/alertmanager (kAlertIntake), the
+// body Alertmanager's webhook sends (no reason: its alerts are journaled).
+inline constexpr std::string_view kAlertIntake = "/api/v1/alerts/alertmanager";
+HttpAnswer PostAlertmanager(Call& call);
+
 struct Route {
   const char* method;
   const char* pattern;  // "/api/v1/jobs/{id}/cancel", "/api/v1/pools/{name}"
   HttpAnswer (*run)(Call&);
+  // Alertmanager's intake: for operator and alertmanager tokens, its body
+  // read by the route itself.
+  bool alerts = false;
 };
 
 // The route of `path` for `method`. nullptr with `allow` set: the path is a

@@ -472,6 +472,7 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/halt", PostHalt},
     {"POST", "/api/v1/resume", PostResume},
     {"POST", "/api/v1/roll", PostRoll},
+    {"POST", kAlertIntake.data(), PostAlertmanager, true},
 };
 
 // Whether `path` is `pattern`'s, its {id} (a positive number) into `id`.

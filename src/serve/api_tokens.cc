@@ -38,7 +38,14 @@ int HexValue(char c) {
 
 }  // namespace
 
-std::string_view ApiRoleName(ApiRole role) { return role == ApiRole::kOperator ? "operator" : "viewer"; }
+std::string_view ApiRoleName(ApiRole role) {
+  switch (role) {
+    case ApiRole::kViewer: return "viewer";
+    case ApiRole::kOperator: return "operator";
+    case ApiRole::kAlertmanager: return "alertmanager";
+  }
+  return "viewer";
+}
 
 Result<std::vector<ApiToken>> ReadApiTokens(const std::string& path) {
   auto text = ReadSecretFile(path, "the API tokens file");
@@ -61,8 +68,10 @@ Result<std::vector<ApiToken>> ReadApiTokens(const std::string& path) {
       token.role = ApiRole::kViewer;
     } else if (role == "operator") {
       token.role = ApiRole::kOperator;
+    } else if (role == "alertmanager") {
+      token.role = ApiRole::kAlertmanager;
     } else {
-      return Error{where + "the role of " + name + " must be viewer or operator"};
+      return Error{where + "the role of " + name + " must be viewer, operator or alertmanager"};
     }
     if (hex.size() != 64) {
       return Error{where + "the digest of " + name + " must be 64 hex digits (SHA-256 of the token, not the token)"};

@@ -1,8 +1,10 @@
 // The API's tokens: a file of mode 0600 (refused otherwise, like the MySQL
 // password file), one token per line as "NAME ROLE SHA256-HEX", `#` starts a
 // comment. Only the digest is stored; a presented token is hashed and
-// compared with every digest in constant time. ROLE is `viewer` (reads) or
-// `operator` (reads and changes).
+// compared with every digest in constant time. ROLE is `viewer` (reads),
+// `operator` (reads and changes) or `alertmanager` (posts Alertmanager's
+// notifications to the intake, and nothing else: the token an
+// Alertmanager's config holds can neither read nor change anything).
 #pragma once
 
 #include <array>
@@ -15,7 +17,7 @@
 
 namespace caretaker {
 
-enum class ApiRole { kViewer, kOperator };
+enum class ApiRole { kViewer, kOperator, kAlertmanager };
 std::string_view ApiRoleName(ApiRole role);
 
 struct ApiToken {

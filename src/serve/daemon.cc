@@ -70,6 +70,14 @@ class Server final : public JobLauncher, public ApiHost {
   const Config& config() const override { return *config_; }
   StateStore& store() override { return *store_; }
   void Wake() override { timer_.cancel(); }
+  void AlertsTaken(const AlertIntake& intake) override {
+    counters_.alerts_received["firing"] += intake.firing;
+    counters_.alerts_received["resolved"] += intake.resolved;
+    counters_.alerts_received["duplicate"] += intake.duplicates;
+    if (intake.firing + intake.resolved == 0) return;
+    rules_.EvaluateSoon(RuleSource::kAlertmanager);
+    Wake();
+  }
   void WalkMember(MemberWalkRequest request) override;
   void RestoreJob(Job job, std::string who, std::string reason) override;
   // Only the API asks (so api_ is set).

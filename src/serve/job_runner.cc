@@ -159,6 +159,7 @@ boost::asio::awaitable<void> ServeJob::Impl::Walk(const Job& job, std::vector<ro
     if (watch) watch(*driver);
   };
   driver->ShareBudget(budget);
+  driver->ReadAlertsFrom(store);
   driver->SetHaltCheck([this] { return CheckHalt(&store, config->halt_file); });
   driver->Add(*walks.front().pool, *walks.front().task, walks.front().spec);
   if (!pause.empty()) driver->Interrupt(pause);

@@ -34,6 +34,7 @@ struct RuleRunner::Rule {
   std::unique_ptr<RuleEngine> engine;
   SteadyTime next{};
   bool evaluating = false;
+  bool again = false;  // its source changed while it evaluated: at once after
   int acting = 0;
   bool removed = false;
   std::string last_error;  // said once per change
@@ -93,6 +94,17 @@ std::optional<SteadyTime> RuleRunner::NextDue() const {
   return due;
 }
 
+void RuleRunner::EvaluateSoon(RuleSource source) {
+  for (auto& [name, r] : rules_) {
+    if (r->config.source != source) continue;
+    if (r->evaluating) {
+      r->again = true;
+    } else {
+      r->next = std::min(r->next, SteadyClock().Now());
+    }
+  }
+}
+
 bool RuleRunner::Busy() const {
   for (const auto& [name, r] : rules_) {
     if (r->evaluating || r->acting > 0) return true;
@@ -148,7 +160,7 @@ asio::awaitable<void> RuleRunner::Evaluate(Rule& r, HaltCheck halt) {
     info.who = RuleActor(r.config);
     info.reason = "rule " + r.config.name;
     r.world = MakeRealWalkIo(*config_, password_, store_, std::move(info));
-    r.source = MakeRuleSource(*config_, r.config, *r.world, steps_, io_);
+    r.source = MakeRuleSource(*config_, r.config, *r.world, steps_, io_, &store_);
     r.whole = config_;
   }
   const std::shared_ptr<const Config> config = r.whole;
@@ -250,6 +262,8 @@ asio::awaitable<void> RuleRunner::Evaluate(Rule& r, HaltCheck halt) {
     const auto in = std::max(Millis(0), std::chrono::duration_cast<Millis>(*due - WallNow()));
     if (in < rule.interval) r.next = SteadyClock().Now() + in;
   }
+  if (r.again) r.next = SteadyClock().Now();
+  r.again = false;
   r.evaluating = false;
   if (wake_) wake_();
 }

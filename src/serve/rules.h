@@ -56,6 +56,9 @@ class RuleRunner {
   // Stops the walks of rule actions where they are (their hosts keep their
   // records); no evaluation starts after it.
   void Abort(const std::string& why);
+  // The rules of `source` are due now (Alertmanager's intake took a
+  // change): at serve's next round, or as soon as their evaluation ends.
+  void EvaluateSoon(RuleSource source);
   bool Busy() const;  // an evaluation or an action runs
   // When the next evaluation is due (serve's round waits no longer).
   std::optional<SteadyTime> NextDue() const;

@@ -195,6 +195,19 @@ std::string RenderServeMetrics(const Config& config, const StateStore& store, co
 
   if (live.rules) RuleFamilies(m, config, store, *live.rules);
 
+  m.Family("caretaker_alerts_received_total", "counter",
+           "Alerts Alertmanager sent to the intake, by what they were: firing (new), resolved, duplicate (known).");
+  for (const char* result : {"firing", "resolved", "duplicate"}) {
+    auto it = counters.alerts_received.find(result);
+    m.Sample({{"result", result}}, it == counters.alerts_received.end() ? 0 : static_cast<double>(it->second));
+  }
+  if (auto alerts = store.ListAlerts()) {
+    int firing = 0;
+    for (const StoredAlert& a : alerts.value()) firing += a.alert.firing;
+    m.Family("caretaker_alerts_firing", "gauge", "Alerts from Alertmanager kept as firing (not resolved).");
+    m.Sample({}, firing);
+  }
+
   m.Family("caretaker_http_requests_total", "counter", "API requests answered, by route and status code.");
   for (const auto& [key, n] : http_requests) {
     m.Sample({{"route", key.first}, {"code", std::to_string(key.second)}}, static_cast<double>(n));

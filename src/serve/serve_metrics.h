@@ -25,6 +25,9 @@ namespace caretaker {
 struct ServeCounters {
   std::map<std::string, uint64_t> jobs_finished;  // by end state
   HistogramCounts job_seconds{{60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400}};
+  // Alertmanager's alerts taken by the intake: "firing" (new), "resolved",
+  // "duplicate" (known already).
+  std::map<std::string, uint64_t> alerts_received;
 };
 
 // What serve watches live (each may be null: its families are left out).

@@ -86,6 +86,16 @@ CREATE TABLE idempotency (
   key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
   at INTEGER NOT NULL);
 )sql",
+    // 6: Alertmanager's alerts (alerts.h), keyed by fingerprint and startsAt.
+    R"sql(
+CREATE TABLE alerts (
+  fingerprint TEXT NOT NULL, starts_ms INTEGER NOT NULL, firing INTEGER NOT NULL, ends_ms INTEGER,
+  summary TEXT NOT NULL, first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL, resolved_ms INTEGER,
+  PRIMARY KEY (fingerprint, starts_ms));
+CREATE TABLE alert_labels (
+  fingerprint TEXT NOT NULL, starts_ms INTEGER NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY (fingerprint, starts_ms, name));
+)sql",
 };
 static_assert(std::size(kMigrations) == kStoreSchemaVersion);
 

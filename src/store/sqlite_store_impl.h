@@ -66,6 +66,9 @@ class SqliteStore final : public StateStore {
   Result<std::optional<RuleStatus>> ReadRuleStatus(const std::string& rule) const override;
   Result<void> WriteRuleStatus(const std::string& rule, const RuleStatus& status) override;
 
+  Result<AlertIntake> TakeAlerts(const std::vector<AlertNotice>& alerts, WallTime now, const AuditEntry& actor) override;
+  Result<std::vector<StoredAlert>> ListAlerts() const override;
+
  private:
   // Whether `owner` may take the lease of `pool` for job `job` at `now`:
   // none, expired, or already theirs for that job (0: a new job).

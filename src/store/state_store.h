@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "src/base/result.h"
+#include "src/store/alerts.h"
 #include "src/store/job.h"
 #include "src/store/maint_record.h"
 #include "src/store/rule_memory.h"
@@ -95,7 +96,7 @@ struct IdempotentReply {
   SysSeconds at{};
 };
 
-class StateStore : public MaintRecords {
+class StateStore : public MaintRecords, public AlertBook {
  public:
   // Who the audit entries of changes without a `who` of their own name
   // (record removals): "alice@db-admin-1 (caretaker roll)".
@@ -185,11 +186,19 @@ class StateStore : public MaintRecords {
   virtual Result<std::optional<IdempotentReply>> FindIdempotent(const std::string& key) const = 0;
   virtual Result<bool> PutIdempotent(const IdempotentReply& reply) = 0;
 
+  // Alertmanager's notifications (alerts.h): each alert stored, or marked
+  // resolved, and an audit entry ("alert.firing", "alert.resolved", target
+  // the alert's fingerprint) written for each change with `actor`'s fields,
+  // all in one transaction: an error means nothing was kept. Alerts resolved
+  // or last seen more than a week before `now` are dropped.
+  virtual Result<AlertIntake> TakeAlerts(const std::vector<AlertNotice>& alerts, WallTime now,
+                                         const AuditEntry& actor) = 0;
+
   // The schema version of the open store (kStoreSchemaVersion after a migration).
   virtual int SchemaVersion() const = 0;
 };
 
-inline constexpr int kStoreSchemaVersion = 5;
+inline constexpr int kStoreSchemaVersion = 6;
 
 // The SQLite store at `path` (created with its directory, mode 0700/0600,
 // when missing). "" opens an empty one in memory (for tests). An older schema

@@ -90,21 +90,23 @@ TEST_CASE("[api]: each bad document gets one exact message", "[config][api]") {
 
 TEST_CASE("api tokens: a line per token, found by its digest with its role", "[api]") {
   TempDir dir;
-  const std::string op = NewApiToken(), viewer = NewApiToken();
+  const std::string op = NewApiToken(), viewer = NewApiToken(), am = NewApiToken();
   REQUIRE(op.size() == 67);
   REQUIRE(op != viewer);
   const std::string path = WriteTokens(dir, "# who may use the API\n\nci operator " + TokenDigestHex(op) +
                                                 "  # the deploy pipeline\ngrafana viewer " + TokenDigestHex(viewer) +
-                                                "\n");
+                                                "\nam1 alertmanager " + TokenDigestHex(am) + "\n");
   auto tokens = ReadApiTokens(path);
   INFO((tokens ? std::string() : tokens.error().message));
   REQUIRE(tokens);
-  REQUIRE(tokens.value().size() == 2);
+  REQUIRE(tokens.value().size() == 3);
   auto found = FindApiToken(tokens.value(), op);
   REQUIRE(found);
   CHECK(found->name == "ci");
   CHECK(found->role == ApiRole::kOperator);
   CHECK(FindApiToken(tokens.value(), viewer)->role == ApiRole::kViewer);
+  CHECK(FindApiToken(tokens.value(), am)->role == ApiRole::kAlertmanager);
+  CHECK(ApiRoleName(ApiRole::kAlertmanager) == "alertmanager");
   CHECK_FALSE(FindApiToken(tokens.value(), ""));
   CHECK_FALSE(FindApiToken(tokens.value(), op.substr(0, 66)));
   CHECK_FALSE(FindApiToken(tokens.value(), TokenDigestHex(op)));  // the digest is not the token
@@ -124,7 +126,7 @@ TEST_CASE("api tokens: a file others can read, or a bad line, is refused naming 
   const std::vector<Case> cases = {
       {"ci operator " + digest + "\n", 0644, "group or others"},
       {"ci operator\n", 0600, ":1: expected NAME ROLE SHA256-HEX"},
-      {"# x\nci admin " + digest + "\n", 0600, ":2: the role of ci must be viewer or operator"},
+      {"# x\nci admin " + digest + "\n", 0600, ":2: the role of ci must be viewer, operator or alertmanager"},
       {"ci operator abc\n", 0600, ":1: the digest of ci must be 64 hex digits"},
       {"ci operator " + std::string(64, 'g') + "\n", 0600, ":1: the digest of ci is not hex"},
       {"ci operator " + digest + "\nci viewer " + digest + "\n", 0600, ":2: the name ci is used twice"},

@@ -195,7 +195,7 @@ TEST_CASE("a bad [[rules]] table is refused at file:line:column, naming the key"
        "bad.toml:22:12: rules[0].members: \"db9\" names no member of the pools this rule watches"},
       {Rule("when = \"lag > 30s\"\nmode = \"dry\"\n"), "bad.toml:22:8: rules[0].mode: \"dry\" is not \"act\" or \"observe\""},
       {Rule("when = \"lag > 30s\"\nsource = \"zabbix\"\n"),
-       "bad.toml:22:10: rules[0].source: \"zabbix\" is not \"probe\", \"nagios\", \"prometheus\" or \"graphite\""},
+       "bad.toml:22:10: rules[0].source: \"zabbix\" is not \"probe\", \"nagios\", \"prometheus\", \"graphite\" or \"alertmanager\""},
       {Rule("source = \"nagios\"\nwhen = \"state >= critical\"\n"), "bad.toml:19:1: rules[0].command: missing (required)"},
       {Rule("source = \"nagios\"\ncommand = [\"check_x\", \"{hots}\"]\nwhen = \"state >= critical\"\n"),
        "bad.toml:22:23: rules[0].command[1]: unknown placeholder \"{hots}\""},
@@ -262,6 +262,46 @@ TEST_CASE("rules of source prometheus and graphite read their server, query and 
   CHECK(aliased.series_template == "{server}");
 }
 
+TEST_CASE("a rule of source alertmanager reads its matchers, label and max_age", "[config][rules][alerts]") {
+  RuleConfig r = RuleOf(Rule("source = \"alertmanager\"\n"
+                             "matchers = ['alertname=\"MySQLReplicationLag\"', 'severity=~\"page|critical\"']\n"
+                             "label = \"server\"\nmax_age = \"5h\"\nwhen = \"alert is firing\"\n"));
+  CHECK(r.source == RuleSource::kAlertmanager);
+  REQUIRE(r.matchers.size() == 2);
+  CHECK(r.matchers[0].name == "alertname");
+  CHECK(r.matchers[1].op == AlertMatcher::Op::kRe);
+  CHECK(r.label == "server");
+  CHECK(r.series_template == "{server}");
+  CHECK(r.alert_max_age == 5h);
+  CHECK(r.when.subject == Condition::Subject::kAlert);
+  CHECK(r.when.is_bad);
+  RuleConfig d = RuleOf(Rule("source = \"alertmanager\"\nmatchers = ['alertname=\"DiskFull\"']\n"
+                             "label_value = \"{host}:9104\"\nwhen = \"alert is firing\"\n"));
+  CHECK(d.label == "instance");  // the defaults: instance="{server}"
+  CHECK(d.series_template == "{host}:9104");
+  CHECK(d.alert_max_age == 0ms);  // never stale unless said
+
+  const std::vector<BadConfig> cases = {
+      {Rule("source = \"alertmanager\"\nwhen = \"alert is firing\"\n"),
+       "rules[0].matchers: source = \"alertmanager\" needs the alerts it counts"},
+      {Rule("source = \"alertmanager\"\nmatchers = ['alertname']\nwhen = \"alert is firing\"\n"),
+       "bad.toml:22:13: rules[0].matchers: matcher \"alertname\": no operator after \"alertname\""},
+      {Rule("source = \"alertmanager\"\nmatchers = ['a=\"b\"']\nwhen = \"value > 1\"\n"),
+       "rules[0].when: condition \"value > 1\": not a condition of source \"alertmanager\"; write alert is "
+       "firing|resolved"},
+      {Rule("source = \"alertmanager\"\nmatchers = ['a=\"b\"']\nquery = \"up\"\nwhen = \"alert is firing\"\n"),
+       "rules[0].query: only a rule of source = \"prometheus\" or \"graphite\" reads it"},
+      {Rule("matchers = ['a=\"b\"']\nwhen = \"lag > 3s\"\n"),
+       "rules[0].matchers: only a rule of source = \"alertmanager\" reads it"},
+      {Rule("source = \"alertmanager\"\nmatchers = ['a=\"b\"']\nmax_age = \"-1s\"\nwhen = \"alert is firing\"\n"),
+       "rules[0].max_age"},
+  };
+  for (const BadConfig& c : cases) {
+    INFO(c.toml);
+    CHECK_THAT(ErrorOf(c.toml), Catch::StartsWith(c.message) || Catch::Contains(c.message));
+  }
+}
+
 TEST_CASE("a bad [[prometheus]], [[graphite]] or monitoring rule is refused at file:line, naming the key",
           "[config][rules]") {
   const std::string prom_rule = "source = \"prometheus\"\nquery = \"up\"\nwhen = \"value < 1\"\n";
@@ -276,7 +316,7 @@ TEST_CASE("a bad [[prometheus]], [[graphite]] or monitoring rule is refused at f
       {Rule("source = \"prometheus\"\nquery = \"up\"\nwhen = \"value > 3s\"\n") + kProm,
        "rules[0].when: condition \"value > 3s\": \"3s\" is not a number"},
       {Rule(prom_rule + "label_value = \"{hots}:9104\"\n") + kProm, "rules[0].label_value: unknown placeholder \"{hots}\""},
-      {Rule(prom_rule + "target = \"a.b\"\n") + kProm, "rules[0].target: a key of source = \"graphite\""},
+      {Rule(prom_rule + "target = \"a.b\"\n") + kProm, "rules[0].target: only a rule of source = \"graphite\" reads it"},
       {Rule("when = \"lag > 3s\"\nquery = \"up\"\n") + kProm,
        "rules[0].query: only a rule of source = \"prometheus\" or \"graphite\" reads it"},
       {Rule("source = \"graphite\"\ntarget = \"mysql.all.lag\"\nwhen = \"value > 1\"\n") + kGraphite,
