@@ -1,6 +1,7 @@
 // See roll_jobs.h.
 #include "src/cli/roll_jobs.h"
 
+#include "src/run/job_actions.h"
 #include "src/run/roll_setup.h"
 
 namespace caretaker::roll_detail {
@@ -24,37 +25,12 @@ std::optional<Error> PrepareRetry(const Config& config, const StateStore& store,
   if (!found.value()) return Error{"there is no job " + id + " (`caretaker jobs` lists them)", ErrorKind::kUsage};
   retry.job = std::move(*found.value());
   const Job& job = retry.job;
-  if (job.state == "running" && !JobOwnerGone(config, store, job)) {
-    return Error{"job " + id + " is running (" + job.owner + "); nothing was changed", ErrorKind::kRefused};
-  }
-  if (job.Ended() || job.state == "queued") {
-    return Error{"job " + id + " is " + job.state + ": there is nothing to retry", ErrorKind::kUsage};
-  }
-  // Only the job that holds its pool's queue goes on (not an older one
-  // behind a newer failure).
-  if (auto head = PoolHead(store, job.pool); head && head.value() && head.value()->id != job.id) {
-    return Error{BlockedMessage(config, store, *head.value()) + "; job " + id +
-                     " cannot go on before it; nothing was changed",
-                 ErrorKind::kRefused};
-  }
-  const TaskConfig* task = config.FindTask(job.task);
-  if (!task || !config.FindPool(job.pool)) {
-    return Error{"job " + id + " walks pool " + job.pool + " through task " + job.task + ", and " + config.path +
-                     " no longer has " + (task ? "that pool" : "that task") + "; put it back, or `caretaker job " +
-                     "restore " + id + "`",
-                 ErrorKind::kUsage};
-  }
-  auto records = store.List();
-  if (!records) return records.error();
-  RetryPlan plan = PlanRetry(job, *task, records.value(), options.from_step, true);
-  if (!plan.refused.empty()) return Error{plan.refused + "; nothing was changed", ErrorKind::kRefused};
+  auto planned = PlanJobRetry(config, store, job, options.from_step);
+  if (!planned) return planned.error();
+  RetryPlan& plan = planned.value();
   if (!plan.skipped.empty()) {
     io.err << "caretaker: not walked again (back in traffic without its record: put back meanwhile): "
            << JoinNames(plan.skipped) << "\n";
-  }
-  if (plan.members.empty()) {
-    return Error{"job " + id + " has no member left to walk; `caretaker job cancel " + id + "` ends it",
-                 ErrorKind::kUsage};
   }
   retry.options = JobOptions(job, plan.members, options);
   retry.resume = std::move(plan.resume);

@@ -2,13 +2,14 @@
 #include "src/cli/rules_cmd.h"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
 #include <algorithm>
 
 #include "src/base/event_loop.h"
-#include "src/base/json_writer.h"
 #include "src/run/rule_actions.h"
 #include "src/cli/exit_code.h"
 #include "src/run/rule_watch.h"
+#include "src/run/views.h"
 #include "src/run/step_runner.h"
 #include "src/store/state_open.h"
 #include "src/walk/gates.h"
@@ -16,6 +17,8 @@
 
 namespace caretaker {
 namespace {
+
+namespace json = boost::json;
 
 WallTime WallNow() { return std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now()); }
 
@@ -49,13 +52,6 @@ std::string Describe(const RuleConfig& r) {
   return out;
 }
 
-// Actions (not repools) of the rule since `per` ago.
-size_t ActionsInWindow(const RuleConfig& r, const RuleMemory& m, WallTime now) {
-  return std::count_if(m.actions.begin(), m.actions.end(), [&](const RuleMemory::Action& a) {
-    return a.kind != "repool" && a.at >= now - r.per;
-  });
-}
-
 std::string Ago(WallTime at, WallTime now) {
   return HumanDuration(std::chrono::duration_cast<Millis>(now - at)) + " ago";
 }
@@ -76,8 +72,7 @@ int RunRules(const Config& config, bool json, const MaintIo& io) {
     return kExitFailed;
   }
   const WallTime now = WallNow();
-  JsonWriter w;
-  w.BeginObject().Key("rules").BeginArray();
+  json::array listed;
   int code = 0;
   for (const RuleConfig& r : config.rules) {
     auto memory = store.value()->ReadRuleMemory(r.name);
@@ -88,34 +83,10 @@ int RunRules(const Config& config, bool json, const MaintIo& io) {
       continue;
     }
     const RuleMemory& mem = memory.value();
-    const size_t acted = ActionsInWindow(r, mem, now);
+    const size_t acted = RuleActionsInWindow(r, mem, now);
     const std::optional<RuleStatus>& st = status.value();
     if (json) {
-      w.BeginObject().Field("name", r.name).Field("source", RuleSourceName(r.source)).Field("when", r.when.text)
-          .Field("action", RuleActionName(r.action)).Field("mode", r.observe ? "observe" : "act");
-      w.Key("tripped");
-      if (mem.tripped) w.String(*mem.tripped);
-      else w.Null();
-      w.Field("actions_in_window", static_cast<int64_t>(acted)).Field("max_actions", r.max_actions)
-          .Field("per", FormatDuration(r.per));
-      w.Key("last_evaluation");
-      if (st) {
-        w.BeginObject().Field("at", Utc(st->at)).Field("took_ms", static_cast<int64_t>(st->took.count()))
-            .Field("error", st->error).EndObject();
-      } else {
-        w.Null();
-      }
-      w.Key("members").BeginArray();
-      if (st) {
-        for (const RuleStatus::Member& m : st->members) {
-          w.BeginObject().Field("pool", m.pool).Field("server", m.server).Field("state", m.phase);
-          w.Key("since");
-          if (m.since) w.String(Utc(*m.since));
-          else w.Null();
-          w.Field("why", m.why).EndObject();
-        }
-      }
-      w.EndArray().EndObject();
+      listed.push_back(RuleView(r, mem, st, now));
       continue;
     }
     io.out << "rule " << r.name << ": " << Describe(r) << "\n";
@@ -139,8 +110,7 @@ int RunRules(const Config& config, bool json, const MaintIo& io) {
       io.out << "  " << name << "  " << state << "  " << m.why << "\n";
     }
   }
-  w.EndArray().EndObject();
-  if (json) io.out << w.str() << "\n";
+  if (json) io.out << JsonText(json::object{{"rules", std::move(listed)}}) << "\n";
   if (config.rules.empty() && !json) io.out << "no [[rules]] in " << config.path << "\n";
   return code;
 }
@@ -234,7 +204,7 @@ int RunRulesTest(const Config& config, const RulesTestOptions& options, const Ma
   const WallTime now = WallNow();
   const std::string halt_text = halt.halted ? "HALTED: " + halt.why : "not halted";
   const std::string breaker = mem.tripped ? "TRIPPED: " + *mem.tripped : "closed";
-  const std::string rate = std::to_string(ActionsInWindow(rule, mem, now)) + " of " + std::to_string(rule.max_actions) +
+  const std::string rate = std::to_string(RuleActionsInWindow(rule, mem, now)) + " of " + std::to_string(rule.max_actions) +
                            " actions in the last " + FormatDuration(rule.per);
   auto would = [&](const RuleMember& m) -> std::string {
     const std::string key = m.pool + "/" + m.server;
@@ -253,21 +223,31 @@ int RunRulesTest(const Config& config, const RulesTestOptions& options, const Ma
     return it->second.why;
   };
   if (options.json) {
-    JsonWriter w;
-    w.BeginObject().Field("rule", rule.name).Field("halted", halt.halted).Field("breaker", breaker)
-        .Field("rate", rate).Key("members").BeginArray();
+    auto verdict = [](const Verdict& v) {
+      return v.is == Verdict::Is::kHolds ? "holds" : v.is == Verdict::Is::kNot ? "not" : "unknown";
+    };
+    json::array members;
     for (const RuleMember& m : sight.value().members) {
-      auto verdict = [](const Verdict& v) {
-        return v.is == Verdict::Is::kHolds ? "holds" : v.is == Verdict::Is::kNot ? "not" : "unknown";
-      };
-      w.BeginObject().Field("pool", m.pool).Field("server", m.server)
-          .Field("out_by", m.out == OutBy::kNone ? "none" : m.out == OutBy::kThisRule ? "this rule"
-                                                          : m.out == OutBy::kCaretaker ? "caretaker" : "person")
-          .Field("when", verdict(m.when)).Field("when_text", m.when.text)
-          .Field("clear", verdict(m.clear)).Field("clear_text", m.clear.text).Field("decision", would(m)).EndObject();
+      members.push_back(json::object{
+          {"pool", m.pool},
+          {"server", m.server},
+          {"out_by", m.out == OutBy::kNone       ? "none"
+                     : m.out == OutBy::kThisRule  ? "this rule"
+                     : m.out == OutBy::kCaretaker ? "caretaker"
+                                                  : "person"},
+          {"when", verdict(m.when)},
+          {"when_text", m.when.text},
+          {"clear", verdict(m.clear)},
+          {"clear_text", m.clear.text},
+          {"decision", would(m)}});
     }
-    w.EndArray().Field("changed", false).EndObject();
-    io.out << w.str() << "\n";
+    io.out << JsonText(json::object{{"rule", rule.name},
+                                    {"halted", halt.halted},
+                                    {"breaker", breaker},
+                                    {"rate", rate},
+                                    {"members", std::move(members)},
+                                    {"changed", false}})
+           << "\n";
     return 0;
   }
   io.out << "rule " << rule.name << ": " << Describe(rule) << "\n";

@@ -50,6 +50,44 @@ Result<CancelOutcome> CancelJob(const Config& config, StateStore& store, int64_t
   return outcome;
 }
 
+Result<RetryPlan> PlanJobRetry(const Config& config, const StateStore& store, const Job& job,
+                               std::optional<size_t> from_step) {
+  const std::string id = std::to_string(job.id);
+  if (job.state == "running" && !JobOwnerGone(config, store, job)) {
+    return Error{"job " + id + " is running (" + job.owner + "); nothing was changed", ErrorKind::kRefused};
+  }
+  if (job.Ended() || job.state == "queued") {
+    return Error{"job " + id + " is " + job.state + ": there is nothing to retry", ErrorKind::kUsage};
+  }
+  // Only the job that holds its pool's queue goes on (not an older one
+  // behind a newer failure).
+  if (auto head = PoolHead(store, job.pool); head && head.value() && head.value()->id != job.id) {
+    return Error{BlockedMessage(config, store, *head.value()) + "; job " + id +
+                     " cannot go on before it; nothing was changed",
+                 ErrorKind::kRefused};
+  }
+  const TaskConfig* task = config.FindTask(job.task);
+  if (!task || !config.FindPool(job.pool)) {
+    return Error{"job " + id + " walks pool " + job.pool + " through task " + job.task + ", and " + config.path +
+                     " no longer has " + (task ? "that pool" : "that task") + "; put it back, or `caretaker job " +
+                     "restore " + id + "`",
+                 ErrorKind::kUsage};
+  }
+  auto records = store.List();
+  if (!records) return records.error();
+  RetryPlan plan = PlanRetry(job, *task, records.value(), from_step, true);
+  if (!plan.refused.empty()) return Error{plan.refused + "; nothing was changed", ErrorKind::kRefused};
+  if (plan.members.empty()) {
+    std::string skipped;
+    for (const std::string& s : plan.skipped) skipped += (skipped.empty() ? "" : ", ") + s;
+    return Error{"job " + id + " has no member left to walk" +
+                     (skipped.empty() ? "" : " (back in traffic without its record: " + skipped + ")") +
+                     "; `caretaker job cancel " + id + "` ends it",
+                 ErrorKind::kUsage};
+  }
+  return plan;
+}
+
 std::string LeftOutSentence(const MaintRecord& r) {
   return r.pool + "/" + r.server + " is still OUT OF TRAFFIC (" + r.phase + "), with its record: `caretaker maint stop " +
          r.pool + "/" + r.server + "` puts it back";

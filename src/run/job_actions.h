@@ -9,6 +9,7 @@
 
 #include "src/config/config.h"
 #include "src/store/state_store.h"
+#include "src/walk/job_run.h"
 
 namespace caretaker {
 
@@ -35,6 +36,15 @@ Result<CancelOutcome> CancelJob(const Config& config, StateStore& store, int64_t
 // "restored"), in the CLI's words; nullopt: it can. kRefused: it is running;
 // kUsage: it has ended, or never ran.
 std::optional<Error> RestoreRefused(const Config& config, const StateStore& store, const Job& job);
+
+// Where `job` goes on when an operator retries it (`caretaker job retry`,
+// the API's retry), or why it cannot now, in the CLI's words: kRefused, it
+// is running or another job holds its pool, or where a member goes on needs
+// deciding (the sentence says how); kUsage, it has ended, is queued, or its
+// task or pool is gone from `config`, or no member is left to walk.
+// `from_step` (1-based) says where its one interrupted member goes on.
+Result<RetryPlan> PlanJobRetry(const Config& config, const StateStore& store, const Job& job,
+                               std::optional<size_t> from_step);
 
 // "pool/server is still OUT OF TRAFFIC (maint), with its record: ..."
 std::string LeftOutSentence(const MaintRecord& record);

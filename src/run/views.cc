@@ -1,6 +1,7 @@
 // See views.h.
 #include "src/run/views.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "src/walk/job_run.h"
@@ -15,6 +16,8 @@ json::value OptTime(const std::optional<SysSeconds>& t) {
   if (!t) return nullptr;
   return json::value(FormatUtc(*t));
 }
+
+std::string Utc(WallTime t) { return FormatUtc(std::chrono::time_point_cast<std::chrono::seconds>(t)); }
 
 }  // namespace
 
@@ -47,6 +50,8 @@ json::object JobView(const Config& config, const StateStore& store, const Job& j
   o["ended"] = OptTime(job.ended);
   o["window"] = OptTime(job.window);
   o["cancel_requested"] = job.cancel_requested;
+  // An operator asked serve to go on with it (the API's retry): who, or null.
+  o["retry_asked_by"] = job.retry_by.empty() ? json::value(nullptr) : json::value(job.retry_by);
   int64_t done = 0;
   json::array hosts;
   for (const JobHost& h : job.hosts) {
@@ -95,5 +100,40 @@ json::object HaltView(const HaltCheck& check, const std::optional<HaltRecord>& r
 }
 
 std::string JsonText(const json::object& value) { return json::serialize(value); }
+
+size_t RuleActionsInWindow(const RuleConfig& r, const RuleMemory& memory, WallTime now) {
+  return std::count_if(memory.actions.begin(), memory.actions.end(), [&](const RuleMemory::Action& a) {
+    return a.kind != "repool" && a.at >= now - r.per;
+  });
+}
+
+json::object RuleView(const RuleConfig& r, const RuleMemory& memory, const std::optional<RuleStatus>& status,
+                      WallTime now) {
+  json::object o{{"name", r.name},
+                 {"source", RuleSourceName(r.source)},
+                 {"when", r.when.text},
+                 {"action", RuleActionName(r.action)},
+                 {"mode", r.observe ? "observe" : "act"}};
+  o["tripped"] = memory.tripped ? json::value(*memory.tripped) : json::value(nullptr);
+  o["actions_in_window"] = static_cast<int64_t>(RuleActionsInWindow(r, memory, now));
+  o["max_actions"] = r.max_actions;
+  o["per"] = FormatDuration(r.per);
+  json::array members;
+  if (status) {
+    o["last_evaluation"] = json::object{
+        {"at", Utc(status->at)}, {"took_ms", static_cast<int64_t>(status->took.count())}, {"error", status->error}};
+    for (const RuleStatus::Member& m : status->members) {
+      members.push_back(json::object{{"pool", m.pool},
+                                     {"server", m.server},
+                                     {"state", m.phase},
+                                     {"since", m.since ? json::value(Utc(*m.since)) : json::value(nullptr)},
+                                     {"why", m.why}});
+    }
+  } else {
+    o["last_evaluation"] = nullptr;
+  }
+  o["members"] = std::move(members);
+  return o;
+}
 
 }  // namespace caretaker

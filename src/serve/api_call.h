@@ -38,10 +38,22 @@ HttpAnswer Mutate(Call& call, const std::string& action, const std::string& targ
 
 // 503: the state store could not be read.
 HttpAnswer Unreadable(const Error& e);
+// The status of a change refused or failed with `e`: kNotFound 404,
+// kUsage and kRefused 409 (with the CLI's sentence), kFailed 503.
+int StatusOf(const Error& e);
 
 // api_pools.cc: GET /api/v1/pools, /api/v1/pools/{name}.
 HttpAnswer GetPools(Call& call);
 HttpAnswer GetPool(Call& call);
+// api_rules.cc: GET /api/v1/rules, /api/v1/rules/{name}; POST
+// /api/v1/rules/{name}/reset.
+HttpAnswer GetRules(Call& call);
+HttpAnswer GetRule(Call& call);
+HttpAnswer PostRuleReset(Call& call);
+// api_jobs.cc: POST /api/v1/jobs/{id}/cancel, /restore, /retry.
+HttpAnswer PostCancel(Call& call);
+HttpAnswer PostRestore(Call& call);
+HttpAnswer PostRetry(Call& call);
 // api_maint.cc: POST /api/v1/maintenance/start, /api/v1/maintenance/stop.
 HttpAnswer PostMaintStart(Call& call);
 HttpAnswer PostMaintStop(Call& call);

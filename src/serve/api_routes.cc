@@ -6,10 +6,8 @@
 
 #include "src/base/log.h"
 #include "src/run/config_check.h"
-#include "src/run/job_actions.h"
 #include "src/run/job_follower.h"
 #include "src/run/roll_setup.h"
-#include "src/run/rule_actions.h"
 #include "src/run/views.h"
 #include "src/serve/api_call.h"
 #include "src/store/state_open.h"
@@ -247,63 +245,6 @@ HttpAnswer GetEvents(Call& call) {
   return a;
 }
 
-int StatusOf(const Error& e) {
-  switch (e.code) {
-    case ErrorKind::kNotFound: return 404;
-    case ErrorKind::kUsage:
-    case ErrorKind::kRefused: return 409;
-    case ErrorKind::kFailed: return 503;
-  }
-  return 503;
-}
-
-HttpAnswer PostCancel(Call& call) {
-  return Mutate(call, "job.cancel", "job " + std::to_string(call.id), [&] {
-    auto cancelled = CancelJob(call.host.config(), call.host.store(), call.id, call.Actor());
-    if (!cancelled) return Problem(StatusOf(cancelled.error()), cancelled.error().message);
-    call.host.Wake();
-    json::array left;
-    for (const MaintRecord& r : cancelled.value().left_out) left.emplace_back(LeftOutSentence(r));
-    return Json(200, {{"result", cancelled.value().text}, {"left_out", std::move(left)}});
-  });
-}
-
-HttpAnswer PostRuleReset(Call& call) {
-  return Mutate(call, "rule.reset", "rule:" + call.name, [&] {
-    auto reset = ResetRule(call.host.config(), call.host.store(), call.name, call.Actor());
-    if (!reset) return Problem(StatusOf(reset.error()), reset.error().message);
-    return Json(200, {{"result", reset.value()}});
-  });
-}
-
-HttpAnswer PostRestore(Call& call) {
-  return Mutate(call, "job.restore", "job " + std::to_string(call.id), [&] {
-    const Config& config = call.host.config();
-    StateStore& store = call.host.store();
-    auto job = store.FindJob(call.id);
-    if (!job) return Unreadable(job.error());
-    if (!job.value()) return Problem(404, "there is no job " + std::to_string(call.id) + " (`caretaker jobs` lists them)");
-    if (std::optional<Error> no = RestoreRefused(config, store, *job.value())) return Problem(StatusOf(*no), no->message);
-    const std::string id = std::to_string(call.id);
-    // serve goes on with a paused job by itself: it is not put back under it.
-    if (job.value()->state == "paused") {
-      return Problem(409, "job " + id + " is paused: serve goes on with it in its pool's window; cancel it first "
-                          "(POST /api/v1/jobs/" + id + "/cancel), then put its hosts back; nothing was changed");
-    }
-    if (HaltCheck halt = CheckHalt(&store, config.halt_file); halt.halted) {
-      return Problem(409, halt.why + "; nothing was changed");
-    }
-    const std::vector<MaintRecord> out = JobLeftOut(store, *job.value());
-    json::array hosts;
-    for (const MaintRecord& r : out) hosts.emplace_back(r.pool + "/" + r.server);
-    call.host.RestoreJob(*job.value(), call.Actor(), call.Reason());
-    return Json(202, {{"result", "putting back " + std::to_string(out.size()) + " host(s) of job " + id +
-                                     "; the job ends restored once all are back"},
-                      {"hosts", std::move(hosts)},
-                      {"location", "/api/v1/jobs/" + id}});
-  });
-}
-
 // {"reason", "abort"}
 HttpAnswer PostHalt(Call& call) {
   const json::value* abort = call.body.if_contains("abort");
@@ -466,6 +407,9 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/events", GetEvents},
     {"POST", "/api/v1/jobs/{id}/cancel", PostCancel},
     {"POST", "/api/v1/jobs/{id}/restore", PostRestore},
+    {"POST", "/api/v1/jobs/{id}/retry", PostRetry},
+    {"GET", "/api/v1/rules", GetRules},
+    {"GET", "/api/v1/rules/{name}", GetRule},
     {"POST", "/api/v1/rules/{name}/reset", PostRuleReset},
     {"POST", "/api/v1/maintenance/start", PostMaintStart},
     {"POST", "/api/v1/maintenance/stop", PostMaintStop},
@@ -502,6 +446,16 @@ bool Matches(std::string_view pattern, std::string_view path, int64_t& id, std::
 }  // namespace
 
 HttpAnswer Unreadable(const Error& e) { return Problem(503, "the state store cannot be read: " + e.message); }
+
+int StatusOf(const Error& e) {
+  switch (e.code) {
+    case ErrorKind::kNotFound: return 404;
+    case ErrorKind::kUsage:
+    case ErrorKind::kRefused: return 409;
+    case ErrorKind::kFailed: return 503;
+  }
+  return 503;
+}
 
 const Route* FindRoute(const std::string& method, const std::string& path, Call& call, std::string& allow) {
   allow.clear();

@@ -41,7 +41,8 @@ std::string WhyWaits(const ExecInput& in, const PoolConfig& pool, const Job& hea
            ", as last loaded) does not have: add it and reload serve (SIGHUP), or `caretaker job cancel " + id + "`";
   }
   const bool orphaned = head.state == "running";
-  const bool urgent = orphaned || (head.state == "paused" && head.AnyOut());  // members to bring back
+  // Members to bring back, or an operator who asked for it now.
+  const bool urgent = orphaned || (head.state == "paused" && head.AnyOut()) || !head.retry_by.empty();
   if (!in_window && !urgent) {
     std::optional<Window> next = NextWindow(pool.schedule->schedule, in.now);
     return "job " + id + " (" + head.state + ") waits for the pool's window: next " +
@@ -74,7 +75,7 @@ void DecidePool(const ExecInput& in, const PoolConfig& pool, size_t& running, st
     return out.push_back(add);  // it starts next round
   }
   if (!head || runs_here) return;
-  if (head->state == "failed" || head->state == "stopped") {
+  if ((head->state == "failed" || head->state == "stopped") && head->retry_by.empty()) {
     const std::string opened = new_window ? "its window opened at " + FormatUtc(window->open) + ", but " : "";
     return out.push_back(Report(pool.name, opened + HeldBy(*head)));
   }

@@ -38,7 +38,10 @@ struct ServeJob::Impl {
   boost::asio::awaitable<void> Run(Job job);
   // Ends the job without a walk: `state`, and why; loudly.
   void End(const Job& job, const std::string& state, const std::string& why);
-  std::optional<std::vector<roll_detail::PoolWalk>> Walks(const Job& job, std::map<std::string, ResumePoint>& resume);
+  // `asked`: the job as read before its claim: an operator asked for a retry
+  // (the API's), decided as `job retry` decides.
+  std::optional<std::vector<roll_detail::PoolWalk>> Walks(const Job& job, const Job& asked,
+                                                          std::map<std::string, ResumePoint>& resume);
   boost::asio::awaitable<void> Walk(const Job& job, std::vector<roll_detail::PoolWalk>& walks);
   void Report();
   // job.<state> (and job.started) to the webhooks.
@@ -75,7 +78,7 @@ void ServeJob::Impl::End(const Job& job, const std::string& state, const std::st
 }
 
 // The walk of what is left of `job`, or nullopt (the job ended, said why).
-std::optional<std::vector<roll_detail::PoolWalk>> ServeJob::Impl::Walks(const Job& job,
+std::optional<std::vector<roll_detail::PoolWalk>> ServeJob::Impl::Walks(const Job& job, const Job& asked,
                                                                         std::map<std::string, ResumePoint>& resume) {
   const TaskConfig* task = config->FindTask(job.task);
   if (!task || !config->FindPool(job.pool)) {
@@ -90,7 +93,12 @@ std::optional<std::vector<roll_detail::PoolWalk>> ServeJob::Impl::Walks(const Jo
     End(job, "failed", records.error().message);
     return std::nullopt;
   }
-  RetryPlan plan = PlanRetry(job, *task, records.value(), std::nullopt, false);
+  // An operator's retry (asked before the claim dropped it) decides as
+  // `caretaker job retry` does: a failed step runs again, or from_step.
+  const bool by_operator = !asked.retry_by.empty();
+  const std::optional<size_t> from_step =
+      asked.retry_from_step ? std::optional<size_t>(asked.retry_from_step) : std::nullopt;
+  RetryPlan plan = PlanRetry(job, *task, records.value(), from_step, by_operator);
   if (!plan.refused.empty()) {
     End(job, "failed", plan.refused);
     return std::nullopt;
@@ -111,7 +119,8 @@ std::optional<std::vector<roll_detail::PoolWalk>> ServeJob::Impl::Walks(const Jo
 
 boost::asio::awaitable<void> ServeJob::Impl::Run(Job job) {
   follower.emplace(*config, store);
-  if (auto taken = follower->Take(job, false); !taken) {
+  const Job asked = job;  // as read before the claim (which drops a retry request)
+  if (auto taken = follower->Take(job, !asked.retry_by.empty()); !taken) {
     LogEvent(LogLevel::kWarn, "serve.job.not_taken", {{"job", job.id}, {"why", taken.error().message}});
     co_return;
   }
@@ -120,7 +129,7 @@ boost::asio::awaitable<void> ServeJob::Impl::Run(Job job) {
            {{"job", job.id}, {"pool", job.pool}, {"task", job.task}, {"reason", job.reason}});
   Tell(job, "started", "");
   std::map<std::string, ResumePoint> resume;
-  auto walks = Walks(job, resume);
+  auto walks = Walks(job, asked, resume);
   if (!walks) co_return;
   WalkRecordInfo info;
   info.who = job.who;

@@ -52,6 +52,12 @@ struct Job {
   int max_failures = 1;
   bool force_sessions = false;
   bool cancel_requested = false;
+  // An operator asked serve to go on with this failed or stopped job (the
+  // API's retry): who, and where its one interrupted member goes on
+  // (`from_step`, 1-based; 0: where the plan says). Dropped when a process
+  // claims the job.
+  std::string retry_by;
+  size_t retry_from_step = 0;
   // A schedule's job: the opening of the window it was added for.
   std::optional<SysSeconds> window;
   std::vector<JobHost> hosts;  // in walk order

@@ -12,7 +12,7 @@ using sqlite::Value;
 
 constexpr const char* kJobColumns =
     "id, pool, task, state, who, reason, owner, detail, created, started, ended, max_failures, force_sessions, "
-    "cancel_requested, window, task_steps";
+    "cancel_requested, window, task_steps, retry_by, retry_from_step";
 
 Job JobOf(const Row& row) {
   Job j;
@@ -32,6 +32,8 @@ Job JobOf(const Row& row) {
   j.cancel_requested = row.Int(13) != 0;
   j.window = OptionalTime(row, 14);
   j.task_steps = row.Text(15);
+  j.retry_by = row.Text(16);
+  j.retry_from_step = static_cast<size_t>(row.Int(17));
   return j;
 }
 
@@ -229,6 +231,26 @@ Result<void> SqliteStore::RequestCancel(int64_t id, const std::string& who) {
   });
 }
 
+Result<bool> SqliteStore::RequestRetry(int64_t id, const std::string& expect_state, const std::string& expect_owner,
+                                       const std::string& who, size_t from_step) {
+  bool asked = false;
+  auto written = Write([&]() -> Result<void> {
+    auto set = db_->Query(
+        "UPDATE jobs SET retry_by = ?4, retry_from_step = ?5 WHERE id = ?1 AND state = ?2 AND owner = ?3",
+        {Value::Int(id), Value::Text(expect_state), Value::Text(expect_owner), Value::Text(who),
+         Value::Int(static_cast<int64_t>(from_step))});
+    if (!set) return set.error();
+    asked = db_->Changes() > 0;
+    if (!asked) return boost::outcome_v2::success();
+    AuditEntry e{0, {}, who, "job.retry_requested", "",
+                 JobName(id) + (from_step ? ": its interrupted member goes on at step " + std::to_string(from_step) : "")};
+    e.job = id;
+    return Append(std::move(e));
+  });
+  if (!written) return written.error();
+  return asked;
+}
+
 Result<std::optional<SysSeconds>> SqliteStore::LastWindow(const std::string& pool) const {
   auto rows = db_->Query("SELECT MAX(window) FROM jobs WHERE pool = ?1", {Value::Text(pool)});
   if (!rows) return rows.error();
@@ -253,7 +275,8 @@ Result<bool> SqliteStore::ClaimJob(int64_t id, const std::string& owner, SysSeco
     if (auto put = PutLease(Lease{pool, id, owner, expires}); !put) return put;
     auto set = db_->Query(
         "UPDATE jobs SET state = 'running', owner = ?2, started = COALESCE(started, ?3), ended = NULL, "
-        "cancel_requested = CASE WHEN ?4 THEN 0 ELSE cancel_requested END WHERE id = ?1",
+        "cancel_requested = CASE WHEN ?4 THEN 0 ELSE cancel_requested END, retry_by = '', retry_from_step = 0 "
+        "WHERE id = ?1",
         {Value::Int(id), Value::Text(owner), Value::Int(Epoch(now)), Value::Int(clear_cancel ? 1 : 0)});
     if (!set) return set.error();
     claimed = true;

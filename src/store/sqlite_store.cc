@@ -96,6 +96,11 @@ CREATE TABLE alert_labels (
   fingerprint TEXT NOT NULL, starts_ms INTEGER NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
   PRIMARY KEY (fingerprint, starts_ms, name));
 )sql",
+    // 7: an operator's retry of a failed or stopped job, for serve to take.
+    R"sql(
+ALTER TABLE jobs ADD COLUMN retry_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN retry_from_step INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 static_assert(std::size(kMigrations) == kStoreSchemaVersion);
 

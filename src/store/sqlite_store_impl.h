@@ -52,6 +52,8 @@ class SqliteStore final : public StateStore {
                         const std::string& state, const std::string& detail) override;
   Result<void> UpdateJobHosts(int64_t id, const std::vector<JobHost>& hosts) override;
   Result<void> RequestCancel(int64_t id, const std::string& who) override;
+  Result<bool> RequestRetry(int64_t id, const std::string& expect_state, const std::string& expect_owner,
+                            const std::string& who, size_t from_step) override;
   Result<std::optional<SysSeconds>> LastWindow(const std::string& pool) const override;
 
   Result<bool> ClaimJob(int64_t id, const std::string& owner, SysSeconds expires, SysSeconds now,

@@ -148,6 +148,12 @@ class StateStore : public MaintRecords, public AlertBook {
   virtual Result<void> UpdateJobHosts(int64_t id, const std::vector<JobHost>& hosts) = 0;
   // Sets the cancel flag of a running job; its process stops the walk.
   virtual Result<void> RequestCancel(int64_t id, const std::string& who) = 0;
+  // Asks serve to go on with job `id` (Job::retry_by, retry_from_step) —
+  // only if it still is in `expect_state` with owner `expect_owner`, as the
+  // caller read it; audited ("job.retry_requested"). false: it changed,
+  // nothing was written.
+  virtual Result<bool> RequestRetry(int64_t id, const std::string& expect_state, const std::string& expect_owner,
+                                    const std::string& who, size_t from_step) = 0;
   // The opening of the latest window a schedule added a job for in `pool`.
   virtual Result<std::optional<SysSeconds>> LastWindow(const std::string& pool) const = 0;
 
@@ -157,8 +163,9 @@ class StateStore : public MaintRecords, public AlertBook {
   // with that owner, provided the job is as the caller read it: owned by
   // `expect_owner` ("" never ran) and not done, cancelled or restored.
   // `clear_cancel`: an operator's retry drops an old cancel request (serve
-  // keeps it, and the walk it starts honours it). false: the lease is held
-  // or the job changed; nothing was written.
+  // keeps it, and the walk it starts honours it). A retry asked of serve is
+  // taken by the claim (dropped). false: the lease is held or the job
+  // changed; nothing was written.
   virtual Result<bool> ClaimJob(int64_t id, const std::string& owner, SysSeconds expires, SysSeconds now,
                                 const std::string& expect_owner, bool clear_cancel) = 0;
   // Extends `owner`'s lease of `pool`; false when it is no longer theirs.
@@ -198,7 +205,7 @@ class StateStore : public MaintRecords, public AlertBook {
   virtual int SchemaVersion() const = 0;
 };
 
-inline constexpr int kStoreSchemaVersion = 6;
+inline constexpr int kStoreSchemaVersion = 7;
 
 // The SQLite store at `path` (created with its directory, mode 0700/0600,
 // when missing). "" opens an empty one in memory (for tests). An older schema

@@ -118,9 +118,26 @@ TEST_CASE("the API: an alert two Alertmanagers both send depools its member once
   Run audit = Caretaker("audit --action alert. --json", s.config);
   CHECK(audit.exit_code == 0);
   CHECK_THAT(audit.out, Catch::Contains("\"action\":\"alert.firing\"") && Catch::Contains("\"who\":\"am (api)\""));
-  // The rule says why it acted.
+  // The rule says why it acted, through the API as `caretaker rules --json` does.
   Run rules = Caretaker("rules --json", s.config);
   CHECK_THAT(rules.out, Catch::Contains("MySQLReplicationLag firing since " + starts));
+  json::object listed = Body(Get(s, "/api/v1/rules", s.viewer.secret));
+  REQUIRE(listed["rules"].as_array().size() == 1);
+  json::object rule = Body(Get(s, "/api/v1/rules/am-lag", s.viewer.secret));
+  json::object cli = json::parse(rules.out).as_object()["rules"].as_array()[0].as_object();
+  for (const auto& [key, value] : cli) CHECK(rule.contains(key));
+  CHECK(rule.size() == cli.size());
+  CHECK(rule["source"].as_string() == "alertmanager");
+  CHECK(rule["tripped"].is_null());
+  bool said = false;
+  for (const json::value& m : rule["members"].as_array()) {
+    const json::object& o = m.as_object();
+    if (o.at("server").as_string() == "db2") {
+      said = std::string(o.at("why").as_string()).find("MySQLReplicationLag firing since " + starts) != std::string::npos;
+    }
+  }
+  CHECK(said);
+  CheckProblem(Get(s, "/api/v1/rules/no-such-rule", s.viewer.secret), 404);
 
   // Resolved (Prometheus sends an endsAt once the condition is gone): both
   // Alertmanagers send it; the member is put back once.

@@ -61,8 +61,13 @@ inline ApiServe ApiConfig(const std::string& name, const std::string& extra = ""
   const std::string tokens = WriteFileIn(RollSandbox(), name + ".tokens", "# the API's tokens\n" + s.viewer.line +
                                                                              "\n" + s.op.line + "\n" + s.alerts.line + "\n");
   ::chmod(tokens.c_str(), 0600);
-  s.config = ConfigWith(name + ".toml", kSlowTask + "[api]\nlisten = \"127.0.0.1:" + std::to_string(s.port) +
-                                            "\"\ntokens_file = \"" + tokens + "\"\n" + extra);
+  // A state store of its own: what a test counts in the audit trail, jobs
+  // and alerts is its own, whichever API test ran before it.
+  const std::string state = RollSandbox().dir() + "/state\"";
+  const std::string own = Replaced(ConfigText(RollSandbox()), state, RollSandbox().dir() + "/state-" + name + "\"");
+  s.config = WriteFileIn(RollSandbox(), name + ".toml",
+                         own + "\n" + kSlowTask + "[api]\nlisten = \"127.0.0.1:" + std::to_string(s.port) +
+                             "\"\ntokens_file = \"" + tokens + "\"\n" + extra);
   return s;
 }
 

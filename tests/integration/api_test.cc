@@ -536,57 +536,6 @@ TEST_CASE("the API: maint start (an end required) and stop walk one member on se
   serve.Stop();
 }
 
-TEST_CASE("the API: a failed job's host stays out until POST restore puts it back on serve and ends the job "
-          "restored; a restore refused is 409 with the CLI's sentence",
-          "[serve][api]") {
-  ApiServe s = ApiConfig("api-restore", "[[tasks]]\nname = \"broken\"\n  [[tasks.steps]]\n  name = \"fail\"\n"
-                                        "  command = \"echo failing on {server}; false\"\n");
-  Served serve = Serve(s.config);
-  REQUIRE(WaitForHealth(s, serve));
-  HttpResult roll = Post(s, "/api/v1/roll", s.op.secret, R"({"pool":"replicas","task":"broken","limit":["db2"],"reason":"r"})");
-  REQUIRE(roll.status == 202);
-  const std::string location = roll.Header("Location");
-  const std::string id = location.substr(location.rfind('/') + 1);
-  auto state_of = [&] { return std::string(Body(Get(s, location, s.viewer.secret))["state"].as_string()); };
-  std::string state;
-  for (int i = 0; i < 300 && state != "failed"; ++i) {
-    state = state_of();
-    if (state != "failed") std::this_thread::sleep_for(100ms);
-  }
-  REQUIRE(state == "failed");
-  json::object list = Body(Get(s, "/api/v1/maintenance", s.viewer.secret));
-  REQUIRE(list["maintenance"].as_array().size() == 1);
-  CHECK(list["maintenance"].as_array()[0].as_object()["server"].as_string() == "db2");
-  // Its host is the job's: maint stop says to restore the job.
-  HttpResult stop = Post(s, "/api/v1/maintenance/stop", s.op.secret, R"({"member":"db2","reason":"x"})");
-  CheckProblem(stop, 409);
-  CHECK(Body(stop)["detail"].as_string().find("/api/v1/jobs/" + id + "/restore") != std::string::npos);
-
-  HttpResult restore = Post(s, location + "/restore", s.op.secret, R"({"reason":"step fixed by hand"})");
-  INFO(restore.body);
-  REQUIRE(restore.status == 202);
-  CHECK(Body(restore)["hosts"].as_array().size() == 1);
-  for (int i = 0; i < 300 && state != "restored"; ++i) {
-    state = state_of();
-    if (state != "restored") std::this_thread::sleep_for(100ms);
-  }
-  REQUIRE(state == "restored");
-  CHECK(Body(Get(s, "/api/v1/maintenance", s.viewer.secret))["maintenance"].as_array().empty());
-  json::object ends = Body(Get(s, "/api/v1/audit?action=job.restore.end", s.viewer.secret));
-  REQUIRE(ends["audit"].as_array().size() == 1);
-  CHECK(ends["audit"].as_array()[0].as_object()["result"].as_string() == "ok: job " + id + " restored: 1 host(s) put back");
-  CHECK(Caretaker("status --no-mysql", s.config).exit_code == 0);
-
-  // Again: the job has ended; the CLI says the same.
-  HttpResult again = Post(s, location + "/restore", s.op.secret, R"({"reason":"twice"})");
-  CheckProblem(again, 409);
-  Run cli = Caretaker("job restore " + id, s.config);
-  CHECK(cli.exit_code != 0);
-  CHECK(cli.err.find(std::string(Body(again)["detail"].as_string())) != std::string::npos);
-  CheckProblem(Post(s, "/api/v1/jobs/999999/restore", s.op.secret, R"({"reason":"x"})"), 404);
-  serve.Stop();
-}
-
 // A shell command's exit code and output (stdout and stderr).
 std::pair<int, std::string> Shell(const std::string& command) {
   FILE* p = ::popen((command + " 2>&1").c_str(), "r");

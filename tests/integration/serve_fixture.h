@@ -9,6 +9,7 @@
 #include <regex>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "tests/integration/roll_fixture.h"
 
@@ -16,9 +17,29 @@ namespace caretaker {
 
 struct Served {
   Spawned proc;
+  bool reaped = false;
+
+  explicit Served(Spawned spawned) : proc(std::move(spawned)) {}
+  Served(Served&& other) noexcept : proc(other.proc), reaped(std::exchange(other.reaped, true)) {}
+  Served& operator=(Served&&) = delete;
+  // A test that ended early (a failed REQUIRE) leaves no serve behind to
+  // hold the state dir's lock for the next one: SIGTERM, then SIGKILL
+  // after 20 s.
+  ~Served() {
+    if (reaped) return;
+    ::kill(proc.pid, SIGTERM);
+    int status = 0;
+    for (int i = 0; i < 200; ++i) {
+      if (::waitpid(proc.pid, &status, WNOHANG) == proc.pid) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ::kill(proc.pid, SIGKILL);
+    ::waitpid(proc.pid, &status, 0);
+  }
   // Sends SIGTERM and waits for it to exit.
   Run Stop() {
     ::kill(proc.pid, SIGTERM);
+    reaped = true;
     return Finish(proc);
   }
 };
@@ -28,7 +49,10 @@ struct Served {
 inline Run Killed(Served served) {
   for (int i = 0; i < 600; ++i) {
     int status = 0;
-    if (::waitpid(served.proc.pid, &status, WNOHANG) == served.proc.pid) return Collect(served.proc, status);
+    if (::waitpid(served.proc.pid, &status, WNOHANG) == served.proc.pid) {
+      served.reaped = true;
+      return Collect(served.proc, status);
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return served.Stop();

@@ -85,6 +85,8 @@ TEST_CASE("executor: which job starts, one decision per line", "[executor]") {
   const SysSeconds day = At("2026-12-01T12:00:00Z"), night = At("2026-12-01T03:10:00Z");
   Job failed = QueuedJob(1, "replicas", "failed");
   failed.detail = "db2 failed";
+  Job retried = failed;
+  retried.retry_by = "ci (api)";
   Job paused_out = QueuedJob(1, "replicas", "paused");
   paused_out.hosts[0].out_of_traffic = true;
   struct Case {
@@ -115,6 +117,10 @@ TEST_CASE("executor: which job starts, one decision per line", "[executor]") {
       {"a failed head holds its pool", &plain, day, {failed, QueuedJob(2, "replicas")}, {}, {}, false,
        {"report replicas: job 1 failed (db2 failed); first `caretaker job retry 1` (go on from where it stopped), "
         "`caretaker job restore 1` (put its hosts back) or `caretaker job cancel 1`"}},
+      {"a failed head an operator retried (the API) starts, outside its window too", &nightly, day, {retried}, {}, {},
+       false, {"start 1"}},
+      {"a retried job waits while halted", &plain, day, {retried}, {}, {}, true,
+       {"report replicas: job 1 waits: halted"}},
       {"queued waits for its window", &nightly, day, {QueuedJob(1, "replicas")}, {}, {}, false,
        {"report replicas: job 1 (queued) waits for the pool's window: next 2026-12-02T03:00:00Z"}},
       {"paused waits for its window", &nightly, day, {QueuedJob(1, "replicas", "paused")}, {}, {}, false,
