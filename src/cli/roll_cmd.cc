@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
 #include <exception>
 #include <set>
 
@@ -18,8 +19,10 @@
 #include "src/run/driver.h"
 #include "src/run/fleet.h"
 #include "src/run/job_follower.h"
+#include "src/run/plan_view.h"
 #include "src/run/preflight.h"
 #include "src/run/roll_setup.h"
+#include "src/run/views.h"
 #include "src/run/walk_io.h"
 #include "src/store/state_open.h"
 
@@ -349,7 +352,7 @@ int RunPlan(const Config& config, const RollOptions& options, const MaintIo& io)
   Setup setup;
   if (auto code = Prepare(config, options, io, loop, *world, setup)) return *code;
   if (options.json) {
-    io.out << roll_detail::PlanJson(setup.walks, setup.plans) << "\n";
+    io.out << JsonText(roll_detail::PlanView(setup.walks, setup.plans)) << "\n";
   } else {
     PrintPlans(setup, io.out);
     io.out << "nothing was changed (plan)\n";

@@ -1,59 +1,11 @@
 // What plan and roll print: the plan of a pool, and the summary of a walk.
 #include <sstream>
 
-#include "src/base/json_writer.h"
 #include "src/cli/roll_render.h"
-#include "src/run/step_runner.h"
+#include "src/run/plan_view.h"
 
 namespace caretaker::roll_detail {
 namespace {
-
-std::string GatesText(const GatesConfig& g) {
-  if (g.off.mysqld) return "gates: all off (the task's gates_off)";
-  std::vector<std::string> on, off;
-  (g.off.replication ? off : on).push_back("replication");
-  (g.off.catch_up ? off : on)
-      .push_back("catch-up (" + std::string(g.gtid_wait ? "GTID wait, then " : "") + "lag <= " +
-                 HumanDuration(g.max_lag) + " for " + std::to_string(g.catch_up_reads) + " reads)");
-  (g.off.warmup ? off : on).push_back("warm-up");
-  std::string text = "gates: mysqld, " + JoinNames(on);
-  if (!off.empty()) text += "; off by the task: " + JoinNames(off);
-  return text;
-}
-
-std::string Where(const TaskConfig& task, const MemberConfig& member) {
-  if (task.transport == StepTransport::kLocal) return "local";
-  return "ssh " + (task.ssh.user.empty() ? "" : task.ssh.user + "@") + member.host + ":" + std::to_string(task.ssh.port);
-}
-
-// Each command for one member, in order.
-std::vector<std::string> Commands(const PoolWalk& w, const MemberConfig& m) {
-  const std::string target = w.pool->backend + "/" + m.server;
-  const DrainConfig& d = w.spec.drain;
-  bool shutdown = w.spec.force_sessions || d.on_timeout == DrainTimeoutAction::kShutdownSessions;
-  std::vector<std::string> out;
-  out.push_back("set server " + target + " state drain; then wait for 0 sessions, at most " + HumanDuration(d.deadline) +
-                (shutdown ? ", then shutdown sessions server " + target : ", then give up and restore"));
-  out.push_back("set server " + target + " state maint");
-  for (size_t i = 0; i < w.task->steps.size(); ++i) {
-    const StepConfig& step = w.task->steps[i];
-    out.push_back("step " + std::to_string(i + 1) + "/" + std::to_string(w.task->steps.size()) + " \"" + step.name +
-                  "\" (" + Where(*w.task, m) + ", timeout " + HumanDuration(step.timeout) +
-                  (step.retries ? ", " + std::to_string(step.retries) + " retries" : "") +
-                  "): " + ExpandStep(*w.task, step, *w.pool, m).display);
-  }
-  // The first ramp weight while still in MAINT, before the gates (a static
-  // balance algorithm refuses it there).
-  const std::vector<int>& ramp = w.spec.gates.weight_ramp;
-  if (!ramp.empty()) out.push_back("set server " + target + " weight " + std::to_string(ramp.front()) + "%");
-  out.push_back(GatesText(w.spec.gates));
-  out.push_back("set server " + target + " state ready; then wait for UP");
-  for (size_t i = 1; i < ramp.size(); ++i) {
-    out.push_back("after " + HumanDuration(w.spec.gates.ramp_hold) + ": set server " + target + " weight " +
-                  std::to_string(ramp[i]) + "%");
-  }
-  return out;
-}
 
 const MemberConfig* Member(const PoolConfig& pool, const std::string& server) {
   for (const MemberConfig& m : pool.members) {
@@ -88,47 +40,8 @@ void RenderPlan(std::ostream& out, const PoolWalk& w, const WalkPlan& plan, cons
   for (const std::string& server : w.spec.members) {
     const MemberConfig* m = Member(*w.pool, server);
     out << "  " << server << " (" << m->host << ":" << m->port << "), on " << JoinNames(instances) << ":\n";
-    for (const std::string& c : Commands(w, *m)) out << "    " << c << "\n";
+    for (const std::string& c : PlanCommands(w, *m)) out << "    " << c << "\n";
   }
-}
-
-std::string PlanJson(const std::vector<PoolWalk>& walks, const std::vector<WalkPlan>& plans) {
-  JsonWriter j;
-  j.BeginObject().Key("pools").BeginArray();
-  for (size_t i = 0; i < walks.size(); ++i) {
-    const PoolWalk& w = walks[i];
-    j.BeginObject().Field("pool", w.pool->name).Field("backend", w.pool->backend).Field("task", w.task->name);
-    j.Key("waves").BeginArray();
-    for (const auto& wave : plans[i].waves) {
-      j.BeginArray();
-      for (const std::string& s : wave) j.String(s);
-      j.EndArray();
-    }
-    j.EndArray().Key("skipped").BeginArray();
-    for (const std::string& s : plans[i].skipped) j.String(s);
-    j.EndArray().Key("counted_out").BeginArray();
-    for (const WalkPlan::CountedOut& c : plans[i].counted_out) {
-      j.BeginObject().Field("server", c.server).Field("state", policies::StateName(c.state));
-      j.Field("detail", c.detail).EndObject();
-    }
-    j.EndArray().Key("not_started").BeginArray();
-    for (const std::string& s : plans[i].not_started) j.String(s);
-    j.EndArray();
-    if (plans[i].blocked.empty()) {
-      j.Key("blocked").Null();
-    } else {
-      j.Field("blocked", plans[i].blocked);
-    }
-    j.Key("members").BeginArray();
-    for (const std::string& server : w.spec.members) {
-      j.BeginObject().Field("server", server).Key("commands").BeginArray();
-      for (const std::string& c : Commands(w, *Member(*w.pool, server))) j.String(c);
-      j.EndArray().EndObject();
-    }
-    j.EndArray().EndObject();
-  }
-  j.EndArray().EndObject();
-  return j.str();
 }
 
 void RenderSummary(std::ostream& out, const PoolWalk& w, const Walker& walker, SteadyTime started) {

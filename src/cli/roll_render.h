@@ -12,8 +12,6 @@ namespace caretaker::roll_detail {
 // step commands in order. `instances`: the names of the instances per pool.
 void RenderPlan(std::ostream& out, const PoolWalk& walk, const WalkPlan& plan,
                 const std::vector<std::string>& instances);
-// The same as one JSON object per pool, in an array (`plan --json`).
-std::string PlanJson(const std::vector<PoolWalk>& walks, const std::vector<WalkPlan>& plans);
 
 // The summary table after a walk, one row per member, then one line per pool
 // and the members left out of traffic.

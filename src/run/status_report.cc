@@ -1,6 +1,8 @@
 // See status_report.h.
 #include "src/run/status_report.h"
 
+#include "src/run/walk_io.h"
+
 #include <algorithm>
 #include <boost/json.hpp>
 #include <set>
@@ -201,6 +203,24 @@ policies::PoolSnapshot PolicySnapshot(const StatusReport& report, const PoolStat
     if (it != report.mysql.end()) by_server.insert_or_assign(m.server, it->second);
   }
   return BuildSnapshot(*pool.pool, pool.view, by_server, records);
+}
+
+PoolView PoolViewOf(const StatusReport& report, const PoolStatus& pool, const std::vector<MaintRecord>& records) {
+  const policies::PoolSnapshot snapshot = PolicySnapshot(report, pool, records);
+  PoolView out;
+  for (size_t i = 0; i < pool.pool->members.size() && i < pool.view.servers.size(); ++i) {
+    const MemberConfig& member = pool.pool->members[i];
+    MemberView m = MemberViewOf(pool.view.servers[i], snapshot.members[i].state);  // `order` first
+    if (m.state == policies::Member::State::kUnreachable) {
+      const auto* probe = MysqlOf(report, *pool.pool, member.server);
+      m.mysql_error = probe && !*probe ? probe->error().message : "MySQL not read";
+    }
+    for (const MaintRecord& r : records) {
+      if (r.pool == pool.pool->name && r.server == member.server) m.held_by = r.who + ": " + r.reason;
+    }
+    out.members.push_back(std::move(m));
+  }
+  return out;
 }
 
 bool IsComplete(const StatusReport& report) {

@@ -18,6 +18,7 @@
 #include "src/config/config.h"
 #include "src/run/fleet.h"
 #include "src/store/maint_record.h"
+#include "src/walk/walker.h"
 
 namespace boost::json {
 class array;
@@ -71,6 +72,13 @@ const policies::Member* PolicyOf(const policies::PoolSnapshot& snapshot, const s
 // HAProxy anyway).
 policies::PoolSnapshot PolicySnapshot(const StatusReport& report, const PoolStatus& pool,
                                       const std::vector<MaintRecord>& records = {});
+
+// The pool as a walk would see it from this report (walker.h PoolView,
+// members in config order): HAProxy merged over its instances, each
+// member's state as PolicySnapshot judges it with `records`, held by the
+// record's owner when it has one. For a plan made from an earlier reading
+// (serve's); a walk reads live state again before every drain.
+PoolView PoolViewOf(const StatusReport& report, const PoolStatus& pool, const std::vector<MaintRecord>& records);
 
 // True when the report is complete and consistent: every instance answered,
 // every pool's backend exists on each of its instances, every configured

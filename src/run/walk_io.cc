@@ -251,14 +251,7 @@ Awaitable<Result<PoolView>> RealWalkIo::Observe(const PoolConfig& pool, bool wit
   PoolView out;
   for (size_t i = 0; i < pool.members.size(); ++i) {
     const haproxy::MergedServer& s = view.value().servers[i];  // MergeBackend lists `order` first
-    MemberView m;
-    m.server = s.server;
-    m.state = snapshot.members[i].state;
-    m.sessions = s.sessions;
-    m.out_everywhere = s.out_everywhere;
-    m.ready_everywhere = s.agree && s.admin == haproxy::Admin::kReady;
-    m.checked_up = haproxy::CheckedUpEverywhere(s);
-    m.health = haproxy::HealthByInstance(s);
+    MemberView m = MemberViewOf(s, snapshot.members[i].state);
     if (m.state == policies::Member::State::kUnreachable) m.mysql_error = probes.at(s.server).error().message;
     const auto job = info_.jobs.find(pool.name);
     bool mine = mine_.count(Key(pool, s.server)) > 0;
@@ -279,11 +272,6 @@ Awaitable<Result<PoolView>> RealWalkIo::Observe(const PoolConfig& pool, bool wit
     if (with_mysql && !mine && m.held_by.empty() && !info_.locked.count(Key(pool, s.server)) &&
         MemberBusy(pool, s.server)) {
       m.locked_by = "a caretaker maint command";
-    }
-    for (const haproxy::ServerOnInstance& on : s.instances) {
-      if (on.present && on.admin == haproxy::Admin::kReady) m.ready_on.push_back(on.instance);
-      if (on.present) m.initial_weights.emplace_back(on.instance, on.state.iweight);
-      if (on.present) m.sessions_on += (m.sessions_on.empty() ? "" : ", ") + on.instance + " " + std::to_string(on.stat.scur);
     }
     // Held in MAINT by this walk (its record says so) yet READY somewhere:
     // say why; the walker sets it back.
@@ -428,6 +416,24 @@ Result<void> RealWalkIo::Release(const PoolConfig& pool, const MemberConfig& mem
 }
 
 }  // namespace
+
+MemberView MemberViewOf(const haproxy::MergedServer& s, policies::Member::State state) {
+  MemberView m;
+  m.server = s.server;
+  m.state = state;
+  m.sessions = s.sessions;
+  m.out_everywhere = s.out_everywhere;
+  m.ready_everywhere = s.agree && s.admin == haproxy::Admin::kReady;
+  m.checked_up = haproxy::CheckedUpEverywhere(s);
+  m.health = haproxy::HealthByInstance(s);
+  for (const haproxy::ServerOnInstance& on : s.instances) {
+    if (!on.present) continue;
+    if (on.admin == haproxy::Admin::kReady) m.ready_on.push_back(on.instance);
+    m.initial_weights.emplace_back(on.instance, on.state.iweight);
+    m.sessions_on += (m.sessions_on.empty() ? "" : ", ") + on.instance + " " + std::to_string(on.stat.scur);
+  }
+  return m;
+}
 
 std::unique_ptr<WalkIo> MakeRealWalkIo(const Config& config, std::string password, MaintRecords& records,
                                        WalkRecordInfo info) {

@@ -19,6 +19,10 @@
 #include "src/store/maint_record.h"
 #include "src/walk/walker.h"
 
+namespace caretaker::haproxy {
+struct MergedServer;
+}  // namespace caretaker::haproxy
+
 namespace caretaker {
 
 class WalkIo {
@@ -80,6 +84,12 @@ struct WalkRecordInfo {
   // command takes it before its walk): not "held by another command".
   std::set<std::string> locked;
 };
+
+// A member as HAProxy's instances show it (`server`, merged), its state for
+// the capacity policy given: what Observe builds on, and what a plan from an
+// earlier reading of the pool (serve's) is made of. held_by, locked_by,
+// mysql_error and ready_why are the caller's.
+MemberView MemberViewOf(const haproxy::MergedServer& server, policies::Member::State state);
 
 // The real one. `records` must outlive it; the event loop runs its coroutines.
 std::unique_ptr<WalkIo> MakeRealWalkIo(const Config& config, std::string password, MaintRecords& records,

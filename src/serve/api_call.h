@@ -42,9 +42,10 @@ HttpAnswer Unreadable(const Error& e);
 // kUsage and kRefused 409 (with the CLI's sentence), kFailed 503.
 int StatusOf(const Error& e);
 
-// api_pools.cc: GET /api/v1/pools, /api/v1/pools/{name}.
+// api_pools.cc: GET /api/v1/pools, /api/v1/pools/{name}, /api/v1/plan.
 HttpAnswer GetPools(Call& call);
 HttpAnswer GetPool(Call& call);
+HttpAnswer GetPlan(Call& call);
 // api_rules.cc: GET /api/v1/rules, /api/v1/rules/{name}; POST
 // /api/v1/rules/{name}/reset.
 HttpAnswer GetRules(Call& call);

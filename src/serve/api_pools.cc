@@ -2,8 +2,12 @@
 // pool (pool_watch.h) with the maintenance records and leases as the store
 // has them now, judged by the pool's capacity policy: what is in service,
 // the floor, how many may go out now, and for each member whether it may.
+// GET /api/v1/plan: what a roll would do from that reading, as `caretaker
+// plan --json` says it.
 #include <boost/json.hpp>
 
+#include "src/run/plan_view.h"
+#include "src/run/roll_setup.h"
 #include "src/run/views.h"
 #include "src/serve/api_call.h"
 #include "src/serve/pool_watch.h"
@@ -109,7 +113,50 @@ json::object ReadingView(const PoolReading& reading) {
                       {"every_s", static_cast<int64_t>(PoolWatch::kEvery.count())}};
 }
 
+// "a,b" as ["a", "b"] (empty items dropped).
+std::vector<std::string> List(const std::string& text) {
+  std::vector<std::string> out;
+  for (size_t at = 0; at <= text.size();) {
+    size_t comma = text.find(',', at);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > at) out.push_back(text.substr(at, comma - at));
+    at = comma + 1;
+  }
+  return out;
+}
+
 }  // namespace
+
+// ?pool=a,b&task=T&limit=db1,db[23]&order=config|reverse|name
+HttpAnswer GetPlan(Call& call) {
+  const Config& config = call.host.config();
+  RollOptions options;
+  options.pools = List(call.Query("pool"));
+  options.task = call.Query("task");
+  options.limit = List(call.Query("limit"));
+  if (!call.Query("order").empty()) options.order = call.Query("order");
+  if (options.pools.empty() || options.task.empty()) {
+    return Problem(400, "pool (one or several, comma-separated) and task are required: "
+                        "/api/v1/plan?pool=replicas&task=restart");
+  }
+  auto walks = roll_detail::ResolveWalks(config, options);
+  if (!walks) return Problem(422, walks.error().message);
+  std::shared_ptr<const PoolReading> reading = call.host.Pools();
+  if (!reading) return NotReadYet();
+  auto records = call.host.store().List();
+  if (!records) return Unreadable(records.error());
+  std::vector<WalkPlan> plans;
+  for (const roll_detail::PoolWalk& w : walks.value()) {
+    const PoolStatus* p = reading->report.Find(w.pool->name);
+    if (!p) return NotReadYet();  // a pool a reload added
+    const PoolView view = PoolViewOf(reading->report, *p, records.value());
+    plans.push_back(SimulateWalk(w.spec, view, static_cast<size_t>(config.roll.max_concurrent_hosts)));
+  }
+  json::object doc = roll_detail::PlanView(walks.value(), plans);
+  doc["read"] = ReadingView(*reading);
+  doc["changed"] = false;
+  return Json(200, doc);
+}
 
 HttpAnswer GetPools(Call& call) {
   std::shared_ptr<const PoolReading> reading = call.host.Pools();

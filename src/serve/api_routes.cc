@@ -398,6 +398,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/status", GetStatus},
     {"GET", "/api/v1/pools", GetPools},
     {"GET", "/api/v1/pools/{name}", GetPool},
+    {"GET", "/api/v1/plan", GetPlan},
     {"GET", "/api/v1/maintenance", GetMaintenance},
     {"GET", "/api/v1/audit", GetAudit},
     {"GET", "/api/v1/check", GetCheck},

@@ -397,6 +397,23 @@ TEST_CASE("the API: pools as serve last read them, judged by the capacity policy
       CHECK(m.at("may_go_out_now").as_object().at("allowed").as_bool() == (allowed(1) > 0));
     }
   }
+  // The plan from that reading, as `caretaker plan --json` says it: db3 is
+  // skipped (a person holds it), the others walk.
+  HttpResult plan = Get(s, "/api/v1/plan?pool=replicas&task=slow", s.viewer.secret);
+  INFO(plan.body);
+  REQUIRE(plan.status == 200);
+  json::object api_plan = Body(plan)["pools"].as_array()[0].as_object();
+  Run cli = Caretaker("plan --pool replicas --task slow --json", s.config);
+  INFO(cli.out << cli.err);
+  REQUIRE(cli.exit_code == 3);  // it cannot walk past db3 now: said, as the plan says
+  json::object cli_plan = json::parse(cli.out).as_object()["pools"].as_array()[0].as_object();
+  for (const char* key : {"waves", "skipped", "not_started", "blocked", "members", "counted_out"}) {
+    INFO(key);
+    CHECK(api_plan[key] == cli_plan[key]);
+  }
+  CHECK_THAT(json::serialize(api_plan["skipped"]), Catch::Contains("db3") && Catch::Contains("disk swap"));
+  CheckProblem(Get(s, "/api/v1/plan", s.viewer.secret), 400);
+  CheckProblem(Get(s, "/api/v1/plan?pool=replicas&task=nope", s.viewer.secret), 422);
   HttpResult metrics = Get(s, "/metrics", s.viewer.secret);
   REQUIRE(metrics.status == 200);
   auto [code, said] = Promtool(metrics.body);

@@ -1,6 +1,5 @@
 #include <catch2/catch.hpp>
 
-#include "src/base/json_writer.h"
 #include "src/base/log.h"
 
 namespace caretaker {
@@ -45,13 +44,6 @@ TEST_CASE("log options parse", "[log]") {
   CHECK(ParseLogLevel("warn", &l));
   CHECK(l == LogLevel::kWarn);
   CHECK_FALSE(ParseLogLevel("verbose", &l));
-}
-
-TEST_CASE("the JSON writer places commas and escapes", "[json]") {
-  JsonWriter w;
-  w.BeginObject().Field("a", 1).Key("b").BeginArray().String("x\"y").Int(2).Null().EndArray();
-  w.Key("c").BeginObject().EndObject().Field("d", true).EndObject();
-  CHECK(w.str() == R"({"a":1,"b":["x\"y",2,null],"c":{},"d":true})");
 }
 
 }  // namespace
