@@ -1,7 +1,7 @@
-// The API's changes to jobs on the real sandbox, walked by serve: a failed
-// job's host put back by POST restore; a failed job gone on with by POST
-// retry, its failed step run again as `caretaker job retry` does; each
-// refusal a 409 with the CLI's sentence.
+// The API's changes that serve walks, on the real sandbox: maint start and
+// stop of one member; a failed job's host put back by POST restore; a
+// failed job gone on with by POST retry, its failed step run again as
+// `caretaker job retry` does; each refusal a 409 with the CLI's sentence.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -27,6 +27,102 @@ std::string WaitForState(const ApiServe& s, const std::string& location, const s
 }
 
 }  // namespace
+
+TEST_CASE("the API: maint start (an end required) and stop walk one member on serve, refusals are 409 with the "
+          "CLI's sentence, and each walk's end is in the audit trail",
+          "[serve][api]") {
+  ApiServe s = ApiConfig("api-maint");
+  Served serve = Serve(s.config);
+  REQUIRE(WaitForHealth(s, serve));
+  auto record_of = [&](const std::string& server) -> std::optional<json::object> {
+    json::object list = Body(Get(s, "/api/v1/maintenance", s.viewer.secret));
+    for (const json::value& v : list["maintenance"].as_array()) {
+      if (v.as_object().at("server").as_string() == server) return v.as_object();
+    }
+    return std::nullopt;
+  };
+  auto walk_ended = [&](const std::string& member) -> std::string {
+    for (int i = 0; i < 300; ++i) {
+      json::object page = Body(Get(s, "/api/v1/audit?action=maint.walk.end&target=" + member, s.viewer.secret));
+      if (!page["audit"].as_array().empty()) {
+        return std::string(page["audit"].as_array()[0].as_object()["result"].as_string());
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    return "(never ended)";
+  };
+
+  CheckProblem(Post(s, "/api/v1/maintenance/start", s.op.secret, R"({"member":"replicas/db3","reason":"disk"})"), 400);
+  CheckProblem(Post(s, "/api/v1/maintenance/start", s.op.secret,
+                    R"({"member":"replicas/db3","for":"soon","reason":"disk"})"),
+               400);
+  CheckProblem(Post(s, "/api/v1/maintenance/start", s.op.secret, R"({"member":"replicas/db9","for":"1h","reason":"x"})"),
+               404);
+  CheckProblem(Post(s, "/api/v1/maintenance/start", s.viewer.secret,
+                    R"({"member":"replicas/db3","for":"1h","reason":"x"})"),
+               403);
+  CHECK_FALSE(record_of("db3"));
+
+  HttpResult start = Post(s, "/api/v1/maintenance/start", s.op.secret,
+                          R"({"member":"replicas/db3","for":"2h","reason":"disk swap 42"})");
+  INFO(start.head << start.body);
+  REQUIRE(start.status == 202);
+  CHECK(start.Header("Location") == "/api/v1/pools/replicas");
+  const std::string started = walk_ended("replicas/db3");
+  CHECK(started.rfind("ok: in maintenance", 0) == 0);
+  std::optional<json::object> record = record_of("db3");
+  REQUIRE(record);
+  CHECK((*record)["phase"].as_string() == "maint");
+  CHECK((*record)["who"].as_string() == "ci (api)");
+  CHECK((*record)["reason"].as_string() == "disk swap 42");
+  CHECK((*record)["until"].is_string());
+  Run status = Caretaker("status --json --no-mysql", s.config);
+  CHECK(status.out.find("\"server\":\"db3\",\"host\"") != std::string::npos);
+  CHECK(status.out.find("\"admin\":\"MAINT\"") != std::string::npos);
+
+  // Refused, with the sentence the CLI prints: a record there already, and
+  // the budget (max_out 1 with db3 out).
+  HttpResult again = Post(s, "/api/v1/maintenance/start", s.op.secret,
+                          R"({"member":"replicas/db3","for":"1h","reason":"again"})");
+  CheckProblem(again, 409);
+  Run cli_again = Caretaker("maint start replicas/db3 --reason again --for 1h", s.config);
+  CHECK(cli_again.exit_code != 0);
+  CHECK(cli_again.err.find(std::string(Body(again)["detail"].as_string())) != std::string::npos);
+  HttpResult budget = Post(s, "/api/v1/maintenance/start", s.op.secret,
+                           R"({"member":"replicas/db4","for":"1h","reason":"one more"})");
+  CheckProblem(budget, 409);
+  const std::string refusal(Body(budget)["detail"].as_string());
+  CHECK(refusal.rfind("refusing to take db4 out: pool replicas: ", 0) == 0);
+  Run cli_budget = Caretaker("maint start replicas/db4 --reason \"one more\" --for 1h", s.config);
+  CHECK(cli_budget.err.find(refusal) != std::string::npos);
+  CHECK_FALSE(record_of("db4"));
+  CheckProblem(Post(s, "/api/v1/maintenance/stop", s.op.secret, R"({"member":"replicas/db4","reason":"x"})"), 409);
+
+  HttpResult stop = Post(s, "/api/v1/maintenance/stop", s.op.secret, R"({"member":"db3","reason":"disk swapped"})");
+  INFO(stop.body);
+  REQUIRE(stop.status == 202);
+  bool back = false;
+  for (int i = 0; i < 300 && !back; ++i) {
+    json::object page = Body(Get(s, "/api/v1/audit?action=maint.walk.end&target=replicas/db3", s.viewer.secret));
+    back = page["audit"].as_array().size() == 2 && !record_of("db3");
+    if (!back) std::this_thread::sleep_for(100ms);
+  }
+  REQUIRE(back);
+  json::object ends = Body(Get(s, "/api/v1/audit?action=maint.walk.end", s.viewer.secret));
+  CHECK(ends["audit"].as_array()[0].as_object()["result"].as_string().rfind("ok: back in service", 0) == 0);
+  CHECK(Caretaker("status --no-mysql", s.config).exit_code == 0);
+  // Each request's own row came first, with its result.
+  json::object rows = Body(Get(s, "/api/v1/audit?action=api.maint.&limit=20", s.viewer.secret));
+  int ok = 0, refused = 0;
+  for (const json::value& v : rows["audit"].as_array()) {
+    const std::string result(v.as_object().at("result").as_string());
+    ok += result == "ok";
+    refused += result.rfind("refused: ", 0) == 0;
+  }
+  CHECK(ok == 2);
+  CHECK(refused >= 3);
+  serve.Stop();
+}
 
 TEST_CASE("the API: a failed job's host stays out until POST restore puts it back on serve and ends the job "
           "restored; a restore refused is 409 with the CLI's sentence",
