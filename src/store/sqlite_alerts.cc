@@ -9,8 +9,6 @@ namespace {
 using sqlite::Row;
 using sqlite::Value;
 
-int64_t Ms(WallTime t) { return t.time_since_epoch().count(); }
-WallTime FromMs(int64_t ms) { return WallTime(std::chrono::milliseconds(ms)); }
 
 constexpr auto kKept = std::chrono::hours(24 * 7);
 

@@ -1,5 +1,6 @@
 // Internal to the SQLite state store (sqlite_store.cc: records, halt, audit,
-// schema; sqlite_jobs.cc: jobs and pool leases; sqlite_rules.cc: rules' memory). See state_store.h.
+// schema; sqlite_jobs.cc: jobs and pool leases; sqlite_rules.cc: rules' memory; sqlite_alerts.cc:
+// Alertmanager's alerts). See state_store.h.
 #pragma once
 
 #include <memory>
@@ -16,6 +17,9 @@ int64_t Epoch(SysSeconds t);
 SysSeconds FromEpoch(int64_t s);
 sqlite::Value OptionalTime(const std::optional<SysSeconds>& t);
 std::optional<SysSeconds> OptionalTime(const sqlite::Row& row, size_t i);
+// Wall times to the millisecond, as rules and alerts keep them.
+inline int64_t Ms(WallTime t) { return t.time_since_epoch().count(); }
+inline WallTime FromMs(int64_t ms) { return WallTime(std::chrono::milliseconds(ms)); }
 
 class SqliteStore final : public StateStore {
  public:

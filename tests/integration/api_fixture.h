@@ -119,16 +119,20 @@ inline void CheckProblem(const HttpResult& r, int status) {
   CHECK_FALSE(p["detail"].as_string().empty());
 }
 
-// `promtool check metrics` on `text`: its exit code and what it said.
-inline std::pair<int, std::string> Promtool(const std::string& text) {
-  const std::string path = WriteFileIn(RollSandbox(), "scrape.txt", text);
-  FILE* p = ::popen(("promtool check metrics < " + path + " 2>&1").c_str(), "r");
+// A shell command's exit code and output (stdout and stderr).
+inline std::pair<int, std::string> Shell(const std::string& command) {
+  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
   REQUIRE(p);
   std::string out;
   char buf[512];
   while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
   int status = ::pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// `promtool check metrics` on `text`: its exit code and what it said.
+inline std::pair<int, std::string> Promtool(const std::string& text) {
+  return Shell("promtool check metrics < " + WriteFileIn(RollSandbox(), "scrape.txt", text));
 }
 
 // The events of an SSE stream read for `duration`, as (id, type, data);

@@ -14,21 +14,6 @@ namespace caretaker {
 
 using namespace api_testing;
 
-namespace {
-
-// A shell command's exit code and output (stdout and stderr).
-std::pair<int, std::string> Shell(const std::string& command) {
-  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
-  REQUIRE(p);
-  std::string out;
-  char buf[512];
-  while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-}  // namespace
-
 TEST_CASE("the API over TLS: HTTPS with the configured certificate, plain HTTP gets nothing, a key others may "
           "read is refused at start",
           "[serve][api]") {

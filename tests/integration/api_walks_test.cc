@@ -26,6 +26,17 @@ std::string WaitForState(const ApiServe& s, const std::string& location, const s
   return now;
 }
 
+// Rolls `task` over `member` through the API and waits for its job to fail:
+// the job's location.
+std::string RollThatFails(const ApiServe& s, const std::string& task, const std::string& member) {
+  HttpResult roll = Post(s, "/api/v1/roll", s.op.secret,
+                         R"({"pool":"replicas","task":")" + task + R"(","limit":[")" + member + R"("],"reason":"r"})");
+  REQUIRE(roll.status == 202);
+  const std::string location = roll.Header("Location");
+  REQUIRE(WaitForState(s, location, "failed") == "failed");
+  return location;
+}
+
 }  // namespace
 
 TEST_CASE("the API: maint start (an end required) and stop walk one member on serve, refusals are 409 with the "
@@ -131,11 +142,8 @@ TEST_CASE("the API: a failed job's host stays out until POST restore puts it bac
                                         "  command = \"echo failing on {server}; false\"\n");
   Served serve = Serve(s.config);
   REQUIRE(WaitForHealth(s, serve));
-  HttpResult roll = Post(s, "/api/v1/roll", s.op.secret, R"({"pool":"replicas","task":"broken","limit":["db2"],"reason":"r"})");
-  REQUIRE(roll.status == 202);
-  const std::string location = roll.Header("Location");
+  const std::string location = RollThatFails(s, "broken", "db2");
   const std::string id = location.substr(location.rfind('/') + 1);
-  REQUIRE(WaitForState(s, location, "failed") == "failed");
   json::object list = Body(Get(s, "/api/v1/maintenance", s.viewer.secret));
   REQUIRE(list["maintenance"].as_array().size() == 1);
   CHECK(list["maintenance"].as_array()[0].as_object()["server"].as_string() == "db2");
@@ -175,11 +183,8 @@ TEST_CASE("the API: POST retry has serve go on with a failed job, running its fa
                                       "touch " + marker + "{server}; echo disk busy on {server}; exit 1; fi\"\n");
   Served serve = Serve(s.config);
   REQUIRE(WaitForHealth(s, serve));
-  HttpResult roll = Post(s, "/api/v1/roll", s.op.secret, R"({"pool":"replicas","task":"flaky","limit":["db3"],"reason":"r"})");
-  REQUIRE(roll.status == 202);
-  const std::string location = roll.Header("Location");
+  const std::string location = RollThatFails(s, "flaky", "db3");
   const std::string id = location.substr(location.rfind('/') + 1);
-  REQUIRE(WaitForState(s, location, "failed") == "failed");
   CHECK(AdminStates("db3") == "1 1");
 
   // Halted: refused, as `caretaker job retry` is.
