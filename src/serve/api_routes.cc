@@ -188,6 +188,7 @@ const char* EventKind(const std::string& action) {
   if (action.starts_with("maint.")) return "maintenance";
   if (action.starts_with("halt") || action == "resume") return "halt";
   if (action.starts_with("rule.")) return "rule";
+  if (action.starts_with("alert.")) return "alert";
   return "audit";
 }
 
