@@ -116,6 +116,18 @@ Condition ReadCondition(TableReader& t, std::string_view key, RuleSource source)
   return c.value();
 }
 
+// `when`: what makes a rule act (or a bake check fire). "alert is resolved"
+// is refused there: it holds for every member without an alert.
+Condition ReadWhen(TableReader& t, RuleSource source) {
+  Condition when = ReadCondition(t, "when", source);
+  if (t.sink().ok() && when.subject == Condition::Subject::kAlert && !when.is_bad) {
+    t.Fail(t.table().get("when"), "when",
+           "\"alert is resolved\" holds for every member that has no alert: write when = \"alert is firing\" "
+           "(and, if you like, clear = \"alert is resolved\")");
+  }
+  return when;
+}
+
 std::vector<std::string> ReadPoolNames(TableReader& t, const std::vector<PoolConfig>& pools) {
   std::vector<std::string> out;
   auto items = t.Strings("pools");
@@ -183,7 +195,7 @@ void ReadSourceKeys(TableReader& t, const Config& config, RuleConfig& r, const s
   };
   using S = RuleSource;
   const Owned owned[] = {
-      {"server", {S::kPrometheus, S::kGraphite}}, {"query", {S::kPrometheus, S::kGraphite}},
+      {"server", {S::kPrometheus, S::kGraphite}}, {"query", {S::kPrometheus}},
       {"label", {S::kPrometheus, S::kAlertmanager}}, {"label_value", {S::kPrometheus, S::kAlertmanager}},
       {"target", {S::kGraphite}}, {"series", {S::kGraphite}}, {"max_age", {S::kGraphite, S::kAlertmanager}},
       {"matchers", {S::kAlertmanager}},
@@ -220,7 +232,7 @@ RuleConfig ReadRule(TableReader& t, const Config& config, std::map<std::string, 
   r.observe = mode == "observe";
   ReadSourceKeys(t, config, r, "a rule");
   if (!t.sink().ok()) return r;
-  r.when = ReadCondition(t, "when", r.source);
+  r.when = ReadWhen(t, r.source);
   if (t.table().get("clear")) r.clear = ReadCondition(t, "clear", r.source);
   if (auto d = t.Duration("for")) {
     if (*d < Millis(0)) t.Fail(t.table().get("for"), "for", "must not be negative");
@@ -286,7 +298,7 @@ RuleConfig ReadCheck(TableReader& t, const Config& config, const std::string& ow
   r.line = t.table().source().begin.line;
   ReadSourceKeys(t, config, r, "a check");
   if (!t.sink().ok()) return r;
-  r.when = ReadCondition(t, "when", r.source);
+  r.when = ReadWhen(t, r.source);
   return r;
 }
 

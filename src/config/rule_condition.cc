@@ -128,10 +128,21 @@ Result<AlertMatcher> ParseAlertMatcher(std::string_view text) {
   while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
   if (rest.size() >= 2 && rest.front() == '"' && rest.back() == '"') {
     rest = rest.substr(1, rest.size() - 2);
+    // Alertmanager's unescaping: \" \\ and \n; any other backslash stays
+    // (a regular expression's \d is \d).
     for (size_t k = 0; k < rest.size(); ++k) {
-      if (rest[k] == '\\' && k + 1 < rest.size()) ++k;
-      else if (rest[k] == '"') return bad("a quote inside the value is not escaped");
-      m.value += rest[k];
+      if (rest[k] == '"') return bad("a quote inside the value is not escaped");
+      if (rest[k] != '\\' || k + 1 == rest.size()) {
+        m.value += rest[k];
+        continue;
+      }
+      const char next = rest[++k];
+      if (next == 'n') {
+        m.value += '\n';
+      } else {
+        if (next != '"' && next != '\\') m.value += '\\';
+        m.value += next;
+      }
     }
   } else if (rest.find_first_of("\" ") == std::string_view::npos) {
     m.value = std::string(rest);  // unquoted, as Alertmanager also takes

@@ -73,6 +73,13 @@ Result<RetryPlan> PlanJobRetry(const Config& config, const StateStore& store, co
                      "restore " + id + "`",
                  ErrorKind::kUsage};
   }
+  const size_t steps = task->steps.size();
+  if (from_step && (*from_step < 1 || *from_step > steps + 1)) {
+    return Error{"task " + job.task + " has " + std::to_string(steps) + " step(s): the step to go on at is 1 to " +
+                     std::to_string(steps) + ", or " + std::to_string(steps + 1) + " when its steps are done; " +
+                     "nothing was changed",
+                 ErrorKind::kUsage};
+  }
   auto records = store.List();
   if (!records) return records.error();
   RetryPlan plan = PlanRetry(job, *task, records.value(), from_step, true);
@@ -98,6 +105,11 @@ std::optional<Error> RestoreRefused(const Config& config, const StateStore& stor
   if (job.state == "running" && !JobOwnerGone(config, store, job)) {
     return Error{"job " + id + " is running (" + job.owner + "): `caretaker job cancel " + id +
                      "` first; nothing was changed",
+                 ErrorKind::kRefused};
+  }
+  if (!job.retry_by.empty()) {
+    return Error{"job " + id + " is to go on on serve (a retry asked by " + job.retry_by + "): `caretaker job cancel " +
+                     id + "` drops it, then its hosts can be put back; nothing was changed",
                  ErrorKind::kRefused};
   }
   if (job.Ended() || job.state == "queued") {

@@ -58,6 +58,8 @@ class ApiHost {
   // WalkMember's; once all are back the job ends "restored". Its end is
   // written to the audit trail (job.restore.end).
   virtual void RestoreJob(Job job, std::string who, std::string reason) = 0;
+  // A RestoreJob of job `id` runs now.
+  virtual bool Restoring(int64_t job) const = 0;
   // A change the loop should act on at once (a job queued, a halt lifted).
   virtual void Wake() = 0;
   // Alertmanager's intake journaled a notification: counted, and the rules

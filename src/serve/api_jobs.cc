@@ -4,6 +4,7 @@
 // it, deciding as `caretaker job retry` does).
 #include <boost/json.hpp>
 
+#include "src/config/schedule.h"
 #include "src/run/job_actions.h"
 #include "src/serve/api_call.h"
 #include "src/store/state_open.h"
@@ -11,6 +12,25 @@
 namespace caretaker::api_detail {
 
 namespace json = boost::json;
+
+namespace {
+
+std::string BeingRestored(int64_t id) {
+  return "job " + std::to_string(id) + ": its hosts are being put back (POST /api/v1/jobs/" + std::to_string(id) +
+         "/restore); nothing was changed";
+}
+
+// "; ..." when the pool's window is closed: what serve does then.
+std::string OutsideWindow(const PoolConfig& pool) {
+  if (!pool.schedule) return "";
+  const SysSeconds now = NowSeconds();
+  if (WindowAt(pool.schedule->schedule, now)) return "";
+  std::optional<Window> next = NextWindow(pool.schedule->schedule, now);
+  return "; pool " + pool.name + "'s window is closed: the member it left out finishes first, then the job pauses "
+         "until the window opens (" + (next ? FormatUtc(next->open) : std::string("never")) + ")";
+}
+
+}  // namespace
 
 HttpAnswer PostCancel(Call& call) {
   return Mutate(call, "job.cancel", "job " + std::to_string(call.id), [&] {
@@ -31,6 +51,7 @@ HttpAnswer PostRestore(Call& call) {
     if (!job) return Unreadable(job.error());
     if (!job.value()) return Problem(404, "there is no job " + std::to_string(call.id) + " (`caretaker jobs` lists them)");
     if (std::optional<Error> no = RestoreRefused(config, store, *job.value())) return Problem(StatusOf(*no), no->message);
+    if (call.host.Restoring(call.id)) return Problem(409, BeingRestored(call.id));
     const std::string id = std::to_string(call.id);
     // serve goes on with a paused job by itself: it is not put back under it.
     if (job.value()->state == "paused") {
@@ -74,6 +95,11 @@ HttpAnswer PostRetry(Call& call) {
       return Problem(409, "job " + id + " is paused: serve goes on with it in its pool's window by itself; "
                           "nothing was changed");
     }
+    if (call.host.Restoring(job.id)) return Problem(409, BeingRestored(job.id));
+    if (!job.retry_by.empty()) {
+      return Problem(409, "job " + id + ": a retry was asked already (by " + job.retry_by +
+                              "); serve goes on with it at its next round; nothing was changed");
+    }
     if (HaltCheck halt = CheckHalt(&store, config.halt_file); halt.halted) {
       return Problem(409, halt.why + "; nothing was changed");
     }
@@ -89,7 +115,7 @@ HttpAnswer PostRetry(Call& call) {
     for (const std::string& m : plan.value().members) members.emplace_back(m);
     for (const std::string& m : plan.value().skipped) skipped.emplace_back(m);
     return Json(202, {{"result", "job " + id + " goes on on serve with " + std::to_string(members.size()) +
-                                     " member(s) from where it stopped"},
+                                     " member(s) from where it stopped" + OutsideWindow(*config.FindPool(job.pool))},
                       {"members", std::move(members)},
                       {"skipped", std::move(skipped)},
                       {"location", "/api/v1/jobs/" + id}});

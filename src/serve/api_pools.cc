@@ -142,7 +142,9 @@ HttpAnswer GetPlan(Call& call) {
   auto walks = roll_detail::ResolveWalks(config, options);
   if (!walks) return Problem(422, walks.error().message);
   std::shared_ptr<const PoolReading> reading = call.host.Pools();
-  if (!reading) return NotReadYet();
+  // A reading of the config before a reload would plan its members under
+  // the new one's policy.
+  if (!reading || reading->config.get() != &config) return NotReadYet();
   auto records = call.host.store().List();
   if (!records) return Unreadable(records.error());
   std::vector<WalkPlan> plans;

@@ -79,6 +79,7 @@ class Server final : public JobLauncher, public ApiHost {
   }
   void WalkMember(MemberWalkRequest request) override;
   void RestoreJob(Job job, std::string who, std::string reason) override;
+  bool Restoring(int64_t job) const override { return restoring_jobs_.count(job) > 0; }
   // Only the API asks (so api_ is set).
   std::shared_ptr<const PoolReading> Pools() const override { return pools_ ? pools_->last() : nullptr; }
   std::string Metrics() override {
@@ -138,6 +139,7 @@ class Server final : public JobLauncher, public ApiHost {
   std::set<RollDriver*> restoring_;       // the drivers of expiry restores running
   std::set<RollDriver*> halted_;          // ... of those, the ones a halt aborted
   int restores_ = 0;                      // running
+  std::set<int64_t> restoring_jobs_;      // the jobs RestoreJob puts back now
   int stops_ = 0;                         // SIGTERM/SIGINT seen
   std::optional<bool> was_halted_;        // as the last round saw it (halt/resume are told on a change)
   Notifier notifier_;                     // of the config serve started with

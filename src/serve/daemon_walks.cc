@@ -117,6 +117,7 @@ void Server::WalkMember(MemberWalkRequest request) {
 
 void Server::RestoreJob(Job job, std::string who, std::string reason) {
   ++restores_;
+  restoring_jobs_.insert(job.id);
   asio::co_spawn(io_, [this, job, who, reason, config = config_]() -> asio::awaitable<void> {
     const std::string id = std::to_string(job.id);
     const std::vector<MaintRecord> out = JobLeftOut(*store_, job);
@@ -155,6 +156,7 @@ void Server::RestoreJob(Job job, std::string who, std::string reason) {
     entry.result = result;
     entry.job = job.id;
     (void)store_->Audit(entry);
+    restoring_jobs_.erase(job.id);
     --restores_;
     Wake();
   }, asio::detached);

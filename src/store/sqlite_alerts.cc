@@ -74,11 +74,15 @@ Result<AlertIntake> SqliteStore::TakeAlerts(const std::vector<AlertNotice>& aler
       e.detail = Describe(a);
       if (auto added = Append(std::move(e)); !added) return added;
     }
+    // A firing alert is kept however long Alertmanager is silent (it is
+    // still firing, or unknown past a rule's max_age: never healthy), until
+    // it is resolved or the same alert fires again (a newer startsAt).
     const Value old = Value::Int(Ms(now - kKept));
-    for (const char* sql :
-         {"DELETE FROM alert_labels WHERE (fingerprint, starts_ms) IN (SELECT fingerprint, starts_ms FROM alerts "
-          "WHERE last_ms < ?1)",
-          "DELETE FROM alerts WHERE last_ms < ?1"}) {
+    constexpr const char* kGone =
+        "SELECT fingerprint, starts_ms FROM alerts a WHERE (firing = 0 AND resolved_ms < ?1) OR (last_ms < ?1 AND "
+        "EXISTS (SELECT 1 FROM alerts b WHERE b.fingerprint = a.fingerprint AND b.starts_ms > a.starts_ms))";
+    for (const std::string sql : {std::string("DELETE FROM alert_labels WHERE (fingerprint, starts_ms) IN (") + kGone + ")",
+                                  std::string("DELETE FROM alerts WHERE (fingerprint, starts_ms) IN (") + kGone + ")"}) {
       auto gone = db_->Query(sql, {old});
       if (!gone) return gone.error();
     }

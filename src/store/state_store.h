@@ -196,8 +196,10 @@ class StateStore : public MaintRecords, public AlertBook {
   // Alertmanager's notifications (alerts.h): each alert stored, or marked
   // resolved, and an audit entry ("alert.firing", "alert.resolved", target
   // the alert's fingerprint) written for each change with `actor`'s fields,
-  // all in one transaction: an error means nothing was kept. Alerts resolved
-  // or last seen more than a week before `now` are dropped.
+  // all in one transaction: an error means nothing was kept. Dropped: alerts
+  // resolved more than a week before `now`, and those the same alert firing
+  // again replaced (a newer startsAt) last seen a week before; a firing
+  // alert is kept however long Alertmanager is silent.
   virtual Result<AlertIntake> TakeAlerts(const std::vector<AlertNotice>& alerts, WallTime now,
                                          const AuditEntry& actor) = 0;
 

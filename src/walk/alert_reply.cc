@@ -24,6 +24,17 @@ std::optional<int> Digits(std::string_view text, size_t at, size_t n) {
   return v;
 }
 
+// At most `bytes` of `text`, cut before a UTF-8 character, never inside one.
+std::string Prefix(std::string_view text, size_t bytes) {
+  if (text.size() <= bytes) return std::string(text);
+  while (bytes > 0 && (static_cast<unsigned char>(text[bytes]) & 0xC0) == 0x80) --bytes;
+  return std::string(text.substr(0, bytes));
+}
+
+// Label values are matched by regular expressions on serve's loop:
+// bounded, so a huge one costs little (real ones are far shorter).
+constexpr size_t kMaxLabelValue = 4096;
+
 std::string Field(size_t i, std::string_view name) { return "alerts[" + std::to_string(i) + "]." + std::string(name); }
 
 const json::string* StringAt(const json::object& o, std::string_view key) {
@@ -57,12 +68,12 @@ Result<AlertNotice> ReadAlert(const json::value& v, size_t i) {
   if (!labels || !labels->is_object()) return Error{Field(i, "labels") + ": not an object"};
   for (const auto& [name, value] : labels->as_object()) {
     if (!value.is_string()) return Error{Field(i, "labels") + "." + std::string(name) + ": not a string"};
-    a.labels[std::string(name)] = std::string(value.as_string());
+    a.labels[std::string(name)] = Prefix(value.as_string(), kMaxLabelValue);
   }
   if (const json::value* notes = o.if_contains("annotations"); notes && notes->is_object()) {
     for (const char* key : {"summary", "description"}) {
       if (const json::string* s = StringAt(notes->as_object(), key); s && !s->empty()) {
-        a.summary = std::string(*s).substr(0, 500);
+        a.summary = Prefix(*s, 500);
         break;
       }
     }
@@ -174,8 +185,17 @@ std::vector<RuleMember> AlertmanagerVerdicts(const RuleConfig& rule, const std::
     matchers.push_back(std::move(c));
   }
   // label value -> the alerts the matchers select.
+  // An alert is its fingerprint's latest startsAt: an older one still
+  // firing lost its resolution (serve down past Alertmanager's retries) and
+  // was replaced when the alert fired again.
+  std::unordered_map<std::string, WallTime> latest;
+  for (const StoredAlert& s : alerts) {
+    auto [it, added] = latest.emplace(s.alert.fingerprint, s.alert.starts_at);
+    if (!added && it->second < s.alert.starts_at) it->second = s.alert.starts_at;
+  }
   std::unordered_map<std::string, std::vector<const StoredAlert*>> by_value;
   for (const StoredAlert& s : alerts) {
+    if (s.alert.starts_at < latest.at(s.alert.fingerprint)) continue;
     bool selected = true;
     for (const Compiled& c : matchers) selected = selected && c.Holds(s.alert.labels);
     auto label = s.alert.labels.find(rule.label);

@@ -67,6 +67,15 @@ TEST_CASE("Alertmanager's webhook payloads, as a real one sends them", "[alerts]
   CHECK(truncated.value().alerts.size() == 1);
 }
 
+TEST_CASE("a long summary is cut before a UTF-8 character, never inside one", "[alerts]") {
+  const std::string summary = std::string(499, 'a') + "\xc3\xa9 and more";  // an e-acute across byte 500
+  auto p = ParseAlertmanagerPayload(
+      R"({"version":"4","alerts":[{"status":"firing","fingerprint":"f","startsAt":"2026-12-08T00:00:00Z",)"
+      R"("labels":{"server":"db1"},"annotations":{"summary":")" + summary + R"("}}]})");
+  REQUIRE(p);
+  CHECK(p.value().alerts[0].summary == std::string(499, 'a'));
+}
+
 TEST_CASE("RFC 3339 times: fractions, offsets, and what is not one", "[alerts]") {
   CHECK(At("2026-12-08T01:46:50+01:00") == At("2026-12-08T00:46:50Z"));
   CHECK(At("2026-12-07T23:16:50-01:30") == At("2026-12-08T00:46:50Z"));
@@ -135,6 +144,13 @@ TEST_CASE("Alertmanager's label matchers, as its config writes them", "[alerts][
   auto escaped = ParseAlertMatcher(R"(summary="a \"quoted\" word")");
   REQUIRE(escaped);
   CHECK(escaped.value().value == "a \"quoted\" word");
+  // As Alertmanager unescapes: \" \\ \n; a regular expression's \d stays.
+  auto digits = ParseAlertMatcher(R"(instance=~"db\d+\.example:9104")");
+  REQUIRE(digits);
+  CHECK(digits.value().value == R"(db\d+\.example:9104)");
+  auto others = ParseAlertMatcher(R"(note="a\\b\nc")");
+  REQUIRE(others);
+  CHECK(others.value().value == "a\\b\nc");
   const std::pair<const char*, const char*> bad[] = {
       {"", "no label name"},
       {"=x", "no label name"},
@@ -237,6 +253,42 @@ TEST_CASE("an alert resolved and fired again is firing, one not sent again withi
   rule.alert_max_age = Millis(0);  // never stale
   v = AlertmanagerVerdicts(rule, {old, again, quiet}, fleet.list, now);
   CHECK(v[1].when.is == Verdict::Is::kHolds);
+}
+
+TEST_CASE("regular expression matchers match the whole value, escapes as Alertmanager reads them", "[alerts]") {
+  Fleet fleet({"db7", "db12", "canary1"});
+  RuleConfig rule = LagRule();
+  rule.matchers = {ParseAlertMatcher(R"(alertname=~"MySQL.*")").value(),
+                   ParseAlertMatcher(R"(server!~"canary\d+")").value(),
+                   ParseAlertMatcher(R"(server=~"db\d+|canary\d")").value()};
+  const WallTime now = At("2026-12-08T00:10:00Z");
+  auto v = AlertmanagerVerdicts(rule, {Kept("a", "db7", true), Kept("b", "db12", true), Kept("c", "canary1", true)},
+                                fleet.list, now);
+  CHECK(v[0].when.is == Verdict::Is::kHolds);
+  CHECK(v[1].when.is == Verdict::Is::kHolds);
+  CHECK(v[2].when.is == Verdict::Is::kNot);  // excluded by !~
+  rule.matchers = {ParseAlertMatcher(R"(alertname=~"MySQL")").value()};  // anchored: not a prefix match
+  v = AlertmanagerVerdicts(rule, {Kept("a", "db7", true)}, fleet.list, now);
+  CHECK(v[0].when.is == Verdict::Is::kNot);
+}
+
+TEST_CASE("an alert whose resolution was lost is replaced when it fires again and then resolves", "[alerts]") {
+  Fleet fleet({"db1"});
+  RuleConfig rule = LagRule();
+  rule.alert_max_age = std::chrono::hours(5);
+  StoredAlert lost = Kept("a1", "db1", true);  // its resolution never arrived
+  StoredAlert again = Kept("a1", "db1", false);  // the same alert fired again later, and resolved
+  again.alert.starts_at = At("2026-12-09T00:00:00Z");
+  again.alert.ends_at = At("2026-12-09T00:30:00Z");
+  again.last_seen = At("2026-12-09T00:30:01Z");
+  const WallTime now = At("2026-12-09T01:00:00Z");
+  auto v = AlertmanagerVerdicts(rule, {lost, again}, fleet.list, now);
+  CHECK(v[0].when.is == Verdict::Is::kNot);
+  CHECK(v[0].when.text == "MySQLReplicationLag resolved at 2026-12-09T00:30:00Z");
+  CHECK(v[0].clear.is == Verdict::Is::kHolds);
+  // Alone, the lost one is firing, and past max_age unknown: never healthy.
+  v = AlertmanagerVerdicts(rule, {lost}, fleet.list, now);
+  CHECK(v[0].when.is == Verdict::Is::kUnknown);
 }
 
 TEST_CASE("a rule whose clear is 'alert is resolved' clears once the alert resolves", "[alerts]") {

@@ -3,7 +3,9 @@
 // resolved one stays resolved; each change has its audit entry, written in
 // the same transaction; what is kept survives a reopen.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "src/store/state_store.h"
 #include "tests/unit/store_fixture.h"
@@ -112,17 +114,23 @@ TEST_CASE("a resolved alert stays resolved, a late firing copy does not bring it
   CHECK(audit.value()[1].action == "alert.resolved");
 }
 
-TEST_CASE("a resolved alert first seen resolved is kept resolved, alerts a week old are dropped", "[store][alerts]") {
+TEST_CASE("a week on, resolved alerts and replaced ones are dropped, one still firing is kept however silent",
+          "[store][alerts]") {
   TempDir dir;
   auto store = Open(dir.path() + "/state.db");
-  auto taken = store->TakeAlerts({Notice("f1", false), Notice("f2", true)}, t0, Actor());
+  auto taken = store->TakeAlerts({Notice("f1", false), Notice("f2", true), Notice("f3", true)}, t0, Actor());
   REQUIRE(taken);
-  CHECK(taken.value().resolved == 1);
-  CHECK(taken.value().firing == 1);
-  REQUIRE(store->TakeAlerts({Notice("f3", true)}, t0 + 24h * 7 + 1s, Actor()));
+  CHECK(taken.value().resolved == 1);  // first seen resolved: kept resolved
+  CHECK(taken.value().firing == 2);
+  // f3 fires again (its resolution was lost): the older one is replaced.
+  REQUIRE(store->TakeAlerts({Notice("f3", true, t0 + 1h)}, t0 + 1h, Actor()));
+  REQUIRE(store->TakeAlerts({Notice("f4", true)}, t0 + 24h * 7 + 1s, Actor()));
   auto kept = store->ListAlerts();
-  REQUIRE(kept.value().size() == 1);
-  CHECK(kept.value()[0].alert.fingerprint == "f3");
+  REQUIRE(kept);
+  std::vector<std::string> left;
+  for (const StoredAlert& a : kept.value()) left.push_back(a.alert.fingerprint + "@" + (a.alert.starts_at == t0 ? "t0" : "later"));
+  std::sort(left.begin(), left.end());
+  CHECK(left == std::vector<std::string>{"f2@t0", "f3@later", "f4@t0"});
 }
 
 }  // namespace caretaker
