@@ -74,7 +74,9 @@ TEST_CASE("an alert sent again, by a peer or a retry, is a duplicate: one audit 
   CHECK(e.role == "alertmanager");
   CHECK(e.remote == "127.0.0.1");
   CHECK(e.request_id == "req-1");
-  CHECK(e.detail == "{alertname=\"MySQLReplicationLag\", server=\"db2\"}: db2 lags");
+  // t0 is 1796000000.123 s: the startsAt to post a resolution with.
+  CHECK(e.detail ==
+        "{alertname=\"MySQLReplicationLag\", server=\"db2\"} startsAt 2026-11-30T00:53:20.123Z: db2 lags");
 }
 
 TEST_CASE("a resolved alert stays resolved, a late firing copy does not bring it back, a new startsAt does",
