@@ -20,9 +20,6 @@ namespace {
 
 namespace json = boost::json;
 
-WallTime WallNow() { return std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now()); }
-
-std::string Utc(WallTime t) { return FormatUtc(std::chrono::time_point_cast<std::chrono::seconds>(t)); }
 
 const RuleConfig* FindRule(const Config& config, const std::string& name) {
   for (const RuleConfig& r : config.rules) {
@@ -58,8 +55,8 @@ std::string Ago(WallTime at, WallTime now) {
 
 std::string StateText(const RuleStatus::Member& m) {
   std::string out = m.phase;
-  if (m.since && (m.phase == "pending" || m.phase == "clearing")) out += " since " + Utc(*m.since);
-  if (m.since && m.phase == "held") out += " until " + Utc(*m.since);
+  if (m.since && (m.phase == "pending" || m.phase == "clearing")) out += " since " + FormatUtc(*m.since);
+  if (m.since && m.phase == "held") out += " until " + FormatUtc(*m.since);
   return out;
 }
 
@@ -98,7 +95,7 @@ int RunRules(const Config& config, bool json, const MaintIo& io) {
       io.out << "  not evaluated yet (`caretaker serve` evaluates it every " << FormatDuration(r.interval) << ")\n";
       continue;
     }
-    io.out << "  last evaluated " << Ago(st->at, now) << " (" << Utc(st->at) << ") in " << HumanDuration(st->took)
+    io.out << "  last evaluated " << Ago(st->at, now) << " (" << FormatUtc(st->at) << ") in " << HumanDuration(st->took)
            << (st->error.empty() ? "" : ": ERROR: " + st->error) << "\n";
     size_t width = 0;
     for (const RuleStatus::Member& m : st->members) width = std::max(width, m.pool.size() + 1 + m.server.size());

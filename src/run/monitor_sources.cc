@@ -178,8 +178,7 @@ class AlertmanagerSource : public ConditionSource {
       problem_ = "the alerts Alertmanager sent cannot be read from the state store: " + kept.error().message;
       co_return AllUnknown(members, problem_);
     }
-    const WallTime now = std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now());
-    co_return WithOut(AlertmanagerVerdicts(rule, kept.value(), Monitored(members), now), members);
+    co_return WithOut(AlertmanagerVerdicts(rule, kept.value(), Monitored(members), WallNow()), members);
   }
 
   std::string Problem() const override { return problem_; }

@@ -17,8 +17,6 @@ json::value OptTime(const std::optional<SysSeconds>& t) {
   return json::value(FormatUtc(*t));
 }
 
-std::string Utc(WallTime t) { return FormatUtc(std::chrono::time_point_cast<std::chrono::seconds>(t)); }
-
 }  // namespace
 
 std::string JobStateOf(const Config& config, const StateStore& store, const Job& job) {
@@ -121,12 +119,12 @@ json::object RuleView(const RuleConfig& r, const RuleMemory& memory, const std::
   json::array members;
   if (status) {
     o["last_evaluation"] = json::object{
-        {"at", Utc(status->at)}, {"took_ms", static_cast<int64_t>(status->took.count())}, {"error", status->error}};
+        {"at", FormatUtc(status->at)}, {"took_ms", static_cast<int64_t>(status->took.count())}, {"error", status->error}};
     for (const RuleStatus::Member& m : status->members) {
       members.push_back(json::object{{"pool", m.pool},
                                      {"server", m.server},
                                      {"state", m.phase},
-                                     {"since", m.since ? json::value(Utc(*m.since)) : json::value(nullptr)},
+                                     {"since", m.since ? json::value(FormatUtc(*m.since)) : json::value(nullptr)},
                                      {"why", m.why}});
     }
   } else {

@@ -23,8 +23,7 @@ HttpAnswer PostAlertmanager(Call& call) {
   actor.remote = call.x.remote;
   actor.request_id = call.x.request_id;
   actor.result = "ok";
-  const WallTime now = std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now());
-  auto taken = call.host.store().TakeAlerts(payload.value().alerts, now, actor);
+  auto taken = call.host.store().TakeAlerts(payload.value().alerts, WallNow(), actor);
   // 5xx: Alertmanager sends it again.
   if (!taken) return Problem(503, "the alerts cannot be journaled: " + taken.error().message + "; nothing was taken");
   call.host.AlertsTaken(taken.value());

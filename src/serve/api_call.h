@@ -38,6 +38,9 @@ HttpAnswer Mutate(Call& call, const std::string& action, const std::string& targ
 
 // 503: the state store could not be read.
 HttpAnswer Unreadable(const Error& e);
+// 409 with the halt's sentence while halted (a change serve would walk is
+// refused then, as the CLI refuses it); nullopt otherwise.
+std::optional<HttpAnswer> RefusedByHalt(Call& call);
 // The status of a change refused or failed with `e`: kNotFound 404,
 // kUsage and kRefused 409 (with the CLI's sentence), kFailed 503.
 int StatusOf(const Error& e);

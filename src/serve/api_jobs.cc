@@ -58,9 +58,7 @@ HttpAnswer PostRestore(Call& call) {
       return Problem(409, "job " + id + " is paused: serve goes on with it in its pool's window; cancel it first "
                           "(POST /api/v1/jobs/" + id + "/cancel), then put its hosts back; nothing was changed");
     }
-    if (HaltCheck halt = CheckHalt(&store, config.halt_file); halt.halted) {
-      return Problem(409, halt.why + "; nothing was changed");
-    }
+    if (auto halted = RefusedByHalt(call)) return *halted;
     const std::vector<MaintRecord> out = JobLeftOut(store, *job.value());
     json::array hosts;
     for (const MaintRecord& r : out) hosts.emplace_back(r.pool + "/" + r.server);
@@ -100,9 +98,7 @@ HttpAnswer PostRetry(Call& call) {
       return Problem(409, "job " + id + ": a retry was asked already (by " + job.retry_by +
                               "); serve goes on with it at its next round; nothing was changed");
     }
-    if (HaltCheck halt = CheckHalt(&store, config.halt_file); halt.halted) {
-      return Problem(409, halt.why + "; nothing was changed");
-    }
+    if (auto halted = RefusedByHalt(call)) return *halted;
     auto plan = PlanJobRetry(config, store, job, from_step);
     if (!plan) return Problem(StatusOf(plan.error()), plan.error().message);
     auto asked = store.RequestRetry(job.id, job.state, job.owner, call.Actor(), from_step.value_or(0));

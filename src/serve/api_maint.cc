@@ -66,9 +66,7 @@ HttpAnswer PostMaintStart(Call& call) {
                               FormatUtc(r->since) + ": " + r->reason + "); `caretaker maint stop " + server +
                               "` puts it back");
     }
-    if (HaltCheck halt = CheckHalt(&store, config.halt_file); halt.halted) {
-      return Problem(409, halt.why + "; nothing was changed");
-    }
+    if (auto halted = RefusedByHalt(call)) return *halted;
     // Judged on serve's last reading first (the walk judges live state again).
     std::shared_ptr<const PoolReading> reading = call.host.Pools();
     if (const PoolStatus* p = reading ? reading->report.Find(pool.name) : nullptr) {

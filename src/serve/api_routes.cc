@@ -449,6 +449,12 @@ bool Matches(std::string_view pattern, std::string_view path, int64_t& id, std::
 
 HttpAnswer Unreadable(const Error& e) { return Problem(503, "the state store cannot be read: " + e.message); }
 
+std::optional<HttpAnswer> RefusedByHalt(Call& call) {
+  HaltCheck halt = CheckHalt(&call.host.store(), call.host.config().halt_file);
+  if (!halt.halted) return std::nullopt;
+  return Problem(409, halt.why + "; nothing was changed");
+}
+
 int StatusOf(const Error& e) {
   switch (e.code) {
     case ErrorKind::kNotFound: return 404;

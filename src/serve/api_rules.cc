@@ -21,7 +21,6 @@ Result<json::object> ViewOf(StateStore& store, const RuleConfig& rule, WallTime 
   return RuleView(rule, memory.value(), status.value(), now);
 }
 
-WallTime WallNow() { return std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now()); }
 
 }  // namespace
 

@@ -18,7 +18,6 @@ namespace {
 
 namespace asio = boost::asio;
 
-WallTime WallNow() { return std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now()); }
 
 std::string Key(const std::string& pool, const std::string& server) { return pool + "/" + server; }
 

@@ -484,6 +484,17 @@ std::optional<SysSeconds> ParseUtc(std::string_view text) {
   return sys_days{ymd} + hours{h} + minutes{m} + seconds{s};
 }
 
+std::string FormatUtc(WallTime t) { return FormatUtc(floor<seconds>(t)); }
+
+std::string FormatUtcMillis(WallTime t) {
+  const SysSeconds s = floor<seconds>(t);
+  std::string out = FormatUtc(s);
+  out.pop_back();  // the Z
+  out += '.';
+  AppendDigits(out, static_cast<int>((t - s).count()), 3);
+  return out + 'Z';
+}
+
 SysSeconds NowSeconds() {
   return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
 }

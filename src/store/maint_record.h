@@ -85,6 +85,10 @@ std::unique_ptr<MaintRecords> OpenFileMaintRecords(std::string path);
 // leap second or out-of-range field.
 std::string FormatUtc(SysSeconds t);
 std::optional<SysSeconds> ParseUtc(std::string_view text);
+// A wall time the same way, its milliseconds dropped; and with them:
+// "2026-12-08T00:46:50.695Z".
+std::string FormatUtc(WallTime t);
+std::string FormatUtcMillis(WallTime t);
 // The system clock now, in whole seconds (records, jobs, the audit trail).
 SysSeconds NowSeconds();
 

@@ -12,21 +12,13 @@ using sqlite::Value;
 
 constexpr auto kKept = std::chrono::hours(24 * 7);
 
-// "2026-12-08T00:46:50.695Z": the key's startsAt, to the millisecond.
-std::string UtcMs(WallTime t) {
-  const auto s = std::chrono::floor<std::chrono::seconds>(t);
-  std::string out = FormatUtc(s);
-  const std::string ms = std::to_string((t - s).count() + 1000).substr(1);
-  return out.insert(out.size() - 1, "." + ms);
-}
-
 // {alertname="X", instance="db1:9104"} startsAt 2026-12-08T00:46:50.695Z: summary
 std::string Describe(const AlertNotice& a) {
   std::string out = "{";
   for (const auto& [name, value] : a.labels) {
     out += (out.size() > 1 ? ", " : "") + name + "=\"" + value + "\"";
   }
-  out += "} startsAt " + UtcMs(a.starts_at);
+  out += "} startsAt " + FormatUtcMillis(a.starts_at);
   if (!a.summary.empty()) out += ": " + a.summary;
   return out;
 }

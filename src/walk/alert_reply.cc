@@ -99,8 +99,6 @@ struct Compiled {
   }
 };
 
-std::string Utc(WallTime t) { return FormatUtc(std::chrono::floor<std::chrono::seconds>(t)); }
-
 std::string Named(const AlertNotice& a) {
   auto it = a.labels.find("alertname");
   return it == a.labels.end() ? "alert " + a.fingerprint : it->second;
@@ -226,15 +224,15 @@ std::vector<RuleMember> AlertmanagerVerdicts(const RuleConfig& rule, const std::
     std::string text;
     Verdict::Is is = Verdict::Is::kNot;
     if (firing) {
-      text = Named(firing->alert) + " firing since " + Utc(firing->alert.starts_at) +
+      text = Named(firing->alert) + " firing since " + FormatUtc(firing->alert.starts_at) +
              (firing->alert.summary.empty() ? "" : ": " + firing->alert.summary);
     } else if (stale) {
-      text = Named(stale->alert) + " firing, but Alertmanager has not sent it since " + Utc(stale->last_seen) +
+      text = Named(stale->alert) + " firing, but Alertmanager has not sent it since " + FormatUtc(stale->last_seen) +
              " (max_age " + FormatDuration(rule.alert_max_age) + ")";
       is = Verdict::Is::kUnknown;
     } else if (resolved) {
       text = Named(resolved->alert) + " resolved" +
-             (resolved->alert.ends_at ? " at " + Utc(*resolved->alert.ends_at) : std::string());
+             (resolved->alert.ends_at ? " at " + FormatUtc(*resolved->alert.ends_at) : std::string());
     } else {
       text = "no alert with " + rule.label + "=\"" + want + "\"";
     }
