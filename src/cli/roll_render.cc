@@ -7,12 +7,6 @@
 namespace caretaker::roll_detail {
 namespace {
 
-const MemberConfig* Member(const PoolConfig& pool, const std::string& server) {
-  for (const MemberConfig& m : pool.members) {
-    if (m.server == server) return &m;
-  }
-  return nullptr;
-}
 
 // A failure in the few words a summary row gives it: its event line said it
 // in full. What failed is what precedes the first ": " (the details follow).
@@ -38,7 +32,7 @@ void RenderPlan(std::ostream& out, const PoolWalk& w, const WalkPlan& plan, cons
         << "  not started: " << JoinNames(plan.not_started) << "\n";
   }
   for (const std::string& server : w.spec.members) {
-    const MemberConfig* m = Member(*w.pool, server);
+    const MemberConfig* m = w.pool->FindMember(server);
     out << "  " << server << " (" << m->host << ":" << m->port << "), on " << JoinNames(instances) << ":\n";
     for (const std::string& c : PlanCommands(w, *m)) out << "    " << c << "\n";
   }

@@ -67,10 +67,8 @@ std::string Pad(const std::string& s, size_t width) {
 }
 
 std::string Address(const PoolConfig& pool, const std::string& server) {
-  for (const MemberConfig& m : pool.members) {
-    if (m.server == server) return m.host + ":" + std::to_string(m.port);
-  }
-  return "(not in config)";
+  const MemberConfig* m = pool.FindMember(server);
+  return m ? m->host + ":" + std::to_string(m->port) : "(not in config)";
 }
 
 // POLICY: "in service", "OUT: MySQL unreachable", or "in (down)" when the

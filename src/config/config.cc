@@ -305,6 +305,13 @@ const HaproxyConfig* Config::FindHaproxy(std::string_view name) const {
   return nullptr;
 }
 
+const MemberConfig* PoolConfig::FindMember(std::string_view server) const {
+  for (const MemberConfig& m : members) {
+    if (m.server == server) return &m;
+  }
+  return nullptr;
+}
+
 const PoolConfig* Config::FindPool(std::string_view name) const {
   for (const auto& p : pools) {
     if (p.name == name) return &p;

@@ -139,6 +139,8 @@ struct PoolConfig {
   // Where its [[pools]] table starts in Config::path, for messages.
   unsigned line = 0;
   unsigned column = 0;
+
+  const MemberConfig* FindMember(std::string_view server) const;  // null: not a member
 };
 
 // One step of a task: a command run while the host is out of traffic.

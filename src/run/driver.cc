@@ -42,9 +42,7 @@ void RollDriver::Add(const PoolConfig& pool, const TaskConfig& task, WalkSpec sp
 }
 
 const MemberConfig& RollDriver::MemberOf(const Walk& walk, const std::string& server) const {
-  for (const MemberConfig& m : walk.pool->members) {
-    if (m.server == server) return m;
-  }
+  if (const MemberConfig* m = walk.pool->FindMember(server)) return *m;
   throw std::logic_error("a walk names only members of its pool");
 }
 

@@ -1,6 +1,7 @@
 // See job_actions.h.
 #include "src/run/job_actions.h"
 
+#include "src/run/roll_setup.h"
 #include "src/walk/job_run.h"
 
 namespace caretaker {
@@ -85,8 +86,7 @@ Result<RetryPlan> PlanJobRetry(const Config& config, const StateStore& store, co
   RetryPlan plan = PlanRetry(job, *task, records.value(), from_step, true);
   if (!plan.refused.empty()) return Error{plan.refused + "; nothing was changed", ErrorKind::kRefused};
   if (plan.members.empty()) {
-    std::string skipped;
-    for (const std::string& s : plan.skipped) skipped += (skipped.empty() ? "" : ", ") + s;
+    const std::string skipped = roll_detail::JoinNames(plan.skipped);
     return Error{"job " + id + " has no member left to walk" +
                      (skipped.empty() ? "" : " (back in traffic without its record: " + skipped + ")") +
                      "; `caretaker job cancel " + id + "` ends it",

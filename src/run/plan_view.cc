@@ -10,6 +10,12 @@ namespace {
 
 namespace json = boost::json;
 
+json::array Strings(const std::vector<std::string>& items) {
+  json::array out;
+  for (const std::string& s : items) out.emplace_back(s);
+  return out;
+}
+
 std::string GatesText(const GatesConfig& g) {
   if (g.off.mysqld) return "gates: all off (the task's gates_off)";
   std::vector<std::string> on, off;
@@ -58,23 +64,6 @@ std::vector<std::string> PlanCommands(const PoolWalk& w, const MemberConfig& m) 
   return out;
 }
 
-namespace {
-
-const MemberConfig* Member(const PoolConfig& pool, const std::string& server) {
-  for (const MemberConfig& m : pool.members) {
-    if (m.server == server) return &m;
-  }
-  return nullptr;
-}
-
-json::array Strings(const std::vector<std::string>& items) {
-  json::array out;
-  for (const std::string& s : items) out.emplace_back(s);
-  return out;
-}
-
-}  // namespace
-
 boost::json::object PlanView(const std::vector<PoolWalk>& walks, const std::vector<WalkPlan>& plans) {
   json::array pools;
   for (size_t i = 0; i < walks.size(); ++i) {
@@ -87,7 +76,8 @@ boost::json::object PlanView(const std::vector<PoolWalk>& walks, const std::vect
           json::object{{"server", c.server}, {"state", policies::StateName(c.state)}, {"detail", c.detail}});
     }
     for (const std::string& server : w.spec.members) {
-      members.push_back(json::object{{"server", server}, {"commands", Strings(PlanCommands(w, *Member(*w.pool, server)))}});
+      const json::array commands = Strings(PlanCommands(w, *w.pool->FindMember(server)));
+      members.push_back(json::object{{"server", server}, {"commands", commands}});
     }
     pools.push_back(json::object{{"pool", w.pool->name},
                                  {"backend", w.pool->backend},
